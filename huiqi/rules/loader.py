@@ -1,0 +1,165 @@
+"""Load a policy folder (policy.yaml + measures/mNN.yaml + source text) and validate it.
+
+A broken file fails with :class:`PolicyDataError` naming the file and the field path,
+e.g. ``measures/m07.yaml: provisions[2].parameters.rate.values[0].value: …``.
+Beyond the per-file schema, the loader checks the things no single file can:
+every measure's text is a verbatim slice of the source, in order, and every
+chapter lists the measures that exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from huiqi.rules.model import Measure, PolicyHeader
+
+
+class PolicyDataError(ValueError):
+    """A policy file is missing, unreadable or does not match the schema."""
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML loader that reads floats as Decimal, so 0.30 stays exactly 0.30."""
+
+
+def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    return Decimal(loader.construct_scalar(node).replace("_", ""))  # type: ignore[arg-type]
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as f:
+            return yaml.load(f, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+    except OSError as e:
+        raise PolicyDataError(f"{path}: cannot read ({e.strerror})") from e
+    except yaml.YAMLError as e:
+        raise PolicyDataError(f"{path}: not valid YAML: {e}") from e
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """('provisions', 2, 'parameters', 'rate') -> 'provisions[2].parameters.rate'"""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _validate(model: type, data: Any, where: str):
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        lines = [f"{where}: {field_path(err['loc'])}: {err['msg']}" for err in e.errors()]
+        raise PolicyDataError("\n".join(lines)) from None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded, validated policy: header, measures in order, and the source text."""
+
+    header: PolicyHeader
+    measures: tuple[Measure, ...]
+    source_text: str
+    version: str  # content hash of every policy file: names the rules an answer used
+    _by_id: dict[str, Measure] = field(default_factory=dict, repr=False, compare=False)
+
+    def measure(self, measure_id: str) -> Measure | None:
+        return self._by_id.get(measure_id.strip().lower())
+
+    def provisions(self):
+        for m in self.measures:
+            yield from m.provisions
+
+    def in_force(self, measure: Measure):
+        """The measure's own period, or the policy's general one (本文自印发之日起执行…)."""
+        return measure.in_force or self.header.general.in_force
+
+
+def load_policy(folder: Path) -> Policy:
+    """Read and validate a policy folder. Raises PolicyDataError on any problem."""
+    header_path = folder / "policy.yaml"
+    header = _validate(PolicyHeader, read_yaml(header_path), header_path.name)
+    source_path = folder / header.source_file
+    try:
+        source_text = source_path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise PolicyDataError(f"{source_path}: cannot read the source text ({e.strerror})") from e
+
+    general = header.general
+    for label, sentences in [
+        ("general.in_force.citation", general.in_force.citation),
+        ("general.overlap.citation", general.overlap.citation),
+        ("general.precedence_citation", general.precedence_citation),
+        ("general.interpretation_citation", general.interpretation_citation),
+        ("general.duty_to_publish_citation", general.duty_to_publish_citation),
+    ]:
+        for sentence in sentences:
+            if sentence not in source_text:
+                raise PolicyDataError(f"{header_path.name}: {label}: not verbatim in {header.source_file}: {sentence[:40]}")
+
+    digest = hashlib.sha256()
+    digest.update(header_path.read_bytes())
+    digest.update(source_path.read_bytes())
+    measures: list[Measure] = []
+    files = sorted((folder / "measures").glob("m*.yaml"))
+    expected = [m for ch in header.chapters for m in ch.measures]
+    found = [p.stem for p in files]
+    if found != sorted(expected):
+        missing = sorted(set(expected) - set(found))
+        extra = sorted(set(found) - set(expected))
+        raise PolicyDataError(f"measures/: files do not match policy.yaml chapters (missing {missing}, unexpected {extra})")
+    for path in files:
+        where = f"measures/{path.name}"
+        data = read_yaml(path)
+        if not isinstance(data, dict):
+            raise PolicyDataError(f"{where}: (top level): expected a mapping of fields")
+        measure = _validate(Measure, data, where)
+        if measure.id != path.stem:
+            raise PolicyDataError(f"{where}: id: '{measure.id}' does not match the file name")
+        measures.append(measure)
+        digest.update(path.read_bytes())
+
+    chapter_of = {m: ch.number for ch in header.chapters for m in ch.measures}
+    position = 0
+    for measure in measures:
+        where = f"measures/{measure.id}.yaml"
+        if chapter_of[measure.id] != measure.chapter:
+            raise PolicyDataError(f"{where}: chapter: {measure.chapter} but policy.yaml puts it in {chapter_of[measure.id]}")
+        found_at = source_text.find(measure.text, position)
+        if found_at < 0:
+            raise PolicyDataError(f"{where}: text: not a verbatim slice of {header.source_file} after the previous measure")
+        position = found_at + len(measure.text)
+
+    return Policy(
+        header=header,
+        measures=tuple(measures),
+        source_text=source_text,
+        version=digest.hexdigest()[:16],
+        _by_id={m.id: m for m in measures},
+    )
+
+
+def json_default(o: Any) -> Any:
+    """JSON encoding for policy values: exact decimals, ISO dates."""
+    if isinstance(o, Decimal):
+        return int(o) if o == o.to_integral_value() else float(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    raise TypeError(f"cannot encode {type(o).__name__}")
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=json_default)

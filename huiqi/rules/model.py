@@ -1,0 +1,337 @@
+"""The policy model: what a support-policy document says, as typed data.
+
+Every figure in a policy becomes a dated :class:`Parameter` value, every benefit a
+:class:`Provision` with the exact sentence that grants it.  The loader validates
+each measure file against these models, so a broken file is refused with the file
+name and the path of the bad field (see :mod:`huiqi.rules.loader`).
+
+Why pydantic: it gives field paths in its errors and a JSON Schema for free, so the
+format of a policy file is documented by the same code that checks it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MEASURE_ID = r"^m(0[1-9]|[12][0-9]|30)$"
+SLUG = r"^[a-z][a-z0-9_]*$"
+
+
+class Strict(BaseModel):
+    """Base for policy data: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProvisionKind(str, Enum):
+    """How a provision's benefit is stated in the text."""
+
+    fixed_award = "fixed_award"  # 给予10万元奖补 — a stated sum
+    capped_award = "capped_award"  # 不超过50万元 / 最高5万元 — at most a sum, decided on review
+    share_with_cap = "share_with_cap"  # 按实际支出费用给予30%补助，每年最高50万元
+    tax_relief = "tax_relief"  # 免征 / 减按
+    loan_limit = "loan_limit"  # 最高30万元的创业担保贷款 / 贷款额度上浮20%
+    determination = "determination"  # yes/no: 免收保证金, 专门向中小企业采购, 费率
+    referral = "referral"  # matched, but the text states no figure
+
+
+# Parameters each kind must carry, so the engine can rely on them.
+REQUIRED_PARAMETERS: dict[ProvisionKind, set[str]] = {
+    ProvisionKind.fixed_award: {"amount"},
+    ProvisionKind.capped_award: {"cap"},
+    ProvisionKind.share_with_cap: {"rate"},  # plus "cap" where a yuan ceiling is stated
+    ProvisionKind.loan_limit: set(),
+    ProvisionKind.tax_relief: set(),
+    ProvisionKind.determination: set(),
+    ProvisionKind.referral: set(),
+}
+
+CAPPED_KINDS = {ProvisionKind.capped_award, ProvisionKind.share_with_cap, ProvisionKind.loan_limit}
+
+
+class Claimant(str, Enum):
+    """Who may claim a provision."""
+
+    enterprise = "enterprise"
+    individual = "individual"  # a person or family
+    park_operator = "park_operator"
+    guarantee_institution = "guarantee_institution"
+    procuring_entity = "procuring_entity"
+    bidder = "bidder"
+    taxpayer = "taxpayer"
+    employer = "employer"
+    project = "project"  # an investment project (claimed by its owner)
+    community = "community"
+    government = "government"  # an action the government owes, no claimant
+
+
+class Unit(str, Enum):
+    yuan = "yuan"  # money, exact to the fen
+    ratio = "ratio"  # 30% is 0.30
+    count = "count"
+    date = "date"
+    text_set = "text_set"  # a list of named categories (e.g. recognition types)
+
+
+class Comparison(str, Enum):
+    """How a threshold compares, following Chinese legal usage."""
+
+    ge = ">="  # 以上 (includes the number)
+    le = "<="  # 以下 / 以内 / 不超过 (includes the number)
+    gt = ">"  # 超过 (excludes the number)
+    lt = "<"  # 不足 / 低于 (excludes the number)
+
+
+# Decimal first: pydantic would otherwise read a bare integer as a Unix timestamp date.
+ParamValue = Union[Decimal, dt.date, list[str]]
+
+
+class DatedValue(Strict):
+    """One value of a parameter and the dates it applies to (both ends inclusive)."""
+
+    start: dt.date = Field(alias="from")
+    end: dt.date | None = Field(default=None, alias="to")
+    value: ParamValue
+    note: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "DatedValue":
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
+        return self
+
+
+class Parameter(Strict):
+    """A figure of the policy, with its unit, legal comparison and dated values."""
+
+    label_zh: str
+    label_en: str
+    unit: Unit
+    comparison: Comparison | None = None
+    legal_term: str | None = None  # the words of the text: 以上, 以下（含）, 超过, 不超过 …
+    values: list[DatedValue] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _values_fit_unit(self) -> "Parameter":
+        for i, v in enumerate(self.values):
+            where = f"values[{i}].value"
+            if self.unit is Unit.date:
+                if not isinstance(v.value, dt.date):
+                    raise ValueError(f"{where}: a date parameter needs a date (YYYY-MM-DD)")
+            elif self.unit is Unit.text_set:
+                if not isinstance(v.value, list):
+                    raise ValueError(f"{where}: a text_set parameter needs a list of names")
+            else:
+                if not isinstance(v.value, Decimal):
+                    raise ValueError(f"{where}: a {self.unit.value} parameter needs a number")
+                if v.value < 0:
+                    raise ValueError(f"{where}: must not be negative")
+                if self.unit is Unit.yuan and v.value != v.value.quantize(Decimal("0.01")):
+                    raise ValueError(f"{where}: money must be exact to the fen (two decimals)")
+                if self.unit is Unit.ratio and v.value > 1:
+                    raise ValueError(f"{where}: a ratio is written as a fraction (30% is 0.30)")
+                if self.unit is Unit.count and v.value != v.value.to_integral_value():
+                    raise ValueError(f"{where}: a count must be a whole number")
+        ordered = sorted(self.values, key=lambda v: v.start)
+        for a, b in zip(ordered, ordered[1:]):
+            if a.end is None or a.end >= b.start:
+                raise ValueError(f"values overlap: one from {a.start} runs into the one from {b.start}")
+        return self
+
+    def value_on(self, day: dt.date) -> ParamValue | None:
+        """The value in force on ``day``, or None when none is."""
+        for v in self.values:
+            if v.start <= day and (v.end is None or day <= v.end):
+                return v.value
+        return None
+
+
+class Condition(Strict):
+    """One condition of a provision, named so an explanation can say which failed."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    zh: str
+    en: str
+    parameters: list[str] = Field(default_factory=list)
+
+
+class Provision(Strict):
+    """One benefit, duty or determination the text grants, with its citation."""
+
+    id: Annotated[str, Field(pattern=r"^m\d\d\.[a-z][a-z0-9_]*$")]
+    kind: ProvisionKind
+    title_zh: str
+    title_en: str
+    claimant: Claimant
+    conditions: list[Condition] = Field(default_factory=list)
+    parameters: dict[Annotated[str, Field(pattern=SLUG)], Parameter] = Field(default_factory=dict)
+    cap_period: Literal["once", "per_event", "per_year", "per_unit"] | None = None
+    pool: str | None = None
+    referral_note_zh: str | None = None  # what the text promises when it states no figure
+    citation: list[str] = Field(min_length=1)
+    source: Literal["digest", "text"] = "digest"
+
+    @model_validator(mode="after")
+    def _kind_parameters(self) -> "Provision":
+        missing = REQUIRED_PARAMETERS[self.kind] - set(self.parameters)
+        if missing:
+            raise ValueError(f"a {self.kind.value} provision needs parameter(s): {', '.join(sorted(missing))}")
+        for c in self.conditions:
+            for p in c.parameters:
+                if p not in self.parameters:
+                    raise ValueError(f"condition '{c.id}' names unknown parameter '{p}'")
+        if len({c.id for c in self.conditions}) != len(self.conditions):
+            raise ValueError("condition ids must be unique within a provision")
+        return self
+
+    @property
+    def is_cap(self) -> bool:
+        """True where the text gives a ceiling (不超过 / 最高), not a fixed sum."""
+        return self.kind in CAPPED_KINDS
+
+
+class Department(Strict):
+    name: str
+    role: Literal["lead", "by_duty"] = "lead"  # 牵头负责 / 按职责分工负责
+
+
+class Pool(Strict):
+    """A budget the text sets aside; awards drawn from it can never exceed it."""
+
+    id: Annotated[str, Field(pattern=r"^m\d\d\.[a-z][a-z0-9_]*$")]
+    name_zh: str
+    name_en: str
+    total: Decimal  # yuan
+    citation: list[str] = Field(min_length=1)
+
+    @field_validator("total")
+    @classmethod
+    def _positive(cls, v: Decimal) -> Decimal:
+        if v <= 0:
+            raise ValueError("a pool total must be positive")
+        return v
+
+
+class Target(Strict):
+    """A figure the text commits the city to reach (for the implementation dashboard)."""
+
+    id: Annotated[str, Field(pattern=r"^m\d\d\.[a-z][a-z0-9_]*$")]
+    label_zh: str
+    label_en: str
+    comparison: Comparison | None = None
+    value: Decimal | None = None
+    unit: str  # 个, 套, %, …
+    items: list[str] = Field(default_factory=list)  # named projects, where the target is a list
+    thresholds: dict[Annotated[str, Field(pattern=SLUG)], Decimal] = Field(default_factory=dict)  # e.g. what counts (亿元以上)
+    due: dt.date
+    citation: list[str] = Field(min_length=1)
+
+
+class Period(Strict):
+    start: dt.date
+    end: dt.date
+    citation: list[str] = Field(min_length=1)
+
+
+class Measure(Strict):
+    """One of the policy's numbered measures: its verbatim text and what it grants."""
+
+    id: Annotated[str, Field(pattern=MEASURE_ID)]
+    number: int = Field(ge=1)
+    chapter: int = Field(ge=1)
+    title_zh: str
+    title_en: str
+    summary_en: str
+    keywords_zh: list[str] = Field(default_factory=list)
+    keywords_en: list[str] = Field(default_factory=list)
+    lead_departments_text: str  # the parenthesis at the end of the measure, verbatim
+    lead_departments: list[Department] = Field(min_length=1)
+    in_force: Period | None = None  # None: the policy's general period applies
+    text: str
+    provisions: list[Provision] = Field(default_factory=list)
+    pools: list[Pool] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Measure":
+        if self.id != f"m{self.number:02d}":
+            raise ValueError(f"id {self.id} does not match number {self.number}")
+        for p in [*self.provisions, *self.pools, *self.targets]:
+            if not p.id.startswith(self.id + "."):
+                raise ValueError(f"'{p.id}' must start with '{self.id}.'")
+        ids = [p.id for p in [*self.provisions, *self.pools, *self.targets]]
+        if len(set(ids)) != len(ids):
+            raise ValueError("provision, pool and target ids must be unique")
+        pool_ids = {p.id for p in self.pools}
+        for p in self.provisions:
+            if p.pool is not None and p.pool not in pool_ids:
+                raise ValueError(f"provision {p.id} draws on unknown pool '{p.pool}'")
+        if self.lead_departments_text not in self.text:
+            raise ValueError("lead_departments_text is not found in the measure text")
+        for d in self.lead_departments:
+            core = d.name.removesuffix("管委会").removesuffix("人民政府")
+            if core not in self.lead_departments_text:
+                raise ValueError(f"department '{d.name}' is not named in lead_departments_text")
+        for owner in [*self.provisions, *self.pools, *self.targets]:
+            for sentence in owner.citation:
+                if sentence not in self.text:
+                    raise ValueError(f"citation of {owner.id} is not verbatim in the text: {sentence[:40]}…")
+        if self.in_force:
+            for sentence in self.in_force.citation:
+                if sentence not in self.text:
+                    raise ValueError("in_force citation is not verbatim in the text")
+        return self
+
+    def provision(self, provision_id: str) -> Provision | None:
+        return next((p for p in self.provisions if p.id == provision_id), None)
+
+
+class Chapter(Strict):
+    number: int
+    title_zh: str
+    title_en: str
+    measures: list[Annotated[str, Field(pattern=MEASURE_ID)]]
+
+
+class OverlapRule(Strict):
+    """就高不重复: the same matter is paid once, at the highest level."""
+
+    principle_zh: str
+    strategies: list[Literal["highest_only", "top_up"]]
+    default_strategy: Literal["highest_only", "top_up"]
+    citation: list[str]
+
+
+class GeneralProvisions(Strict):
+    """The closing paragraphs of the text, as rules the engine applies."""
+
+    issued: dt.date
+    in_force: Period
+    overlap: OverlapRule
+    precedence_zh: str  # 国家、省有新规定的，从其规定
+    precedence_citation: list[str]
+    interpreted_by: Literal["lead_departments"]
+    interpretation_citation: list[str]
+    duty_to_publish_zh: str
+    duty_to_publish_citation: list[str]
+
+
+class PolicyHeader(Strict):
+    """policy.yaml: the document's identity, chapters and general provisions."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    issuer_zh: str
+    issuer_en: str
+    document_zh: str
+    source_file: str
+    chapters: list[Chapter]
+    general: GeneralProvisions

@@ -34,7 +34,14 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
     return Decimal(loader.construct_scalar(node).replace("_", ""))  # type: ignore[arg-type]
 
 
+def _date_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    # Dates stay text here so pydantic checks them and an impossible one (2024-02-30)
+    # is reported with its field path instead of crashing the YAML parser.
+    return loader.construct_scalar(node)  # type: ignore[return-value]
+
+
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+_DecimalLoader.add_constructor("tag:yaml.org,2002:timestamp", _date_text)
 
 
 def read_yaml(path: Path) -> Any:

@@ -153,13 +153,30 @@ class Parameter(Strict):
         return None
 
 
+# Parameters every rule expression may use besides its provision's own: the measure's
+# in-force period and the date the answer is computed for.
+ENGINE_PARAMETERS = frozenset({"in_force_start", "in_force_end", "as_of"})
+
+# What a provision is judged over: the applicant itself, or each of its dated events.
+SUBJECTS = (
+    "entity", "recognitions", "scale_entries", "listings", "compute_claims", "projects",
+    "guarantees", "tenders", "procurements", "vehicles", "home_purchases",
+    "startup_loans", "payrolls", "vat_periods",
+)
+
+
 class Condition(Strict):
-    """One condition of a provision, named so an explanation can say which failed."""
+    """One condition of a provision, named so an explanation can say which failed.
+
+    ``test`` is a rule expression (see :mod:`huiqi.rules.expr`); a condition without
+    one cannot be checked from facts and is left to the reviewing department.
+    """
 
     id: Annotated[str, Field(pattern=SLUG)]
     zh: str
     en: str
     parameters: list[str] = Field(default_factory=list)
+    test: str | None = None
 
 
 class Provision(Strict):
@@ -177,6 +194,34 @@ class Provision(Strict):
     referral_note_zh: str | None = None  # what the text promises when it states no figure
     citation: list[str] = Field(min_length=1)
     source: Literal["digest", "text"] = "digest"
+    # -- how the engine computes it (rule expressions, see huiqi.rules.expr) --
+    subject: Literal[SUBJECTS] = "entity"  # type: ignore[valid-type]
+    # Which date picks the parameters and decides expiry: the event's own date (a purchase,
+    # a claim, a recognition) or the date of the answer (an application about a past event).
+    dated_by: Literal["event", "as_of"] | None = None
+    amount: str | None = None  # yuan; defaults by kind (:amount, :cap, :rate * base)
+    base: str | None = None  # for share_with_cap: what the rate applies to
+    figures: dict[Annotated[str, Field(pattern=SLUG)], str] = Field(default_factory=dict)  # extra outputs
+
+    @model_validator(mode="after")
+    def _expressions_compile(self) -> "Provision":
+        from huiqi.rules.expr import ExprError, compile_expr
+
+        allowed = set(self.parameters) | ENGINE_PARAMETERS
+        sources = [(f"conditions.{c.id}.test", c.test) for c in self.conditions]
+        sources += [("amount", self.amount), ("base", self.base)]
+        sources += [(f"figures.{k}", v) for k, v in self.figures.items()]
+        for where, src in sources:
+            if src is None:
+                continue
+            try:
+                compile_expr(src, allowed)
+            except ExprError as e:
+                raise ValueError(f"{where}: {e}") from None
+        if self.kind is ProvisionKind.share_with_cap and self.base is None and self.amount is None:
+            if any(c.test for c in self.conditions):
+                raise ValueError("a share_with_cap provision with rule tests needs a 'base' expression")
+        return self
 
     @model_validator(mode="after")
     def _kind_parameters(self) -> "Provision":

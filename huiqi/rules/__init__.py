@@ -1,0 +1,1 @@
+"""The rule language: the policy model and its validating loader."""

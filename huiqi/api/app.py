@@ -1,0 +1,163 @@
+"""The JSON API (OpenAPI at /docs) and a small Chinese catalogue page at /.
+
+Routes are thin: the data comes from :mod:`huiqi.catalogue.present`, the same
+views the CLI prints, so the two cannot drift. Errors are JSON of one shape:
+``{"error": {"code", "message_zh", "message_en", "field"?}}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from huiqi import __version__
+from huiqi.catalogue import get_policy
+from huiqi.catalogue.present import measure_dict, policy_dict
+from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
+from huiqi.api.limits import BodyLimitMiddleware
+from huiqi.engine.evaluate import evaluate as run_evaluation
+from huiqi.profile.model import Profile
+from huiqi.rules.loader import dumps
+
+
+class EvaluateRequest(BaseModel):
+    """政策计算请求 / an evaluation request."""
+
+    model_config = ConfigDict(extra="forbid")
+    profile: Profile
+    as_of: dt.date | None = Field(default=None, description="计算日期，默认今天 / evaluation date, today by default")
+    strategy: Literal["highest_only", "top_up"] | None = Field(default=None, description="就高不重复策略")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, zh: str, en: str, field: str | None = None):
+        self.status, self.code, self.zh, self.en, self.field = status, code, zh, en, field
+
+
+def _error_body(code: str, zh: str, en: str, field: str | None = None) -> dict[str, Any]:
+    err: dict[str, Any] = {"code": code, "message_zh": zh, "message_en": en}
+    if field:
+        err["field"] = field
+    return {"error": err}
+
+
+class PolicyJSON(JSONResponse):
+    """JSON with exact decimals and dates, and Chinese left readable."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content).encode("utf-8")
+
+
+def create_app() -> FastAPI:
+    policy = get_policy()
+    index = SearchIndex.for_policy(policy)
+    app = FastAPI(
+        title="huiqi 惠企 API",
+        version=__version__,
+        description=f"{policy.header.title_zh} — policy as code. Policy version {policy.version}.",
+        default_response_class=PolicyJSON,
+    )
+
+    app.add_middleware(BodyLimitMiddleware)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> Response:
+        return PolicyJSON(_error_body(exc.code, exc.zh, exc.en, exc.field), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        first = errors[0]
+        field = ".".join(str(p) for p in first["loc"])
+        body = _error_body("invalid_request", f"请求参数无效：{field}：{first['msg']}", f"invalid request: {field}: {first['msg']}", field)
+        body["error"]["details"] = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors[:20]]
+        return PolicyJSON(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        code = "not_found" if exc.status_code == 404 else "http_error"
+        return PolicyJSON(_error_body(code, "未找到该页面" if exc.status_code == 404 else "请求失败", str(exc.detail)), status_code=exc.status_code)
+
+    @app.get("/api/v1/policy", tags=["catalogue"], summary="政策总则与版本 / general provisions and version")
+    def get_policy_info() -> Any:
+        return PolicyJSON(policy_dict(policy))
+
+    @app.get("/api/v1/measures", tags=["catalogue"], summary="全部措施 / all measures, m01…m30")
+    def list_measures() -> Any:
+        return PolicyJSON([measure_dict(policy, m) for m in policy.measures])
+
+    @app.get("/api/v1/measures/{measure_id}", tags=["catalogue"], summary="一条措施 / one measure")
+    def get_measure(measure_id: Annotated[str, Path(max_length=20, description="措施编号，如 m07")]) -> Any:
+        measure = policy.measure(measure_id)
+        if measure is None:
+            raise ApiError(
+                404,
+                "measure_not_found",
+                f"未找到措施“{measure_id}”（有效编号 m01–m30）",
+                f"unknown measure id '{measure_id}' (valid ids are m01–m30)",
+                "measure_id",
+            )
+        return PolicyJSON(measure_dict(policy, measure))
+
+    @app.get("/api/v1/search", tags=["catalogue"], summary="搜索措施 / search measures, best first")
+    def search(
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_LENGTH, description="中文或英文关键词")],
+        limit: Annotated[int, Query(ge=1, le=30)] = 10,
+    ) -> Any:
+        try:
+            hits = index.search(q, limit=limit)
+        except QueryError as e:
+            raise ApiError(422, "invalid_query", "查询内容为空或过长", str(e), "q") from None
+        return PolicyJSON({"query": q, "count": len(hits), "results": [h.as_dict() for h in hits]})
+
+    @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision")
+    def evaluate(body: EvaluateRequest) -> Any:
+        day = body.as_of or dt.date.today()
+        return PolicyJSON(run_evaluation(policy, body.profile, day, body.strategy).as_dict())
+
+    @app.get("/api/v1/schema/profile", tags=["engine"], summary="申请人画像 JSON Schema / the profile's JSON Schema")
+    def profile_schema() -> Any:
+        return PolicyJSON(Profile.model_json_schema())
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home() -> HTMLResponse:
+        return HTMLResponse(_catalogue_page(policy))
+
+    return app
+
+
+def _catalogue_page(policy) -> str:
+    """A plain catalogue page so `make run` shows something useful in a browser."""
+    rows = []
+    for ch in policy.header.chapters:
+        rows.append(f"<h2>{html.escape(ch.title_zh)}</h2><ul>")
+        for mid in ch.measures:
+            m = policy.measure(mid)
+            deps = "、".join(d.name for d in m.lead_departments)
+            rows.append(
+                f'<li><a href="/api/v1/measures/{m.id}">{m.id} {html.escape(m.title_zh)}</a>'
+                f" <small>{html.escape(m.title_en)} · 牵头单位：{html.escape(deps)}</small></li>"
+            )
+        rows.append("</ul>")
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>惠企 · {html.escape(policy.header.title_zh)}</title></head><body>"
+        f"<h1>{html.escape(policy.header.title_zh)}</h1>"
+        f"<p>{html.escape(policy.header.issuer_zh)} · 政策版本 {policy.version} · "
+        '<a href="/docs">API 文档</a></p>'
+        '<form action="/api/v1/search"><label for="q">搜索措施</label> '
+        '<input id="q" name="q" placeholder="如：算力券、小巨人、公积金"> <button>搜索</button></form>'
+        + "".join(rows)
+        + "</body></html>"
+    )

@@ -1,0 +1,360 @@
+"""The ``huiqi`` command line: the catalogue, search, and the server.
+
+Bad input exits with code 2 and a message naming what was wrong (Chinese, then English).
+Heavy imports (FastAPI, uvicorn) happen inside the commands that need them, so a
+catalogue lookup answers quickly.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+
+import typer
+
+from huiqi.rules.loader import PolicyDataError, dumps
+
+app = typer.Typer(
+    help="惠企 huiqi — 政策即代码 / policy as code: 昆明市持续推动经济回升向好若干政策措施",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+measures_app = typer.Typer(help="政策措施目录 / the catalogue of measures", no_args_is_help=True)
+policy_app = typer.Typer(help="政策总则与版本 / the policy's general provisions and version", no_args_is_help=True)
+app.add_typer(measures_app, name="measures")
+app.add_typer(policy_app, name="policy")
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class ShowFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def fail(message_zh: str, message_en: str, code: int = 2) -> None:
+    typer.echo(f"错误：{message_zh}\nerror: {message_en}", err=True)
+    raise typer.Exit(code)
+
+
+def _policy():
+    from huiqi.catalogue import get_policy
+
+    try:
+        return get_policy()
+    except PolicyDataError as e:
+        fail("政策数据无效", f"policy data is invalid:\n{e}")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _echo_json(data) -> None:
+    sys.stdout.write(dumps(data) + "\n")
+
+
+@measures_app.command("list")
+def measures_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", help="table 或 json")) -> None:
+    """列出全部30条措施 / list all measures."""
+    from huiqi.catalogue.present import measure_dict
+
+    policy = _policy()
+    if fmt is ListFormat.json:
+        _echo_json([measure_dict(policy, m) for m in policy.measures])
+        return
+    from rich.table import Table
+
+    chapters = {c.number: c.title_zh for c in policy.header.chapters}
+    table = Table(title=f"{policy.header.title_zh}（版本 {policy.version}）")
+    for col in ("编号", "章", "措施", "牵头单位", "条款"):
+        table.add_column(col)
+    for m in policy.measures:
+        table.add_row(
+            m.id,
+            chapters[m.chapter][:6],
+            f"{m.title_zh}\n[dim]{m.title_en}[/dim]",
+            "、".join(d.name for d in m.lead_departments),
+            str(len(m.provisions)),
+        )
+    _console().print(table)
+
+
+@measures_app.command("show")
+def measures_show(
+    measure_id: str = typer.Argument(..., help="措施编号，如 m07"),
+    fmt: ShowFormat = typer.Option(ShowFormat.text, "--format", help="text 或 json"),
+) -> None:
+    """显示一条措施：原文、条款、参数和出处 / show one measure."""
+    from huiqi.catalogue.present import display_value, measure_dict
+
+    policy = _policy()
+    measure = policy.measure(measure_id)
+    if measure is None:
+        ids = f"{policy.measures[0].id}–{policy.measures[-1].id}"
+        fail(f"未找到措施“{measure_id}”（有效编号 {ids}）", f"unknown measure id '{measure_id}' (valid ids are {ids})")
+    if fmt is ShowFormat.json:
+        _echo_json(measure_dict(policy, measure))
+        return
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    con = _console()
+    period = policy.in_force(measure)
+    con.print(f"[bold]{measure.id} {escape(measure.title_zh)}[/bold]  {escape(measure.title_en)}")
+    con.print(f"牵头单位：{'、'.join(d.name for d in measure.lead_departments)}")
+    con.print(f"有效期：{period.start} 至 {period.end}（就高不重复）")
+    con.print(Panel(escape(measure.text), title="原文"))
+    for p in measure.provisions:
+        cap = "（上限）" if p.is_cap else ""
+        con.print(f"\n[bold]• {escape(p.title_zh)}[/bold]{cap}  [dim]{p.id} · {p.kind.value} · {p.claimant.value}[/dim]")
+        for c in p.conditions:
+            con.print(f"    条件 {escape(c.zh)}")
+        for name, param in p.parameters.items():
+            for v in param.values:
+                op = f"{param.comparison.value} " if param.comparison else ""
+                con.print(f"    参数 {escape(param.label_zh)}：{op}{escape(display_value(param, v.value))}  [dim]{v.start}–{v.end or '…'}[/dim]")
+        if p.referral_note_zh:
+            con.print(f"    说明 {escape(p.referral_note_zh)}")
+        for s in p.citation:
+            con.print(f"    出处 “{escape(s)}”")
+    for pool in measure.pools:
+        con.print(f"\n资金池 {escape(pool.name_zh)}：¥{pool.total:,.2f}")
+    for t in measure.targets:
+        con.print(f"目标 {escape(t.label_zh)}")
+
+
+@app.command("search")
+def search(
+    query: str = typer.Argument(..., help="中文或英文关键词，如 算力券 / compute voucher"),
+    fmt: ListFormat = typer.Option(ListFormat.table, "--format", help="table 或 json"),
+    limit: int = typer.Option(10, "--limit", min=1, max=30),
+) -> None:
+    """搜索措施（中文或英文），最相关的在前 / search measures, best first."""
+    from huiqi.catalogue.search import QueryError, SearchIndex
+
+    policy = _policy()
+    try:
+        hits = SearchIndex.for_policy(policy).search(query, limit=limit)
+    except QueryError as e:
+        fail("查询内容为空或过长", f"query: {e}")
+    if fmt is ListFormat.json:
+        _echo_json({"query": query, "count": len(hits), "results": [h.as_dict() for h in hits]})
+        return
+    if not hits:
+        typer.echo(f"未找到与“{query}”相关的措施 / no measure matches '{query}'")
+        return
+    from rich.markup import escape
+
+    con = _console()
+    for h in hits:
+        con.print(f"[bold]{h.measure_id}[/bold] {escape(h.title_zh)}  [dim]{escape(h.title_en)}[/dim]")
+        con.print(f"    {escape(h.snippet)}")
+
+
+@policy_app.command("show")
+def policy_show(fmt: ShowFormat = typer.Option(ShowFormat.text, "--format")) -> None:
+    """政策总则：有效期、就高不重复、解释权和版本 / general provisions and version."""
+    from huiqi.catalogue.present import policy_dict
+
+    policy = _policy()
+    if fmt is ShowFormat.json:
+        _echo_json(policy_dict(policy))
+        return
+    g = policy.header.general
+    typer.echo(f"{policy.header.title_zh}（{policy.header.issuer_zh}，{g.issued}）")
+    typer.echo(f"版本 {policy.version} · {len(policy.measures)} 条措施 · {sum(len(m.provisions) for m in policy.measures)} 项条款")
+    typer.echo(f"有效期：{g.in_force.start} 至 {g.in_force.end}（除有明确执行期限的外）")
+    typer.echo(f"重叠政策：{g.overlap.principle_zh}（默认策略 {g.overlap.default_strategy}）")
+    typer.echo(f"解释：由各措施牵头单位负责解释；{g.precedence_zh}")
+
+
+@policy_app.command("check")
+def policy_check(folder: str = typer.Argument(None, help="政策数据目录（默认内置的昆明2024）")) -> None:
+    """校验政策数据文件 / validate a policy folder against the schema."""
+    from pathlib import Path
+
+    from huiqi.catalogue import policy_dir
+    from huiqi.rules.loader import load_policy
+
+    try:
+        policy = load_policy(Path(folder) if folder else policy_dir())
+    except PolicyDataError as e:
+        fail("政策数据无效", str(e))
+    typer.echo(f"OK {policy.header.id} {policy.version}: {len(policy.measures)} measures")
+
+
+schema_app = typer.Typer(help="数据格式 / JSON Schemas", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+
+class Strategy(str, Enum):
+    highest_only = "highest_only"
+    top_up = "top_up"
+
+
+def _parse_date(value: str | None, field: str):
+    import datetime as dt
+
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{field} 不是有效日期：{value}（格式 YYYY-MM-DD）", f"{field}: not a valid date '{value}' (use YYYY-MM-DD)")
+
+
+def _read_profile(path: str):
+    import json
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from huiqi.profile.model import Profile
+    from huiqi.rules.loader import field_path
+
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        fail(f"无法读取画像文件 {path}", f"cannot read {path}: {e.strerror}")
+    if len(raw) > MAX_PROFILE_BYTES:
+        fail(f"画像文件过大（上限 {MAX_PROFILE_BYTES} 字节）", f"{path}: larger than {MAX_PROFILE_BYTES} bytes")
+    try:
+        data = json.loads(raw, parse_float=__import__("decimal").Decimal)
+    except (ValueError, RecursionError) as e:
+        fail(f"画像文件不是有效的 JSON：{e}", f"{path}: not valid JSON: {e}")
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as e:
+        lines_zh = [f"{field_path(err['loc'])}：{err['msg']}" for err in e.errors()]
+        fail("画像数据无效：\n  " + "\n  ".join(lines_zh), f"invalid profile ({len(lines_zh)} problem(s)), see above")
+
+
+MAX_PROFILE_BYTES = 1_000_000
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    profile_path: str = typer.Argument(..., metavar="PROFILE.json", help="申请人画像（JSON）"),
+    as_of: str = typer.Option(None, "--as-of", help="计算日期 YYYY-MM-DD（默认今天）"),
+    fmt: ShowFormat = typer.Option(ShowFormat.text, "--format", help="text 或 json"),
+    strategy: Strategy = typer.Option(None, "--strategy", help="就高不重复策略：highest_only（默认）或 top_up"),
+    show_all: bool = typer.Option(False, "--all", help="列出全部条款，包括不适用的"),
+) -> None:
+    """政策计算器：逐条计算可享受的政策、金额和依据 / evaluate a profile against every provision."""
+    from huiqi.engine.evaluate import evaluate
+
+    day = _parse_date(as_of, "--as-of")
+    profile = _read_profile(profile_path)
+    policy = _policy()
+    result = evaluate(policy, profile, day, strategy.value if strategy else None)
+    if fmt is ShowFormat.json:
+        _echo_json(result.as_dict())
+        return
+    _print_evaluation(result, show_all)
+
+
+def _print_evaluation(result, show_all: bool) -> None:
+    """Grouped by status, one line per result, so nothing is cut off in a narrow terminal."""
+    from rich.markup import escape
+
+    from huiqi.money import format_fen
+
+    con = _console()
+    strategy_zh = {"highest_only": "只取最高", "top_up": "补差"}[result.strategy]
+    con.print(f"[bold]{escape(result.profile_name)}[/bold] · 计算日期 {result.as_of} · 政策版本 {result.policy_version} · 就高不重复：{strategy_zh}")
+    groups = {
+        "eligible": ("符合", "green", "✓"),
+        "expired": ("已过期", "yellow", "…"),
+        "referral": ("请咨询牵头单位（原文未规定金额）", "cyan", "?"),
+        "not_eligible": ("不符合", "red", "✗"),
+    }
+    for status, (label, colour, mark) in groups.items():
+        rows = [r for r in result.results if r.status == status]
+        if status == "not_eligible" and not show_all:
+            rows = [r for r in rows if r.conditions]  # hide rows that are merely not for this applicant
+        if not rows:
+            continue
+        con.print(f"\n[bold {colour}]{label}（{len(rows)}）[/bold {colour}]")
+        for r in rows:
+            amount = "" if r.amount_fen is None else ("  最高 " if r.is_cap else "  ") + format_fen(r.amount_fen)
+            event = f" [{escape(r.event_id)}]" if r.event_id else ""
+            if status == "referral" and not show_all:  # one line each: there are many
+                con.print(f" {mark} {r.provision_id} {escape(r.title_zh)} — {'、'.join(r.lead_departments)}", style="dim")
+                continue
+            con.print(f" {mark} {r.provision_id} {escape(r.title_zh)}{escape(event)}[bold]{amount}[/bold]")
+            con.print(f"     {escape(r.explanation_zh)}", style="dim" if status != "eligible" else None)
+            if status == "eligible":
+                con.print(f"     依据：“{escape(r.citation[0])}”", style="dim")
+            if status == "referral":
+                con.print(f"     牵头单位：{'、'.join(r.lead_departments)}", style="dim")
+    totals = result.totals()["overall"]
+    con.print(
+        f"\n合计可获奖补及税收减免：[bold]{format_fen(totals['money_fen'])}[/bold]"
+        f"（其中“不超过”上限类 {format_fen(totals['up_to_fen'])}）；可申请贷款额度：{format_fen(totals['loan_limit_fen'])}"
+    )
+
+
+@schema_app.command("profile")
+def schema_profile() -> None:
+    """申请人画像的 JSON Schema / the profile's JSON Schema."""
+    from huiqi.profile.model import Profile
+
+    _echo_json(Profile.model_json_schema())
+
+
+@app.command("test")
+def test_cases(
+    files: list[str] = typer.Argument(..., metavar="CASES.yaml", help="测试用例文件（YAML），可多个"),
+) -> None:
+    """运行政策测试用例（YAML），无需编写 Python / run policy test cases."""
+    from pathlib import Path
+
+    from huiqi.engine.cases import in_process_evaluator, load_cases, run_cases
+
+    evaluator = in_process_evaluator()
+    failures = total = 0
+    for f in files:
+        try:
+            cases = load_cases(Path(f))
+        except PolicyDataError as e:
+            fail("用例文件无效", str(e))
+        for outcome in run_cases(cases, evaluator):
+            total += 1
+            if outcome.ok:
+                typer.echo(f"通过 PASS  {outcome.case.name}")
+            else:
+                failures += 1
+                typer.echo(f"失败 FAIL  {outcome.case.name}")
+                for p in outcome.problems:
+                    typer.echo(f"    {p}")
+    typer.echo(f"\n{total - failures}/{total} 通过 passed")
+    raise typer.Exit(1 if failures else 0)
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    """启动服务（API 与文档 /docs）/ start the web service."""
+    import uvicorn
+
+    from huiqi.api.app import create_app
+
+    _policy()  # refuse to start on broken policy data
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""The entitlement engine: one applicant → every provision, amount and explanation."""

@@ -1,0 +1,365 @@
+"""Evaluate one applicant against every provision: who gets what, how much, and why.
+
+The pipeline, each step a plain function:
+
+1. **candidates** — for each provision, one row per subject (the applicant, or each
+   event of the provision's list), with every condition's truth and the amount the
+   formula gives, using the parameter values in force on the row's decision date;
+2. **annual and one-off caps** — the compute voucher's yearly ceiling holds across
+   claims; a one-off award is paid once;
+3. **就高不重复** — support already received for the same matter from another level
+   is resolved by the chosen strategy;
+4. **totals** — per measure and overall, awards and tax relief separately from loan
+   limits (a loan limit is not money received).
+
+Money is integer fen; yuan amounts from formulas are rounded half-up (四舍五入) to
+the fen only here, at the edge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from huiqi.engine import explain
+from huiqi.engine.plan import ProvisionPlan, plan_for
+from huiqi.profile.facts import entity_facts, event_facts
+from huiqi.profile.model import ApplicantKind, Profile
+from huiqi.rules.loader import Policy
+from huiqi.rules.model import Claimant, ProvisionKind
+
+Status = Literal["eligible", "not_eligible", "referral", "expired"]
+Strategy = Literal["highest_only", "top_up"]
+
+# Which applicants may claim a provision addressed to each kind of claimant.
+CLAIMANT_KINDS: dict[Claimant, frozenset[ApplicantKind]] = {
+    Claimant.enterprise: frozenset({ApplicantKind.enterprise}),
+    Claimant.bidder: frozenset({ApplicantKind.enterprise}),
+    Claimant.employer: frozenset({ApplicantKind.enterprise, ApplicantKind.park_operator, ApplicantKind.guarantee_institution}),
+    Claimant.taxpayer: frozenset({ApplicantKind.enterprise, ApplicantKind.individual}),
+    Claimant.project: frozenset({ApplicantKind.enterprise, ApplicantKind.park_operator}),
+    Claimant.individual: frozenset({ApplicantKind.individual}),
+    Claimant.park_operator: frozenset({ApplicantKind.park_operator}),
+    Claimant.guarantee_institution: frozenset({ApplicantKind.guarantee_institution}),
+    Claimant.procuring_entity: frozenset({ApplicantKind.procuring_entity}),
+    Claimant.community: frozenset(),
+    Claimant.government: frozenset(),
+}
+MONEY_KINDS = {ProvisionKind.fixed_award, ProvisionKind.capped_award, ProvisionKind.share_with_cap, ProvisionKind.tax_relief}
+
+
+def to_fen(yuan: Decimal) -> int:
+    return int((yuan * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class ConditionOutcome:
+    id: str
+    zh: str
+    en: str
+    satisfied: bool | None  # None: unknown (a fact is missing, or only the department can check)
+    checkable: bool
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProvisionResult:
+    provision_id: str
+    measure_id: str
+    title_zh: str
+    title_en: str
+    kind: str
+    claimant: str
+    subject: str
+    event_id: str | None
+    decision_date: dt.date
+    status: Status
+    amount_fen: int | None
+    is_cap: bool
+    parameters: dict[str, Any]
+    facts: dict[str, Any]
+    conditions: tuple[ConditionOutcome, ...]
+    figures: dict[str, Any]
+    citation: tuple[str, ...]
+    lead_departments: tuple[str, ...]
+    explanation_zh: str
+    explanation_en: str
+    formula_fen: int | None = None  # the amount before caps across claims and 就高不重复
+    adjustments: tuple[dict[str, Any], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        from huiqi.money import format_fen
+
+        d = {k: v for k, v in self.__dict__.items() if k != "conditions"}
+        d["conditions"] = [c.__dict__ for c in self.conditions]
+        d["amount_display"] = format_fen(self.amount_fen) if self.amount_fen is not None else None
+        d["citation"] = list(self.citation)
+        d["lead_departments"] = list(self.lead_departments)
+        d["adjustments"] = list(self.adjustments)
+        return d
+
+
+@dataclass
+class Evaluation:
+    policy_id: str
+    policy_version: str
+    as_of: dt.date
+    strategy: Strategy
+    profile_id: str | None
+    profile_name: str
+    derived: dict[str, Any]
+    results: list[ProvisionResult] = field(default_factory=list)
+
+    def totals(self) -> dict[str, Any]:
+        by_measure: dict[str, dict[str, int]] = defaultdict(lambda: {"money_fen": 0, "up_to_fen": 0, "loan_limit_fen": 0})
+        for r in self.results:
+            if r.status != "eligible" or r.amount_fen is None:
+                continue
+            t = by_measure[r.measure_id]
+            if r.kind == ProvisionKind.loan_limit.value:
+                t["loan_limit_fen"] += r.amount_fen
+            elif r.kind in {k.value for k in MONEY_KINDS}:
+                t["money_fen"] += r.amount_fen
+                if r.is_cap:
+                    t["up_to_fen"] += r.amount_fen
+        overall = {k: sum(t[k] for t in by_measure.values()) for k in ("money_fen", "up_to_fen", "loan_limit_fen")}
+        return {"by_measure": dict(by_measure), "overall": overall}
+
+    def as_dict(self) -> dict[str, Any]:
+        from huiqi.money import format_fen
+
+        totals = self.totals()
+        return {
+            "policy": {"id": self.policy_id, "version": self.policy_version},
+            "as_of": self.as_of,
+            "strategy": self.strategy,
+            "profile": {"id": self.profile_id, "name": self.profile_name, "derived": self.derived},
+            "totals": {
+                **totals,
+                "overall_display": format_fen(totals["overall"]["money_fen"]),
+            },
+            "results": [r.as_dict() for r in self.results],
+        }
+
+
+# -- step 1: candidates ----------------------------------------------------------------------
+
+
+def _facts_for(plan: ProvisionPlan, entity: dict, event: dict) -> dict[str, Any]:
+    out = {}
+    for ns, col in plan.columns:
+        out[f"{ns}.{col}"] = (entity if ns == "entity" else event).get(col)
+    return out
+
+
+def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.date) -> ProvisionResult:
+    p = plan.provision
+    ev = event or {}
+    dated_by = p.dated_by or ("event" if event is not None else "as_of")
+    day = ev["date"] if dated_by == "event" and event is not None else as_of
+    base = dict(plan.static, event_id=ev.get("id"), decision_date=day, figures={})
+    params = plan.params_on(day, as_of)
+    shown_params = {k: params[k] for k in p.parameters}
+    facts = _facts_for(plan, entity, ev)
+
+    if event is not None and ev["date"] > as_of:
+        zh, en = explain.future_event(ev["date"], as_of)
+        return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
+                               conditions=(), explanation_zh=zh, explanation_en=en)
+    if day > plan.period.end:
+        zh, en = explain.expired(day, plan.period.end)
+        return ProvisionResult(**base, status="expired", amount_fen=None, parameters=shown_params, facts=facts,
+                               conditions=(), explanation_zh=zh, explanation_en=en)
+    if day < plan.period.start:
+        zh, en = explain.not_yet(day, plan.period.start)
+        return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
+                               conditions=(), explanation_zh=zh, explanation_en=en)
+
+    outcomes = []
+    for cp in plan.conditions:
+        c = cp.condition
+        if cp.test is None:
+            outcomes.append(ConditionOutcome(c.id, c.zh, c.en, None, False, {}))
+            continue
+        value = cp.test.evaluate(entity, ev, params)
+        cfacts = {f"{ns}.{col}": (entity if ns == "entity" else ev).get(col) for ns, col in cp.test.columns}
+        outcomes.append(ConditionOutcome(c.id, c.zh, c.en, None if value is None else bool(value), True, cfacts))
+    figures = {name: _round_figure(name, f.evaluate(entity, ev, params)) for name, f in plan.figures}
+    base["figures"] = figures
+
+    failed = [o for o in outcomes if o.satisfied is False]
+    missing = [o for o in outcomes if o.satisfied is None and o.checkable]
+    unchecked = [o for o in outcomes if not o.checkable]
+    if failed:
+        zh, en = explain.failed(failed)
+        return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
+                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en)
+    if p.kind is ProvisionKind.referral or (unchecked and len(unchecked) == len(outcomes)):
+        # No figure in the text, or nothing the facts can decide: refer to the department.
+        zh, en = explain.referral(p, plan.measure, unchecked + missing)
+        return ProvisionResult(**base, status="referral", amount_fen=None, parameters=shown_params, facts=facts,
+                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en)
+    if missing:
+        zh, en = explain.missing(missing)
+        return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
+                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en)
+
+    amount_fen = None
+    if plan.amount is not None:
+        yuan = plan.amount.evaluate(entity, ev, params)
+        amount_fen = None if yuan is None else max(0, to_fen(Decimal(yuan)))
+    zh, en = explain.eligible(p, amount_fen, shown_params, figures)
+    if unchecked:  # stated by the text, but only the department can confirm them
+        zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"
+        en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
+    return ProvisionResult(**base, status="eligible", amount_fen=amount_fen, parameters=shown_params, facts=facts,
+                           conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en, formula_fen=amount_fen)
+
+
+def _round_figure(name: str, value: Any) -> Any:
+    """Money figures to the fen (四舍五入); rates keep six places."""
+    if not isinstance(value, Decimal):
+        return value
+    places = Decimal("0.000001") if name.endswith("_rate") else Decimal("0.01")
+    return value.quantize(places, rounding=ROUND_HALF_UP)
+
+
+_FIXED: dict[tuple, ProvisionResult] = {}  # results that depend only on (provision, applicant kind, date)
+
+
+def _fixed_result(plan: ProvisionPlan, why: str, kind: ApplicantKind, as_of: dt.date) -> ProvisionResult:
+    """'Not for this kind of applicant' / 'no such events': the same for every applicant, so cached."""
+    key = (id(plan), why, kind, as_of)
+    r = _FIXED.get(key)
+    if r is None:
+        if why == "claimant":
+            zh, en = explain.wrong_claimant(plan.provision.claimant, kind)
+        else:
+            zh, en = explain.no_events(plan.provision.subject)
+        params = plan.params_on(as_of, as_of)
+        r = ProvisionResult(
+            **plan.static, event_id=None, decision_date=as_of, status="not_eligible", amount_fen=None,
+            parameters={k: params[k] for k in plan.provision.parameters}, facts={}, conditions=(), figures={},
+            explanation_zh=zh, explanation_en=en,
+        )
+        if len(_FIXED) > 20000:
+            _FIXED.clear()
+        _FIXED[key] = r
+    return r
+
+
+def candidates(plans, profile: Profile, as_of: dt.date, entity: dict | None = None) -> list[ProvisionResult]:
+    entity = entity if entity is not None else entity_facts(profile)
+    events = event_facts(profile)
+    out: list[ProvisionResult] = []
+    for plan in plans:
+        p = plan.provision
+        if profile.kind not in CLAIMANT_KINDS[p.claimant]:
+            out.append(_fixed_result(plan, "claimant", profile.kind, as_of))
+            continue
+        if p.subject == "entity":
+            if plan.reads_no_facts:  # e.g. a referral no fact can decide: the same for every applicant
+                key = (id(plan), "static", profile.kind, as_of)
+                r = _FIXED.get(key)
+                if r is None:
+                    r = _FIXED[key] = _candidate(plan, entity, None, as_of)
+                out.append(r)
+            else:
+                out.append(_candidate(plan, entity, None, as_of))
+            continue
+        rows = events.get(p.subject, [])
+        if not rows:
+            out.append(_fixed_result(plan, "no_events", profile.kind, as_of))
+            continue
+        out.extend(_candidate(plan, entity, ev, as_of) for ev in rows)
+    return out
+
+
+# -- step 2: caps across claims --------------------------------------------------------------
+
+
+def apply_period_caps(results: list[ProvisionResult], plans) -> list[ProvisionResult]:
+    """Yearly caps hold across claims (in date order); one-off awards are paid once."""
+    by_id = {pl.provision.id: pl for pl in plans}
+    used: dict[tuple[str, Any], int] = defaultdict(int)
+    order = sorted(range(len(results)), key=lambda i: (results[i].decision_date, results[i].event_id or ""))
+    out = list(results)
+    for i in order:
+        r = out[i]
+        if r.status != "eligible" or r.amount_fen is None:
+            continue
+        p = by_id[r.provision_id].provision
+        if p.cap_period == "per_year" and "cap" in p.parameters:
+            cap_fen = to_fen(Decimal(r.parameters["cap"]))
+            key = (r.provision_id, r.decision_date.year)
+            room = max(0, cap_fen - used[key])
+            if r.amount_fen > room:
+                zh, en = explain.year_cap(r.decision_date.year, cap_fen, used[key], room)
+                out[i] = _adjust(r, room, "annual_cap", zh, en)
+            used[key] += out[i].amount_fen or 0
+        elif p.cap_period == "once" and p.subject != "entity":
+            key = (r.provision_id, None)
+            if used[key]:
+                zh, en = explain.once_only()
+                out[i] = _adjust(r, 0, "once", zh, en)
+            used[key] += 1
+    return out
+
+
+def _adjust(r: ProvisionResult, amount: int, kind: str, zh: str, en: str) -> ProvisionResult:
+    """Change an eligible result's amount, saying why; a result brought to nothing is not eligible."""
+    status: Status = r.status if amount > 0 else "not_eligible"
+    adjustments = r.adjustments + ({"type": kind, "zh": zh, "en": en},)
+    final_zh, final_en = explain.adjusted(r.formula_fen or 0, amount, r.is_cap, [a["zh"] for a in adjustments],
+                                          [a["en"] for a in adjustments])
+    return replace(r, amount_fen=amount if amount > 0 else None, status=status,
+                   explanation_zh=final_zh, explanation_en=final_en, adjustments=adjustments)
+
+
+# -- step 3: 就高不重复 -----------------------------------------------------------------------
+
+
+def apply_overlap(results: list[ProvisionResult], profile: Profile, strategy: Strategy) -> list[ProvisionResult]:
+    """Support from another level for the same matter: pay only if higher, or top up the difference."""
+    if not profile.other_support:
+        return results
+    out = []
+    for r in results:
+        same = [
+            s for s in profile.other_support
+            if s.provision == r.provision_id and (s.event_id is None or s.event_id == r.event_id)
+        ]
+        if r.status != "eligible" or r.amount_fen is None or not same:
+            out.append(r)
+            continue
+        best = max(same, key=lambda s: s.amount)
+        other_fen = to_fen(best.amount)
+        if strategy == "highest_only":
+            amount = 0 if other_fen >= r.amount_fen else r.amount_fen
+        else:
+            amount = max(0, r.amount_fen - other_fen)
+        zh, en = explain.overlap(strategy, best.level, other_fen, r.amount_fen, amount)
+        out.append(_adjust(r, amount, f"overlap_{strategy}", zh, en))
+    return out
+
+
+# -- the whole pipeline ----------------------------------------------------------------------
+
+
+def evaluate(policy: Policy, profile: Profile, as_of: dt.date, strategy: Strategy | None = None) -> Evaluation:
+    """Every provision of ``policy`` for ``profile`` on ``as_of``."""
+    strategy = strategy or policy.header.general.overlap.default_strategy
+    if strategy not in policy.header.general.overlap.strategies:
+        raise ValueError(f"strategy: unknown overlap strategy '{strategy}'")
+    plans = plan_for(policy)
+    entity = entity_facts(profile)
+    results = candidates(plans, profile, as_of, entity)
+    results = apply_period_caps(results, plans)
+    results = apply_overlap(results, profile, strategy)
+    derived = {k: entity.get(k) for k in ("size_class", "industry_section", "is_industrial", "is_internet_software",
+                                          "is_commerce", "is_sme", "is_main_urban")}
+    return Evaluation(policy.header.id, policy.version, as_of, strategy, profile.id, profile.name, derived, results)
+

@@ -1,0 +1,170 @@
+"""Explanations in Chinese and English: which condition failed, with the facts, and why an amount.
+
+Every function returns ``(zh, en)``. Error messages are public API: they name the
+condition, the fact that decided it and the rule's figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from huiqi.money import format_fen, format_yuan
+
+CLAIMANT_ZH = {
+    "enterprise": "企业", "individual": "个人或家庭", "park_operator": "园区运营方", "guarantee_institution": "融资担保机构",
+    "procuring_entity": "采购人", "bidder": "投标企业", "taxpayer": "纳税人", "employer": "用人单位",
+    "project": "项目单位", "community": "社区", "government": "政府部门",
+}
+SUBJECT_ZH = {
+    "recognitions": "认定事项", "scale_entries": "升规入统记录", "listings": "上市挂牌记录", "compute_claims": "算力支出",
+    "projects": "投资项目", "guarantees": "担保业务", "tenders": "招标项目", "procurements": "采购项目", "vehicles": "购车记录",
+    "home_purchases": "购房记录", "startup_loans": "创业担保贷款申请", "payrolls": "社保缴费工资", "vat_periods": "增值税申报期",
+}
+LEVEL_ZH = {"national": "国家", "provincial": "省级", "municipal": "市级", "district": "县区级"}
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "未填报"
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, Decimal):
+        return f"{v.normalize():f}"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, list):
+        return "、".join(map(str, v))
+    return str(v)
+
+
+def _facts(facts: dict[str, Any]) -> str:
+    return "，".join(f"{k.split('.', 1)[1]}={_fmt(v)}" for k, v in facts.items())
+
+
+def failed(conds) -> tuple[str, str]:
+    zh = "；".join(f"不满足：{c.zh}（实际：{_facts(c.facts)}）" for c in conds)
+    en = "; ".join(f"not met: {c.en} (given: {_facts(c.facts)})" for c in conds)
+    return zh + "。", en + "."
+
+
+def missing(conds) -> tuple[str, str]:
+    zh = "；".join(f"待核实：{c.zh}" + (f"（缺少：{'、'.join(k.split('.', 1)[1] for k, v in c.facts.items() if v is None)}）" if c.facts else "") for c in conds)
+    en = "; ".join(f"cannot be confirmed: {c.en}" + (f" (missing: {', '.join(k.split('.', 1)[1] for k, v in c.facts.items() if v is None)})" if c.facts else "") for c in conds)
+    return f"信息不足，暂不能确认：{zh}。", f"Not enough information: {en}."
+
+
+def referral(p, measure, open_conds) -> tuple[str, str]:
+    deps = "、".join(d.name for d in measure.lead_departments)
+    note = p.referral_note_zh or "具体标准以实施细则为准"
+    zh = f"可能适用。原文未规定具体金额（{note}），请向{deps}咨询申报。"
+    en = f"May apply. The text states no figure; the amount follows the implementing rules — ask the lead department(s): {deps}."
+    if open_conds:
+        zh += "需核实：" + "；".join(c.zh for c in open_conds) + "。"
+        en += " To confirm: " + "; ".join(c.en for c in open_conds) + "."
+    return zh, en
+
+
+def eligible(p, amount_fen: int | None, params: dict[str, Any], figures: dict[str, Any]) -> tuple[str, str]:
+    if amount_fen is None:
+        zh, en = "符合条件。", "Conditions met."
+    elif p.is_cap:
+        zh = f"符合条件，最高可获{format_fen(amount_fen)}（上限，具体金额经审核确定）。"
+        en = f"Conditions met: up to {format_fen(amount_fen)} (a ceiling; the exact sum is set on review)."
+    else:
+        zh = f"符合条件，可获{format_fen(amount_fen)}。"
+        en = f"Conditions met: {format_fen(amount_fen)}."
+    if "rate" in params and p.kind.value == "share_with_cap":
+        rate = Decimal(params["rate"]) * 100
+        cap = f"，上限{format_yuan(params['cap'])}" if "cap" in params else ""
+        zh += f"按{rate.normalize():f}%计算{cap}。"
+        en += f" Computed at {rate.normalize():f}%" + (f", capped at {format_yuan(params['cap'])}." if "cap" in params else ".")
+    shown = {k: v for k, v in figures.items() if v is not None}
+    if shown:
+        zh += "计算：" + "，".join(f"{k}={_money_or(v)}" for k, v in shown.items()) + "。"
+        en += " Figures: " + ", ".join(f"{k}={_money_or(v)}" for k, v in shown.items()) + "."
+    return zh, en
+
+
+def _money_or(v: Any) -> str:
+    return _fmt(v)
+
+
+def wrong_claimant(claimant, kind) -> tuple[str, str]:
+    return (
+        f"不适用：本条面向{CLAIMANT_ZH[claimant.value]}，申请人为{CLAIMANT_ZH.get(kind.value, kind.value)}。",
+        f"Not applicable: this provision is for {claimant.value.replace('_', ' ')}, the applicant is {kind.value.replace('_', ' ')}.",
+    )
+
+
+def no_events(subject: str) -> tuple[str, str]:
+    return f"未填报相关事项（{SUBJECT_ZH.get(subject, subject)}）。", f"No {subject.replace('_', ' ')} given."
+
+
+def expired(day: dt.date, end: dt.date) -> tuple[str, str]:
+    return (
+        f"已过期：事项日期{day}晚于政策有效期截止日{end}。",
+        f"Expired: {day} is after the policy's last day, {end}.",
+    )
+
+
+def not_yet(day: dt.date, start: dt.date) -> tuple[str, str]:
+    return (
+        f"不适用：事项日期{day}早于政策施行日{start}。",
+        f"Not applicable: {day} is before the policy took effect on {start}.",
+    )
+
+
+def future_event(day: dt.date, as_of: dt.date) -> tuple[str, str]:
+    return (
+        f"暂不计算：事项日期{day}晚于计算日期{as_of}。",
+        f"Not counted yet: {day} is after the evaluation date {as_of}.",
+    )
+
+
+def year_cap(year: int, cap_fen: int, used_fen: int, room_fen: int) -> tuple[str, str]:
+    return (
+        f"受年度上限限制：{year}年上限{format_fen(cap_fen)}，此前已计{format_fen(used_fen)}，本笔至多{format_fen(room_fen)}。",
+        f"Limited by the yearly cap: {format_fen(cap_fen)} for {year}, {format_fen(used_fen)} already counted, "
+        f"at most {format_fen(room_fen)} for this claim.",
+    )
+
+
+def once_only() -> tuple[str, str]:
+    return "本条为一次性奖补，已按较早的事项计算。", "A one-off award: already counted for an earlier event."
+
+
+def overlap(strategy: str, level: str, other_fen: int, city_fen: int, paid_fen: int) -> tuple[str, str]:
+    lv = LEVEL_ZH.get(level, level)
+    if strategy == "highest_only":
+        if paid_fen == 0:
+            return (
+                f"就高不重复（只取最高）：已获{lv}同类支持{format_fen(other_fen)}，不低于本条{format_fen(city_fen)}，本条不再给予。",
+                f"Highest only (就高不重复): {level} support of {format_fen(other_fen)} already received is not lower "
+                f"than this provision's {format_fen(city_fen)}, so nothing more is paid.",
+            )
+        return (
+            f"就高不重复（只取最高）：本条{format_fen(city_fen)}高于已获{lv}同类支持{format_fen(other_fen)}，按本条给予。",
+            f"Highest only (就高不重复): this provision's {format_fen(city_fen)} is higher than the {level} support of "
+            f"{format_fen(other_fen)}, so this provision applies.",
+        )
+    return (
+        f"就高不重复（补差）：本条{format_fen(city_fen)}减去已获{lv}同类支持{format_fen(other_fen)}，补足差额{format_fen(paid_fen)}。",
+        f"Top-up (就高不重复): this provision's {format_fen(city_fen)} less the {level} support of "
+        f"{format_fen(other_fen)} leaves {format_fen(paid_fen)} to pay.",
+    )
+
+
+def adjusted(formula_fen: int, final_fen: int, is_cap: bool, notes_zh: list[str], notes_en: list[str]) -> tuple[str, str]:
+    """An eligible result whose amount a yearly cap, a one-off rule or 就高不重复 changed."""
+    upto_zh, upto_en = ("最高", "up to ") if is_cap else ("", "")
+    zh = f"符合条件，按条款计算为{format_fen(formula_fen)}。" + "".join(notes_zh)
+    en = f"Conditions met; the provision gives {format_fen(formula_fen)}. " + " ".join(notes_en)
+    if final_fen > 0:
+        zh += f"最终{upto_zh}可获{format_fen(final_fen)}。"
+        en += f" Final: {upto_en}{format_fen(final_fen)}."
+    else:
+        zh += "本条不再给予。"
+        en += " Nothing is paid under this provision."
+    return zh, en

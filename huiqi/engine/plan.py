@@ -1,0 +1,103 @@
+"""Compile a policy's rule expressions once into a plan the evaluator runs many times.
+
+The plan holds, per provision, its compiled condition tests, its amount formula
+(defaulted from the provision's kind when the file states none) and its extra
+figures. It is keyed by the policy version, so a changed policy is a new plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from huiqi.rules.expr import CompiledExpr, compile_expr
+from huiqi.rules.loader import Policy
+from huiqi.rules.model import ENGINE_PARAMETERS, Condition, Measure, Period, Provision, ProvisionKind
+
+
+@dataclass(frozen=True)
+class ConditionPlan:
+    condition: Condition
+    test: CompiledExpr | None  # None: only the department can check it
+
+
+@dataclass(frozen=True)
+class ProvisionPlan:
+    measure: Measure
+    provision: Provision
+    period: Period
+    conditions: tuple[ConditionPlan, ...]
+    amount: CompiledExpr | None
+    figures: tuple[tuple[str, CompiledExpr], ...]
+    columns: tuple[tuple[str, str], ...]  # every fact the provision reads, for the explanation
+    static: dict  # the result fields that never depend on the applicant (ids, titles, citation …)
+    reads_no_facts: bool  # no test, amount or figure reads a fact: the result depends on the date only
+    _params_by_day: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def params_on(self, day, as_of) -> dict:
+        """Parameter values in force on ``day`` plus the engine's own (cached: days repeat)."""
+        key = (day, as_of)
+        values = self._params_by_day.get(key)
+        if values is None:
+            values = {name: p.value_on(day) for name, p in self.provision.parameters.items()}
+            values["in_force_start"] = self.period.start
+            values["in_force_end"] = self.period.end
+            values["as_of"] = as_of
+            if len(self._params_by_day) > 4096:
+                self._params_by_day.clear()
+            self._params_by_day[key] = values
+        return values
+
+
+def default_amount(p: Provision) -> str | None:
+    """The amount formula a kind implies, in yuan."""
+    if p.amount is not None:
+        return p.amount
+    if p.kind is ProvisionKind.fixed_award:
+        return ":amount"
+    if p.kind is ProvisionKind.capped_award:
+        return ":cap"
+    if p.kind is ProvisionKind.share_with_cap and p.base is not None:
+        return f"LEAST(:rate * ({p.base}), :cap)" if "cap" in p.parameters else f":rate * ({p.base})"
+    return None
+
+
+def compile_provision(policy: Policy, measure: Measure, p: Provision) -> ProvisionPlan:
+    allowed = set(p.parameters) | ENGINE_PARAMETERS
+    conds = tuple(ConditionPlan(c, compile_expr(c.test, allowed) if c.test else None) for c in p.conditions)
+    amount_src = default_amount(p)
+    amount = compile_expr(amount_src, allowed) if amount_src else None
+    figures = tuple((k, compile_expr(v, allowed)) for k, v in p.figures.items())
+    columns: set[tuple[str, str]] = set()
+    for c in conds:
+        if c.test:
+            columns.update(c.test.columns)
+    for e in [amount, *(f for _, f in figures)]:
+        if e:
+            columns.update(e.columns)
+    static = dict(
+        provision_id=p.id,
+        measure_id=measure.id,
+        title_zh=p.title_zh,
+        title_en=p.title_en,
+        kind=p.kind.value,
+        claimant=p.claimant.value,
+        subject=p.subject,
+        is_cap=p.is_cap,
+        citation=tuple(p.citation),
+        lead_departments=tuple(d.name for d in measure.lead_departments),
+    )
+    reads_no_facts = p.subject == "entity" and not columns
+    return ProvisionPlan(measure, p, policy.in_force(measure), conds, amount, figures, tuple(sorted(columns)), static,
+                         reads_no_facts)
+
+
+_PLANS: dict[str, tuple[ProvisionPlan, ...]] = {}
+
+
+def plan_for(policy: Policy) -> tuple[ProvisionPlan, ...]:
+    """All provisions of ``policy``, compiled, in the text's order (cached by policy version)."""
+    plan = _PLANS.get(policy.version)
+    if plan is None:
+        plan = tuple(compile_provision(policy, m, p) for m in policy.measures for p in m.provisions)
+        _PLANS[policy.version] = plan
+    return plan

@@ -1,0 +1,1 @@
+"""The applicant profile model and its normalisation into facts."""

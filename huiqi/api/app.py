@@ -25,7 +25,7 @@ from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
 from huiqi.api.limits import BodyLimitMiddleware
 from huiqi.engine.evaluate import evaluate as run_evaluation
 from huiqi.profile.model import Profile
-from huiqi.rules.loader import dumps
+from huiqi.rules.loader import dumps_bytes
 
 
 class EvaluateRequest(BaseModel):
@@ -55,7 +55,7 @@ class PolicyJSON(JSONResponse):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return dumps(content).encode("utf-8")
+        return dumps_bytes(content)
 
 
 def create_app() -> FastAPI:

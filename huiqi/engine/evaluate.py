@@ -91,6 +91,10 @@ class ProvisionResult:
     adjustments: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON; memoised, because results that depend only on the date are shared."""
+        cached = self.__dict__.get("_as_dict")
+        if cached is not None:
+            return cached
         from huiqi.money import format_fen
 
         d = {k: v for k, v in self.__dict__.items() if k != "conditions"}
@@ -99,6 +103,7 @@ class ProvisionResult:
         d["citation"] = list(self.citation)
         d["lead_departments"] = list(self.lead_departments)
         d["adjustments"] = list(self.adjustments)
+        object.__setattr__(self, "_as_dict", d)
         return d
 
 

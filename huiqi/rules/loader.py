@@ -168,5 +168,13 @@ def json_default(o: Any) -> Any:
     raise TypeError(f"cannot encode {type(o).__name__}")
 
 
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=json_default)
+def dumps(obj: Any, pretty: bool = True) -> str:
+    """JSON text (UTF-8, Chinese unescaped). orjson: the stdlib encoder with indent is 20× slower."""
+    return dumps_bytes(obj, pretty).decode("utf-8")
+
+
+def dumps_bytes(obj: Any, pretty: bool = False) -> bytes:
+    import orjson
+
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
+    return orjson.dumps(obj, default=json_default, option=option)

@@ -1,0 +1,68 @@
+"""In-process speed of the entitlement engine: one applicant against every provision, with explanations.
+
+    .venv/bin/python bench/engine_inprocess.py [--n 5000]
+
+Prints p50/p99 per evaluation for three profiles (an enterprise with seven events, an individual
+buying a car, an empty enterprise) and the cost of validating a profile and of rendering JSON.
+Results are written down in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import time
+from pathlib import Path
+
+from huiqi.catalogue import get_policy
+from huiqi.engine.evaluate import evaluate
+from huiqi.profile.model import Profile
+from huiqi.rules.loader import dumps
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = dt.date(2024, 10, 1)
+PROFILES = {
+    "enterprise_7_events": json.loads((ROOT / "examples/industrial-small-to-scale.json").read_text(encoding="utf-8")),
+    "individual_nev": {"kind": "individual", "name": "张三",
+                       "vehicles": [{"date": "2024-05-01", "price_incl_vat": "226000.00", "new_energy": True}]},
+    "enterprise_no_events": {"kind": "enterprise", "name": "空白企业", "credit_code": "91530100MA6K3YXF8W", "industry": "6513"},
+}
+
+
+def timings(fn, n: int) -> list[float]:
+    for _ in range(min(200, n)):
+        fn()
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    out.sort()
+    return out
+
+
+def pct(ts: list[float], q: float) -> float:
+    return ts[min(len(ts) - 1, int(q * len(ts)))] * 1e3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=5000)
+    n = ap.parse_args().n
+    policy = get_policy()
+    provisions = sum(len(m.provisions) for m in policy.measures)
+    print(f"policy {policy.version}: {provisions} provisions; n={n} per row; times in ms")
+    print(f"{'profile':24} {'results':>7} {'eval p50':>9} {'eval p99':>9} {'+validate+json p50':>19}")
+    for name, raw in PROFILES.items():
+        profile = Profile.model_validate(raw)
+        results = len(evaluate(policy, profile, AS_OF).results)
+        ev = timings(lambda: evaluate(policy, profile, AS_OF), n)
+        full = timings(lambda: dumps(evaluate(policy, Profile.model_validate(raw), AS_OF).as_dict()), max(200, n // 5))
+        print(f"{name:24} {results:7d} {pct(ev, .5):9.3f} {pct(ev, .99):9.3f} {pct(full, .5):19.3f}")
+    print(f"(mean of the first row: {statistics.mean(ev) * 1e3:.3f} ms)")
+
+
+if __name__ == "__main__":
+    main()

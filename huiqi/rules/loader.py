@@ -26,7 +26,7 @@ class PolicyDataError(ValueError):
     """A policy file is missing, unreadable or does not match the schema."""
 
 
-class _DecimalLoader(yaml.SafeLoader):
+class _DecimalLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: 10× faster
     """YAML loader that reads floats as Decimal, so 0.30 stays exactly 0.30."""
 
 

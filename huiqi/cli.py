@@ -248,12 +248,15 @@ def evaluate_cmd(
     show_all: bool = typer.Option(False, "--all", help="列出全部条款，包括不适用的"),
 ) -> None:
     """政策计算器：逐条计算可享受的政策、金额和依据 / evaluate a profile against every provision."""
-    from huiqi.engine.evaluate import evaluate
+    from huiqi.engine.evaluate import ProfileError, evaluate
 
     day = _parse_date(as_of, "--as-of")
     profile = _read_profile(profile_path)
     policy = _policy()
-    result = evaluate(policy, profile, day, strategy.value if strategy else None)
+    try:
+        result = evaluate(policy, profile, day, strategy.value if strategy else None)
+    except ProfileError as e:
+        fail(f"画像数据无效：{e.field}：{e.zh}", f"invalid profile: {e.field}: {e.en}")
     if fmt is ShowFormat.json:
         _echo_json(result.as_dict())
         return

@@ -30,6 +30,8 @@ def _cli(profile, as_of: dt.date, strategy):
         args += ["--strategy", strategy]
     result = CliRunner().invoke(app, args)
     Path(f.name).unlink()
+    if result.exit_code == 2:
+        raise ValueError(result.stderr)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -52,14 +54,28 @@ def test_one_case_file_per_measure():
 def test_case(file, case, path, api):
     from huiqi.rules.loader import dumps
 
-    if path == "python":
-        result = in_process_evaluator()(case.profile, case.as_of, case.strategy)
-    elif path == "cli":
-        result = _cli(case.profile, case.as_of, case.strategy)
-    else:
-        body = {"profile": json.loads(dumps(case.profile)), "as_of": case.as_of.isoformat(), "strategy": case.strategy}
-        r = api.post("/api/v1/evaluate", json=body)
-        assert r.status_code == 200, r.text
-        result = r.json()
+    try:
+        if path == "python":
+            result = in_process_evaluator()(case.profile, case.as_of, case.strategy)
+        elif path == "cli":
+            result = _cli(case.profile, case.as_of, case.strategy)
+        else:
+            body = {"profile": json.loads(dumps(case.profile)), "as_of": case.as_of.isoformat(), "strategy": case.strategy}
+            r = api.post("/api/v1/evaluate", json=body)
+            if r.status_code == 422:
+                fields = [d["field"] for d in r.json()["error"]["details"]]
+                raise ValueError(" ".join(fields))
+            assert r.status_code == 200, r.text
+            result = r.json()
+    except ValueError as e:
+        assert case.expect_error, f"refused: {e}"
+        wanted = case.expect_error
+        if path == "api":  # the API names JSON paths: other_support.0.event_id
+            import re
+
+            wanted = "body.profile." + re.sub(r"\[(\d+)\]", r".\1", wanted)
+        assert wanted in str(e), (wanted, str(e))
+        return
+    assert not case.expect_error, f"expected a refusal at {case.expect_error}"
     problems = check_case(case, result)
     assert not problems, "\n".join(problems)

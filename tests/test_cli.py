@@ -38,7 +38,7 @@ def test_json_money_is_exact_and_displayed_in_yuan():
     cap = voucher["parameters"]["cap"]["values"][0]
     assert (rate["value"], rate["display"], rate["from"], rate["to"]) == (0.3, "30%", "2024-03-28", "2024-12-31")
     assert (cap["value"], cap["display"]) == (500000, "¥500,000.00")
-    assert voucher["is_cap"] is True
+    assert voucher["is_cap"] is False  # 30% of actual spending is an exact amount
 
 
 def test_list_table_shows_chinese_titles():

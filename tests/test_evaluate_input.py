@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,11 @@ BAD = [
     ({"vehicles": [{"date": "2024-05-01", "price_incl_vat": "200000", "vat_rate": "13", "new_energy": True}]}, "vehicles.0.vat_rate"),
     ({"surprise": 1}, "surprise"),
     ({"other_support": [{"provision": "not-an-id", "level": "provincial", "amount": 1}]}, "other_support.0.provision"),
+    ({"other_support": [{"provision": "m99.nothing", "level": "provincial", "amount": 1}]}, "other_support.0.provision"),
+    ({"other_support": [{"provision": "m03.small_to_scale_award", "level": "provincial", "amount": 1, "event_id": "zz"}]},
+     "other_support.0.event_id"),
+    ({"compute_claims": [{"id": "c1", "date": "2024-04-10", "category": "compute_rental", "spend": "1"}] * 2},
+     "compute_claims.1.id"),
 ]
 
 
@@ -70,7 +76,7 @@ def test_cli_exits_2_naming_the_field(tmp_path: Path, change, field):
     path.write_text(json.dumps(_profile(change), ensure_ascii=False), encoding="utf-8")
     result = CliRunner().invoke(app, ["evaluate", str(path), "--as-of", "2024-06-30", "--format", "json"])
     assert result.exit_code == 2
-    expected = field.replace(".0.", "[0].")
+    expected = re.sub(r"\.(\d+)\.", r"[\1].", field)
     assert expected in result.stderr, result.stderr
     assert result.stdout == ""  # nothing computed
 

@@ -169,7 +169,9 @@ def test_provision_kinds(policy, pid, kind):
 
 def test_compute_voucher_is_capped_per_year_from_its_pool(policy):
     p = _provision(policy, "m07.compute_voucher")
-    assert p.is_cap and p.cap_period == "per_year" and p.pool == "m07.compute_voucher_pool"
+    # 按实际支出费用给予30%补助 is an exact amount; 每年最高50万元 caps the year's total
+    assert not p.is_cap and p.cap_period == "per_year" and p.pool == "m07.compute_voucher_pool"
+    assert _provision(policy, "m26.guarantee_fee_subsidy").is_cap  # 不超过1%
 
 
 POOLS = {"m07": Decimal(30_000_000), "m15": Decimal(167_000_000), "m20": Decimal(25_000_000), "m22": Decimal(1_000_000_000)}
@@ -229,7 +231,9 @@ def test_every_citation_is_verbatim(policy):
 
 def test_caps_are_marked(policy):
     for p in policy.provisions():
-        assert p.is_cap == (p.kind in {ProvisionKind.capped_award, ProvisionKind.share_with_cap, ProvisionKind.loan_limit})
+        default = p.kind in {ProvisionKind.capped_award, ProvisionKind.loan_limit}
+        assert p.is_cap == (p.cap if p.cap is not None else default)
+    assert {p.id for p in policy.provisions() if p.cap is not None} == {"m26.guarantee_fee_subsidy"}
 
 
 def test_policy_version_is_a_content_hash(policy):

@@ -23,6 +23,7 @@ from huiqi.catalogue import get_policy
 from huiqi.catalogue.present import measure_dict, policy_dict
 from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
 from huiqi.api.limits import BodyLimitMiddleware
+from huiqi.engine.evaluate import ProfileError
 from huiqi.engine.evaluate import evaluate as run_evaluation
 from huiqi.profile.model import Profile
 from huiqi.rules.loader import dumps_bytes
@@ -123,7 +124,14 @@ def create_app() -> FastAPI:
     @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision")
     def evaluate(body: EvaluateRequest) -> Any:
         day = body.as_of or dt.date.today()
-        return PolicyJSON(run_evaluation(policy, body.profile, day, body.strategy).as_dict())
+        try:
+            result = run_evaluation(policy, body.profile, day, body.strategy)
+        except ProfileError as e:
+            field = "body.profile." + e.field.replace("[", ".").replace("]", "")
+            err = _error_body("invalid_profile", f"画像数据无效：{e.zh}", e.en, field)
+            err["error"]["details"] = [{"field": field, "message": e.en}]
+            return PolicyJSON(err, status_code=422)
+        return PolicyJSON(result.as_dict())
 
     @app.get("/api/v1/schema/profile", tags=["engine"], summary="申请人画像 JSON Schema / the profile's JSON Schema")
     def profile_schema() -> Any:

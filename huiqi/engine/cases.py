@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from huiqi.rules.loader import PolicyDataError, field_path, read_yaml
 
@@ -47,8 +47,17 @@ class Case(BaseModel):
     as_of: dt.date
     strategy: Literal["highest_only", "top_up"] | None = None
     profile: dict[str, Any]
-    expect: dict[str, Expectation] = Field(min_length=1)
+    expect: dict[str, Expectation] = Field(default_factory=dict)
     expect_total: Decimal | None = Field(default=None, description="元：全部可得奖补和减免合计")
+    expect_error: str | None = Field(default=None, description="画像应被拒绝，错误须指明此字段，如 other_support[0].event_id")
+
+    @model_validator(mode="after")
+    def _expects_something(self) -> "Case":
+        if not self.expect and self.expect_total is None and self.expect_error is None:
+            raise ValueError("a case needs expect, expect_total or expect_error")
+        if self.expect_error and (self.expect or self.expect_total is not None):
+            raise ValueError("a refused profile has no results: use expect_error alone")
+        return self
 
 
 class CaseFile(BaseModel):
@@ -130,7 +139,13 @@ def run_cases(cases: CaseFile, evaluator: Evaluator) -> list[CaseOutcome]:
         try:
             result = evaluator(case.profile, case.as_of, case.strategy)
         except ValueError as e:
-            out.append(CaseOutcome(case, [f"the profile was refused: {e}"]))
+            if case.expect_error and case.expect_error in str(e):
+                out.append(CaseOutcome(case, []))
+            else:
+                out.append(CaseOutcome(case, [f"the profile was refused: {e}"]))
+            continue
+        if case.expect_error:
+            out.append(CaseOutcome(case, [f"expected the profile to be refused at {case.expect_error}, but it was accepted"]))
             continue
         out.append(CaseOutcome(case, check_case(case, result)))
     return out

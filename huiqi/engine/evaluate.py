@@ -39,7 +39,7 @@ CLAIMANT_KINDS: dict[Claimant, frozenset[ApplicantKind]] = {
     Claimant.enterprise: frozenset({ApplicantKind.enterprise}),
     Claimant.bidder: frozenset({ApplicantKind.enterprise}),
     Claimant.employer: frozenset({ApplicantKind.enterprise, ApplicantKind.park_operator, ApplicantKind.guarantee_institution}),
-    Claimant.taxpayer: frozenset({ApplicantKind.enterprise, ApplicantKind.individual}),
+    Claimant.taxpayer: frozenset(ApplicantKind),  # 单位和个人 (车辆购置税法 第一条)
     Claimant.project: frozenset({ApplicantKind.enterprise, ApplicantKind.park_operator}),
     Claimant.individual: frozenset({ApplicantKind.individual}),
     Claimant.park_operator: frozenset({ApplicantKind.park_operator}),
@@ -88,6 +88,7 @@ class ProvisionResult:
     explanation_zh: str
     explanation_en: str
     formula_fen: int | None = None  # the amount before caps across claims and 就高不重复
+    exact_yuan: Decimal | None = None  # the formula's exact value, for sums rounded once
     adjustments: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -97,7 +98,7 @@ class ProvisionResult:
             return cached
         from huiqi.money import format_fen
 
-        d = {k: v for k, v in self.__dict__.items() if k != "conditions"}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("conditions", "exact_yuan")}
         d["conditions"] = [c.__dict__ for c in self.conditions]
         d["amount_display"] = format_fen(self.amount_fen) if self.amount_fen is not None else None
         d["citation"] = list(self.citation)
@@ -202,8 +203,10 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
         zh, en = explain.failed(failed)
         return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
                                conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en)
-    if p.kind is ProvisionKind.referral or (unchecked and len(unchecked) == len(outcomes)):
-        # No figure in the text, or nothing the facts can decide: refer to the department.
+    if p.kind is ProvisionKind.referral or (
+        unchecked and len(unchecked) == len(outcomes) and plan.amount is None and not plan.figures
+    ):
+        # No figure in the text, or a yes/no rule no fact can decide: refer to the department.
         zh, en = explain.referral(p, plan.measure, unchecked + missing)
         return ProvisionResult(**base, status="referral", amount_fen=None, parameters=shown_params, facts=facts,
                                conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en)
@@ -212,7 +215,7 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
         return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
                                conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en)
 
-    amount_fen = None
+    amount_fen = yuan = None
     if plan.amount is not None:
         yuan = plan.amount.evaluate(entity, ev, params)
         amount_fen = None if yuan is None else max(0, to_fen(Decimal(yuan)))
@@ -221,7 +224,8 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
         zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"
         en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
     return ProvisionResult(**base, status="eligible", amount_fen=amount_fen, parameters=shown_params, facts=facts,
-                           conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en, formula_fen=amount_fen)
+                           conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en, formula_fen=amount_fen,
+                           exact_yuan=None if yuan is None else max(Decimal(0), Decimal(yuan)))
 
 
 def _round_figure(name: str, value: Any) -> Any:
@@ -281,6 +285,53 @@ def candidates(plans, profile: Profile, as_of: dt.date, entity: dict | None = No
             continue
         out.extend(_candidate(plan, entity, ev, as_of) for ev in rows)
     return out
+
+
+# -- step 1b: provisions paid on a total of events ---------------------------------------------
+
+
+def apply_aggregates(results: list[ProvisionResult], plans) -> list[ProvisionResult]:
+    """Merge the per-event rows of an ``aggregate: sum`` provision into one, rounded once."""
+    sums = {pl.provision.id: pl for pl in plans if pl.provision.aggregate == "sum"}
+    if not sums:
+        return results
+    out: list[ProvisionResult] = []
+    pending: dict[str, list[ProvisionResult]] = {}
+    for r in results:
+        if r.provision_id in sums and r.event_id is not None:
+            if r.provision_id not in pending:
+                pending[r.provision_id] = []
+                out.append(r)  # placeholder, replaced below, keeps the text's order
+            pending[r.provision_id].append(r)
+        else:
+            out.append(r)
+    for pid, rows in pending.items():
+        merged = _merge(rows)
+        out[next(i for i, r in enumerate(out) if r is rows[0])] = merged
+    return out
+
+
+def _merge(rows: list[ProvisionResult]) -> ProvisionResult:
+    counted = [r for r in rows if r.status == "eligible"]
+    left_out = [r for r in rows if r.status != "eligible"]
+    first = rows[0]
+    if not counted:
+        zh = "；".join(f"{r.event_id}：{r.explanation_zh}" for r in rows)
+        en = "; ".join(f"{r.event_id}: {r.explanation_en}" for r in rows)
+        status = "expired" if all(r.status == "expired" for r in rows) else "not_eligible"
+        return replace(first, event_id=None, status=status, amount_fen=None, explanation_zh=zh, explanation_en=en,
+                       facts={"events_counted": [], "events_left_out": [r.event_id for r in rows]})
+    total = sum((r.exact_yuan or Decimal(0)) for r in counted)
+    fen = to_fen(total)
+    zh, en = explain.aggregated([r.event_id for r in counted], fen, first.is_cap,
+                                [(r.event_id, r.explanation_zh, r.explanation_en) for r in left_out])
+    unchecked = [c for c in counted[0].conditions if not c.checkable]
+    if unchecked:
+        zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"
+        en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
+    return replace(first, event_id=None, status="eligible", amount_fen=fen, formula_fen=fen, exact_yuan=total,
+                   explanation_zh=zh, explanation_en=en,
+                   facts={"events_counted": [r.event_id for r in counted], "events_left_out": [r.event_id for r in left_out]})
 
 
 # -- step 2: caps across claims --------------------------------------------------------------
@@ -354,14 +405,44 @@ def apply_overlap(results: list[ProvisionResult], profile: Profile, strategy: St
 # -- the whole pipeline ----------------------------------------------------------------------
 
 
+class ProfileError(ValueError):
+    """The profile is well-formed but names something this policy does not have."""
+
+    def __init__(self, field: str, zh: str, en: str):
+        super().__init__(f"{field}: {en}")
+        self.field, self.zh, self.en = field, zh, en
+
+
+def check_against_policy(policy: Policy, profile: Profile) -> None:
+    """Codes in the profile that only the policy can check: provision ids and event ids it refers to."""
+    known = {p.id for p in policy.provisions()}
+    event_ids = {e.id for events in profile.event_lists().values() for e in events if e.id}
+    for i, s in enumerate(profile.other_support):
+        if s.provision not in known:
+            raise ProfileError(f"other_support[{i}].provision", f"未知的政策条款编号“{s.provision}”",
+                               f"unknown provision id '{s.provision}'")
+        if s.event_id is not None and s.event_id not in event_ids:
+            raise ProfileError(f"other_support[{i}].event_id", f"事项编号“{s.event_id}”不在画像中",
+                               f"event id '{s.event_id}' is not in the profile")
+    for name, events in profile.event_lists().items():
+        seen: set[str] = set()
+        for i, e in enumerate(events):
+            if e.id is not None and e.id in seen:
+                raise ProfileError(f"{name}[{i}].id", f"事项编号“{e.id}”重复", f"duplicate event id '{e.id}'")
+            if e.id is not None:
+                seen.add(e.id)
+
+
 def evaluate(policy: Policy, profile: Profile, as_of: dt.date, strategy: Strategy | None = None) -> Evaluation:
-    """Every provision of ``policy`` for ``profile`` on ``as_of``."""
+    """Every provision of ``policy`` for ``profile`` on ``as_of``. Raises ProfileError for unknown codes."""
     strategy = strategy or policy.header.general.overlap.default_strategy
     if strategy not in policy.header.general.overlap.strategies:
-        raise ValueError(f"strategy: unknown overlap strategy '{strategy}'")
+        raise ProfileError("strategy", f"未知的就高不重复策略“{strategy}”", f"unknown overlap strategy '{strategy}'")
+    check_against_policy(policy, profile)
     plans = plan_for(policy)
     entity = entity_facts(profile)
     results = candidates(plans, profile, as_of, entity)
+    results = apply_aggregates(results, plans)
     results = apply_period_caps(results, plans)
     results = apply_overlap(results, profile, strategy)
     derived = {k: entity.get(k) for k in ("size_class", "industry_section", "is_industrial", "is_internet_software",

@@ -168,3 +168,14 @@ def adjusted(formula_fen: int, final_fen: int, is_cap: bool, notes_zh: list[str]
         zh += "本条不再给予。"
         en += " Nothing is paid under this provision."
     return zh, en
+
+
+def aggregated(counted: list[str], fen: int, is_cap: bool, left_out: list[tuple[str, str, str]]) -> tuple[str, str]:
+    """A provision paid on the total of its qualifying events (rounded once)."""
+    upto_zh, upto_en = ("最高", "up to ") if is_cap else ("", "")
+    zh = f"符合条件：按{len(counted)}笔事项（{'、'.join(counted)}）合计计算，{upto_zh}可获{format_fen(fen)}。"
+    en = f"Conditions met for {len(counted)} item(s) ({', '.join(counted)}), taken together: {upto_en}{format_fen(fen)}."
+    if left_out:
+        zh += "未计入：" + "；".join(f"{i}（{z}）" for i, z, _ in left_out)
+        en += " Left out: " + "; ".join(f"{i} ({e})" for i, _, e in left_out)
+    return zh, en

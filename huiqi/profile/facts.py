@@ -65,4 +65,15 @@ def event_facts(profile: Profile) -> dict[str, list[Row]]:
             row["id"] = ev.id or f"{name}[{i}]"
             rows.append(row)
         out[name] = rows
+    _client_year_totals(out["guarantees"])
     return out
+
+
+def _client_year_totals(rows: list[Row]) -> None:
+    """单户担保金额: a client's guarantees in one year, added up (a guarantee without a client code stands alone)."""
+    totals: dict[tuple, Any] = {}
+    for i, r in enumerate(rows):
+        key = (r["client_credit_code"] or f"#{i}", r["date"].year)
+        totals[key] = totals.get(key, 0) + r["amount"]
+    for i, r in enumerate(rows):
+        r["client_year_total"] = totals[(r["client_credit_code"] or f"#{i}", r["date"].year)]

@@ -51,7 +51,10 @@ REQUIRED_PARAMETERS: dict[ProvisionKind, set[str]] = {
     ProvisionKind.referral: set(),
 }
 
-CAPPED_KINDS = {ProvisionKind.capped_award, ProvisionKind.share_with_cap, ProvisionKind.loan_limit}
+# Kinds whose figure is a ceiling (不超过 / 最高) unless the file says otherwise. A share of a base
+# (按实际支出给予30%) is an exact amount even when a yearly maximum may cut it; where the text caps
+# the share itself (不超过1%) the provision sets ``is_cap: true``.
+CAPPED_KINDS = {ProvisionKind.capped_award, ProvisionKind.loan_limit}
 
 
 class Claimant(str, Enum):
@@ -202,6 +205,10 @@ class Provision(Strict):
     amount: str | None = None  # yuan; defaults by kind (:amount, :cap, :rate * base)
     base: str | None = None  # for share_with_cap: what the rate applies to
     figures: dict[Annotated[str, Field(pattern=SLUG)], str] = Field(default_factory=dict)  # extra outputs
+    # "sum": one result for the provision, the amount taken on the total of its qualifying events
+    # and rounded once (按上年度担保金额统筹给予), instead of one result per event.
+    aggregate: Literal["sum"] | None = None
+    cap: bool | None = Field(default=None, alias="is_cap")  # override: is the amount a ceiling?
 
     @model_validator(mode="after")
     def _expressions_compile(self) -> "Provision":
@@ -239,7 +246,7 @@ class Provision(Strict):
     @property
     def is_cap(self) -> bool:
         """True where the text gives a ceiling (不超过 / 最高), not a fixed sum."""
-        return self.kind in CAPPED_KINDS
+        return self.cap if self.cap is not None else self.kind in CAPPED_KINDS
 
 
 class Department(Strict):

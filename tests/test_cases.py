@@ -79,3 +79,46 @@ def test_case(file, case, path, api):
     assert not case.expect_error, f"expected a refusal at {case.expect_error}"
     problems = check_case(case, result)
     assert not problems, "\n".join(problems)
+
+
+def test_huiqi_test_reports_expected_actual_and_explanation(tmp_path):
+    """A department's wrong reading fails loudly: expected, actual and the engine's explanation."""
+    from typer.testing import CliRunner
+
+    from huiqi.cli import app
+
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        """measure: m03
+cases:
+  - name: 误以为2022年10月小升规也能获奖补
+    as_of: 2024-06-30
+    profile:
+      kind: enterprise
+      name: 示例
+      credit_code: 91530100MA6K3YXF8W
+      industry: "3435"
+      in_statistics_db: true
+      scale_entries: [{id: e1, date: 2022-10-31, path: small_to_scale}]
+    expect:
+      m03.small_to_scale_award@e1: {status: eligible, amount: 100000}
+""",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["test", str(wrong)])
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "失败 FAIL" in out and "status expected eligible, got not_eligible" in out
+    assert "amount expected ¥100,000.00, got none" in out
+    assert "说明: 不满足" in out and "2022-10-31" in out
+
+
+def test_huiqi_test_refuses_a_malformed_case_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from huiqi.cli import app
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("measure: m3\ncases: []\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["test", str(bad)])
+    assert result.exit_code == 2 and "bad.yaml: measure" in result.stderr

@@ -89,6 +89,7 @@ class ProvisionResult:
     explanation_en: str
     formula_fen: int | None = None  # the amount before caps across claims and 就高不重复
     exact_yuan: Decimal | None = None  # the formula's exact value, for sums rounded once
+    explanation_key: str = ""  # machine-readable reason, the same in the batch screener: eligible, not_eligible:failed:<condition> …
     adjustments: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -174,15 +175,16 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
     if event is not None and ev["date"] > as_of:
         zh, en = explain.future_event(ev["date"], as_of)
         return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=(), explanation_zh=zh, explanation_en=en)
+                               conditions=(), explanation_zh=zh, explanation_en=en,
+                               explanation_key="not_eligible:future_event")
     if day > plan.period.end:
         zh, en = explain.expired(day, plan.period.end)
         return ProvisionResult(**base, status="expired", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=(), explanation_zh=zh, explanation_en=en)
+                               conditions=(), explanation_zh=zh, explanation_en=en, explanation_key="expired")
     if day < plan.period.start:
         zh, en = explain.not_yet(day, plan.period.start)
         return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=(), explanation_zh=zh, explanation_en=en)
+                               conditions=(), explanation_zh=zh, explanation_en=en, explanation_key="not_eligible:not_yet")
 
     outcomes = []
     for cp in plan.conditions:
@@ -202,18 +204,20 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
     if failed:
         zh, en = explain.failed(failed)
         return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en)
+                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en,
+                               explanation_key=f"not_eligible:failed:{failed[0].id}")
     if p.kind is ProvisionKind.referral or (
         unchecked and len(unchecked) == len(outcomes) and plan.amount is None and not plan.figures
     ):
         # No figure in the text, or a yes/no rule no fact can decide: refer to the department.
         zh, en = explain.referral(p, plan.measure, unchecked + missing)
         return ProvisionResult(**base, status="referral", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en)
+                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en, explanation_key="referral")
     if missing:
         zh, en = explain.missing(missing)
         return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en)
+                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en,
+                               explanation_key=f"not_eligible:missing:{missing[0].id}")
 
     amount_fen = yuan = None
     if plan.amount is not None:
@@ -225,7 +229,7 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
         en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
     return ProvisionResult(**base, status="eligible", amount_fen=amount_fen, parameters=shown_params, facts=facts,
                            conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en, formula_fen=amount_fen,
-                           exact_yuan=None if yuan is None else max(Decimal(0), Decimal(yuan)))
+                           exact_yuan=None if yuan is None else max(Decimal(0), Decimal(yuan)), explanation_key="eligible")
 
 
 def _round_figure(name: str, value: Any) -> Any:
@@ -252,7 +256,7 @@ def _fixed_result(plan: ProvisionPlan, why: str, kind: ApplicantKind, as_of: dt.
         r = ProvisionResult(
             **plan.static, event_id=None, decision_date=as_of, status="not_eligible", amount_fen=None,
             parameters={k: params[k] for k in plan.provision.parameters}, facts={}, conditions=(), figures={},
-            explanation_zh=zh, explanation_en=en,
+            explanation_zh=zh, explanation_en=en, explanation_key=f"not_eligible:{why}",
         )
         if len(_FIXED) > 20000:
             _FIXED.clear()
@@ -320,7 +324,8 @@ def _merge(rows: list[ProvisionResult]) -> ProvisionResult:
         en = "; ".join(f"{r.event_id}: {r.explanation_en}" for r in rows)
         status = "expired" if all(r.status == "expired" for r in rows) else "not_eligible"
         return replace(first, event_id=None, status=status, amount_fen=None, explanation_zh=zh, explanation_en=en,
-                       facts={"events_counted": [], "events_left_out": [r.event_id for r in rows]})
+                       facts={"events_counted": [], "events_left_out": [r.event_id for r in rows]},
+                       explanation_key="expired" if status == "expired" else "not_eligible:none_counted")
     total = sum((r.exact_yuan or Decimal(0)) for r in counted)
     fen = to_fen(total)
     zh, en = explain.aggregated([r.event_id for r in counted], fen, first.is_cap,
@@ -330,7 +335,7 @@ def _merge(rows: list[ProvisionResult]) -> ProvisionResult:
         zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"
         en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
     return replace(first, event_id=None, status="eligible", amount_fen=fen, formula_fen=fen, exact_yuan=total,
-                   explanation_zh=zh, explanation_en=en,
+                   explanation_zh=zh, explanation_en=en, explanation_key="eligible",
                    facts={"events_counted": [r.event_id for r in counted], "events_left_out": [r.event_id for r in left_out]})
 
 
@@ -372,7 +377,8 @@ def _adjust(r: ProvisionResult, amount: int, kind: str, zh: str, en: str) -> Pro
     final_zh, final_en = explain.adjusted(r.formula_fen or 0, amount, r.is_cap, [a["zh"] for a in adjustments],
                                           [a["en"] for a in adjustments])
     return replace(r, amount_fen=amount if amount > 0 else None, status=status,
-                   explanation_zh=final_zh, explanation_en=final_en, adjustments=adjustments)
+                   explanation_zh=final_zh, explanation_en=final_en, adjustments=adjustments,
+                   explanation_key=f"{status}:{kind}")
 
 
 # -- step 3: 就高不重复 -----------------------------------------------------------------------

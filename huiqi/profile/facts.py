@@ -3,56 +3,83 @@
 ``entity`` is one row of standing facts (with derived ones: industry section,
 size class by the SME standard, 主城四区 …); ``events`` holds one row per dated
 event, keyed by list name. The batch screener builds the same columns from a
-registry, so both paths feed the same rule definitions.
+registry with the same functions (:func:`industry_facts`, :func:`district_facts`,
+:func:`size_facts`), applied once per distinct code instead of once per row.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from huiqi.profile.model import EVENT_LISTS, Profile, SizeClass
 
 Row = dict[str, Any]
+INDUSTRY_FACTS = ("industry_section", "industry_division", "is_industrial", "is_internet_software", "is_commerce")
 
 
-def derived_size_class(profile: Profile) -> SizeClass | None:
-    """The stated size class, else the one the SME standard gives from the figures."""
-    if profile.size_class is not None:
-        return profile.size_class
-    if profile.industry is None:
+@lru_cache(maxsize=4096)
+def industry_facts(code: str | None) -> tuple[tuple[str, Any], ...]:
+    """Facts that follow from a GB/T 4754 code (all None when the code is unknown)."""
+    if not code:
+        return tuple((k, None) for k in INDUSTRY_FACTS)
+    from huiqi.standards import industries
+
+    return (
+        ("industry_section", industries.section_of(code)),
+        ("industry_division", code[:2] if code[:2].isdigit() else None),
+        ("is_industrial", industries.is_industrial(code)),
+        ("is_internet_software", industries.is_internet_or_software(code)),
+        ("is_commerce", industries.is_commerce(code)),
+    )
+
+
+@lru_cache(maxsize=1024)
+def district_facts(code: str | None) -> tuple[tuple[str, Any], ...]:
+    if not code:
+        return (("is_main_urban", None),)
+    from huiqi.standards.divisions import is_main_urban
+
+    return (("is_main_urban", is_main_urban(code)),)
+
+
+def size_class_of(industry: str | None, employees: int | None, revenue: Decimal | None, assets: Decimal | None,
+                  stated: str | None) -> str | None:
+    """The stated size class, else the one the SME standard gives from the figures (None if it cannot)."""
+    if stated is not None:
+        return stated
+    if industry is None:
         return None
     from huiqi.standards.sme_size import classify
 
     try:
-        return SizeClass(classify(profile.industry, profile.employees, profile.revenue, profile.assets).value)
+        return classify(industry, employees, revenue, assets).value
     except ValueError:
         return None  # a figure the standard needs is missing: size stays unknown
+
+
+def size_facts(size: str | None) -> tuple[tuple[str, Any], ...]:
+    return (
+        ("size_class", size),
+        ("is_sme", None if size is None else size != SizeClass.large.value),
+        ("is_small_micro", None if size is None else size in (SizeClass.small.value, SizeClass.micro.value)),
+    )
+
+
+def derived_size_class(profile: Profile) -> SizeClass | None:
+    size = size_class_of(profile.industry, profile.employees, profile.revenue, profile.assets,
+                         profile.size_class.value if profile.size_class else None)
+    return SizeClass(size) if size else None
 
 
 def entity_facts(profile: Profile) -> Row:
     row: Row = profile.model_dump(exclude=set(EVENT_LISTS) | {"other_support"})
     row["kind"] = profile.kind.value
     size = derived_size_class(profile)
-    row["size_class"] = size.value if size else None
-    row["is_sme"] = None if size is None else size is not SizeClass.large
-    row["is_small_micro"] = None if size is None else size in (SizeClass.small, SizeClass.micro)
-    if profile.industry:
-        from huiqi.standards import industries
-
-        row["industry_section"] = industries.section_of(profile.industry)
-        row["industry_division"] = profile.industry[:2] if profile.industry[:2].isdigit() else None
-        row["is_industrial"] = industries.is_industrial(profile.industry)
-        row["is_internet_software"] = industries.is_internet_or_software(profile.industry)
-        row["is_commerce"] = industries.is_commerce(profile.industry)
-    else:
-        for k in ("industry_section", "industry_division", "is_industrial", "is_internet_software", "is_commerce"):
-            row[k] = None
-    if profile.district:
-        from huiqi.standards.divisions import is_main_urban
-
-        row["is_main_urban"] = is_main_urban(profile.district)
-    else:
-        row["is_main_urban"] = None
+    row.update(size_facts(size.value if size else None))
+    row.update(industry_facts(profile.industry))
+    row.update(district_facts(profile.district))
     return row
 
 
@@ -70,10 +97,13 @@ def event_facts(profile: Profile) -> dict[str, list[Row]]:
 
 
 def _client_year_totals(rows: list[Row]) -> None:
-    """单户担保金额: a client's guarantees in one year, added up (a guarantee without a client code stands alone)."""
+    """单户担保金额: a client's guarantees in one year, added up (a guarantee without a client code stands alone).
+
+    The batch screener computes the same with a window sum over (entity, client or row id, year).
+    """
     totals: dict[tuple, Any] = {}
-    for i, r in enumerate(rows):
-        key = (r["client_credit_code"] or f"#{i}", r["date"].year)
+    for r in rows:
+        key = (r["client_credit_code"] or "#" + r["id"], r["date"].year)
         totals[key] = totals.get(key, 0) + r["amount"]
-    for i, r in enumerate(rows):
-        r["client_year_total"] = totals[(r["client_credit_code"] or f"#{i}", r["date"].year)]
+    for r in rows:
+        r["client_year_total"] = totals[(r["client_credit_code"] or "#" + r["id"], r["date"].year)]

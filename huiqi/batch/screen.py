@@ -1,0 +1,169 @@
+"""Screen a registry: ``huiqi screen REGISTRY --as-of DATE --out DIR [--engine duckdb|spark]``.
+
+Stages: read → type and check every row (bad rows to ``rejects``) → derive facts → run the
+compiled rule query → allocate budget pools → write
+
+- ``entitlements.parquet`` — entity, district, provision, measure, event, status, amount in fen,
+  cap flag, explanation key, pool and the amount the pool could fund;
+- ``summary_by_measure.csv`` and ``summary_by_district.csv``;
+- ``rejects.csv`` — table, source row, entity and reason for every row that could not be used;
+- ``screen.xlsx`` — the summaries, the pools, the rejects and (up to Excel's limit) the eligible rows,
+  with Chinese headers and yuan formatting, for officials.
+
+**Budget pools** are allocated after everything else, first come first served by the decision
+date (the claim's date), then entity and event id. The claim that crosses a pool's remaining
+balance is funded **in part**, up to what is left (``pool_status = partial``); later claims get
+nothing (``unfunded``). The per-applicant calculator does not allocate pools (a pool is shared by
+all applicants), so its amounts are compared with ``amount_fen``, before allocation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from huiqi.batch.compile import screen_sql
+from huiqi.batch.inputs import register_registry
+from huiqi.batch.validate import prepare
+from huiqi.rules.loader import Policy
+
+
+@dataclass
+class ScreenResult:
+    out: Path
+    entities: int
+    rejected: int
+    rows: int
+    eligible: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def connect(memory_limit: str = "4GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = false")
+    if threads:
+        con.execute(f"SET threads = {threads}")
+    return con
+
+
+def pool_totals(policy: Policy) -> list[tuple[str, int]]:
+    return [(p.id, int(p.total * 100)) for m in policy.measures for p in m.pools]
+
+
+def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+    """First come, first served by decision date; the crossing claim is funded in part."""
+    con.execute("CREATE OR REPLACE TABLE pools (pool_id VARCHAR, total_fen BIGINT)")
+    totals = pool_totals(policy)
+    if totals:
+        con.executemany("INSERT INTO pools VALUES (?, ?)", totals)
+    con.execute("""
+        CREATE OR REPLACE TABLE entitlements AS
+        WITH e AS (SELECT * FROM screened),
+        queue AS (
+          SELECT e.*, p.total_fen,
+                 sum(e.amount_fen) OVER (PARTITION BY e.pool_id ORDER BY e.decision_date, e.entity_id, e.event_id
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
+          FROM e JOIN pools p USING (pool_id) WHERE e.status = 'eligible' AND e.amount_fen IS NOT NULL
+        )
+        SELECT e.*,
+               CASE WHEN q.entity_id IS NULL THEN NULL
+                    ELSE greatest(0, least(q.amount_fen, q.total_fen - (q.running - q.amount_fen))) END AS funded_fen,
+               CASE WHEN q.entity_id IS NULL THEN NULL
+                    WHEN q.running <= q.total_fen THEN 'funded'
+                    WHEN q.running - q.amount_fen < q.total_fen THEN 'partial' ELSE 'unfunded' END AS pool_status
+        FROM e LEFT JOIN queue q
+          ON q.entity_id = e.entity_id AND q.provision_id = e.provision_id AND q.event_id IS NOT DISTINCT FROM e.event_id
+    """)
+
+
+def run_rules_duckdb(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, strategy: str | None,
+                     overrides: dict | None = None) -> None:
+    con.execute("CREATE OR REPLACE TABLE screened_raw AS " + screen_sql(policy, as_of, strategy, overrides))
+    con.execute("""CREATE OR REPLACE TABLE screened AS
+                   SELECT s.*, e.district FROM screened_raw s JOIN entities_f e USING (entity_id)""")
+
+
+def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: str = "duckdb",
+           strategy: str | None = None, progress=None, spark_master: str | None = None,
+           excel: bool = True) -> ScreenResult:
+    """Screen ``registry`` and write the outputs to ``out``. ``progress(stage)`` is told of each stage."""
+    tick = progress or (lambda stage: None)
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    con = connect()
+    tick("读取登记册 reading")
+    present = set(register_registry(con, registry))
+    tick("校验 checking rows")
+    prepare(con, present, [p.id for p in policy.provisions()])
+    seconds["read_and_check"] = time.perf_counter() - t
+    t = time.perf_counter()
+    tick("筛查 screening")
+    if engine == "spark":
+        from huiqi.batch.spark import run_rules_spark
+
+        run_rules_spark(con, policy, as_of, strategy, master=spark_master)
+    else:
+        run_rules_duckdb(con, policy, as_of, strategy)
+    tick("资金池 pools")
+    allocate_pools(con, policy)
+    seconds["rules_and_pools"] = time.perf_counter() - t
+    t = time.perf_counter()
+    tick("写出 writing")
+    out.mkdir(parents=True, exist_ok=True)
+    write_outputs(con, policy, out, excel=excel)
+    seconds["write"] = time.perf_counter() - t
+    counts = con.execute("""SELECT (SELECT count(*) FROM entities_f), (SELECT count(*) FROM rejects),
+                                   (SELECT count(*) FROM entitlements),
+                                   (SELECT count(*) FROM entitlements WHERE status = 'eligible')""").fetchone()
+    con.close()
+    return ScreenResult(out, counts[0], counts[1], counts[2], counts[3], seconds)
+
+
+def _path(p: Path) -> str:
+    return "'" + str(p).replace("'", "''") + "'"
+
+
+SUMMARY_BY_MEASURE = """
+SELECT measure_id AS 措施, provision_id AS 条款,
+       count(*) FILTER (WHERE status = 'eligible') AS 符合条件数,
+       count(DISTINCT entity_id) FILTER (WHERE status = 'eligible') AS 受益主体数,
+       count(*) FILTER (WHERE status = 'referral') AS 待咨询数,
+       count(*) FILTER (WHERE status = 'expired') AS 已过期数,
+       CAST(COALESCE(sum(amount_fen) FILTER (WHERE status = 'eligible'), 0) AS BIGINT) AS 测算金额_分,
+       CAST(COALESCE(sum(funded_fen), 0) AS BIGINT) AS 资金池可兑付_分,
+       bool_or(is_cap) AS 含上限
+FROM entitlements GROUP BY ALL ORDER BY 1, 2
+"""
+SUMMARY_BY_DISTRICT = """
+SELECT district AS 区县代码, measure_id AS 措施,
+       count(*) FILTER (WHERE status = 'eligible') AS 符合条件数,
+       CAST(COALESCE(sum(amount_fen) FILTER (WHERE status = 'eligible'), 0) AS BIGINT) AS 测算金额_分
+FROM entitlements GROUP BY ALL ORDER BY 1, 2
+"""
+POOLS = """
+SELECT p.pool_id AS 资金池, p.total_fen AS 总额_分,
+       CAST(COALESCE(sum(e.funded_fen), 0) AS BIGINT) AS 已分配_分,
+       CAST(COALESCE(sum(e.amount_fen) FILTER (WHERE e.status = 'eligible'), 0) AS BIGINT) AS 申请合计_分,
+       count(*) FILTER (WHERE e.pool_status = 'unfunded') AS 未获资金笔数,
+       min(e.decision_date) FILTER (WHERE e.pool_status IN ('partial', 'unfunded')) AS 用尽日期
+FROM pools p LEFT JOIN entitlements e USING (pool_id) GROUP BY ALL ORDER BY 1
+"""
+EXCEL_MAX_ROWS = 1_000_000
+
+
+def write_outputs(con: duckdb.DuckDBPyConnection, policy: Policy, out: Path, excel: bool = True) -> None:
+    con.execute(f"""COPY (SELECT entity_id, district, provision_id, measure_id, event_id, decision_date, status, amount_fen,
+                             is_cap, explanation_key, pool_id, funded_fen, pool_status FROM entitlements)
+                    TO {_path(out / 'entitlements.parquet')} (FORMAT parquet, COMPRESSION zstd)""")
+    con.execute(f"COPY ({SUMMARY_BY_MEASURE}) TO {_path(out / 'summary_by_measure.csv')} (HEADER)")
+    con.execute(f"COPY ({SUMMARY_BY_DISTRICT}) TO {_path(out / 'summary_by_district.csv')} (HEADER)")
+    con.execute(f"COPY (SELECT * FROM rejects) TO {_path(out / 'rejects.csv')} (HEADER)")
+    if excel:
+        from huiqi.batch.workbook import write_workbook
+
+        write_workbook(con, out / "screen.xlsx", SUMMARY_BY_MEASURE, SUMMARY_BY_DISTRICT, POOLS, EXCEL_MAX_ROWS)

@@ -43,9 +43,10 @@ def typed_and_checks(col: Column, raw_cols: dict[str, str]) -> tuple[str, list[t
     """(typed SQL expression, [(failure condition SQL, reason)]) for one column of a raw view."""
     name = col.name
     if name not in raw_cols:
+        null = f"CAST(NULL AS {col.duckdb_type})"
         if col.required and col.default is None:
-            return "NULL", [("TRUE", f"{name}: 缺少此列 / missing column")]
-        return _default(col, "NULL"), []
+            return null, [("TRUE", f"{name}: 缺少此列 / missing column")]
+        return _default(col, null), []
     raw = f"r.{_q(name)}"
     rtype = raw_cols[name].upper()
     text = _text(raw)
@@ -146,8 +147,9 @@ def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: li
         UPDATE typed_entities SET _reason = 'credit_code: 单位申请人须填写统一社会信用代码 / an organisation needs its credit code'
         WHERE _reason IS NULL AND kind <> 'individual' AND credit_code IS NULL""")
     con.execute("""
-        UPDATE typed_entities SET _reason = 'entity_id: 主体编号重复 / duplicate entity_id'
-        WHERE _reason IS NULL AND entity_id IN (SELECT entity_id FROM typed_entities GROUP BY entity_id HAVING count(*) > 1)""")
+        UPDATE typed_entities t SET _reason = 'entity_id: 主体编号重复（保留首行） / duplicate entity_id (the first row is kept)'
+        WHERE _reason IS NULL AND EXISTS (SELECT 1 FROM typed_entities o
+                                          WHERE o.entity_id = t.entity_id AND o._row < t._row AND o._reason IS NULL)""")
     con.execute("CREATE OR REPLACE TABLE good_entities AS SELECT entity_id FROM typed_entities WHERE _reason IS NULL")
     for table in (*EVENT_TABLES, SUPPORT_TABLE):
         con.execute(f"""
@@ -155,9 +157,10 @@ def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: li
             WHERE _reason IS NULL AND entity_id NOT IN (SELECT entity_id FROM good_entities)""")
     for table in EVENT_TABLES:
         con.execute(f"""
-            UPDATE typed_{table} SET _reason = 'id: 同一主体的事项编号重复 / duplicate event id for this entity'
-            WHERE _reason IS NULL AND id IS NOT NULL AND (entity_id, id) IN (
-                SELECT entity_id, id FROM typed_{table} WHERE id IS NOT NULL GROUP BY ALL HAVING count(*) > 1)""")
+            UPDATE typed_{table} t SET _reason = 'id: 同一主体的事项编号重复（保留首行） / duplicate event id (the first row is kept)'
+            WHERE _reason IS NULL AND id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM typed_{table} o WHERE o.entity_id = t.entity_id AND o.id = t.id AND o._row < t._row
+                AND o._reason IS NULL)""")
     _facts_views(con)
     con.execute("""
         UPDATE typed_other_support s SET _reason = 'event_id: 画像中没有此事项 / event id not in the registry'

@@ -195,11 +195,11 @@ rounded AS (
 capped AS (
   SELECT *,
     CASE WHEN year_cap IS NOT NULL AND explanation_key = 'eligible' AND formula_fen IS NOT NULL THEN
-      least(sum(formula_fen) OVER w_year, CAST(round(year_cap * 100) AS BIGINT))
-      - least(sum(formula_fen) OVER w_year - formula_fen, CAST(round(year_cap * 100) AS BIGINT))
+      least((sum(formula_fen) OVER w_year), CAST(round(year_cap * 100) AS BIGINT))
+      - least((sum(formula_fen) OVER w_year) - formula_fen, CAST(round(year_cap * 100) AS BIGINT))
     END AS year_room,
     CASE WHEN provision_id IN ({ids(once_ids)}) AND explanation_key = 'eligible' AND formula_fen IS NOT NULL THEN
-      row_number() OVER w_once
+      (row_number() OVER w_once)
     END AS once_rank
   FROM rounded
   WINDOW w_year AS (PARTITION BY entity_id, provision_id, year(decision_date), (explanation_key = 'eligible' AND formula_fen IS NOT NULL)

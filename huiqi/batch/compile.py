@@ -144,7 +144,7 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date) -> str | None:
         source += f" JOIN ev_{p.subject} ev ON ev.entity_id = e.entity_id"
     kind_list = ", ".join(f"'{k}'" for k in kinds)
     inner = (
-        f"SELECT '{p.id}' AS provision_id, '{plan.measure.id}' AS measure_id, e.entity_id, "
+        f"SELECT '{p.id}' AS provision_id, '{plan.measure.id}' AS measure_id, e.entity_id, e.district, "
         f"{'ev.id' if on_event else 'CAST(NULL AS VARCHAR)'} AS event_id, {day_sql} AS decision_date, "
         f"{status} AS explanation_key, {amount} AS amount_expr, CAST({cap} AS DECIMAL(18,2)) AS year_cap "
         f"FROM {source} WHERE e.kind IN ({kind_list})"
@@ -155,7 +155,7 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date) -> str | None:
             return None
         keep = "explanation_key NOT LIKE 'not_eligible%'"
     return (
-        f"SELECT provision_id, measure_id, entity_id, event_id, decision_date, explanation_key, "
+        f"SELECT provision_id, measure_id, entity_id, district, event_id, decision_date, explanation_key, "
         f"CASE WHEN explanation_key = 'eligible' THEN amount_expr END AS exact_yuan, year_cap "
         f"FROM ({inner}) WHERE {keep}"
     )
@@ -168,6 +168,8 @@ def screen_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, over
     selects = [s for s in (provision_select(pl, as_of) for pl in plans) if s]
     agg_ids = [pl.provision.id for pl in plans if pl.provision.aggregate == "sum"]
     once_ids = [pl.provision.id for pl in plans if pl.provision.cap_period == "once" and pl.provision.subject != "entity"]
+    cap_ids = [pl.provision.id for pl in plans if pl.provision.cap_period == "per_year" and "cap" in pl.provision.parameters]
+    window_ids = once_ids + cap_ids
     meta = " UNION ALL ".join(
         f"SELECT '{pl.provision.id}' AS provision_id, {str(pl.provision.is_cap).upper()} AS is_cap, "
         f"'{pl.provision.kind.value}' AS kind, {('NULL' if not pl.provision.pool else repr(pl.provision.pool))} AS pool_id"
@@ -178,7 +180,8 @@ def screen_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, over
     return f"""
 WITH cand AS ({' UNION ALL '.join(selects)}),
 agg AS (
-  SELECT provision_id, any_value(measure_id) AS measure_id, entity_id, CAST(NULL AS VARCHAR) AS event_id,
+  SELECT provision_id, any_value(measure_id) AS measure_id, entity_id, any_value(district) AS district,
+         CAST(NULL AS VARCHAR) AS event_id,
          min(decision_date) AS decision_date,
          CASE WHEN bool_or(explanation_key = 'eligible') THEN 'eligible'
               WHEN bool_and(explanation_key = 'expired') THEN 'expired' ELSE 'not_eligible:none_counted' END AS explanation_key,
@@ -192,7 +195,7 @@ base AS (
 rounded AS (
   SELECT *, CAST(round(exact_yuan * 100) AS BIGINT) AS formula_fen FROM base
 ),
-capped AS (
+windowed AS (
   SELECT *,
     CASE WHEN year_cap IS NOT NULL AND explanation_key = 'eligible' AND formula_fen IS NOT NULL THEN
       least((sum(formula_fen) OVER w_year), CAST(round(year_cap * 100) AS BIGINT))
@@ -201,14 +204,19 @@ capped AS (
     CASE WHEN provision_id IN ({ids(once_ids)}) AND explanation_key = 'eligible' AND formula_fen IS NOT NULL THEN
       (row_number() OVER w_once)
     END AS once_rank
-  FROM rounded
+  FROM rounded WHERE provision_id IN ({ids(window_ids)})
   WINDOW w_year AS (PARTITION BY entity_id, provision_id, year(decision_date), (explanation_key = 'eligible' AND formula_fen IS NOT NULL)
                     ORDER BY decision_date, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
          w_once AS (PARTITION BY entity_id, provision_id, (explanation_key = 'eligible' AND formula_fen IS NOT NULL)
                     ORDER BY decision_date, event_id)
 ),
+capped AS (  -- only provisions with a yearly cap or a one-off rule need the windows
+  SELECT *, CAST(NULL AS BIGINT) AS year_room, CAST(NULL AS BIGINT) AS once_rank
+  FROM rounded WHERE provision_id NOT IN ({ids(window_ids)})
+  UNION ALL SELECT * FROM windowed
+),
 after_caps AS (
-  SELECT provision_id, measure_id, entity_id, event_id, decision_date, formula_fen,
+  SELECT provision_id, measure_id, entity_id, district, event_id, decision_date, formula_fen,
     CASE WHEN year_room IS NOT NULL AND year_room < formula_fen THEN
            CASE WHEN year_room > 0 THEN 'eligible:annual_cap' ELSE 'not_eligible:annual_cap' END
          WHEN once_rank > 1 THEN 'not_eligible:once'
@@ -234,7 +242,7 @@ overlap AS (
     ON o.entity_id = a.entity_id AND o.provision_id = a.provision_id AND o.event_id IS NOT DISTINCT FROM a.event_id
 ),
 meta AS ({meta})
-SELECT r.entity_id, r.provision_id, r.measure_id, r.event_id, r.decision_date,
+SELECT r.entity_id, r.district, r.provision_id, r.measure_id, r.event_id, r.decision_date,
   CASE WHEN r.other_fen IS NOT NULL THEN CASE WHEN r.final_fen > 0 THEN 'eligible' ELSE 'not_eligible' END
        ELSE {status.replace('explanation_key', 'r.explanation_key')} END AS status,
   CASE WHEN r.other_fen IS NOT NULL THEN CASE WHEN r.final_fen > 0 THEN r.final_fen END ELSE r.amount_fen END AS amount_fen,

@@ -63,29 +63,24 @@ def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
         con.executemany("INSERT INTO pools VALUES (?, ?)", totals)
     con.execute("""
         CREATE OR REPLACE TABLE entitlements AS
-        WITH e AS (SELECT * FROM screened),
-        queue AS (
-          SELECT e.*, p.total_fen,
-                 sum(e.amount_fen) OVER (PARTITION BY e.pool_id ORDER BY e.decision_date, e.entity_id, e.event_id
-                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
-          FROM e JOIN pools p USING (pool_id) WHERE e.status = 'eligible' AND e.amount_fen IS NOT NULL
-        )
-        SELECT e.*,
-               CASE WHEN q.entity_id IS NULL THEN NULL
-                    ELSE greatest(0, least(q.amount_fen, q.total_fen - (q.running - q.amount_fen))) END AS funded_fen,
-               CASE WHEN q.entity_id IS NULL THEN NULL
-                    WHEN q.running <= q.total_fen THEN 'funded'
-                    WHEN q.running - q.amount_fen < q.total_fen THEN 'partial' ELSE 'unfunded' END AS pool_status
-        FROM e LEFT JOIN queue q
-          ON q.entity_id = e.entity_id AND q.provision_id = e.provision_id AND q.event_id IS NOT DISTINCT FROM e.event_id
+        SELECT *, CAST(NULL AS BIGINT) AS funded_fen, CAST(NULL AS VARCHAR) AS pool_status
+        FROM screened WHERE pool_id IS NULL OR status <> 'eligible' OR amount_fen IS NULL
+        UNION ALL
+        SELECT * EXCLUDE (total_fen, running),
+               greatest(0, least(amount_fen, total_fen - (running - amount_fen))) AS funded_fen,
+               CASE WHEN running <= total_fen THEN 'funded'
+                    WHEN running - amount_fen < total_fen THEN 'partial' ELSE 'unfunded' END AS pool_status
+        FROM (SELECT s.*, p.total_fen,
+                     sum(s.amount_fen) OVER (PARTITION BY s.pool_id ORDER BY s.decision_date, s.entity_id, s.event_id
+                                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
+              FROM screened s JOIN pools p USING (pool_id)
+              WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL)
     """)
 
 
 def run_rules_duckdb(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, strategy: str | None,
                      overrides: dict | None = None) -> None:
-    con.execute("CREATE OR REPLACE TABLE screened_raw AS " + screen_sql(policy, as_of, strategy, overrides))
-    con.execute("""CREATE OR REPLACE TABLE screened AS
-                   SELECT s.*, e.district FROM screened_raw s JOIN entities_f e USING (entity_id)""")
+    con.execute("CREATE OR REPLACE TABLE screened AS " + screen_sql(policy, as_of, strategy, overrides))
 
 
 def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: str = "duckdb",

@@ -82,9 +82,7 @@ def run_rules_spark(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.da
         result = spark.sql(spark_sql(policy, as_of, strategy))
         out = f"{base}/screened_raw"
         result.write.mode("overwrite").parquet(out)
-        con.execute(f"CREATE OR REPLACE TABLE screened_raw AS SELECT * FROM read_parquet('{out}/*.parquet')")
-        con.execute("""CREATE OR REPLACE TABLE screened AS
-                       SELECT s.*, e.district FROM screened_raw s JOIN entities_f e USING (entity_id)""")
+        con.execute(f"CREATE OR REPLACE TABLE screened AS SELECT * FROM read_parquet('{out}/*.parquet')")
     finally:
         if local and staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

@@ -22,12 +22,12 @@ from huiqi.profile.facts import district_facts, industry_facts, size_class_of
 CS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = [pow(3, i, 31) for i in range(17)]
 
+_TERMS = " + ".join(f"(instr('{CS}', substr(c, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(WEIGHTS))
 USCC_MACRO = f"""
 CREATE OR REPLACE MACRO uscc_ok(c) AS
   length(c) = 18
   AND regexp_full_match(c, '[0-9A-HJ-NPQRTUWXY]{{2}}[0-9]{{6}}[0-9A-HJ-NPQRTUWXY]{{10}}')
-  AND substr('{CS}', CAST(((31 - list_sum(list_transform(range(17),
-        lambda i: (instr('{CS}', substr(c, i + 1, 1)) - 1) * {WEIGHTS}[i + 1])) % 31) % 31) AS BIGINT) + 1, 1) = substr(c, 18, 1)
+  AND substr('{CS}', CAST((31 - ({_TERMS}) % 31) % 31 AS BIGINT) + 1, 1) = substr(c, 18, 1)
 """
 
 
@@ -59,10 +59,10 @@ def typed_and_checks(col: Column, raw_cols: dict[str, str]) -> tuple[str, list[t
         if k == "money":
             checks.append((f"{exact} <> round({exact}, 2)", f"{name}: 金额最小单位为分 / must be exact to the fen"))
             checks.append((f"{exact} > 1000000000000", f"{name}: 金额超出合理范围 / beyond any plausible amount"))
-            typed = f"CAST({exact} AS DECIMAL(18,2))"
+            typed = exact  # narrowed to DECIMAL(18,2) by the view that reads the checked rows
         else:
             checks.append((f"{exact} > 1", f"{name}: 比例须在0到1之间 / a ratio lies between 0 and 1"))
-            typed = f"CAST({exact} AS DECIMAL(12,6))"
+            typed = exact
     elif k == "date":
         typed = raw if rtype == "DATE" else f"TRY_CAST({text} AS DATE)"
         checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"{name}: 不是有效日期 / not a valid date (YYYY-MM-DD)"))
@@ -134,14 +134,22 @@ def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: li
     for table in ALL_TABLES:
         raw_cols = _raw_columns(con, table, present)
         cols = table_columns(table)
-        typed, checks = [], []
+        typed, checks, hoisted = [], [], []
         for col in cols:
             t, c = typed_and_checks(col, raw_cols)
-            typed.append(f"{t} AS {_q(col.name)}")
-            checks += c
+            # compute each column's typed value once, in an inner query, and let the checks read it
+            alias = f"__t_{len(hoisted)}"
+            hoisted.append(f"{t} AS {alias}")
+            if col.kind in ("money", "ratio"):  # checked above at full precision; narrowed here
+                typed.append(f"TRY_CAST({alias} AS {col.duckdb_type}) AS {_q(col.name)}")
+            else:
+                typed.append(f"{alias} AS {_q(col.name)}")
+            checks += [(cond.replace(t, alias), why) for cond, why in c]
         reason = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for c, r in checks) + " END" if checks else "NULL"
         source = f"raw_{table} r" if table in present else "(SELECT NULL AS _row WHERE FALSE) r"
-        con.execute(f"CREATE OR REPLACE TABLE typed_{table} AS SELECT r._row, {', '.join(typed)}, {reason} AS _reason FROM {source}")
+        con.execute(f"""CREATE OR REPLACE TABLE typed_{table} AS
+                        SELECT _row, {', '.join(typed)}, {reason} AS _reason
+                        FROM (SELECT r.*, {', '.join(hoisted)} FROM {source}) r""")
     # the applicant's own rule: an organisation has a credit code; entity ids are unique
     con.execute("""
         UPDATE typed_entities SET _reason = 'credit_code: 单位申请人须填写统一社会信用代码 / an organisation needs its credit code'
@@ -227,7 +235,7 @@ def _facts_views(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("INSERT INTO derived_sizes VALUES (?, ?, ?, ?, ?)", derived)
     # is_sme / is_small_micro below say in SQL what size_facts says in Python (checked in the tests)
     con.execute(f"""
-        CREATE OR REPLACE VIEW entities_f AS
+        CREATE OR REPLACE TABLE entities_f AS
         SELECT t.* EXCLUDE (_row, _reason, size_class),
                COALESCE(t.size_class, ds.size_class) AS size_class,
                CASE WHEN COALESCE(t.size_class, ds.size_class) IS NULL THEN NULL
@@ -250,7 +258,7 @@ def _facts_views(con: duckdb.DuckDBPyConnection) -> None:
             extra = (", sum(amount) OVER (PARTITION BY entity_id, COALESCE(client_credit_code, '#' || id), year(date)) "
                      "AS client_year_total")
         con.execute(f"""
-            CREATE OR REPLACE VIEW ev_{table} AS
+            CREATE OR REPLACE TABLE ev_{table} AS
             SELECT * {extra} FROM (
               SELECT * EXCLUDE (id, _reason),
                      COALESCE(id, '{table}[' || CAST(row_number() OVER (PARTITION BY entity_id ORDER BY _row) - 1 AS VARCHAR) || ']') AS id

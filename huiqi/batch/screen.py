@@ -57,10 +57,9 @@ def pool_totals(policy: Policy) -> list[tuple[str, int]]:
 
 def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     """First come, first served by decision date; the crossing claim is funded in part."""
-    con.execute("CREATE OR REPLACE TABLE pools (pool_id VARCHAR, total_fen BIGINT)")
-    totals = pool_totals(policy)
-    if totals:
-        con.executemany("INSERT INTO pools VALUES (?, ?)", totals)
+    from huiqi.batch.validate import load_rows
+
+    load_rows(con, "pools", [("pool_id", "VARCHAR"), ("total_fen", "BIGINT")], pool_totals(policy))
     con.execute("""
         CREATE OR REPLACE TABLE entitlements AS
         SELECT *, CAST(NULL AS BIGINT) AS funded_fen, CAST(NULL AS VARCHAR) AS pool_status

@@ -131,7 +131,7 @@ def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: li
     con.execute("CREATE OR REPLACE TABLE known_provisions AS SELECT unnest(?) AS id", [provision_ids])
     _code_lookups(con, present)
     reject_selects = []
-    for table in ALL_TABLES:
+    for table in ALL_TABLES:  # entities first: the other tables check their rows' applicant against it
         raw_cols = _raw_columns(con, table, present)
         cols = table_columns(table)
         typed, checks, hoisted = [], [], []
@@ -145,30 +145,28 @@ def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: li
             else:
                 typed.append(f"{alias} AS {_q(col.name)}")
             checks += [(cond.replace(t, alias), why) for cond, why in c]
-        reason = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for c, r in checks) + " END" if checks else "NULL"
+        alias_of = {col.name: f"__t_{i}" for i, col in enumerate(cols)}
+        join = ""
+        if table == ENTITY_TABLE:
+            checks.append((f"{alias_of['kind']} <> 'individual' AND {alias_of['credit_code']} IS NULL",
+                           "credit_code: 单位申请人须填写统一社会信用代码 / an organisation needs its credit code"))
+            checks.append(("__dup > 1", "entity_id: 主体编号重复（保留首行） / duplicate entity_id (the first row is kept)"))
+            extra = f", row_number() OVER (PARTITION BY {alias_of['entity_id']} ORDER BY _row) AS __dup"
+        else:
+            join = " LEFT JOIN (SELECT entity_id AS __good FROM good_entities) g ON g.__good = i.__t_0"
+            checks.append(("__good IS NULL", "entity_id: 所属主体不存在或已被拒绝 / entity rejected or unknown"))
+            extra = ", g.__good"
+            if table in EVENT_TABLES:
+                checks.append((f"{alias_of['id']} IS NOT NULL AND __dup > 1",
+                               "id: 同一主体的事项编号重复（保留首行） / duplicate event id (the first row is kept)"))
+                extra += f", row_number() OVER (PARTITION BY {alias_of['entity_id']}, {alias_of['id']} ORDER BY _row) AS __dup"
+        reason = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for c, r in checks) + " END"
         source = f"raw_{table} r" if table in present else "(SELECT NULL AS _row WHERE FALSE) r"
         con.execute(f"""CREATE OR REPLACE TABLE typed_{table} AS
                         SELECT _row, {', '.join(typed)}, {reason} AS _reason
-                        FROM (SELECT r.*, {', '.join(hoisted)} FROM {source}) r""")
-    # the applicant's own rule: an organisation has a credit code; entity ids are unique
-    con.execute("""
-        UPDATE typed_entities SET _reason = 'credit_code: 单位申请人须填写统一社会信用代码 / an organisation needs its credit code'
-        WHERE _reason IS NULL AND kind <> 'individual' AND credit_code IS NULL""")
-    con.execute("""
-        UPDATE typed_entities t SET _reason = 'entity_id: 主体编号重复（保留首行） / duplicate entity_id (the first row is kept)'
-        WHERE _reason IS NULL AND EXISTS (SELECT 1 FROM typed_entities o
-                                          WHERE o.entity_id = t.entity_id AND o._row < t._row AND o._reason IS NULL)""")
-    con.execute("CREATE OR REPLACE TABLE good_entities AS SELECT entity_id FROM typed_entities WHERE _reason IS NULL")
-    for table in (*EVENT_TABLES, SUPPORT_TABLE):
-        con.execute(f"""
-            UPDATE typed_{table} SET _reason = 'entity_id: 所属主体不存在或已被拒绝 / entity rejected or unknown'
-            WHERE _reason IS NULL AND entity_id NOT IN (SELECT entity_id FROM good_entities)""")
-    for table in EVENT_TABLES:
-        con.execute(f"""
-            UPDATE typed_{table} t SET _reason = 'id: 同一主体的事项编号重复（保留首行） / duplicate event id (the first row is kept)'
-            WHERE _reason IS NULL AND id IS NOT NULL AND EXISTS (
-                SELECT 1 FROM typed_{table} o WHERE o.entity_id = t.entity_id AND o.id = t.id AND o._row < t._row
-                AND o._reason IS NULL)""")
+                        FROM (SELECT i.*{extra} FROM (SELECT r.*, {', '.join(hoisted)} FROM {source}) i{join}) r""")
+        if table == ENTITY_TABLE:
+            con.execute("CREATE OR REPLACE TABLE good_entities AS SELECT entity_id FROM typed_entities WHERE _reason IS NULL")
     _facts_views(con)
     con.execute("""
         UPDATE typed_other_support s SET _reason = 'event_id: 画像中没有此事项 / event id not in the registry'
@@ -179,6 +177,23 @@ def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: li
         reject_selects.append(f"SELECT '{table}' AS \"table\", _row AS \"row\", CAST(entity_id AS VARCHAR) AS entity_id, _reason AS reason "
                               f"FROM typed_{table} WHERE _reason IS NOT NULL")
     con.execute("CREATE OR REPLACE TABLE rejects AS " + " UNION ALL ".join(reject_selects) + " ORDER BY 1, 2")
+
+
+_ARROW = {"VARCHAR": "string", "BOOLEAN": "bool_", "BIGINT": "int64"}
+
+
+def load_rows(con: duckdb.DuckDBPyConnection, name: str, schema: list[tuple[str, str]], rows: list[tuple]) -> None:
+    """A small table from Python rows, through Arrow (DuckDB's executemany is row by row and slow)."""
+    import pyarrow as pa
+
+    def arrow_type(t: str):
+        return pa.decimal128(18, 2) if t.startswith("DECIMAL") else getattr(pa, _ARROW[t])()
+
+    cols = list(zip(*rows)) if rows else [[] for _ in schema]
+    table = pa.table({n: pa.array(list(c), type=arrow_type(t)) for (n, t), c in zip(schema, cols)})
+    con.register(f"_rows_{name}", table)
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _rows_{name}")
+    con.unregister(f"_rows_{name}")
 
 
 def _code_lookups(con: duckdb.DuckDBPyConnection, present: set[str]) -> None:
@@ -204,35 +219,26 @@ def _code_lookups(con: duckdb.DuckDBPyConnection, present: set[str]) -> None:
 
     districts = lookup(distinct("district", [ENTITY_TABLE]), validate_district)
     industries = lookup(distinct("industry", [ENTITY_TABLE]), validate_industry)
-    con.execute("CREATE OR REPLACE TABLE valid_districts (raw VARCHAR, code VARCHAR)")
-    con.execute("CREATE OR REPLACE TABLE valid_industries (raw VARCHAR, code VARCHAR)")
-    if districts:
-        con.executemany("INSERT INTO valid_districts VALUES (?, ?)", [d for d in districts if d[1]])
-    if industries:
-        con.executemany("INSERT INTO valid_industries VALUES (?, ?)", [d for d in industries if d[1]])
+    load_rows(con, "valid_districts", [("raw", "VARCHAR"), ("code", "VARCHAR")], [d for d in districts if d[1]])
+    load_rows(con, "valid_industries", [("raw", "VARCHAR"), ("code", "VARCHAR")], [d for d in industries if d[1]])
 
 
 def _facts_views(con: duckdb.DuckDBPyConnection) -> None:
     """Derived facts from the same functions as the calculator, once per distinct code; event ids as it names them."""
     codes = [r[0] for r in con.execute("SELECT DISTINCT industry FROM typed_entities WHERE _reason IS NULL").fetchall()]
     rows = [(c, *(v for _, v in industry_facts(c))) for c in codes if c is not None]
-    con.execute("CREATE OR REPLACE TABLE industry_facts (industry VARCHAR, industry_section VARCHAR, industry_division VARCHAR, "
-                "is_industrial BOOLEAN, is_internet_software BOOLEAN, is_commerce BOOLEAN)")
-    if rows:
-        con.executemany("INSERT INTO industry_facts VALUES (?, ?, ?, ?, ?, ?)", rows)
+    load_rows(con, "industry_facts", [("industry", "VARCHAR"), ("industry_section", "VARCHAR"), ("industry_division", "VARCHAR"),
+                                      ("is_industrial", "BOOLEAN"), ("is_internet_software", "BOOLEAN"),
+                                      ("is_commerce", "BOOLEAN")], rows)
     dcodes = [r[0] for r in con.execute("SELECT DISTINCT district FROM typed_entities WHERE _reason IS NULL").fetchall()]
-    con.execute("CREATE OR REPLACE TABLE district_facts (district VARCHAR, is_main_urban BOOLEAN)")
     drows = [(c, dict(district_facts(c))["is_main_urban"]) for c in dcodes if c is not None]
-    if drows:
-        con.executemany("INSERT INTO district_facts VALUES (?, ?)", drows)
+    load_rows(con, "district_facts", [("district", "VARCHAR"), ("is_main_urban", "BOOLEAN")], drows)
     # size class: stated, else derived by the SME standard (once per distinct set of figures)
     missing = con.execute("""SELECT DISTINCT industry, employees, revenue, assets FROM typed_entities
                              WHERE _reason IS NULL AND size_class IS NULL AND industry IS NOT NULL""").fetchall()
-    con.execute("CREATE OR REPLACE TABLE derived_sizes (industry VARCHAR, employees BIGINT, revenue DECIMAL(18,2), "
-                "assets DECIMAL(18,2), size_class VARCHAR)")
     derived = [(i, e, r, a, size_class_of(i, e, r, a, None)) for i, e, r, a in missing]
-    if derived:
-        con.executemany("INSERT INTO derived_sizes VALUES (?, ?, ?, ?, ?)", derived)
+    load_rows(con, "derived_sizes", [("industry", "VARCHAR"), ("employees", "BIGINT"), ("revenue", "DECIMAL(18,2)"),
+                                     ("assets", "DECIMAL(18,2)"), ("size_class", "VARCHAR")], derived)
     # is_sme / is_small_micro below say in SQL what size_facts says in Python (checked in the tests)
     con.execute(f"""
         CREATE OR REPLACE TABLE entities_f AS

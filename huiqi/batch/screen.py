@@ -42,9 +42,15 @@ class ScreenResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def connect(memory_limit: str = "4GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """DuckDB with bounded memory: beyond ``memory_limit`` it spills to a temporary folder, so a
+    registry of any size runs in fixed memory (HUIQI_DUCKDB_MEMORY, default 800MB)."""
+    import os
+    import tempfile
+
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET memory_limit = '{memory_limit or os.environ.get('HUIQI_DUCKDB_MEMORY', '800MB')}'")
+    con.execute(f"SET temp_directory = '{os.environ.get('HUIQI_DUCKDB_TEMP', tempfile.gettempdir())}/huiqi-duckdb-spill'")
     con.execute("SET preserve_insertion_order = false")
     if threads:
         con.execute(f"SET threads = {threads}")

@@ -36,10 +36,16 @@ from huiqi.rules.model import ProvisionKind, Unit
 DIVISION_PLACES = 8  # decimals kept after a division (DuckDB would otherwise go to DOUBLE)
 
 
-def batch_visible(result: Any, plan: ProvisionPlan) -> bool:
-    """Whether a per-applicant result appears in a batch screen (the SQL filter says the same)."""
+def batch_visible(result: Any, plan: ProvisionPlan, referral_rows: bool = True) -> bool:
+    """Whether a per-applicant result appears in a batch screen (the SQL filter says the same).
+
+    With ``referral_rows=False`` (the default of ``huiqi screen``) a referral judged on the applicant
+    itself is counted per provision and district (``referral_counts``) instead of written per entity.
+    """
     if plan.provision.subject != "entity":
         return result.explanation_key not in ("not_eligible:claimant", "not_eligible:no_events")
+    if not referral_rows and result.status == "referral":
+        return False
     return not plan.reads_no_facts and result.status != "not_eligible"
 
 
@@ -106,8 +112,12 @@ def _sql(tree: exp.Expression) -> str:
 # -- step 1: candidates ----------------------------------------------------------------------
 
 
-def provision_select(plan: ProvisionPlan, as_of: dt.date) -> str | None:
-    """One provision's candidate rows, or None where no applicant kind may claim it."""
+def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = True,
+                     counts_only: bool = False) -> str | None:
+    """One provision's candidate rows, or None where no applicant kind may claim it.
+
+    ``counts_only``: the provision's entity-level referrals counted by district instead.
+    """
     p = plan.provision
     kinds = sorted(k.value for k in CLAIMANT_KINDS[p.claimant])
     if not kinds:
@@ -154,6 +164,13 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date) -> str | None:
         if plan.reads_no_facts:
             return None
         keep = "explanation_key NOT LIKE 'not_eligible%'"
+        if counts_only:
+            return (f"SELECT provision_id, measure_id, district, count(*) AS referrals FROM ({inner}) "
+                    f"WHERE explanation_key = 'referral' GROUP BY ALL")
+        if not referral_rows:
+            keep += " AND explanation_key <> 'referral'"
+    elif counts_only:
+        return None
     return (
         f"SELECT provision_id, measure_id, entity_id, district, event_id, decision_date, explanation_key, "
         f"CASE WHEN explanation_key = 'eligible' THEN amount_expr END AS exact_yuan, year_cap "
@@ -161,11 +178,18 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date) -> str | None:
     )
 
 
-def screen_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, overrides: dict | None = None) -> str:
+def referral_counts_sql(policy: Policy, as_of: dt.date) -> str:
+    """Entity-level referrals counted by provision and district (what ``referral_rows=False`` leaves out)."""
+    parts = [s for s in (provision_select(pl, as_of, counts_only=True) for pl in plan_for(policy)) if s]
+    return " UNION ALL ".join(parts)
+
+
+def screen_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, overrides: dict | None = None,
+               referral_rows: bool = True) -> str:
     """The whole screen as one query over the views ``entities_f``, ``ev_<list>`` and ``support``."""
     strategy = strategy or policy.header.general.overlap.default_strategy
     plans = plan_for(policy)
-    selects = [s for s in (provision_select(pl, as_of) for pl in plans) if s]
+    selects = [s for s in (provision_select(pl, as_of, referral_rows) for pl in plans) if s]
     agg_ids = [pl.provision.id for pl in plans if pl.provision.aggregate == "sum"]
     once_ids = [pl.provision.id for pl in plans if pl.provision.cap_period == "once" and pl.provision.subject != "entity"]
     cap_ids = [pl.provision.id for pl in plans if pl.provision.cap_period == "per_year" and "cap" in pl.provision.parameters]

@@ -84,13 +84,24 @@ def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
 
 
 def run_rules_duckdb(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, strategy: str | None,
-                     overrides: dict | None = None) -> None:
-    con.execute("CREATE OR REPLACE TABLE screened AS " + screen_sql(policy, as_of, strategy, overrides))
+                     overrides: dict | None = None, referral_rows: bool = True) -> None:
+    con.execute("CREATE OR REPLACE TABLE screened AS " + screen_sql(policy, as_of, strategy, overrides, referral_rows))
+    count_referrals(con, policy, as_of, referral_rows)
+
+
+def count_referrals(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, referral_rows: bool) -> None:
+    """``referral_counts``: entity-level referrals by provision and district (empty when they are rows)."""
+    from huiqi.batch.compile import referral_counts_sql
+
+    sql = referral_counts_sql(policy, as_of)
+    if referral_rows or not sql:
+        sql = "SELECT NULL::VARCHAR AS provision_id, NULL::VARCHAR AS measure_id, NULL::VARCHAR AS district, 0::BIGINT AS referrals WHERE FALSE"
+    con.execute("CREATE OR REPLACE TABLE referral_counts AS " + sql)
 
 
 def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: str = "duckdb",
            strategy: str | None = None, progress=None, spark_master: str | None = None,
-           excel: bool = True) -> ScreenResult:
+           excel: bool = True, referral_rows: bool = False) -> ScreenResult:
     """Screen ``registry`` and write the outputs to ``out``. ``progress(stage)`` is told of each stage."""
     tick = progress or (lambda stage: None)
     seconds: dict[str, float] = {}
@@ -106,9 +117,9 @@ def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: st
     if engine == "spark":
         from huiqi.batch.spark import run_rules_spark
 
-        run_rules_spark(con, policy, as_of, strategy, master=spark_master)
+        run_rules_spark(con, policy, as_of, strategy, master=spark_master, referral_rows=referral_rows)
     else:
-        run_rules_duckdb(con, policy, as_of, strategy)
+        run_rules_duckdb(con, policy, as_of, strategy, referral_rows=referral_rows)
     tick("资金池 pools")
     allocate_pools(con, policy)
     seconds["rules_and_pools"] = time.perf_counter() - t
@@ -129,21 +140,29 @@ def _path(p: Path) -> str:
 
 
 SUMMARY_BY_MEASURE = """
-SELECT measure_id AS 措施, provision_id AS 条款,
-       count(*) FILTER (WHERE status = 'eligible') AS 符合条件数,
-       count(DISTINCT entity_id) FILTER (WHERE status = 'eligible') AS 受益主体数,
-       count(*) FILTER (WHERE status = 'referral') AS 待咨询数,
-       count(*) FILTER (WHERE status = 'expired') AS 已过期数,
-       CAST(COALESCE(sum(amount_fen) FILTER (WHERE status = 'eligible'), 0) AS BIGINT) AS 测算金额_分,
-       CAST(COALESCE(sum(funded_fen), 0) AS BIGINT) AS 资金池可兑付_分,
-       bool_or(is_cap) AS 含上限
-FROM entitlements GROUP BY ALL ORDER BY 1, 2
+WITH ref AS (SELECT provision_id, any_value(measure_id) AS measure_id, sum(referrals) AS n FROM referral_counts GROUP BY 1),
+keys AS (SELECT DISTINCT measure_id, provision_id FROM entitlements UNION SELECT measure_id, provision_id FROM ref)
+SELECT k.measure_id AS 措施, k.provision_id AS 条款,
+       count(*) FILTER (WHERE e.status = 'eligible') AS 符合条件数,
+       count(DISTINCT e.entity_id) FILTER (WHERE e.status = 'eligible') AS 受益主体数,
+       count(*) FILTER (WHERE e.status = 'referral') + COALESCE(any_value(ref.n), 0) AS 待咨询数,
+       count(*) FILTER (WHERE e.status = 'expired') AS 已过期数,
+       CAST(COALESCE(sum(e.amount_fen) FILTER (WHERE e.status = 'eligible'), 0) AS BIGINT) AS 测算金额_分,
+       CAST(COALESCE(sum(e.funded_fen), 0) AS BIGINT) AS 资金池可兑付_分,
+       COALESCE(bool_or(e.is_cap), FALSE) AS 含上限
+FROM keys k LEFT JOIN entitlements e ON e.provision_id = k.provision_id LEFT JOIN ref ON ref.provision_id = k.provision_id
+GROUP BY ALL ORDER BY 1, 2
 """
 SUMMARY_BY_DISTRICT = """
-SELECT district AS 区县代码, measure_id AS 措施,
-       count(*) FILTER (WHERE status = 'eligible') AS 符合条件数,
-       CAST(COALESCE(sum(amount_fen) FILTER (WHERE status = 'eligible'), 0) AS BIGINT) AS 测算金额_分
-FROM entitlements GROUP BY ALL ORDER BY 1, 2
+WITH rows AS (
+  SELECT district, measure_id, count(*) FILTER (WHERE status = 'eligible') AS eligible,
+         count(*) FILTER (WHERE status = 'referral') AS referrals,
+         COALESCE(sum(amount_fen) FILTER (WHERE status = 'eligible'), 0) AS fen
+  FROM entitlements GROUP BY ALL
+  UNION ALL SELECT district, measure_id, 0, referrals, 0 FROM referral_counts)
+SELECT district AS 区县代码, measure_id AS 措施, sum(eligible) AS 符合条件数, sum(referrals) AS 待咨询数,
+       CAST(sum(fen) AS BIGINT) AS 测算金额_分
+FROM rows GROUP BY ALL ORDER BY 1, 2
 """
 POOLS = """
 SELECT p.pool_id AS 资金池, p.total_fen AS 总额_分,

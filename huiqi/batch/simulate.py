@@ -115,11 +115,11 @@ def simulate(policy: Policy, registry: Path, overrides: dict[str, str], as_of: d
     prepare(con, set(register_registry(con, registry)), [p.id for p in policy.provisions()])
     seconds["read_and_check"] = time.perf_counter() - t
     t = time.perf_counter()
-    run_rules_duckdb(con, policy, as_of, strategy)
+    run_rules_duckdb(con, policy, as_of, strategy, referral_rows=False)
     con.execute("ALTER TABLE screened RENAME TO baseline")
     seconds["baseline_rules"] = time.perf_counter() - t
     t = time.perf_counter()
-    run_rules_duckdb(con, scenario, as_of, strategy)
+    run_rules_duckdb(con, scenario, as_of, strategy, referral_rows=False)
     con.execute("ALTER TABLE screened RENAME TO scenario")
     seconds["scenario_rules"] = time.perf_counter() - t
 

@@ -33,9 +33,10 @@ from huiqi.rules.loader import Policy
 FACT_VIEWS = ("entities_f", *(f"ev_{t}" for t in EVENT_TABLES), "support")
 
 
-def spark_sql(policy: Policy, as_of: dt.date, strategy: str | None = None) -> str:
+def spark_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, referral_rows: bool = True) -> str:
     """The screen query in Spark SQL, transpiled from the DuckDB one."""
-    return sqlglot.transpile(screen_sql(policy, as_of, strategy), read="duckdb", write="spark")[0]
+    return sqlglot.transpile(screen_sql(policy, as_of, strategy, referral_rows=referral_rows),
+                             read="duckdb", write="spark")[0]
 
 
 _SESSION = None
@@ -66,7 +67,7 @@ def session(master: str | None = None):
 
 
 def run_rules_spark(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, strategy: str | None,
-                    master: str | None = None) -> None:
+                    master: str | None = None, referral_rows: bool = True) -> None:
     """Stage the checked facts as Parquet, run the transpiled query on Spark, read the rows back as ``screened``."""
     staging_uri = os.environ.get("HUIQI_SPARK_STAGING")
     local = staging_uri is None
@@ -79,10 +80,13 @@ def run_rules_spark(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.da
         spark = session(master)
         for view in FACT_VIEWS:
             spark.read.parquet(f"{base}/{view}.parquet").createOrReplaceTempView(view)
-        result = spark.sql(spark_sql(policy, as_of, strategy))
+        result = spark.sql(spark_sql(policy, as_of, strategy, referral_rows))
         out = f"{base}/screened_raw"
         result.write.mode("overwrite").parquet(out)
         con.execute(f"CREATE OR REPLACE TABLE screened AS SELECT * FROM read_parquet('{out}/*.parquet')")
+        from huiqi.batch.screen import count_referrals  # a small aggregate: DuckDB does it from the same facts
+
+        count_referrals(con, policy, as_of, referral_rows)
     finally:
         if local and staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,4 +67,23 @@ def test_agreement_after_the_policy_expired(registry, helpers):
         calc = {(x.provision_id, x.event_id, x.status, x.amount_fen, x.is_cap, x.explanation_key)
                 for x in evaluate(POLICY, profiles[eid], day).results if batch_visible(x, PLANS[x.provision_id])}
         assert calc == batch.get(eid, set()), eid
+    con.close()
+
+
+def test_referral_counts_equal_the_referral_rows(registry, screened):
+    """By default entity-level referrals are counted by district, not written per entity: the counts must match."""
+    from huiqi.batch.inputs import register_registry
+    from huiqi.batch.screen import connect, run_rules_duckdb
+    from huiqi.batch.validate import prepare
+
+    con = connect()
+    prepare(con, set(register_registry(con, registry)), [p.id for p in POLICY.provisions()])
+    run_rules_duckdb(con, POLICY, dt.date(2024, 10, 1), None, referral_rows=False)
+    counted = dict(con.execute("SELECT provision_id || '@' || district, sum(referrals) FROM referral_counts GROUP BY 1").fetchall())
+    as_rows = dict(screened.execute("""
+        SELECT s.provision_id || '@' || s.district, count(*) FROM screened s
+        WHERE s.status = 'referral' AND s.event_id IS NULL GROUP BY 1""").fetchall())
+    assert counted == as_rows and sum(counted.values()) > 1000
+    kept = con.execute("SELECT count(*) FROM screened").fetchone()[0]
+    assert kept == screened.execute("SELECT count(*) FROM screened").fetchone()[0] - sum(as_rows.values())
     con.close()

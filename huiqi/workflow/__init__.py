@@ -1,0 +1,1 @@
+"""The application workflow: applications, review, pools, ledger, audit."""

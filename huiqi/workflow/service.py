@@ -1,0 +1,252 @@
+"""Applications from draft to disbursement: the engine's answer frozen at submission, review by the lead
+department, approval within entitlement, pool and yearly cap, public notice, disbursement, audit.
+
+Every function runs inside the caller's transaction (``Database.transaction()``): the status change,
+the money movement, the timeline entry and the audit entry commit together or not at all — a process
+killed half way leaves nothing half done. Status changes are conditional updates
+(``WHERE status = :expected``), so two reviewers racing on one application cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from huiqi.storage.models import Application, ApplicationEvent, Objection, User, utcnow
+from huiqi.workflow import audit, ledger
+from huiqi.workflow.states import ACTORS, HOLDS_MONEY, TransitionError, may_review, next_status
+
+
+class NotFound(LookupError):
+    pass
+
+
+class PermissionDenied(PermissionError):
+    pass
+
+
+class Refused(ValueError):
+    """The request is understood but cannot be granted (not eligible, above entitlement, no money left)."""
+
+
+def _policy():
+    from huiqi.catalogue import get_policy
+
+    return get_policy()
+
+
+def _load(session: Session, app_id: int) -> Application:
+    app = session.get(Application, app_id)
+    if app is None:
+        raise NotFound(f"application {app_id} not found / 未找到申请")
+    return app
+
+
+def _lead_departments(provision_id: str) -> list[str]:
+    m = _policy().measure(provision_id.split(".")[0])
+    return [d.name for d in m.lead_departments] if m else []
+
+
+def authorize(user: User, action: str, app: Application) -> None:
+    """Raise PermissionDenied unless ``user`` may take ``action`` on ``app``."""
+    if user.role not in ACTORS.get(action, frozenset()):
+        raise PermissionDenied(f"a {user.role} may not {action} / 无权执行此操作")
+    if user.role == "applicant" and app.applicant_id != user.id:
+        raise PermissionDenied("not your application / 不是您的申请")
+    if user.role == "reviewer" and not may_review(user.department, _lead_departments(app.provision_id)):
+        raise PermissionDenied(f"{user.department} is not a lead department of {app.provision_id} / 非本条款牵头单位")
+
+
+def can_view(user: User, app: Application) -> bool:
+    if user.role == "applicant":
+        return app.applicant_id == user.id
+    if user.role == "reviewer":
+        return may_review(user.department, _lead_departments(app.provision_id))
+    return user.role in ("finance", "admin")
+
+
+def _move(session: Session, app: Application, user: User, action: str, note: str | None = None, **values: Any) -> str:
+    """Conditional status change + timeline + audit; raises TransitionError if someone else moved it first."""
+    before = app.status
+    after = next_status(before, action)
+    done = session.execute(
+        update(Application).where(Application.id == app.id, Application.status == before)
+        .values(status=after, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        raise TransitionError(f"application {app.id} changed meanwhile / 申请状态已被他人更改")
+    session.add(ApplicationEvent(application_id=app.id, actor_id=user.id, from_status=before, to_status=after, note=note))
+    audit.append(session, user.username, f"application.{action}", f"application/{app.id}", "ok",
+                 {"from": before, "to": after, "note": note, **{k: v for k, v in values.items() if k != "entitlement_json"}})
+    session.flush()
+    session.refresh(app)
+    return after
+
+
+def create(session: Session, user: User, profile: dict, provision_id: str, event_id: str | None = None) -> Application:
+    if user.role != "applicant":
+        raise PermissionDenied("only applicants create applications / 仅申请人可创建申请")
+    from huiqi.profile.model import Profile
+
+    Profile.model_validate(profile)  # refuse a bad profile before anything is stored
+    policy = _policy()
+    measure = policy.measure(provision_id.split(".")[0])
+    if measure is None or measure.provision(provision_id) is None:
+        raise NotFound(f"unknown provision {provision_id} / 未知的政策条款")
+    app = Application(applicant_id=user.id, credit_code=profile.get("credit_code"), provision_id=provision_id,
+                      measure_id=measure.id, event_id=event_id, status="draft",
+                      profile_json=json.dumps(profile, ensure_ascii=False, default=str))
+    session.add(app)
+    session.flush()
+    session.add(ApplicationEvent(application_id=app.id, actor_id=user.id, from_status=None, to_status="draft"))
+    audit.append(session, user.username, "application.create", f"application/{app.id}", "ok", {"provision": provision_id})
+    return app
+
+
+def submit(session: Session, user: User, app_id: int, as_of: dt.date) -> Application:
+    """Freeze the engine's answer (with its policy version) and submit; a later rule change never alters it."""
+    from huiqi.engine.evaluate import evaluate
+    from huiqi.profile.model import Profile
+    from huiqi.rules.loader import dumps
+
+    app = _load(session, app_id)
+    authorize(user, "submit", app)
+    policy = _policy()
+    profile = Profile.model_validate(json.loads(app.profile_json))
+    results = [r for r in evaluate(policy, profile, as_of).results
+               if r.provision_id == app.provision_id and (app.event_id is None or r.event_id == app.event_id)]
+    if len(results) != 1:
+        raise Refused(f"the profile gives {len(results)} results for {app.provision_id}; name the event / 请指明事项")
+    result = results[0]
+    if result.status not in ("eligible", "referral"):
+        raise Refused(f"not eligible: {result.explanation_en} / 不符合条件：{result.explanation_zh}")
+    provision = policy.measure(app.measure_id).provision(app.provision_id)
+    _move(session, app, user, "submit", entitlement_json=dumps(result.as_dict()), policy_version=policy.version,
+          entitlement_fen=result.amount_fen, is_cap=result.is_cap, pool_id=provision.pool,
+          event_id=result.event_id, cap_year=result.decision_date.year if provision.cap_period == "per_year" else None)
+    return app
+
+
+def start_review(session: Session, user: User, app_id: int) -> Application:
+    app = _load(session, app_id)
+    authorize(user, "start_review", app)
+    _move(session, app, user, "start_review")
+    return app
+
+
+def return_for_more(session: Session, user: User, app_id: int, reason: str) -> Application:
+    app = _load(session, app_id)
+    authorize(user, "return", app)
+    if not reason.strip():
+        raise Refused("a reason is required / 须说明理由")
+    _move(session, app, user, "return", note=reason, reason=reason)
+    return app
+
+
+def reject(session: Session, user: User, app_id: int, reason: str) -> Application:
+    app = _load(session, app_id)
+    authorize(user, "reject", app)
+    if not reason.strip():
+        raise Refused("a reason is required / 须说明理由")
+    held = app.status in HOLDS_MONEY
+    amount = app.approved_fen
+    _move(session, app, user, "reject", note=reason, reason=reason)
+    if held and amount:
+        _release(session, app, amount)
+    return app
+
+
+def approve(session: Session, user: User, app_id: int, amount_fen: int) -> Application:
+    """Approve within the entitlement; reserve from the pool and count against the yearly cap, atomically."""
+    app = _load(session, app_id)
+    authorize(user, "approve", app)
+    if amount_fen <= 0:
+        raise Refused("the amount must be positive / 金额须大于零")
+    if app.entitlement_fen is None:
+        raise Refused("the text states no figure for this provision; it must be set first / 原文未规定金额")
+    if amount_fen > app.entitlement_fen:
+        raise Refused(f"{amount_fen} fen is above the entitlement of {app.entitlement_fen} fen / 超过测算金额")
+    _move(session, app, user, "approve", note=f"{amount_fen}", approved_fen=amount_fen)
+    if app.cap_year is not None and app.credit_code:
+        provision = _policy().measure(app.measure_id).provision(app.provision_id)
+        cap_value = provision.parameters["cap"].value_on(dt.date(app.cap_year, 12, 31)) or \
+            provision.parameters["cap"].values[-1].value
+        ledger.use_cap(session, app.credit_code, app.provision_id, app.cap_year, int(cap_value * 100), amount_fen)
+    if app.pool_id:
+        ledger.reserve(session, app.pool_id, app.id, amount_fen)
+    return app
+
+
+def publish(session: Session, user: User, app_id: int, notice_days: int = 5, today: dt.date | None = None) -> Application:
+    """Start the public notice (公示) for ``notice_days`` working days (Monday to Friday)."""
+    app = _load(session, app_id)
+    authorize(user, "publish", app)
+    _move(session, app, user, "publish", notice_until=add_working_days(today or dt.date.today(), notice_days))
+    return app
+
+
+def object_to(session: Session, app_id: int, contact: str, content: str) -> Objection:
+    """Anyone may lodge an objection while the notice runs."""
+    app = _load(session, app_id)
+    if app.status != "public_notice":
+        raise TransitionError("objections are taken only during the public notice / 仅公示期内可提出异议")
+    if not content.strip() or not contact.strip():
+        raise Refused("contact and content are required / 须填写联系方式和异议内容")
+    o = Objection(application_id=app.id, contact=contact[:200], content=content[:5000])
+    session.add(o)
+    session.flush()
+    audit.append(session, "public", "application.objection", f"application/{app.id}", "ok", {"objection": o.id})
+    return o
+
+
+def disburse(session: Session, user: User, app_id: int, today: dt.date | None = None) -> Application:
+    app = _load(session, app_id)
+    authorize(user, "disburse", app)
+    if app.notice_until and (today or dt.date.today()) <= app.notice_until:
+        raise Refused(f"the public notice runs until {app.notice_until} / 公示期未满")
+    amount = app.approved_fen
+    _move(session, app, user, "disburse")
+    if app.pool_id and amount:
+        ledger.settle(session, app.pool_id, app.id, amount)
+    return app
+
+
+def cancel(session: Session, user: User, app_id: int) -> Application:
+    app = _load(session, app_id)
+    authorize(user, "cancel", app)
+    if user.role == "applicant" and app.status in HOLDS_MONEY:
+        raise PermissionDenied("an approved application is cancelled by the finance office / 已批准的申请由财政部门撤销")
+    held = app.status in HOLDS_MONEY
+    amount = app.approved_fen
+    _move(session, app, user, "cancel")
+    if held and amount:
+        _release(session, app, amount)
+    return app
+
+
+def _release(session: Session, app: Application, amount: int) -> None:
+    if app.pool_id:
+        ledger.release(session, app.pool_id, app.id, amount)
+    if app.cap_year is not None and app.credit_code:
+        ledger.free_cap(session, app.credit_code, app.provision_id, app.cap_year, amount)
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """``days`` working days after ``start`` (Monday–Friday; public holidays are not yet counted)."""
+    d, left = start, days
+    while left > 0:
+        d += dt.timedelta(days=1)
+        if d.weekday() < 5:
+            left -= 1
+    return d
+
+
+def timeline(session: Session, app_id: int) -> list[dict]:
+    rows = session.execute(select(ApplicationEvent).where(ApplicationEvent.application_id == app_id)
+                           .order_by(ApplicationEvent.id)).scalars()
+    return [{"at": e.at.isoformat(), "from": e.from_status, "to": e.to_status, "note": e.note} for e in rows]

@@ -1,0 +1,102 @@
+"""An application's whole life, with the money and the audit chain checked at the end."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from huiqi.catalogue import get_policy
+from huiqi.storage.models import Pool
+from huiqi.workflow import accounts, audit, ledger, service
+from huiqi.workflow.states import TransitionError
+
+PROFILE = {
+    "kind": "enterprise", "name": "昆明示例智能科技有限公司", "credit_code": "91530100MA6K3YXF8W", "industry": "6513",
+    "compute_claims": [{"id": "c1", "date": "2024-05-10", "category": "model_service", "spend": "1000000.00"}],
+}
+AS_OF = dt.date(2024, 6, 1)
+
+
+@pytest.fixture
+def people(db):
+    with db.transaction() as s:
+        ledger.ensure_pools(s, get_policy())
+        a = accounts.create_user(s, "ent1", "password-123", "applicant", credit_code="91530100MA6K3YXF8W")
+        r = accounts.create_user(s, "rev-gxj", "password-123", "reviewer", department="市工业和信息化局")
+        other = accounts.create_user(s, "rev-swj", "password-123", "reviewer", department="市商务局")
+        f = accounts.create_user(s, "fin1", "password-123", "finance")
+        return {"applicant": a, "reviewer": r, "other_reviewer": other, "finance": f}
+
+
+def test_draft_to_disbursed(db, people):
+    with db.transaction() as s:
+        app = service.create(s, people["applicant"], PROFILE, "m07.compute_voucher", "c1")
+        service.submit(s, people["applicant"], app.id, AS_OF)
+        assert app.entitlement_fen == 30_000_000 and app.policy_version == get_policy().version
+        service.start_review(s, people["reviewer"], app.id)
+        service.approve(s, people["reviewer"], app.id, 25_000_000)
+        service.publish(s, people["finance"], app.id, today=dt.date(2024, 6, 3))
+        assert app.notice_until == dt.date(2024, 6, 10)  # 5 working days
+        service.object_to(s, app.id, "13800000000", "我认为该企业不符合条件")
+        service.disburse(s, people["finance"], app.id, today=dt.date(2024, 6, 11))
+    with db.transaction() as s:
+        pool = s.get(Pool, "m07.compute_voucher_pool")
+        assert (pool.reserved_fen, pool.settled_fen) == (0, 25_000_000)
+        assert ledger.reconcile(s).ok
+        assert [t["to"] for t in service.timeline(s, app.id)] == [
+            "draft", "submitted", "under_review", "approved", "public_notice", "disbursed"]
+        v = audit.verify(s)
+        assert v.ok and v.entries >= 10
+
+
+def test_rules_of_review(db, people):
+    with db.transaction() as s:
+        app = service.create(s, people["applicant"], PROFILE, "m07.compute_voucher", "c1")
+        service.submit(s, people["applicant"], app.id, AS_OF)
+        with pytest.raises(service.PermissionDenied):
+            service.start_review(s, people["other_reviewer"], app.id)  # 市商务局 is not m07's lead department
+        with pytest.raises(service.PermissionDenied):
+            service.approve(s, people["applicant"], app.id, 1)
+        service.start_review(s, people["reviewer"], app.id)
+        with pytest.raises(service.Refused):
+            service.approve(s, people["reviewer"], app.id, 30_000_001)  # above the entitlement
+        with pytest.raises(TransitionError):
+            service.disburse(s, people["finance"], app.id, today=dt.date(2024, 7, 1))
+        service.return_for_more(s, people["reviewer"], app.id, "请补充算力租赁合同")
+        assert app.status == "returned"
+
+
+def test_cancellation_releases_the_money(db, people):
+    with db.transaction() as s:
+        app = service.create(s, people["applicant"], PROFILE, "m07.compute_voucher", "c1")
+        service.submit(s, people["applicant"], app.id, AS_OF)
+        service.start_review(s, people["reviewer"], app.id)
+        service.approve(s, people["reviewer"], app.id, 30_000_000)
+        service.cancel(s, people["finance"], app.id)
+    with db.transaction() as s:
+        pool = s.get(Pool, "m07.compute_voucher_pool")
+        assert (pool.reserved_fen, pool.settled_fen) == (0, 0)
+        assert ledger.reconcile(s).ok
+
+
+def test_not_eligible_is_not_submitted(db, people):
+    late = {**PROFILE, "compute_claims": [{"id": "c1", "date": "2025-02-01", "category": "model_service", "spend": "10"}]}
+    with db.transaction() as s:
+        app = service.create(s, people["applicant"], late, "m07.compute_voucher", "c1")
+    with pytest.raises(service.Refused):
+        with db.transaction() as s:
+            service.submit(s, people["applicant"], app.id, dt.date(2025, 3, 1))
+    with db.transaction() as s:
+        assert s.get(type(app), app.id).status == "draft"  # nothing stored
+
+
+def test_audit_detects_tampering(db, people):
+    from sqlalchemy import text
+
+    with db.transaction() as s:
+        assert audit.verify(s).ok
+        s.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2"))
+    with db.transaction() as s:
+        v = audit.verify(s)
+        assert not v.ok and v.first_bad == 2 and "altered" in v.problem

@@ -237,11 +237,21 @@ def _release(session: Session, app: Application, amount: int) -> None:
 
 
 def add_working_days(start: dt.date, days: int) -> dt.date:
-    """``days`` working days after ``start`` (Monday–Friday; public holidays are not yet counted)."""
+    """``days`` Chinese working days after ``start``: public holidays skipped, adjusted working days (调休) counted.
+
+    Uses the chinese-calendar package's official schedule; a year it does not cover is refused
+    rather than guessed.
+    """
+    import chinese_calendar
+
     d, left = start, days
     while left > 0:
         d += dt.timedelta(days=1)
-        if d.weekday() < 5:
+        try:
+            working = chinese_calendar.is_workday(d)
+        except NotImplementedError:
+            raise Refused(f"no official holiday schedule for {d.year} yet / 尚无{d.year}年法定节假日安排") from None
+        if working:
             left -= 1
     return d
 

@@ -37,9 +37,12 @@ def test_draft_to_disbursed(db, people):
         service.start_review(s, people["reviewer"], app.id)
         service.approve(s, people["reviewer"], app.id, 25_000_000)
         service.publish(s, people["finance"], app.id, today=dt.date(2024, 6, 3))
-        assert app.notice_until == dt.date(2024, 6, 10)  # 5 working days
+        # 5 working days after Monday 3 June 2024: 4, 5, 6, 7 June, then 10 June is the Dragon Boat Festival → 11 June
+        assert app.notice_until == dt.date(2024, 6, 11)
         service.object_to(s, app.id, "13800000000", "我认为该企业不符合条件")
-        service.disburse(s, people["finance"], app.id, today=dt.date(2024, 6, 11))
+        with pytest.raises(service.Refused):
+            service.disburse(s, people["finance"], app.id, today=dt.date(2024, 6, 11))  # the notice still runs
+        service.disburse(s, people["finance"], app.id, today=dt.date(2024, 6, 12))
     with db.transaction() as s:
         pool = s.get(Pool, "m07.compute_voucher_pool")
         assert (pool.reserved_fen, pool.settled_fen) == (0, 25_000_000)
@@ -100,3 +103,12 @@ def test_audit_detects_tampering(db, people):
     with db.transaction() as s:
         v = audit.verify(s)
         assert not v.ok and v.first_bad == 2 and "altered" in v.problem
+
+
+def test_working_days_follow_the_official_holidays():
+    # National Day 2024: 1–7 October off, Sunday 29 September and Saturday 12 October worked (调休)
+    assert service.add_working_days(dt.date(2024, 9, 27), 1) == dt.date(2024, 9, 29)
+    assert service.add_working_days(dt.date(2024, 9, 30), 1) == dt.date(2024, 10, 8)
+    assert service.add_working_days(dt.date(2024, 10, 11), 1) == dt.date(2024, 10, 12)
+    with pytest.raises(service.Refused):
+        service.add_working_days(dt.date(2026, 12, 30), 5)  # 2027 has no published schedule in the package

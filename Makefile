@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/huiqi db upgrade
+	$(BIN)/huiqi demo --if-empty
 	$(BIN)/huiqi serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

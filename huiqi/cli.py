@@ -452,6 +452,132 @@ def simulate_cmd(
     con.print(f"→ {sim.out}/simulation.html")
 
 
+db_app = typer.Typer(help="数据库 / the workflow database", no_args_is_help=True)
+users_app = typer.Typer(help="用户 / user accounts", no_args_is_help=True)
+ledger_app = typer.Typer(help="资金台账 / the pools' ledger", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志 / the audit chain", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(audit_app, name="audit")
+
+
+def _database():
+    from huiqi.storage.db import Database
+
+    return Database()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """运行数据库迁移并建立政策资金池 / run the migrations and create the policy's pools."""
+    from huiqi.storage.db import database_url
+    from huiqi.workflow import ledger
+
+    db = _database()
+    db.create_all()
+    with db.transaction() as s:
+        ledger.ensure_pools(s, _policy())
+    typer.echo(f"数据库已是最新 / database up to date: {database_url().split('@')[-1]}")
+
+
+@app.command("demo")
+def demo_cmd(if_empty: bool = typer.Option(False, "--if-empty", help="已有用户时不再创建")) -> None:
+    """创建演示账户和申请 / create demo accounts and applications."""
+    import os
+
+    from huiqi.workflow.demo import seed
+
+    db = _database()
+    db.create_all()
+    created = seed(db, if_empty=if_empty)
+    if not created:
+        typer.echo("已有用户，未创建演示数据 / users exist: no demo data created")
+        return
+    typer.echo("演示账户 demo accounts (password " + os.environ.get("HUIQI_DEMO_PASSWORD", "huiqi-demo-2024") + "): "
+               + "，".join(created))
+
+
+@users_app.command("create")
+def users_create(
+    username: str = typer.Argument(...),
+    role: str = typer.Option(..., "--role", help="applicant | reviewer | finance | admin"),
+    department: str = typer.Option(None, "--department", help="审核员所属牵头单位，如 市工业和信息化局"),
+    credit_code: str = typer.Option(None, "--credit-code", help="企业申请人的统一社会信用代码"),
+    display_name: str = typer.Option(None, "--display-name"),
+) -> None:
+    """创建用户（密码取自 HUIQI_PASSWORD 或提示输入）/ create a user."""
+    import os
+
+    from huiqi.standards.uscc import InvalidCreditCode
+    from huiqi.workflow import accounts
+
+    password = os.environ.get("HUIQI_PASSWORD") or typer.prompt("密码 password", hide_input=True, confirmation_prompt=True)
+    db = _database()
+    db.create_all()
+    try:
+        with db.transaction() as s:
+            user = accounts.create_user(s, username, password, role, display_name, department, credit_code, actor="cli")
+    except (ValueError, InvalidCreditCode) as e:
+        fail(f"无法创建用户：{e}", str(e))
+    typer.echo(f"已创建 created: {user.username} ({user.role}{', ' + user.department if user.department else ''})")
+
+
+@app.command("pools")
+def pools_cmd() -> None:
+    """资金池余额 / pool balances."""
+    from rich.table import Table
+
+    from huiqi.money import format_fen
+    from huiqi.workflow import ledger
+
+    db = _database()
+    db.create_all()
+    with db.transaction() as s:
+        ledger.ensure_pools(s, _policy())
+        rec = ledger.reconcile(s)
+    table = Table(title="资金池 pools")
+    for col in ("资金池", "总额", "已预留", "已拨付", "可用"):
+        table.add_column(col)
+    for p in rec.pools:
+        table.add_row(f"{p['name_zh']}\n[dim]{p['pool_id']}[/dim]", format_fen(p["total_fen"]), format_fen(p["reserved_fen"]),
+                      format_fen(p["settled_fen"]), format_fen(p["available_fen"]))
+    _console().print(table)
+
+
+@ledger_app.command("check")
+def ledger_check() -> None:
+    """核对台账：余额等于分录之和，已批准申请恰好占用其金额 / reconcile the ledger."""
+    from huiqi.workflow import ledger
+
+    db = _database()
+    db.create_all()
+    with db.transaction() as s:
+        rec = ledger.reconcile(s)
+    if rec.ok:
+        typer.echo(f"台账平衡 ledger balances ({len(rec.pools)} pools)")
+        return
+    for p in rec.problems:
+        typer.echo(f"不平衡 {p}")
+    raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """校验审计哈希链，指出第一条被篡改的记录 / verify the audit chain."""
+    from huiqi.workflow import audit
+
+    db = _database()
+    db.create_all()
+    with db.transaction() as s:
+        v = audit.verify(s)
+    if v.ok:
+        typer.echo(f"审计链完整 audit chain intact: {v.entries} entries, head {v.head}")
+        return
+    typer.echo(f"审计链被改动 audit chain broken at entry {v.first_bad}: {v.problem}")
+    raise typer.Exit(1)
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host"),

@@ -59,7 +59,11 @@ class PolicyJSON(JSONResponse):
         return dumps_bytes(content)
 
 
-def create_app() -> FastAPI:
+def create_app(database=None) -> FastAPI:
+    """The service. ``database`` (a huiqi.storage.db.Database) defaults to HUIQI_DATABASE_URL on first use."""
+    from huiqi.api.routes_workflow import WorkflowError
+    from huiqi.api.routes_workflow import router as workflow_router
+
     policy = get_policy()
     index = SearchIndex.for_policy(policy)
     app = FastAPI(
@@ -70,6 +74,12 @@ def create_app() -> FastAPI:
     )
 
     app.add_middleware(BodyLimitMiddleware)
+    app.state.database = database
+    app.include_router(workflow_router)
+
+    @app.exception_handler(WorkflowError)
+    async def _workflow_error(_: Request, exc: WorkflowError) -> Response:
+        return PolicyJSON(_error_body(exc.code, exc.message, exc.message, exc.field), status_code=exc.status)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> Response:

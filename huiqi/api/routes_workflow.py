@@ -1,0 +1,343 @@
+"""The workflow API: sign-in, applications through review to disbursement, pools, public notice, audit.
+
+Thin over :mod:`huiqi.workflow.service`; every mutating call is one database transaction. Callers
+authenticate with a bearer token (machine clients) or the ``huiqi_session`` cookie (browsers);
+cookie-authenticated changes must echo the session's CSRF token in ``X-CSRF-Token``.
+``Idempotency-Key`` on create, submit, approve and disburse makes a retry return the first answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any, Callable
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from huiqi.storage.db import Database
+from huiqi.storage.models import Application, IdempotencyKey, User
+from huiqi.workflow import accounts, audit, ledger, service
+from huiqi.workflow.states import TransitionError
+
+router = APIRouter(prefix="/api/v1", tags=["workflow"])
+COOKIE = "huiqi_session"
+
+
+class WorkflowError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def database(request: Request) -> Database:
+    db = getattr(request.app.state, "database", None)
+    if db is None:  # first use: the configured database, migrated
+        db = Database()
+        db.create_all()
+        request.app.state.database = db
+    if not getattr(request.app.state, "pools_ready", False):
+        from huiqi.catalogue import get_policy
+
+        with db.transaction() as s:
+            ledger.ensure_pools(s, get_policy())
+        request.app.state.pools_ready = True
+    return db
+
+
+DB = Annotated[Database, Depends(database)]
+
+
+def _authenticate(request: Request, db: Database, authorization: str | None) -> tuple[User | None, str | None]:
+    """(user, csrf token of the cookie session or None for a bearer token)."""
+    with db.transaction() as s:
+        if authorization and authorization.lower().startswith("bearer "):
+            user = accounts.user_for_token(s, authorization[7:].strip())
+            if user is None:
+                raise WorkflowError(401, "bad_token", "invalid token / 令牌无效")
+            s.expunge(user)
+            return user, None
+        sid = request.cookies.get(COOKIE)
+        if sid:
+            found = accounts.user_for_session(s, sid)
+            if found:
+                s.expunge(found[0])
+                return found
+    return None, None
+
+
+def optional_user(request: Request, db: DB, authorization: Annotated[str | None, Header()] = None,
+                  x_csrf_token: Annotated[str | None, Header()] = None) -> User | None:
+    user, csrf = _authenticate(request, db, authorization)
+    if user is not None and csrf is not None and request.method not in ("GET", "HEAD") and x_csrf_token != csrf:
+        raise WorkflowError(403, "csrf", "missing or wrong X-CSRF-Token / 缺少或错误的 CSRF 令牌")
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise WorkflowError(401, "unauthenticated", "sign in first / 请先登录")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+MaybeUser = Annotated[User | None, Depends(optional_user)]
+
+
+def _run(db: Database, fn: Callable, *args, **kwargs):
+    """Call a service function in one transaction, mapping its refusals to HTTP statuses."""
+    try:
+        with db.transaction() as s:
+            return fn(s, *args, **kwargs)
+    except service.NotFound as e:
+        raise WorkflowError(404, "not_found", str(e)) from None
+    except service.PermissionDenied as e:
+        raise WorkflowError(403, "forbidden", str(e)) from None
+    except (TransitionError, ledger.InsufficientFunds) as e:
+        raise WorkflowError(409, "conflict", str(e)) from None
+    except service.Refused as e:
+        raise WorkflowError(409, "refused", str(e)) from None
+    except ValueError as e:
+        raise WorkflowError(422, "invalid", str(e)) from None
+
+
+def app_dict(app: Application, s=None) -> dict[str, Any]:
+    from huiqi.money import format_fen
+
+    d = {k: getattr(app, k) for k in ("id", "provision_id", "measure_id", "event_id", "status", "credit_code", "policy_version",
+                                      "entitlement_fen", "is_cap", "approved_fen", "pool_id", "reason", "notice_until")}
+    d["approved_display"] = format_fen(app.approved_fen) if app.approved_fen else None
+    d["entitlement"] = json.loads(app.entitlement_json) if app.entitlement_json else None
+    if s is not None:
+        d["timeline"] = service.timeline(s, app.id)
+    return d
+
+
+def _visible(s, user: User, app_id: int) -> Application:
+    app = s.get(Application, app_id)
+    if app is None or not service.can_view(user, app):
+        raise service.NotFound(f"application {app_id} not found / 未找到申请")  # 404: existence is not revealed
+    return app
+
+
+def idempotent(db: Database, user: User, key: str | None, endpoint: str, produce: Callable[[], tuple[int, Any]]):
+    """Run ``produce`` once per (user, key, endpoint); a repeat returns the stored answer."""
+    from huiqi.api.app import PolicyJSON
+    from huiqi.rules.loader import dumps
+
+    if key:
+        with db.transaction() as s:
+            row = s.execute(select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key,
+                                                         IdempotencyKey.endpoint == endpoint)).scalar_one_or_none()
+            if row is not None:
+                return PolicyJSON(json.loads(row.response_json), status_code=row.status_code)
+    status, body = produce()
+    if key:
+        try:
+            with db.transaction() as s:
+                s.add(IdempotencyKey(user_id=user.id, key=key[:100], endpoint=endpoint, status_code=status,
+                                     response_json=dumps(body, pretty=False)))
+        except Exception:  # a concurrent twin stored it first: its answer stands
+            pass
+    return PolicyJSON(body, status_code=status)
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+
+
+class Login(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/auth/login", summary="登录 / sign in (sets the session cookie; returns the CSRF token)")
+def login(body: Login, response: Response, db: DB) -> Any:
+    failed = None
+    with db.transaction() as s:  # a failure is committed too: its audit entry and the failure count
+        try:
+            user = accounts.login(s, body.username, body.password)
+            sid, csrf = accounts.new_session(s, user)
+            out = {"user": {"username": user.username, "role": user.role, "department": user.department}, "csrf_token": csrf}
+        except accounts.LoginFailed as e:
+            failed = e
+    if failed is not None:
+        raise WorkflowError(401, "login_failed", str(failed))
+    response.set_cookie(COOKIE, sid, httponly=True, secure=True, samesite="strict", max_age=accounts.SESSION_HOURS * 3600)
+    return out
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+
+
+@router.post("/auth/tokens", summary="API 令牌 / a bearer token for machine clients (shown once)")
+def token(body: TokenRequest, user: CurrentUser, db: DB) -> Any:
+    with db.transaction() as s:
+        return {"token": accounts.new_token(s, s.merge(user), body.name)}
+
+
+# -- applications ----------------------------------------------------------------------------
+
+
+class NewApplication(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    profile: dict
+    provision_id: str = Field(pattern=r"^m\d\d\.[a-z][a-z0-9_]*$")
+    event_id: str | None = Field(default=None, max_length=64)
+
+
+@router.post("/applications", status_code=201, summary="新建申请 / create an application (draft)")
+def create_application(body: NewApplication, user: CurrentUser, db: DB,
+                       idempotency_key: Annotated[str | None, Header()] = None) -> Any:
+    def produce():
+        app = _run(db, lambda s: service.create(s, s.merge(user), body.profile, body.provision_id, body.event_id))
+        return 201, app_dict(app)
+
+    return idempotent(db, user, idempotency_key, "create", produce)
+
+
+@router.get("/applications", summary="申请列表（按角色）/ applications visible to me")
+def list_applications(user: CurrentUser, db: DB, status: str | None = None) -> Any:
+    with db.transaction() as s:
+        q = select(Application).order_by(Application.id)
+        if status:
+            q = q.where(Application.status == status)
+        return [app_dict(a) for a in s.execute(q).scalars() if service.can_view(user, a)]
+
+
+@router.get("/applications/{app_id}", summary="一项申请及其时间线 / one application with its timeline")
+def get_application(app_id: int, user: CurrentUser, db: DB) -> Any:
+    return _run(db, lambda s: app_dict(_visible(s, user, app_id), s))
+
+
+class SubmitBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: dt.date | None = None
+
+
+class ApproveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount_fen: int = Field(gt=0, le=10**14)
+
+
+class ReasonBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PublishBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    notice_days: int = Field(default=5, ge=1, le=30)
+
+
+class ObjectionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contact: str = Field(min_length=1, max_length=200)
+    content: str = Field(min_length=1, max_length=5000)
+
+
+def _act(db: Database, user: User, app_id: int, fn: Callable) -> dict:
+    def work(s):
+        _visible(s, user, app_id)
+        return app_dict(fn(s, s.merge(user)), s)
+
+    return _run(db, work)
+
+
+@router.post("/applications/{app_id}/submit", summary="提交（冻结测算结果）/ submit")
+def submit(app_id: int, user: CurrentUser, db: DB, body: SubmitBody | None = None,
+           idempotency_key: Annotated[str | None, Header()] = None) -> Any:
+    as_of = (body.as_of if body else None) or dt.date.today()
+    return idempotent(db, user, idempotency_key, f"submit/{app_id}",
+                      lambda: (200, _act(db, user, app_id, lambda s, u: service.submit(s, u, app_id, as_of))))
+
+
+@router.post("/applications/{app_id}/review", summary="开始审核 / start review")
+def review(app_id: int, user: CurrentUser, db: DB) -> Any:
+    return _act(db, user, app_id, lambda s, u: service.start_review(s, u, app_id))
+
+
+@router.post("/applications/{app_id}/approve", summary="批准（不超过测算金额）/ approve")
+def approve(app_id: int, body: ApproveBody, user: CurrentUser, db: DB,
+            idempotency_key: Annotated[str | None, Header()] = None) -> Any:
+    return idempotent(db, user, idempotency_key, f"approve/{app_id}",
+                      lambda: (200, _act(db, user, app_id, lambda s, u: service.approve(s, u, app_id, body.amount_fen))))
+
+
+@router.post("/applications/{app_id}/reject", summary="不予通过 / reject with a reason")
+def reject(app_id: int, body: ReasonBody, user: CurrentUser, db: DB) -> Any:
+    return _act(db, user, app_id, lambda s, u: service.reject(s, u, app_id, body.reason))
+
+
+@router.post("/applications/{app_id}/return", summary="退回补充材料 / return for more information")
+def return_(app_id: int, body: ReasonBody, user: CurrentUser, db: DB) -> Any:
+    return _act(db, user, app_id, lambda s, u: service.return_for_more(s, u, app_id, body.reason))
+
+
+@router.post("/applications/{app_id}/publish", summary="公示 / start the public notice")
+def publish(app_id: int, user: CurrentUser, db: DB, body: PublishBody | None = None) -> Any:
+    days = body.notice_days if body else 5
+    return _act(db, user, app_id, lambda s, u: service.publish(s, u, app_id, days))
+
+
+@router.post("/applications/{app_id}/disburse", summary="拨付 / disburse after the notice")
+def disburse(app_id: int, user: CurrentUser, db: DB, idempotency_key: Annotated[str | None, Header()] = None) -> Any:
+    return idempotent(db, user, idempotency_key, f"disburse/{app_id}",
+                      lambda: (200, _act(db, user, app_id, lambda s, u: service.disburse(s, u, app_id))))
+
+
+@router.post("/applications/{app_id}/cancel", summary="撤销 / cancel (releases any reserved money)")
+def cancel(app_id: int, user: CurrentUser, db: DB) -> Any:
+    return _act(db, user, app_id, lambda s, u: service.cancel(s, u, app_id))
+
+
+@router.post("/applications/{app_id}/objections", status_code=201, summary="公示期异议（任何人）/ lodge an objection")
+def objection(app_id: int, body: ObjectionBody, db: DB) -> Any:
+    o = _run(db, lambda s: service.object_to(s, app_id, body.contact, body.content))
+    return {"objection_id": o.id}
+
+
+# -- money, notice, audit --------------------------------------------------------------------
+
+
+@router.get("/pools", summary="资金池余额 / pool balances (finance, admin)")
+def pools(user: CurrentUser, db: DB) -> Any:
+    if user.role not in ("finance", "admin"):
+        raise WorkflowError(403, "forbidden", "finance or admin only / 仅财政、管理员可查看")
+    with db.transaction() as s:
+        rec = ledger.reconcile(s)
+    return {"pools": rec.pools, "ledger_balances": rec.ok, "problems": rec.problems}
+
+
+@router.get("/notices", summary="公示名单（公开）/ the public notice list")
+def notices(db: DB) -> Any:
+    from huiqi.money import format_fen
+
+    with db.transaction() as s:
+        rows = s.execute(select(Application).where(Application.status.in_(["public_notice", "disbursed"]))
+                         .order_by(Application.id)).scalars().all()
+        names = {a.id: json.loads(a.profile_json).get("name") for a in rows}
+        return {
+            "audit_head": audit.head(s),
+            "notices": [{"application_id": a.id, "name": names[a.id], "credit_code": a.credit_code,
+                         "provision_id": a.provision_id, "approved_fen": a.approved_fen,
+                         "approved_display": format_fen(a.approved_fen or 0), "status": a.status,
+                         "notice_until": a.notice_until} for a in rows],
+        }
+
+
+@router.get("/audit/head", summary="审计链头（公开）/ the audit chain head")
+def audit_head(db: DB) -> Any:
+    with db.transaction() as s:
+        return audit.head(s)
+
+
+@router.get("/audit/verify", summary="校验审计链 / verify the audit chain (admin)")
+def audit_verify(user: CurrentUser, db: DB) -> Any:
+    if user.role != "admin":
+        raise WorkflowError(403, "forbidden", "admin only / 仅管理员")
+    with db.transaction() as s:
+        v = audit.verify(s)
+    return {"ok": v.ok, "entries": v.entries, "head": v.head, "first_bad": v.first_bad, "problem": v.problem}

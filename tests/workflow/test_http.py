@@ -1,0 +1,164 @@
+"""The workflow over HTTP, on SQLite and PostgreSQL: a whole story, sign-in rules, idempotency, and
+who may do what (an authorisation matrix over every role and endpoint)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from huiqi.api.app import create_app
+from huiqi.catalogue import get_policy
+from huiqi.storage.models import LedgerEntry
+from huiqi.workflow import accounts, ledger
+
+PW = "password-123"
+PROFILE = {"kind": "enterprise", "name": "昆明示例智能科技有限公司", "credit_code": "91530100MA6K3YXF8W", "industry": "6513",
+           "compute_claims": [{"id": "c1", "date": "2024-05-10", "category": "model_service", "spend": "1000000.00"}]}
+OTHER = {**PROFILE, "name": "另一家企业", "credit_code": "91530100678728169X"}
+
+
+@pytest.fixture
+def api(db):
+    with db.transaction() as s:
+        ledger.ensure_pools(s, get_policy())
+        accounts.create_user(s, "entA", PW, "applicant", credit_code="91530100MA6K3YXF8W")
+        accounts.create_user(s, "entB", PW, "applicant", credit_code="91530100678728169X")
+        accounts.create_user(s, "rev", PW, "reviewer", department="市工业和信息化局")
+        accounts.create_user(s, "rev2", PW, "reviewer", department="市商务局")
+        accounts.create_user(s, "fin", PW, "finance")
+        accounts.create_user(s, "adm", PW, "admin")
+    client = TestClient(create_app(db), base_url="https://testserver")
+    tokens = {}
+    for name in ("entA", "entB", "rev", "rev2", "fin", "adm"):
+        r = client.post("/api/v1/auth/login", json={"username": name, "password": PW})
+        assert r.status_code == 200
+        t = client.post("/api/v1/auth/tokens", json={"name": "t"}, headers={"X-CSRF-Token": r.json()["csrf_token"]})
+        assert t.status_code == 200, t.text
+        tokens[name] = {"Authorization": f"Bearer {t.json()['token']}"}
+    client.cookies.clear()
+    return client, tokens
+
+
+def _new(client, h, profile=PROFILE):
+    r = client.post("/api/v1/applications", json={"profile": profile, "provision_id": "m07.compute_voucher", "event_id": "c1"}, headers=h)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_story_over_http(api, db):
+    c, t = api
+    app_id = _new(c, t["entA"])
+    assert c.post(f"/api/v1/applications/{app_id}/submit", json={"as_of": "2024-06-01"}, headers=t["entA"]).status_code == 200
+    assert c.post(f"/api/v1/applications/{app_id}/review", headers=t["rev2"]).status_code in (403, 404)  # another department: refused, not even shown
+    assert c.post(f"/api/v1/applications/{app_id}/review", headers=t["rev"]).status_code == 200
+    assert c.post(f"/api/v1/applications/{app_id}/approve", json={"amount_fen": 30_000_001}, headers=t["rev"]).status_code == 409
+    r = c.post(f"/api/v1/applications/{app_id}/approve", json={"amount_fen": 30_000_000}, headers=t["rev"])
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+    assert c.post(f"/api/v1/applications/{app_id}/publish", json={"notice_days": 1}, headers=t["fin"]).status_code == 200
+    assert c.post(f"/api/v1/applications/{app_id}/objections", json={"contact": "138", "content": "异议"}).status_code == 201
+    notices = c.get("/api/v1/notices").json()
+    assert notices["notices"][0]["approved_display"] == "¥300,000.00" and len(notices["audit_head"]["hash"]) == 64
+    mine = c.get(f"/api/v1/applications/{app_id}", headers=t["entA"]).json()
+    assert [e["to"] for e in mine["timeline"]] == ["draft", "submitted", "under_review", "approved", "public_notice"]
+    assert mine["entitlement"]["amount_fen"] == 30_000_000
+    pools = c.get("/api/v1/pools", headers=t["fin"]).json()
+    assert pools["ledger_balances"] and any(p["reserved_fen"] == 30_000_000 for p in pools["pools"])
+    assert c.get("/api/v1/audit/verify", headers=t["adm"]).json()["ok"] is True
+
+
+def test_cookie_changes_need_the_csrf_token(api):
+    c, _ = api
+    r = c.post("/api/v1/auth/login", json={"username": "entA", "password": PW})
+    csrf = r.json()["csrf_token"]
+    body = {"profile": PROFILE, "provision_id": "m07.compute_voucher", "event_id": "c1"}
+    assert c.post("/api/v1/applications", json=body).status_code == 403
+    assert c.post("/api/v1/applications", json=body, headers={"X-CSRF-Token": "wrong"}).status_code == 403
+    assert c.post("/api/v1/applications", json=body, headers={"X-CSRF-Token": csrf}).status_code == 201
+    set_cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in set_cookie and "secure" in set_cookie and "samesite=strict" in set_cookie
+
+
+def test_lock_out_after_five_failures(api, db):
+    c, _ = api
+    for _ in range(5):
+        assert c.post("/api/v1/auth/login", json={"username": "entB", "password": "wrong-password"}).status_code == 401
+    r = c.post("/api/v1/auth/login", json={"username": "entB", "password": PW})
+    assert r.status_code == 401 and "locked" in r.json()["error"]["message_en"]
+    with db.transaction() as s:
+        from huiqi.workflow import audit
+
+        assert audit.verify(s).ok
+
+
+def test_idempotent_approve_creates_nothing_new(api, db):
+    c, t = api
+    app_id = _new(c, t["entA"])
+    c.post(f"/api/v1/applications/{app_id}/submit", json={"as_of": "2024-06-01"}, headers=t["entA"])
+    c.post(f"/api/v1/applications/{app_id}/review", headers=t["rev"])
+    h = {**t["rev"], "Idempotency-Key": "approve-1"}
+    first = c.post(f"/api/v1/applications/{app_id}/approve", json={"amount_fen": 1_000_000}, headers=h)
+    again = c.post(f"/api/v1/applications/{app_id}/approve", json={"amount_fen": 1_000_000}, headers=h)
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    with db.transaction() as s:
+        assert s.execute(select(func.count()).select_from(LedgerEntry)).scalar_one() == 1
+    k = {**t["entA"], "Idempotency-Key": "create-1"}
+    body = {"profile": PROFILE, "provision_id": "m07.compute_voucher", "event_id": "c1"}
+    assert c.post("/api/v1/applications", json=body, headers=k).json()["id"] == c.post("/api/v1/applications", json=body, headers=k).json()["id"]
+
+
+ROLES = ["anonymous", "entA", "entB", "rev", "rev2", "fin", "adm"]
+# endpoint → roles allowed (on entA's compute-voucher application in the right state); others get 401/403/404/409
+MATRIX = {
+    ("GET", "/api/v1/applications/{id}"): {"entA", "rev", "fin", "adm"},
+    ("POST", "/api/v1/applications/{id}/review"): {"rev"},
+    ("POST", "/api/v1/applications/{id}/approve"): {"rev"},
+    ("POST", "/api/v1/applications/{id}/reject"): {"rev"},
+    ("POST", "/api/v1/applications/{id}/return"): {"rev"},
+    ("POST", "/api/v1/applications/{id}/publish"): {"fin"},
+    ("POST", "/api/v1/applications/{id}/disburse"): {"fin"},
+    ("POST", "/api/v1/applications/{id}/cancel"): {"entA", "fin"},
+    ("GET", "/api/v1/pools"): {"fin", "adm"},
+    ("GET", "/api/v1/audit/verify"): {"adm"},
+    ("GET", "/api/v1/notices"): set(ROLES),
+    ("GET", "/api/v1/audit/head"): set(ROLES),
+    ("POST", "/api/v1/applications"): {"entA", "entB"},
+}
+STATE_FOR = {"review": "submitted", "approve": "under_review", "reject": "under_review", "return": "under_review",
+             "publish": "approved", "disburse": "public_notice", "cancel": "submitted"}
+BODY = {"approve": {"amount_fen": 100}, "reject": {"reason": "r"}, "return": {"reason": "r"}}
+
+
+def _prepare(c, t, state):
+    app_id = _new(c, t["entA"])
+    steps = [("submit", "entA", {"as_of": "2024-06-01"}), ("review", "rev", None), ("approve", "rev", {"amount_fen": 100}),
+             ("publish", "fin", {"notice_days": 1})]
+    order = ["draft", "submitted", "under_review", "approved", "public_notice"]
+    for action, who, body in steps[: order.index(state)]:
+        assert c.post(f"/api/v1/applications/{app_id}/{action}", json=body, headers=t[who]).status_code == 200
+    return app_id
+
+
+def test_authorisation_matrix(api):
+    c, t = api
+    for (method, path), allowed in MATRIX.items():
+        action = path.rsplit("/", 1)[-1]
+        for role in ROLES:
+            app_id = _prepare(c, t, STATE_FOR.get(action, "submitted")) if "{id}" in path else None
+            url = path.replace("{id}", str(app_id))
+            headers = t.get(role, {})
+            if method == "GET":
+                r = c.get(url, headers=headers)
+            else:
+                body = {"profile": PROFILE, "provision_id": "m07.compute_voucher", "event_id": "c1"} if path.endswith("applications") \
+                    else BODY.get(action)
+                r = c.post(url, json=body, headers=headers)
+            if action == "disburse" and role in allowed:
+                assert r.status_code == 409, (role, path, r.text)  # allowed, but the notice has not ended yet
+                continue
+            ok = r.status_code in (200, 201)
+            assert ok == (role in allowed), (role, method, path, r.status_code, r.text)
+            if not ok:
+                assert r.status_code in (401, 403, 404), (role, path, r.status_code)
+            if role == "entB" and "{id}" in path:
+                assert r.status_code in (403, 404)  # never another applicant's data

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 MAX_BODY_BYTES = 1_000_000
+MAX_UPLOAD_BYTES = 11 * 1024 * 1024  # evidence files (10 MB) plus the multipart envelope
 MAX_DEPTH = 32
 
 
@@ -46,6 +47,10 @@ class BodyLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        is_upload = content_type.startswith("multipart/form-data") and scope["path"].endswith("/evidence")
+        limit = MAX_UPLOAD_BYTES if is_upload else self.max_bytes
         chunks, size = [], 0
         more = True
         while more:
@@ -54,12 +59,12 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                return await self._reply(send, 413, _error("body_too_large", f"请求体超过 {self.max_bytes} 字节", f"request body is larger than {self.max_bytes} bytes"))
+            if size > limit:
+                return await self._reply(send, 413, _error("body_too_large", f"请求体超过 {limit} 字节", f"request body is larger than {limit} bytes"))
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if json_depth(body) > self.max_depth:
+        if not is_upload and json_depth(body) > self.max_depth:
             return await self._reply(send, 422, _error("body_too_deep", f"请求体嵌套超过 {self.max_depth} 层", f"request body is nested deeper than {self.max_depth} levels"))
         sent = False
 

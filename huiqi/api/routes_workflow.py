@@ -299,6 +299,71 @@ def objection(app_id: int, body: ObjectionBody, db: DB) -> Any:
     return {"objection_id": o.id}
 
 
+@router.post("/applications/{app_id}/evidence", status_code=201, summary="上传证明材料 / upload evidence (PDF, PNG, JPEG ≤ 10 MB)")
+async def upload_evidence(app_id: int, request: Request, user: CurrentUser, db: DB) -> Any:
+    from huiqi.workflow import evidence
+
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or not hasattr(upload, "read"):
+        raise WorkflowError(422, "invalid", "a file field named 'file' is required / 缺少文件", "file")
+    data = await upload.read(evidence.MAX_BYTES + 1)
+
+    def work(s):
+        app = _visible(s, user, app_id)
+        if user.role != "applicant" or app.applicant_id != user.id:
+            raise service.PermissionDenied("only the applicant adds evidence / 仅申请人可上传材料")
+        try:
+            row = evidence.add(s, user.username, app_id, upload.filename or "file", data)
+        except evidence.EvidenceRejected as e:
+            raise WorkflowError(e.status, "evidence_rejected", str(e), "file") from None
+        return {"id": row.id, "sha256": row.sha256, "content_type": row.content_type, "size": row.size}
+
+    return _run(db, work)
+
+
+class ProgressBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: str = Field(pattern=r"^-?\d+(\.\d+)?$", max_length=30)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/targets/{target_id}/progress", status_code=201, summary="填报目标进度 / report progress on a target")
+def report_progress(target_id: str, body: ProgressBody, user: CurrentUser, db: DB) -> Any:
+    from huiqi.catalogue import get_policy
+    from huiqi.storage.models import TargetProgress
+
+    measure = get_policy().measure(target_id.split(".")[0])
+    target = next((t for t in measure.targets if t.id == target_id), None) if measure else None
+    if target is None:
+        raise WorkflowError(404, "not_found", f"unknown target {target_id} / 未知目标")
+    if not (user.role == "admin" or (user.role == "reviewer" and user.department in [d.name for d in measure.lead_departments])):
+        raise WorkflowError(403, "forbidden", "only the measure's lead departments report progress / 仅牵头单位可填报")
+
+    def work(s):
+        row = TargetProgress(target_id=target_id, value=body.value, note=body.note, actor_id=user.id)
+        s.add(row)
+        s.flush()
+        audit.append(s, user.username, "target.progress", f"target/{target_id}", "ok", {"value": body.value})
+        return {"id": row.id, "target_id": target_id, "value": body.value}
+
+    return _run(db, work)
+
+
+@router.get("/targets", summary="政策目标及进度（公开）/ the policy's targets with their progress history")
+def targets(db: DB) -> Any:
+    from huiqi.catalogue import get_policy
+    from huiqi.storage.models import TargetProgress
+
+    with db.transaction() as s:
+        history: dict[str, list] = {}
+        for r in s.execute(select(TargetProgress).order_by(TargetProgress.id)).scalars():
+            history.setdefault(r.target_id, []).append({"value": r.value, "note": r.note, "at": r.at.isoformat()})
+    return [{"id": t.id, "measure_id": m.id, "label_zh": t.label_zh, "label_en": t.label_en,
+             "comparison": t.comparison.value if t.comparison else None, "value": t.value, "unit": t.unit, "items": t.items,
+             "due": t.due, "progress": history.get(t.id, [])} for m in get_policy().measures for t in m.targets]
+
+
 # -- money, notice, audit --------------------------------------------------------------------
 
 

@@ -162,3 +162,39 @@ def test_authorisation_matrix(api):
                 assert r.status_code in (401, 403, 404), (role, path, r.status_code)
             if role == "entB" and "{id}" in path:
                 assert r.status_code in (403, 404)  # never another applicant's data
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_evidence_types_sizes_and_content_hash(api, tmp_path, monkeypatch):
+    monkeypatch.setenv("HUIQI_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    c, t = api
+    app_id = _new(c, t["entA"])
+    url = f"/api/v1/applications/{app_id}/evidence"
+    r1 = c.post(url, files={"file": ("合同.pdf", PDF, "application/pdf")}, headers=t["entA"])
+    r2 = c.post(url, files={"file": ("copy.pdf", PDF, "application/pdf")}, headers=t["entA"])
+    assert r1.status_code == r2.status_code == 201 and r1.json()["sha256"] == r2.json()["sha256"]
+    assert len(list((tmp_path / "evidence").rglob("*"))) == 2  # one folder, one stored file
+    assert c.post(url, files={"file": ("a.png", PNG, "image/png")}, headers=t["entA"]).json()["content_type"] == "image/png"
+    assert c.post(url, files={"file": ("fake.pdf", b"hello", "application/pdf")}, headers=t["entA"]).status_code == 415
+    nearly = b"%PDF-" + b"[{" * (4 * 1024 * 1024)  # 8 MB, full of brackets: a real upload, not JSON
+    assert c.post(url, files={"file": ("scan.pdf", nearly, "application/pdf")}, headers=t["entA"]).status_code == 201
+    big = b"%PDF-" + b"0" * (10 * 1024 * 1024)
+    r = c.post(url, files={"file": ("big.pdf", big, "application/pdf")}, headers=t["entA"])
+    assert r.status_code == 413 and "10" in r.json()["error"]["message_en"]
+    assert c.post(url, files={"file": ("a.pdf", PDF, "application/pdf")}, headers=t["entB"]).status_code == 404
+    assert c.post(url, files={"file": ("a.pdf", PDF, "application/pdf")}, headers=t["rev"]).status_code == 403
+
+
+def test_target_progress_with_history(api):
+    c, t = api
+    url = "/api/v1/targets/m07.pilot_segments_digital_level/progress"
+    assert c.post(url, json={"value": "1", "note": "一季度"}, headers=t["rev"]).status_code == 201
+    assert c.post(url, json={"value": "2"}, headers=t["rev"]).status_code == 201
+    assert c.post(url, json={"value": "2"}, headers=t["rev2"]).status_code == 403  # 市商务局 is not m07's lead
+    assert c.post(url, json={"value": "lots"}, headers=t["rev"]).status_code == 422
+    assert c.post("/api/v1/targets/m99.x/progress", json={"value": "1"}, headers=t["adm"]).status_code == 404
+    target = next(x for x in c.get("/api/v1/targets").json() if x["id"] == "m07.pilot_segments_digital_level")
+    assert [p["value"] for p in target["progress"]] == ["1", "2"]

@@ -1,0 +1,51 @@
+"""Evidence files: PDF and images only (by their first bytes, not their name), at most 10 MB,
+stored once by SHA-256 under ``HUIQI_EVIDENCE_DIR`` (default ``var/evidence``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from huiqi.storage.models import Evidence
+from huiqi.workflow import audit
+
+MAX_BYTES = 10 * 1024 * 1024
+SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+class EvidenceRejected(ValueError):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def sniff(data: bytes) -> str | None:
+    return next((t for sig, t in SIGNATURES.items() if data.startswith(sig)), None)
+
+
+def store_dir() -> Path:
+    return Path(os.environ.get("HUIQI_EVIDENCE_DIR", "var/evidence"))
+
+
+def add(session: Session, actor: str, application_id: int, filename: str, data: bytes) -> Evidence:
+    if len(data) > MAX_BYTES:
+        raise EvidenceRejected(413, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB / 文件超过10MB")
+    content_type = sniff(data)
+    if content_type is None:
+        raise EvidenceRejected(415, "only PDF, PNG or JPEG files are accepted / 仅接受PDF、PNG、JPEG文件")
+    digest = hashlib.sha256(data).hexdigest()
+    target = store_dir() / digest[:2] / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(target)  # atomic: a half-written file never takes the hash's name
+    row = Evidence(application_id=application_id, sha256=digest, filename=Path(filename).name[:200] or "file",
+                   content_type=content_type, size=len(data))
+    session.add(row)
+    session.flush()
+    audit.append(session, actor, "evidence.add", f"application/{application_id}", "ok", {"sha256": digest, "size": len(data)})
+    return row

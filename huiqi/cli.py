@@ -523,6 +523,28 @@ def users_create(
     typer.echo(f"已创建 created: {user.username} ({user.role}{', ' + user.department if user.department else ''})")
 
 
+@app.command("offers")
+def offers_cmd(
+    registry: str = typer.Argument(..., help="登记册 / registry (folder or .xlsx)"),
+    as_of: str = typer.Option(..., "--as-of", help="计算日期 YYYY-MM-DD"),
+) -> None:
+    """免申即享：筛查登记册并生成待企业确认的事项 / turn a registry screen into offers."""
+    from pathlib import Path
+
+    from huiqi.batch.inputs import RegistryError
+    from huiqi.workflow import offers
+
+    day = _parse_date(as_of, "--as-of")
+    db = _database()
+    db.create_all()
+    try:
+        with db.transaction() as s:
+            n = offers.create_from_registry(s, Path(registry), day, actor="cli")
+    except RegistryError as e:
+        fail("登记册无法读取", str(e))
+    typer.echo(f"新增免申即享事项 {n} 项 / {n} new offers")
+
+
 @app.command("pools")
 def pools_cmd() -> None:
     """资金池余额 / pool balances."""

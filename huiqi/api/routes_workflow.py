@@ -364,6 +364,22 @@ def targets(db: DB) -> Any:
              "due": t.due, "progress": history.get(t.id, [])} for m in get_policy().measures for t in m.targets]
 
 
+@router.get("/offers", summary="免申即享事项 / offers found for my enterprise by screening")
+def list_offers(user: CurrentUser, db: DB) -> Any:
+    from huiqi.workflow import offers
+
+    with db.transaction() as s:
+        return [{"id": o.id, "provision_id": o.provision_id, "event_id": o.event_id, "amount_fen": o.amount_fen,
+                 "as_of": o.as_of, "status": o.status, "application_id": o.application_id} for o in offers.for_user(s, user)]
+
+
+@router.post("/offers/{offer_id}/confirm", summary="确认免申即享事项（创建并提交申请）/ confirm an offer")
+def confirm_offer(offer_id: int, user: CurrentUser, db: DB, body: SubmitBody | None = None) -> Any:
+    from huiqi.workflow import offers
+
+    return _run(db, lambda s: app_dict(offers.confirm(s, s.merge(user), offer_id, body.as_of if body else None), s))
+
+
 # -- money, notice, audit --------------------------------------------------------------------
 
 

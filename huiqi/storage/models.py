@@ -222,3 +222,23 @@ class IdempotencyKey(Base):
     response_json: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     __table_args__ = (UniqueConstraint("user_id", "key", "endpoint", name="uq_idempotency"),)
+
+
+class Offer(Base):
+    """免申即享: an entitlement found by screening the registry, offered to the enterprise to confirm.
+
+    The profile is the registry's facts for the entity; confirming turns the offer into a submitted
+    application (the engine checks it again on submission)."""
+
+    __tablename__ = "offers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    provision_id: Mapped[str] = mapped_column(String(80))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    profile_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="offered")  # offered | confirmed
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    __table_args__ = (UniqueConstraint("credit_code", "provision_id", "event_id", "as_of", name="uq_offer"),)

@@ -198,3 +198,33 @@ def test_target_progress_with_history(api):
     assert c.post("/api/v1/targets/m99.x/progress", json={"value": "1"}, headers=t["adm"]).status_code == 404
     target = next(x for x in c.get("/api/v1/targets").json() if x["id"] == "m07.pilot_segments_digital_level")
     assert [p["value"] for p in target["progress"]] == ["1", "2"]
+
+
+def test_offers_from_a_registry_screen_are_confirmed_in_one_step(api, db, tmp_path):
+    import csv
+    import datetime as dt
+
+    from huiqi.workflow import offers
+
+    reg = tmp_path / "reg"
+    reg.mkdir()
+    with (reg / "entities.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["entity_id", "kind", "name", "credit_code", "industry"])
+        w.writerow(["E1", "enterprise", "昆明示例智能科技有限公司", "91530100MA6K3YXF8W", "6513"])
+    with (reg / "compute_claims.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["entity_id", "id", "date", "category", "spend"])
+        w.writerow(["E1", "c1", "2024-05-10", "model_service", "1000000.00"])
+    with db.transaction() as s:
+        assert offers.create_from_registry(s, reg, dt.date(2024, 6, 1)) >= 1
+    with db.transaction() as s:
+        assert offers.create_from_registry(s, reg, dt.date(2024, 6, 1)) == 0  # not offered twice
+    c, t = api
+    mine = c.get("/api/v1/offers", headers=t["entA"]).json()
+    voucher = next(o for o in mine if o["provision_id"] == "m07.compute_voucher")
+    assert voucher["amount_fen"] == 30_000_000 and c.get("/api/v1/offers", headers=t["entB"]).json() == []
+    assert c.post(f"/api/v1/offers/{voucher['id']}/confirm", headers=t["entB"]).status_code == 404
+    r = c.post(f"/api/v1/offers/{voucher['id']}/confirm", headers=t["entA"])
+    assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["entitlement_fen"] == 30_000_000
+    assert c.post(f"/api/v1/offers/{voucher['id']}/confirm", headers=t["entA"]).status_code == 409

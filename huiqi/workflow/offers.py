@@ -1,0 +1,75 @@
+"""免申即享: turn a registry screen into offers that an enterprise only has to confirm.
+
+The registry is screened with the same rules as everything else (:mod:`huiqi.batch`); each eligible
+entitlement with an amount becomes an offer for the entity's credit code, carrying the entity's facts
+as a profile. Confirming creates the application and submits it — the engine checks it again then,
+so an offer can never give more than the rules do on the day it is confirmed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.storage.models import Offer, User
+from huiqi.workflow import audit, service
+
+
+def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor: str = "system") -> int:
+    """Screen ``registry`` and store new offers; returns how many were created."""
+    from huiqi.batch.inputs import register_registry
+    from huiqi.batch.profiles import profiles_for
+    from huiqi.batch.screen import connect, run_rules_duckdb
+    from huiqi.batch.validate import prepare
+    from huiqi.catalogue import get_policy
+    from huiqi.rules.loader import dumps
+
+    policy = get_policy()
+    con = connect()
+    prepare(con, set(register_registry(con, registry)), [p.id for p in policy.provisions()])
+    run_rules_duckdb(con, policy, as_of, None, referral_rows=False)
+    rows = con.execute("""SELECT s.entity_id, e.credit_code, s.provision_id, s.event_id, s.amount_fen
+                          FROM screened s JOIN entities_f e USING (entity_id)
+                          WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL AND e.credit_code IS NOT NULL
+                            AND s.kind <> 'loan_limit'""").fetchall()
+    profiles = profiles_for(con, sorted({r[0] for r in rows}))
+    con.close()
+    created = 0
+    for entity_id, code, provision_id, event_id, amount in rows:
+        exists = session.execute(select(Offer.id).where(Offer.credit_code == code, Offer.provision_id == provision_id,
+                                                        Offer.event_id.is_(None) if event_id is None else Offer.event_id == event_id,
+                                                        Offer.as_of == as_of)).first()
+        if exists:
+            continue
+        profile = json.loads(dumps(profiles[entity_id].model_dump(mode="json", exclude_none=True), pretty=False))
+        profile.pop("id", None)
+        session.add(Offer(credit_code=code, provision_id=provision_id, event_id=event_id, amount_fen=amount,
+                          as_of=as_of, profile_json=json.dumps(profile, ensure_ascii=False)))
+        created += 1
+    session.flush()
+    audit.append(session, actor, "offers.create", f"registry/{Path(registry).name}", "ok", {"created": created, "as_of": as_of})
+    return created
+
+
+def for_user(session: Session, user: User) -> list[Offer]:
+    if user.role != "applicant" or not user.credit_code:
+        return []
+    return list(session.execute(select(Offer).where(Offer.credit_code == user.credit_code).order_by(Offer.id)).scalars())
+
+
+def confirm(session: Session, user: User, offer_id: int, as_of: dt.date | None = None):
+    """The enterprise confirms: the application is created and submitted in one step."""
+    offer = session.get(Offer, offer_id)
+    if offer is None or user.role != "applicant" or offer.credit_code != user.credit_code:
+        raise service.NotFound(f"offer {offer_id} not found / 未找到该免申即享事项")
+    if offer.status != "offered":
+        raise service.Refused("this offer was already confirmed / 已确认")
+    app = service.create(session, user, json.loads(offer.profile_json), offer.provision_id, offer.event_id)
+    service.submit(session, user, app.id, as_of or offer.as_of)
+    offer.status, offer.application_id = "confirmed", app.id
+    audit.append(session, user.username, "offer.confirm", f"offer/{offer.id}", "ok", {"application": app.id})
+    return app

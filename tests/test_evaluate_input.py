@@ -35,6 +35,7 @@ BAD = [
     ({"compute_claims": [{"date": "2024-04-10", "category": "compute_rental", "spend": "-1"}]}, "compute_claims.0.spend"),
     ({"compute_claims": [{"date": "2024-04-10", "category": "compute_rental", "spend": "10.001"}]}, "compute_claims.0.spend"),
     ({"compute_claims": [{"date": "2024-04-10", "category": "gpu", "spend": "10"}]}, "compute_claims.0.category"),
+    ({"compute_claims": [{"date": "2024-04-10", "category": "compute_rental", "spend": "1e40"}]}, "compute_claims.0.spend"),
     ({"vehicles": [{"date": "2024-05-01", "price_incl_vat": "200000", "vat_rate": "13", "new_energy": True}]}, "vehicles.0.vat_rate"),
     ({"surprise": 1}, "surprise"),
     ({"other_support": [{"provision": "not-an-id", "level": "provincial", "amount": 1}]}, "other_support.0.provision"),

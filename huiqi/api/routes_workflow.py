@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -22,6 +23,7 @@ from huiqi.workflow import accounts, audit, ledger, service
 from huiqi.workflow.states import TransitionError
 
 router = APIRouter(prefix="/api/v1", tags=["workflow"])
+Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="编号 / id")]
 COOKIE = "huiqi_session"
 
 
@@ -30,19 +32,25 @@ class WorkflowError(Exception):
         self.status, self.code, self.message, self.field = status, code, message, field
 
 
-def database(request: Request) -> Database:
-    db = getattr(request.app.state, "database", None)
-    if db is None:  # first use: the configured database, migrated
-        db = Database()
-        db.create_all()
-        request.app.state.database = db
-    if not getattr(request.app.state, "pools_ready", False):
-        from huiqi.catalogue import get_policy
+_INIT = threading.Lock()  # first use may come from several threads at once; migrate once
 
-        with db.transaction() as s:
-            ledger.ensure_pools(s, get_policy())
-        request.app.state.pools_ready = True
-    return db
+
+def database(request: Request) -> Database:
+    state = request.app.state
+    if getattr(state, "database", None) is not None and getattr(state, "pools_ready", False):
+        return state.database
+    with _INIT:
+        if getattr(state, "database", None) is None:  # first use: the configured database, migrated
+            db = Database()
+            db.create_all()
+            state.database = db
+        if not getattr(state, "pools_ready", False):
+            from huiqi.catalogue import get_policy
+
+            with state.database.transaction() as s:
+                ledger.ensure_pools(s, get_policy())
+            state.pools_ready = True
+    return state.database
 
 
 DB = Annotated[Database, Depends(database)]
@@ -113,7 +121,7 @@ def app_dict(app: Application, s=None) -> dict[str, Any]:
     return d
 
 
-def _visible(s, user: User, app_id: int) -> Application:
+def _visible(s, user: User, app_id: Id) -> Application:
     app = s.get(Application, app_id)
     if app is None or not service.can_view(user, app):
         raise service.NotFound(f"application {app_id} not found / 未找到申请")  # 404: existence is not revealed
@@ -208,7 +216,7 @@ def list_applications(user: CurrentUser, db: DB, status: str | None = None) -> A
 
 
 @router.get("/applications/{app_id}", summary="一项申请及其时间线 / one application with its timeline")
-def get_application(app_id: int, user: CurrentUser, db: DB) -> Any:
+def get_application(app_id: Id, user: CurrentUser, db: DB) -> Any:
     return _run(db, lambda s: app_dict(_visible(s, user, app_id), s))
 
 
@@ -238,7 +246,7 @@ class ObjectionBody(BaseModel):
     content: str = Field(min_length=1, max_length=5000)
 
 
-def _act(db: Database, user: User, app_id: int, fn: Callable) -> dict:
+def _act(db: Database, user: User, app_id: Id, fn: Callable) -> dict:
     def work(s):
         _visible(s, user, app_id)
         return app_dict(fn(s, s.merge(user)), s)
@@ -247,7 +255,7 @@ def _act(db: Database, user: User, app_id: int, fn: Callable) -> dict:
 
 
 @router.post("/applications/{app_id}/submit", summary="提交（冻结测算结果）/ submit")
-def submit(app_id: int, user: CurrentUser, db: DB, body: SubmitBody | None = None,
+def submit(app_id: Id, user: CurrentUser, db: DB, body: SubmitBody | None = None,
            idempotency_key: Annotated[str | None, Header()] = None) -> Any:
     as_of = (body.as_of if body else None) or dt.date.today()
     return idempotent(db, user, idempotency_key, f"submit/{app_id}",
@@ -255,52 +263,52 @@ def submit(app_id: int, user: CurrentUser, db: DB, body: SubmitBody | None = Non
 
 
 @router.post("/applications/{app_id}/review", summary="开始审核 / start review")
-def review(app_id: int, user: CurrentUser, db: DB) -> Any:
+def review(app_id: Id, user: CurrentUser, db: DB) -> Any:
     return _act(db, user, app_id, lambda s, u: service.start_review(s, u, app_id))
 
 
 @router.post("/applications/{app_id}/approve", summary="批准（不超过测算金额）/ approve")
-def approve(app_id: int, body: ApproveBody, user: CurrentUser, db: DB,
+def approve(app_id: Id, body: ApproveBody, user: CurrentUser, db: DB,
             idempotency_key: Annotated[str | None, Header()] = None) -> Any:
     return idempotent(db, user, idempotency_key, f"approve/{app_id}",
                       lambda: (200, _act(db, user, app_id, lambda s, u: service.approve(s, u, app_id, body.amount_fen))))
 
 
 @router.post("/applications/{app_id}/reject", summary="不予通过 / reject with a reason")
-def reject(app_id: int, body: ReasonBody, user: CurrentUser, db: DB) -> Any:
+def reject(app_id: Id, body: ReasonBody, user: CurrentUser, db: DB) -> Any:
     return _act(db, user, app_id, lambda s, u: service.reject(s, u, app_id, body.reason))
 
 
 @router.post("/applications/{app_id}/return", summary="退回补充材料 / return for more information")
-def return_(app_id: int, body: ReasonBody, user: CurrentUser, db: DB) -> Any:
+def return_(app_id: Id, body: ReasonBody, user: CurrentUser, db: DB) -> Any:
     return _act(db, user, app_id, lambda s, u: service.return_for_more(s, u, app_id, body.reason))
 
 
 @router.post("/applications/{app_id}/publish", summary="公示 / start the public notice")
-def publish(app_id: int, user: CurrentUser, db: DB, body: PublishBody | None = None) -> Any:
+def publish(app_id: Id, user: CurrentUser, db: DB, body: PublishBody | None = None) -> Any:
     days = body.notice_days if body else 5
     return _act(db, user, app_id, lambda s, u: service.publish(s, u, app_id, days))
 
 
 @router.post("/applications/{app_id}/disburse", summary="拨付 / disburse after the notice")
-def disburse(app_id: int, user: CurrentUser, db: DB, idempotency_key: Annotated[str | None, Header()] = None) -> Any:
+def disburse(app_id: Id, user: CurrentUser, db: DB, idempotency_key: Annotated[str | None, Header()] = None) -> Any:
     return idempotent(db, user, idempotency_key, f"disburse/{app_id}",
                       lambda: (200, _act(db, user, app_id, lambda s, u: service.disburse(s, u, app_id))))
 
 
 @router.post("/applications/{app_id}/cancel", summary="撤销 / cancel (releases any reserved money)")
-def cancel(app_id: int, user: CurrentUser, db: DB) -> Any:
+def cancel(app_id: Id, user: CurrentUser, db: DB) -> Any:
     return _act(db, user, app_id, lambda s, u: service.cancel(s, u, app_id))
 
 
 @router.post("/applications/{app_id}/objections", status_code=201, summary="公示期异议（任何人）/ lodge an objection")
-def objection(app_id: int, body: ObjectionBody, db: DB) -> Any:
+def objection(app_id: Id, body: ObjectionBody, db: DB) -> Any:
     o = _run(db, lambda s: service.object_to(s, app_id, body.contact, body.content))
     return {"objection_id": o.id}
 
 
 @router.post("/applications/{app_id}/evidence", status_code=201, summary="上传证明材料 / upload evidence (PDF, PNG, JPEG ≤ 10 MB)")
-async def upload_evidence(app_id: int, request: Request, user: CurrentUser, db: DB) -> Any:
+async def upload_evidence(app_id: Id, request: Request, user: CurrentUser, db: DB) -> Any:
     from huiqi.workflow import evidence
 
     form = await request.form()
@@ -374,7 +382,7 @@ def list_offers(user: CurrentUser, db: DB) -> Any:
 
 
 @router.post("/offers/{offer_id}/confirm", summary="确认免申即享事项（创建并提交申请）/ confirm an offer")
-def confirm_offer(offer_id: int, user: CurrentUser, db: DB, body: SubmitBody | None = None) -> Any:
+def confirm_offer(offer_id: Id, user: CurrentUser, db: DB, body: SubmitBody | None = None) -> Any:
     from huiqi.workflow import offers
 
     return _run(db, lambda s: app_dict(offers.confirm(s, s.merge(user), offer_id, body.as_of if body else None), s))

@@ -29,10 +29,10 @@ def _money(v: Decimal) -> Decimal:
         raise ValueError("金额必须是有限数字 / amount must be a finite number")
     if v < 0:
         raise ValueError("金额不能为负数 / amount must not be negative")
+    if v > MAX_MONEY:  # before quantize: a huge number would overflow the decimal context
+        raise ValueError("金额超出合理范围 / amount is beyond any plausible figure")
     if v != v.quantize(Decimal("0.01")):
         raise ValueError("金额最小单位为分（两位小数） / amount must be exact to the fen (at most two decimals)")
-    if v > MAX_MONEY:
-        raise ValueError("金额超出合理范围 / amount is beyond any plausible figure")
     return v
 
 

@@ -136,7 +136,7 @@ class Parameter(Strict):
                     raise ValueError(f"{where}: a {self.unit.value} parameter needs a number")
                 if v.value < 0:
                     raise ValueError(f"{where}: must not be negative")
-                if self.unit is Unit.yuan and v.value != v.value.quantize(Decimal("0.01")):
+                if self.unit is Unit.yuan and (v.value > Decimal("1e15") or v.value != v.value.quantize(Decimal("0.01"))):
                     raise ValueError(f"{where}: money must be exact to the fen (two decimals)")
                 if self.unit is Unit.ratio and v.value > 1:
                     raise ValueError(f"{where}: a ratio is written as a fraction (30% is 0.30)")

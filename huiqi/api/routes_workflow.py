@@ -186,6 +186,37 @@ def token(body: TokenRequest, user: CurrentUser, db: DB) -> Any:
         return {"token": accounts.new_token(s, s.merge(user), body.name)}
 
 
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[\w\-.]+$")
+    password: str = Field(min_length=10, max_length=200)
+    role: str = Field(pattern=r"^(applicant|reviewer|finance|admin)$")
+    display_name: str | None = Field(default=None, max_length=200)
+    department: str | None = Field(default=None, max_length=100)
+    credit_code: str | None = Field(default=None, max_length=18)
+
+
+@router.post("/users", status_code=201, summary="创建用户（管理员）/ create a user (admin)")
+def create_user(body: NewUser, user: CurrentUser, db: DB) -> Any:
+    if user.role != "admin":
+        raise WorkflowError(403, "forbidden", "admin only / 仅管理员")
+    from huiqi.standards.uscc import InvalidCreditCode
+
+    try:
+        with db.transaction() as s:
+            u = accounts.create_user(s, body.username, body.password, body.role, body.display_name, body.department,
+                                     body.credit_code, actor=user.username)
+            return {"id": u.id, "username": u.username, "role": u.role, "department": u.department}
+    except (ValueError, InvalidCreditCode) as e:
+        field = str(e).split(":", 1)[0] if ":" in str(e) else None
+        raise WorkflowError(422, "invalid", str(e), field) from None
+
+
+@router.get("/me", summary="当前用户 / who am I")
+def me(user: CurrentUser) -> Any:
+    return {"username": user.username, "role": user.role, "department": user.department, "credit_code": user.credit_code}
+
+
 # -- applications ----------------------------------------------------------------------------
 
 

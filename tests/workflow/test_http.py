@@ -123,6 +123,8 @@ MATRIX = {
     ("GET", "/api/v1/notices"): set(ROLES),
     ("GET", "/api/v1/audit/head"): set(ROLES),
     ("POST", "/api/v1/applications"): {"entA", "entB"},
+    ("POST", "/api/v1/users"): {"adm"},
+    ("GET", "/api/v1/me"): {"entA", "entB", "rev", "rev2", "fin", "adm"},
 }
 STATE_FOR = {"review": "submitted", "approve": "under_review", "reject": "under_review", "return": "under_review",
              "publish": "approved", "disburse": "public_notice", "cancel": "submitted"}
@@ -152,6 +154,8 @@ def test_authorisation_matrix(api):
             else:
                 body = {"profile": PROFILE, "provision_id": "m07.compute_voucher", "event_id": "c1"} if path.endswith("applications") \
                     else BODY.get(action)
+                if path.endswith("/users"):
+                    body = {"username": f"new-{role}", "password": "a-long-password", "role": "finance"}
                 r = c.post(url, json=body, headers=headers)
             if action == "disburse" and role in allowed:
                 assert r.status_code == 409, (role, path, r.text)  # allowed, but the notice has not ended yet
@@ -228,3 +232,14 @@ def test_offers_from_a_registry_screen_are_confirmed_in_one_step(api, db, tmp_pa
     r = c.post(f"/api/v1/offers/{voucher['id']}/confirm", headers=t["entA"])
     assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["entitlement_fen"] == 30_000_000
     assert c.post(f"/api/v1/offers/{voucher['id']}/confirm", headers=t["entA"]).status_code == 409
+
+
+def test_admin_creates_users_with_checked_fields(api):
+    c, t = api
+    ok = c.post("/api/v1/users", json={"username": "rev3", "password": "a-long-password", "role": "reviewer",
+                                       "department": "市商务局"}, headers=t["adm"])
+    assert ok.status_code == 201
+    bad = c.post("/api/v1/users", json={"username": "rev4", "password": "a-long-password", "role": "reviewer",
+                                        "department": "市不存在局"}, headers=t["adm"])
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "department"
+    assert c.post("/api/v1/users", json={"username": "x", "password": "short", "role": "admin"}, headers=t["adm"]).status_code == 422

@@ -129,24 +129,45 @@ def _visible(s, user: User, app_id: Id) -> Application:
 
 
 def idempotent(db: Database, user: User, key: str | None, endpoint: str, produce: Callable[[], tuple[int, Any]]):
-    """Run ``produce`` once per (user, key, endpoint); a repeat returns the stored answer."""
+    """Run ``produce`` once per (user, key, endpoint); a repeat returns the stored answer.
+
+    The key is claimed first (a row with status 0, unique on user, key and endpoint), so concurrent
+    twins cannot both act: the loser waits for the winner's answer. A failed attempt releases the key.
+    """
+    import time
+
+    from sqlalchemy.exc import IntegrityError
+
     from huiqi.api.app import PolicyJSON
     from huiqi.rules.loader import dumps
 
-    if key:
+    if not key:
+        status, body = produce()
+        return PolicyJSON(body, status_code=status)
+    key = key[:100]
+    where = (IdempotencyKey.user_id == user.id, IdempotencyKey.key == key, IdempotencyKey.endpoint == endpoint)
+    try:
         with db.transaction() as s:
-            row = s.execute(select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key,
-                                                         IdempotencyKey.endpoint == endpoint)).scalar_one_or_none()
-            if row is not None:
-                return PolicyJSON(json.loads(row.response_json), status_code=row.status_code)
-    status, body = produce()
-    if key:
-        try:
+            s.add(IdempotencyKey(user_id=user.id, key=key, endpoint=endpoint, status_code=0, response_json="null"))
+    except IntegrityError:
+        for _ in range(100):  # another request holds the key: its answer is ours
             with db.transaction() as s:
-                s.add(IdempotencyKey(user_id=user.id, key=key[:100], endpoint=endpoint, status_code=status,
-                                     response_json=dumps(body, pretty=False)))
-        except Exception:  # a concurrent twin stored it first: its answer stands
-            pass
+                row = s.execute(select(IdempotencyKey).where(*where)).scalar_one_or_none()
+                if row is not None and row.status_code:
+                    return PolicyJSON(json.loads(row.response_json), status_code=row.status_code)
+            if row is None:
+                return idempotent(db, user, key, endpoint, produce)  # the holder failed and let go: try again
+            time.sleep(0.1)
+        raise WorkflowError(409, "in_progress", "a request with this Idempotency-Key is still running / 相同请求正在处理") from None
+    try:
+        status, body = produce()
+    except Exception:
+        with db.transaction() as s:
+            s.execute(IdempotencyKey.__table__.delete().where(*where))
+        raise
+    with db.transaction() as s:
+        row = s.execute(select(IdempotencyKey).where(*where)).scalar_one()
+        row.status_code, row.response_json = status, dumps(body, pretty=False)
     return PolicyJSON(body, status_code=status)
 
 

@@ -243,3 +243,19 @@ def test_admin_creates_users_with_checked_fields(api):
                                         "department": "市不存在局"}, headers=t["adm"])
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "department"
     assert c.post("/api/v1/users", json={"username": "x", "password": "short", "role": "admin"}, headers=t["adm"]).status_code == 422
+
+
+def test_concurrent_twins_with_one_idempotency_key_create_one_application(api, db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from huiqi.storage.models import Application
+
+    c, t = api
+    body = {"profile": PROFILE, "provision_id": "m07.compute_voucher", "event_id": "c1"}
+    h = {**t["entA"], "Idempotency-Key": "twins"}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: c.post("/api/v1/applications", json=body, headers=h), range(8)))
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["id"] for a in answers}) == 1
+    with db.transaction() as s:
+        assert s.execute(select(func.count()).select_from(Application)).scalar_one() == 1

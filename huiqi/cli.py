@@ -463,9 +463,20 @@ app.add_typer(audit_app, name="audit")
 
 
 def _database():
-    from huiqi.storage.db import Database
+    """The workflow database, migrated to head; a bad HUIQI_DATABASE_URL or an unreachable server exits
+    with a message instead of a traceback, because this is the first thing an operator gets wrong."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
 
-    return Database()
+    from huiqi.storage.db import Database, database_url
+
+    try:
+        db = Database()
+        db.create_all()
+    except ArgumentError as e:
+        fail("HUIQI_DATABASE_URL 无效", f"HUIQI_DATABASE_URL: not a database URL ({e})")
+    except OperationalError as e:
+        fail("无法连接数据库", f"HUIQI_DATABASE_URL: cannot open {database_url().split('@')[-1]}: {e.orig}", code=1)
+    return db
 
 
 @db_app.command("upgrade")
@@ -475,27 +486,52 @@ def db_upgrade() -> None:
     from huiqi.workflow import ledger
 
     db = _database()
-    db.create_all()
     with db.transaction() as s:
         ledger.ensure_pools(s, _policy())
     typer.echo(f"数据库已是最新 / database up to date: {database_url().split('@')[-1]}")
 
 
 @app.command("demo")
-def demo_cmd(if_empty: bool = typer.Option(False, "--if-empty", help="已有用户时不再创建")) -> None:
+def demo_cmd(if_empty: bool = typer.Option(False, "--if-empty", help="已有用户时不再创建 / skip if users exist")) -> None:
     """创建演示账户和申请 / create demo accounts and applications."""
-    import os
-
-    from huiqi.workflow.demo import seed
+    from huiqi.workflow.demo import DEFAULT_PASSWORD, seed
 
     db = _database()
-    db.create_all()
-    created = seed(db, if_empty=if_empty)
+    try:
+        created = seed(db, if_empty=if_empty)
+    except ValueError as e:  # accounts already there and --if-empty not given
+        fail(f"演示数据已存在（可加 --if-empty）：{e}", f"demo data exists (use --if-empty): {e}")
     if not created:
         typer.echo("已有用户，未创建演示数据 / users exist: no demo data created")
         return
-    typer.echo("演示账户 demo accounts (password " + os.environ.get("HUIQI_DEMO_PASSWORD", "huiqi-demo-2024") + "): "
-               + "，".join(created))
+    import os
+
+    password = os.environ.get("HUIQI_DEMO_PASSWORD", DEFAULT_PASSWORD)
+    typer.echo("演示账户 demo accounts: " + "，".join(created.accounts))
+    typer.echo(f"密码 password: {password}")
+    typer.echo("演示申请 demo applications: " + "；".join(created.applications))
+
+
+def _check_user_fields(role: str, department: str | None, credit_code: str | None) -> str | None:
+    """Refuse bad input before asking for a password (exit 2 naming the field); returns the credit code normalised."""
+    from huiqi.standards.uscc import InvalidCreditCode, validate_uscc
+    from huiqi.workflow import accounts
+
+    if role not in accounts.ROLES:
+        fail(f"角色（--role）须为 {' / '.join(accounts.ROLES)} 之一，而不是“{role}”",
+             f"role: must be one of {', '.join(accounts.ROLES)}, not '{role}'")
+    if role == "reviewer":
+        departments = sorted({d.name for m in _policy().measures for d in m.lead_departments})
+        if department not in departments:
+            fail(f"审核员所属单位（--department）须为政策中的牵头单位，“{department}”不是",
+                 f"department: a reviewer needs a lead department named in the policy, not '{department}' "
+                 f"(e.g. {', '.join(departments[:3])})")
+    if credit_code:
+        try:
+            return validate_uscc(credit_code)
+        except InvalidCreditCode as e:
+            fail(f"统一社会信用代码（--credit-code）无效：{e}", f"credit_code: {e}")
+    return credit_code
 
 
 @users_app.command("create")
@@ -509,16 +545,15 @@ def users_create(
     """创建用户（密码取自 HUIQI_PASSWORD 或提示输入）/ create a user."""
     import os
 
-    from huiqi.standards.uscc import InvalidCreditCode
     from huiqi.workflow import accounts
 
-    password = os.environ.get("HUIQI_PASSWORD") or typer.prompt("密码 password", hide_input=True, confirmation_prompt=True)
+    credit_code = _check_user_fields(role, department, credit_code)
     db = _database()
-    db.create_all()
+    password = os.environ.get("HUIQI_PASSWORD") or typer.prompt("密码 password", hide_input=True, confirmation_prompt=True)
     try:
         with db.transaction() as s:
             user = accounts.create_user(s, username, password, role, display_name, department, credit_code, actor="cli")
-    except (ValueError, InvalidCreditCode) as e:
+    except ValueError as e:  # messages start with the field: "username: …", "password: …"
         fail(f"无法创建用户：{e}", str(e))
     typer.echo(f"已创建 created: {user.username} ({user.role}{', ' + user.department if user.department else ''})")
 
@@ -536,7 +571,6 @@ def offers_cmd(
 
     day = _parse_date(as_of, "--as-of")
     db = _database()
-    db.create_all()
     try:
         with db.transaction() as s:
             n = offers.create_from_registry(s, Path(registry), day, actor="cli")
@@ -547,56 +581,60 @@ def offers_cmd(
 
 @app.command("pools")
 def pools_cmd() -> None:
-    """资金池余额 / pool balances."""
-    from rich.table import Table
+    """资金池余额 / pool balances (¥, two decimals)."""
+    from rich.cells import cell_len
 
     from huiqi.money import format_fen
     from huiqi.workflow import ledger
 
     db = _database()
-    db.create_all()
     with db.transaction() as s:
         ledger.ensure_pools(s, _policy())
         rec = ledger.reconcile(s)
-    table = Table(title="资金池 pools")
-    for col in ("资金池", "总额", "已预留", "已拨付", "可用"):
-        table.add_column(col)
-    for p in rec.pools:
-        table.add_row(f"{p['name_zh']}\n[dim]{p['pool_id']}[/dim]", format_fen(p["total_fen"]), format_fen(p["reserved_fen"]),
-                      format_fen(p["settled_fen"]), format_fen(p["available_fen"]))
-    _console().print(table)
+    # plain aligned text, one line a pool: never cut to the terminal's width, easy to grep
+    header = ["资金池 pool", "总额 total", "已预留 reserved", "已拨付 settled", "可用 available"]
+    rows = [[f"{p['pool_id']} {p['name_zh']}"] + [format_fen(p[k]) for k in
+                                                   ("total_fen", "reserved_fen", "settled_fen", "available_fen")]
+            for p in rec.pools]
+    widths = [max(cell_len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        cells = [r[0] + " " * (widths[0] - cell_len(r[0]))] + \
+                [" " * (w - cell_len(c)) + c for c, w in zip(r[1:], widths[1:])]
+        typer.echo("  ".join(cells).rstrip())
 
 
 @ledger_app.command("check")
 def ledger_check() -> None:
-    """核对台账：余额等于分录之和，已批准申请恰好占用其金额 / reconcile the ledger."""
+    """核对台账：余额等于分录之和，已批准申请恰好占用其金额 / reconcile the ledger; exit 1 if it does not balance."""
     from huiqi.workflow import ledger
 
     db = _database()
-    db.create_all()
     with db.transaction() as s:
         rec = ledger.reconcile(s)
     if rec.ok:
         typer.echo(f"台账平衡 ledger balances ({len(rec.pools)} pools)")
         return
+    typer.echo(f"台账不平衡 ledger does not balance: {len(rec.problems)} problem(s)")
     for p in rec.problems:
-        typer.echo(f"不平衡 {p}")
+        typer.echo(f"  不平衡 {p}")
     raise typer.Exit(1)
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """校验审计哈希链，指出第一条被篡改的记录 / verify the audit chain."""
+    """校验审计哈希链，指出第一条被篡改的记录 / verify the audit chain; exit 1 naming the first bad entry."""
     from huiqi.workflow import audit
 
     db = _database()
-    db.create_all()
     with db.transaction() as s:
         v = audit.verify(s)
+        head = audit.head(s)
     if v.ok:
-        typer.echo(f"审计链完整 audit chain intact: {v.entries} entries, head {v.head}")
+        typer.echo(f"审计链完整 audit chain intact: {v.entries} entries")
+        typer.echo(f"链头 head: #{head['seq']} {head['hash']}")
         return
     typer.echo(f"审计链被改动 audit chain broken at entry {v.first_bad}: {v.problem}")
+    typer.echo(f"最后一条可信记录 last trusted hash: {v.head}")
     raise typer.Exit(1)
 
 

@@ -111,6 +111,9 @@ class Application(Base):
     cap_year: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     notice_until: Mapped[dt.date | None] = mapped_column(Date)
+    # provision|event|claimant while the application holds its claim (submitted … disbursed); NULL in a
+    # draft and after rejection or cancellation. Unique: one spend is never claimed twice at once.
+    claim_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     __table_args__ = (
@@ -118,6 +121,7 @@ class Application(Base):
         CheckConstraint("approved_fen IS NULL OR entitlement_fen IS NULL OR approved_fen <= entitlement_fen",
                         name="ck_app_within_entitlement"),
         Index("ix_app_status", "status"),
+        UniqueConstraint("claim_key", name="uq_applications_claim_key"),
     )
 
 

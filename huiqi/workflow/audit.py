@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from huiqi.storage.models import AuditEntry, AuditHead, utcnow
@@ -61,7 +61,12 @@ class Verification:
 
 
 def verify(session: Session) -> Verification:
-    """Recompute the chain. The first bad entry is named: edited, forged, reordered or missing."""
+    """Recompute the chain. The first bad entry is named: edited, forged, reordered, missing or appended.
+
+    A break between entries n−1 and n is blamed on n when n chains onto another entry (reordered) or is
+    itself inconsistent, and on n−1 when n is intact and chains onto a hash no entry has any more (n−1 was
+    rewritten with a recomputed hash: a forgery). The head row catches a rewritten, removed or
+    appended tail, which no later entry could reveal."""
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -70,15 +75,34 @@ def verify(session: Session) -> Verification:
         if e.seq != expected_seq:
             return Verification(False, count, prev, expected_seq, f"entry {expected_seq} is missing (next is {e.seq})")
         if e.prev_hash != prev:
+            elsewhere = session.execute(select(AuditEntry.seq).where(AuditEntry.hash == e.prev_hash)).scalar()
+            if elsewhere is not None:
+                return Verification(False, count, prev, e.seq, f"entry {e.seq} is out of order "
+                                                               f"(it chains onto entry {elsewhere}, not {e.seq - 1})")
+            if expected_seq > 1 and entry_hash(e.prev_hash, e.at, e.actor, e.action, e.object, e.outcome, e.detail) == e.hash:
+                head_row = session.get(AuditHead, 1)
+                rows = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+                if head_row is not None and head_row.seq > rows:  # fewer rows than appended: removed, then renumbered
+                    return Verification(False, count, prev, e.seq, f"entries before entry {e.seq} were removed "
+                                                                   f"(the rest renumbered; the head records {head_row.seq})")
+                return Verification(False, count, prev, e.seq - 1,
+                                    f"entry {e.seq - 1} was rewritten (entry {e.seq} chained onto a different hash)")
             return Verification(False, count, prev, e.seq, f"entry {e.seq} does not chain onto entry {e.seq - 1}")
         if entry_hash(prev, e.at, e.actor, e.action, e.object, e.outcome, e.detail) != e.hash:
             return Verification(False, count, prev, e.seq, f"entry {e.seq} was altered (its content no longer matches its hash)")
         prev = e.hash
         expected_seq += 1
+    last = expected_seq - 1
     head_row = session.get(AuditHead, 1)
-    if head_row is not None and (head_row.seq != expected_seq - 1 or head_row.hash != prev):
-        return Verification(False, count, prev, expected_seq, f"entries after {expected_seq - 1} were removed "
+    if head_row is not None:
+        if head_row.seq > last:
+            return Verification(False, count, prev, last + 1, f"entries after {last} were removed "
                                                               f"(the head records {head_row.seq})")
+        if head_row.seq < last:
+            return Verification(False, count, prev, head_row.seq + 1, f"entry {head_row.seq + 1} was appended "
+                                                                      f"behind the head's back (the head records {head_row.seq})")
+        if head_row.hash != prev:
+            return Verification(False, count, prev, last, f"entry {last} was rewritten (it does not match the head)")
     return Verification(True, count, prev)
 
 

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from huiqi.storage.models import Application, ApplicationEvent, Objection, User, utcnow
@@ -73,11 +74,17 @@ def _move(session: Session, app: Application, user: User, action: str, note: str
     """Conditional status change + timeline + audit; raises TransitionError if someone else moved it first."""
     before = app.status
     after = next_status(before, action)
-    done = session.execute(
-        update(Application).where(Application.id == app.id, Application.status == before)
-        .values(status=after, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    try:
+        done = session.execute(
+            update(Application).where(Application.id == app.id, Application.status == before)
+            .values(status=after, updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    except IntegrityError as e:
+        if values.get("claim_key") and "claim_key" in str(e.orig):  # a twin submitted the same claim first
+            raise Refused(f"{app.provision_id} is already claimed by another live application "
+                          f"/ 同一事项已有在办申请，不能重复申请") from None
+        raise
     if done != 1:
         raise TransitionError(f"application {app.id} changed meanwhile / 申请状态已被他人更改")
     session.add(ApplicationEvent(application_id=app.id, actor_id=user.id, from_status=before, to_status=after, note=note))
@@ -94,6 +101,10 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
     from huiqi.profile.model import Profile
 
     Profile.model_validate(profile)  # refuse a bad profile before anything is stored
+    if (profile.get("credit_code") or None) != (user.credit_code or None):
+        # otherwise one enterprise could use up another's yearly cap, or dodge its own
+        raise PermissionDenied("credit_code: the profile's credit code is not the applicant's own "
+                               "/ 统一社会信用代码与申请人账户不一致")
     policy = _policy()
     measure = policy.measure(provision_id.split(".")[0])
     if measure is None or measure.provision(provision_id) is None:
@@ -126,10 +137,20 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date) -> Applica
     if result.status not in ("eligible", "referral"):
         raise Refused(f"not eligible: {result.explanation_en} / 不符合条件：{result.explanation_zh}")
     provision = policy.measure(app.measure_id).provision(app.provision_id)
-    _move(session, app, user, "submit", entitlement_json=dumps(result.as_dict()), policy_version=policy.version,
+    key = claim_key(app.provision_id, result.event_id, app.credit_code, app.applicant_id)
+    other = session.execute(select(Application.id).where(Application.claim_key == key, Application.id != app.id)).scalar()
+    if other is not None:
+        raise Refused(f"application {other} already claims {app.provision_id} {result.event_id or ''} "
+                      f"/ 同一事项已有在办申请（{other}号），不能重复申请")
+    _move(session, app, user, "submit", claim_key=key, entitlement_json=dumps(result.as_dict()), policy_version=policy.version,
           entitlement_fen=result.amount_fen, is_cap=result.is_cap, pool_id=provision.pool,
           event_id=result.event_id, cap_year=result.decision_date.year if provision.cap_period == "per_year" else None)
     return app
+
+
+def claim_key(provision_id: str, event_id: str | None, credit_code: str | None, applicant_id: int) -> str:
+    """What one application claims: a provision, its event and the claimant. Unique among live applications."""
+    return f"{provision_id}|{event_id or ''}|{credit_code or f'user:{applicant_id}'}"
 
 
 def start_review(session: Session, user: User, app_id: int) -> Application:
@@ -155,7 +176,7 @@ def reject(session: Session, user: User, app_id: int, reason: str) -> Applicatio
         raise Refused("a reason is required / 须说明理由")
     held = app.status in HOLDS_MONEY
     amount = app.approved_fen
-    _move(session, app, user, "reject", note=reason, reason=reason)
+    _move(session, app, user, "reject", note=reason, reason=reason, claim_key=None)
     if held and amount:
         _release(session, app, amount)
     return app
@@ -223,7 +244,7 @@ def cancel(session: Session, user: User, app_id: int) -> Application:
         raise PermissionDenied("an approved application is cancelled by the finance office / 已批准的申请由财政部门撤销")
     held = app.status in HOLDS_MONEY
     amount = app.approved_fen
-    _move(session, app, user, "cancel")
+    _move(session, app, user, "cancel", claim_key=None)
     if held and amount:
         _release(session, app, amount)
     return app

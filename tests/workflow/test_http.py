@@ -40,8 +40,10 @@ def api(db):
     return client, tokens
 
 
-def _new(client, h, profile=PROFILE):
-    r = client.post("/api/v1/applications", json={"profile": profile, "provision_id": "m07.compute_voucher", "event_id": "c1"}, headers=h)
+def _new(client, h, profile=PROFILE, claim="c1"):
+    if claim != "c1":  # another spend of the same enterprise: one live application per claim
+        profile = {**profile, "compute_claims": [{**profile["compute_claims"][0], "id": claim}]}
+    r = client.post("/api/v1/applications", json={"profile": profile, "provision_id": "m07.compute_voucher", "event_id": claim}, headers=h)
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
@@ -131,8 +133,11 @@ STATE_FOR = {"review": "submitted", "approve": "under_review", "reject": "under_
 BODY = {"approve": {"amount_fen": 100}, "reject": {"reason": "r"}, "return": {"reason": "r"}}
 
 
+_claims = iter(range(10**6))
+
+
 def _prepare(c, t, state):
-    app_id = _new(c, t["entA"])
+    app_id = _new(c, t["entA"], claim=f"m{next(_claims)}")
     steps = [("submit", "entA", {"as_of": "2024-06-01"}), ("review", "rev", None), ("approve", "rev", {"amount_fen": 100}),
              ("publish", "fin", {"notice_days": 1})]
     order = ["draft", "submitted", "under_review", "approved", "public_notice"]
@@ -152,7 +157,8 @@ def test_authorisation_matrix(api):
             if method == "GET":
                 r = c.get(url, headers=headers)
             else:
-                body = {"profile": PROFILE, "provision_id": "m07.compute_voucher", "event_id": "c1"} if path.endswith("applications") \
+                body = {"profile": OTHER if role == "entB" else PROFILE, "provision_id": "m07.compute_voucher",
+                        "event_id": "c1"} if path.endswith("applications") \
                     else BODY.get(action)
                 if path.endswith("/users"):
                     body = {"username": f"new-{role}", "password": "a-long-password", "role": "finance"}

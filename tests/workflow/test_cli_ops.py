@@ -1,0 +1,169 @@
+"""The operations commands against a real database (SQLite and PostgreSQL), as an operator runs them:
+``db upgrade``, ``demo``, ``users create``, ``pools``, ``ledger check`` and ``audit verify`` — including
+what they say when the input is wrong or the books have been tampered with."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from huiqi.cli import app
+from huiqi.workflow import accounts, audit
+from huiqi.workflow.audit import entry_hash
+from huiqi.workflow.demo import ACCOUNTS, DEFAULT_PASSWORD
+
+
+def _url(db) -> str:
+    if db.engine.dialect.name == "sqlite":
+        return str(db.engine.url)
+    with db.engine.connect() as c:
+        schema = c.execute(text("SELECT current_schema()")).scalar_one()
+    return db.engine.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+def run(*args, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+@pytest.fixture
+def env(db, monkeypatch):
+    """HUIQI_DATABASE_URL pointing at the test database, upgraded and seeded through the CLI itself."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))  # speed
+    monkeypatch.setenv("HUIQI_DATABASE_URL", _url(db))
+    monkeypatch.delenv("HUIQI_DEMO_PASSWORD", raising=False)
+    monkeypatch.delenv("HUIQI_PASSWORD", raising=False)
+    up = run("db", "upgrade")
+    assert up.exit_code == 0, up.output
+    demo = run("demo", "--if-empty")
+    assert demo.exit_code == 0, demo.output
+    assert demo.stdout.count(DEFAULT_PASSWORD) == 1 and all(name in demo.stdout for name, *_ in ACCOUNTS)
+    return db
+
+
+def test_upgrade_and_demo_are_safe_to_repeat(env):
+    assert run("db", "upgrade").exit_code == 0
+    again = run("demo", "--if-empty")
+    assert again.exit_code == 0 and "no demo data created" in again.stdout and DEFAULT_PASSWORD not in again.stdout
+    clash = run("demo")
+    assert clash.exit_code == 2 and "username" in clash.stderr
+    with env.transaction() as s:
+        statuses = s.execute(text("SELECT status FROM applications ORDER BY id")).scalars().all()
+    assert statuses == ["public_notice", "under_review", "draft"]
+
+
+def test_users_create(env, monkeypatch):
+    monkeypatch.setenv("HUIQI_PASSWORD", "a-long-password")
+    ok = run("users", "create", "rev2", "--role", "reviewer", "--department", "市商务局", "--display-name", "审核员二")
+    assert ok.exit_code == 0 and "rev2" in ok.stdout
+    cases = [
+        (["x1", "--role", "emperor"], "role"),
+        (["x2", "--role", "reviewer", "--department", "市不存在局"], "department"),
+        (["x3", "--role", "reviewer"], "department"),  # a reviewer must belong to a department
+        (["x4", "--role", "applicant", "--credit-code", "91530100MA6K3YXF8X"], "credit_code"),  # bad check character
+        (["rev2", "--role", "finance"], "username"),  # taken
+    ]
+    for args, field in cases:
+        bad = run("users", "create", *args)
+        assert bad.exit_code == 2, (args, bad.output)
+        assert field in bad.stderr and "错误" in bad.stderr, (args, bad.stderr)
+    monkeypatch.setenv("HUIQI_PASSWORD", "short")
+    bad = run("users", "create", "x5", "--role", "finance")
+    assert bad.exit_code == 2 and "password" in bad.stderr
+
+
+def test_users_create_asks_for_the_password_after_checking_the_rest(env):
+    bad = run("users", "create", "x", "--role", "emperor", input="")  # refused before any prompt
+    assert bad.exit_code == 2 and "role" in bad.stderr and "password" not in bad.output
+    ok = run("users", "create", "admin2", "--role", "admin", input="a-long-password\na-long-password\n")
+    assert ok.exit_code == 0, ok.output
+    assert "a-long-password" not in ok.stdout  # the prompt hides what is typed
+    with env.transaction() as s:
+        assert accounts.login(s, "admin2", "a-long-password").role == "admin"
+
+
+def test_pools_show_yuan_with_two_decimals(env):
+    out = run("pools")
+    assert out.exit_code == 0, out.output
+    row = next(line for line in out.stdout.splitlines() if "算力券" in line)
+    # demo: 360,000 yuan (30% of 1,200,000) reserved by the application in public notice
+    assert re.findall(r"¥[\d,]+\.\d\d", row) == ["¥30,000,000.00", "¥360,000.00", "¥0.00", "¥29,640,000.00"]
+    for col in ("total", "reserved", "settled", "available"):
+        assert col in out.stdout
+
+
+@pytest.mark.parametrize("breakage, named", [
+    ("UPDATE pools SET reserved_fen = reserved_fen - 100 WHERE id = 'm07.compute_voucher_pool'", "m07.compute_voucher_pool"),
+    ("UPDATE ledger_entries SET amount_fen = amount_fen + 1", "application 1"),
+    ("UPDATE applications SET status = 'under_review' WHERE id = 1", "application 1 (under_review)"),
+])
+def test_ledger_check(env, breakage, named):
+    ok = run("ledger", "check")
+    assert ok.exit_code == 0 and "balances" in ok.stdout
+    with env.transaction() as s:
+        s.execute(text(breakage))
+    broken = run("ledger", "check")
+    assert broken.exit_code == 1 and "does not balance" in broken.stdout and named in broken.stdout, broken.stdout
+
+
+def _forge(s, seq: int) -> None:
+    """Rewrite entry ``seq`` and recompute its own hash, as someone who knows the algorithm would."""
+    e = s.execute(text("SELECT at, actor, action, object, outcome, detail, prev_hash FROM audit_log WHERE seq = :q"),
+                  {"q": seq}).one()
+    forged = entry_hash(e.prev_hash, e.at, "mallory", e.action, e.object, e.outcome, e.detail)
+    s.execute(text("UPDATE audit_log SET actor = 'mallory', hash = :h WHERE seq = :q"), {"h": forged, "q": seq})
+
+
+def _append_forged(s) -> None:
+    """Add an entry that chains correctly onto the last one, without moving the head."""
+    last = s.execute(text("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")).one()
+    at = "2024-10-08T00:00:00.000000"
+    h = entry_hash(last.hash, at, "mallory", "application.approve", "application/9", "ok", "{}")
+    s.execute(text("INSERT INTO audit_log (seq, at, actor, action, object, outcome, detail, prev_hash, hash) "
+                   "VALUES (:q, :at, 'mallory', 'application.approve', 'application/9', 'ok', '{}', :p, :h)"),
+              {"q": last.seq + 1, "at": at, "p": last.hash, "h": h})
+
+
+def _swap(s, a: int, b: int) -> None:
+    s.execute(text(f"UPDATE audit_log SET seq = -1 WHERE seq = {a}"))
+    s.execute(text(f"UPDATE audit_log SET seq = {a} WHERE seq = {b}"))
+    s.execute(text(f"UPDATE audit_log SET seq = {b} WHERE seq = -1"))
+
+
+@pytest.mark.parametrize("tamper, first_bad, says", [
+    (lambda s: s.execute(text("UPDATE audit_log SET outcome = 'failure' WHERE seq = 4")), 4, "altered"),
+    (lambda s: s.execute(text("DELETE FROM audit_log WHERE seq = 5")), 5, "missing"),
+    (lambda s: s.execute(text("UPDATE audit_log SET hash = 'x' || substr(hash, 2) WHERE seq = 6")), 6, "altered"),
+    (lambda s: _forge(s, 7), 7, "rewritten"),
+    (lambda s: _swap(s, 3, 4), 3, "out of order"),
+    (_append_forged, None, "appended"),
+])
+def test_audit_verify_names_the_first_bad_entry(env, tamper, first_bad, says):
+    ok = run("audit", "verify")
+    assert ok.exit_code == 0, ok.output
+    with env.transaction() as s:
+        head = audit.head(s)
+    assert head["hash"] in ok.stdout and f"#{head['seq']}" in ok.stdout  # the chain head an outsider can compare
+    with env.transaction() as s:
+        tamper(s)
+    bad = run("audit", "verify")
+    first_bad = head["seq"] + 1 if first_bad is None else first_bad
+    assert bad.exit_code == 1, bad.output
+    assert f"broken at entry {first_bad}:" in bad.stdout and says in bad.stdout, bad.stdout
+
+
+def test_audit_verify_detects_a_removed_tail(env):
+    with env.transaction() as s:
+        top = s.execute(text("SELECT max(seq) FROM audit_log")).scalar_one()
+        s.execute(text(f"DELETE FROM audit_log WHERE seq = {top}"))
+    out = run("audit", "verify")
+    assert out.exit_code == 1 and f"broken at entry {top}:" in out.stdout and "removed" in out.stdout
+
+
+def test_a_bad_database_url_is_named(monkeypatch):
+    monkeypatch.setenv("HUIQI_DATABASE_URL", "not-a-url")
+    out = run("ledger", "check")
+    assert out.exit_code == 2 and "HUIQI_DATABASE_URL" in out.stderr

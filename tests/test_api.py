@@ -71,4 +71,4 @@ def test_openapi_and_docs(client):
 def test_home_page_lists_measures_in_chinese(client):
     r = client.get("/")
     assert r.status_code == 200 and 'lang="zh-CN"' in r.text
-    assert "大力支持数实融合" in r.text and r.text.count("<li>") == 30
+    assert "大力支持数实融合" in r.text and r.text.count("data-measure=") == 30

@@ -1,4 +1,4 @@
-"""The JSON API (OpenAPI at /docs) and a small Chinese catalogue page at /.
+"""The JSON API (OpenAPI at /docs); the web pages (:mod:`huiqi.web`) are mounted on the same app.
 
 Routes are thin: the data comes from :mod:`huiqi.catalogue.present`, the same
 views the CLI prints, so the two cannot drift. Errors are JSON of one shape:
@@ -8,14 +8,13 @@ views the CLI prints, so the two cannot drift. Errors are JSON of one shape:
 from __future__ import annotations
 
 import datetime as dt
-import html
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi import __version__
@@ -94,8 +93,20 @@ def create_app(database=None) -> FastAPI:
         body["error"]["details"] = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors[:20]]
         return PolicyJSON(body, status_code=422)
 
+    from huiqi.web.auth import Forbidden, LoginRequired, login_redirect
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(_: Request, exc: LoginRequired) -> Response:
+        return login_redirect(exc)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return _html_error(request, 403, "csrf.bad" if exc.detail == "csrf" else "error.403")
+
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if not request.url.path.startswith("/api/") and exc.status_code in (404, 405):
+            return _html_error(request, exc.status_code, "error.404")
         code = "not_found" if exc.status_code == 404 else "http_error"
         return PolicyJSON(_error_body(code, "未找到该页面" if exc.status_code == 404 else "请求失败", str(exc.detail)), status_code=exc.status_code)
 
@@ -147,35 +158,21 @@ def create_app(database=None) -> FastAPI:
     def profile_schema() -> Any:
         return PolicyJSON(Profile.model_json_schema())
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> HTMLResponse:
-        return HTMLResponse(_catalogue_page(policy))
+    from huiqi.web import mount
 
+    mount(app)
     return app
 
 
-def _catalogue_page(policy) -> str:
-    """A plain catalogue page so `make run` shows something useful in a browser."""
-    rows = []
-    for ch in policy.header.chapters:
-        rows.append(f"<h2>{html.escape(ch.title_zh)}</h2><ul>")
-        for mid in ch.measures:
-            m = policy.measure(mid)
-            deps = "、".join(d.name for d in m.lead_departments)
-            rows.append(
-                f'<li><a href="/api/v1/measures/{m.id}">{m.id} {html.escape(m.title_zh)}</a>'
-                f" <small>{html.escape(m.title_en)} · 牵头单位：{html.escape(deps)}</small></li>"
-            )
-        rows.append("</ul>")
-    return (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>惠企 · {html.escape(policy.header.title_zh)}</title></head><body>"
-        f"<h1>{html.escape(policy.header.title_zh)}</h1>"
-        f"<p>{html.escape(policy.header.issuer_zh)} · 政策版本 {policy.version} · "
-        '<a href="/docs">API 文档</a></p>'
-        '<form action="/api/v1/search"><label for="q">搜索措施</label> '
-        '<input id="q" name="q" placeholder="如：算力券、小巨人、公积金"> <button>搜索</button></form>'
-        + "".join(rows)
-        + "</body></html>"
-    )
+
+def _html_error(request: Request, status: int, key: str) -> Response:
+    """An error as a page (in the visitor's language) for the browser-facing paths."""
+    from huiqi.web import i18n
+    from huiqi.web.auth import page_user
+    from huiqi.web.render import render
+
+    try:
+        page_user(request)
+    except Exception:  # an error page must not fail on a broken session
+        request.state.page_user, request.state.page_csrf = None, None
+    return render(request, "error.html", status_code=status, message=i18n.translate(key, i18n.lang_of(request)))

@@ -246,3 +246,27 @@ class Offer(Base):
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     __table_args__ = (UniqueConstraint("credit_code", "provision_id", "event_id", "as_of", name="uq_offer"),)
+
+
+class EnterpriseProfile(Base):
+    """The applicant's own profile, kept so the portal can show its benefits without retyping."""
+
+    __tablename__ = "enterprise_profiles"
+    credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    profile_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ParameterChange(Base):
+    """An administrator's change of one policy figure from a date, with the reason (never edited)."""
+
+    __tablename__ = "parameter_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provision_id: Mapped[str] = mapped_column(String(80))
+    parameter: Mapped[str] = mapped_column(String(64))
+    value_text: Mapped[str] = mapped_column(String(2000))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -109,3 +109,10 @@ def user_for_session(session: Session, sid: str) -> tuple[User, str] | None:
     if row is None or row.expires_at < utcnow():
         return None
     return session.get(User, row.user_id), row.csrf_token
+
+
+def end_session(session: Session, sid: str) -> None:
+    """Sign out: the session row goes, so the cookie no longer opens anything even if kept."""
+    row = session.get(LoginSession, _sha(sid))
+    if row is not None:
+        session.delete(row)

@@ -16,3 +16,14 @@ def test_money_columns_are_bigint_fen_and_nothing_is_float_or_numeric():
                 assert isinstance(col.type, BigInteger), f"{table.name}.{col.name} is {col.type}"
                 money.append(f"{table.name}.{col.name}")
     assert {"pools.total_fen", "applications.approved_fen", "ledger_entries.amount_fen", "entity_caps.cap_fen"} <= set(money)
+
+
+def test_migrations_build_exactly_the_models(db):
+    """The schema the migrations create is the one the code declares (nothing forgotten in a migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from huiqi.storage.models import Base
+
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

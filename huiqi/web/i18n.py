@@ -1,0 +1,71 @@
+"""Interface text in Simplified Chinese (the default) and English, chosen per visitor.
+
+Each page module adds its own messages with :func:`add`, so page families never edit one shared
+table. The language comes from ``?lang=`` (remembered in a cookie), then the cookie, then Chinese.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+LANGS = ("zh", "en")
+COOKIE = "huiqi_lang"
+MESSAGES: dict[str, tuple[str, str]] = {}
+
+
+def add(messages: dict[str, tuple[str, str]]) -> None:
+    """Register ``key -> (中文, English)``; a key defined twice with other words is a mistake."""
+    for key, pair in messages.items():
+        if key in MESSAGES and MESSAGES[key] != pair:
+            raise ValueError(f"message {key!r} defined twice with different text")
+        MESSAGES[key] = pair
+
+
+def lang_of(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    kept = request.cookies.get(COOKIE)
+    return kept if kept in LANGS else "zh"
+
+
+def translate(key: str, lang: str, **values) -> str:
+    """The message in ``lang``; an unknown key shows itself (a visible gap, never a crash)."""
+    pair = MESSAGES.get(key)
+    text = key if pair is None else pair[1 if lang == "en" else 0]
+    return text.format(**values) if values else text
+
+
+add({
+    "site.name": ("惠企", "huiqi"),
+    "site.tagline": ("昆明市持续推动经济回升向好若干政策措施 · 政策兑现平台", "Kunming 2024 recovery measures · benefits platform"),
+    "nav.catalogue": ("政策目录", "Measures"),
+    "nav.calculator": ("政策计算器", "Benefit calculator"),
+    "nav.notices": ("公示", "Public notice"),
+    "nav.dashboard": ("数据看板", "Dashboard"),
+    "nav.portal": ("我的企业", "My enterprise"),
+    "nav.review": ("审核工作台", "Review"),
+    "nav.admin": ("系统管理", "Administration"),
+    "nav.login": ("登录", "Sign in"),
+    "nav.logout": ("退出", "Sign out"),
+    "nav.main": ("主导航", "Main navigation"),
+    "lang.switch": ("English", "中文"),
+    "login.title": ("登录", "Sign in"),
+    "login.username": ("用户名", "Username"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Sign in"),
+    "login.failed": ("用户名或密码错误，或账户已暂时锁定", "Wrong username or password, or the account is locked for a while"),
+    "login.demo": ("演示账户：ent-demo（企业）、rev-gongxin（市工业和信息化局）、rev-shangwu（市商务局）、fin-demo（财政）、admin；密码 huiqi-demo-2024",
+                   "Demo accounts: ent-demo (enterprise), rev-gongxin (industry bureau), rev-shangwu (commerce bureau), fin-demo (finance), admin; password huiqi-demo-2024"),
+    "error.title": ("出错了", "Something went wrong"),
+    "error.403": ("无权访问：此事项不属于您的职责范围", "Not allowed: this is outside your responsibilities"),
+    "error.404": ("未找到该页面", "Page not found"),
+    "error.back": ("返回首页", "Back to the home page"),
+    "csrf.bad": ("表单已过期，请刷新页面后重试", "The form has expired; reload the page and try again"),
+    "role.applicant": ("企业/个人", "Applicant"),
+    "role.reviewer": ("审核员", "Reviewer"),
+    "role.finance": ("财政", "Finance"),
+    "role.admin": ("管理员", "Administrator"),
+    "footer.source": ("依据：昆明市人民政府印发的《持续推动经济回升向好若干政策措施》（2024年）；以原文为准。",
+                      "Source: Kunming's 2024 measures; the Chinese original prevails."),
+})

@@ -143,10 +143,10 @@ def create_app(database=None) -> FastAPI:
         return PolicyJSON({"query": q, "count": len(hits), "results": [h.as_dict() for h in hits]})
 
     @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision")
-    def evaluate(body: EvaluateRequest) -> Any:
+    def evaluate(body: EvaluateRequest, request: Request) -> Any:
         day = body.as_of or dt.date.today()
         try:
-            result = run_evaluation(policy, body.profile, day, body.strategy)
+            result = run_evaluation(effective_policy(request), body.profile, day, body.strategy)
         except ProfileError as e:
             field = "body.profile." + e.field.replace("[", ".").replace("]", "")
             err = _error_body("invalid_profile", f"画像数据无效：{e.zh}", e.en, field)
@@ -163,6 +163,15 @@ def create_app(database=None) -> FastAPI:
     mount(app)
     return app
 
+
+
+def effective_policy(request: Request):
+    """The policy with the administrators' parameter changes (one cheap query; cached between changes)."""
+    from huiqi.api.routes_workflow import database
+    from huiqi.workflow.parameters import effective_policy as with_changes
+
+    with database(request).transaction() as s:
+        return with_changes(s)
 
 
 def _html_error(request: Request, status: int, key: str) -> Response:

@@ -34,7 +34,12 @@ class Refused(ValueError):
     """The request is understood but cannot be granted (not eligible, above entitlement, no money left)."""
 
 
-def _policy():
+def _policy(session: Session | None = None):
+    """The policy in force: with the administrators' parameter changes when a session is at hand."""
+    if session is not None:
+        from huiqi.workflow.parameters import effective_policy
+
+        return effective_policy(session)
     from huiqi.catalogue import get_policy
 
     return get_policy()
@@ -127,7 +132,7 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date) -> Applica
 
     app = _load(session, app_id)
     authorize(user, "submit", app)
-    policy = _policy()
+    policy = _policy(session)
     profile = Profile.model_validate(json.loads(app.profile_json))
     results = [r for r in evaluate(policy, profile, as_of).results
                if r.provision_id == app.provision_id and (app.event_id is None or r.event_id == app.event_id)]
@@ -194,7 +199,7 @@ def approve(session: Session, user: User, app_id: int, amount_fen: int) -> Appli
         raise Refused(f"{amount_fen} fen is above the entitlement of {app.entitlement_fen} fen / 超过测算金额")
     _move(session, app, user, "approve", note=f"{amount_fen}", approved_fen=amount_fen)
     if app.cap_year is not None and app.credit_code:
-        provision = _policy().measure(app.measure_id).provision(app.provision_id)
+        provision = _policy(session).measure(app.measure_id).provision(app.provision_id)
         cap_value = provision.parameters["cap"].value_on(dt.date(app.cap_year, 12, 31)) or \
             provision.parameters["cap"].values[-1].value
         ledger.use_cap(session, app.credit_code, app.provision_id, app.cap_year, int(cap_value * 100), amount_fen)

@@ -40,6 +40,8 @@ i18n.add({
     "measure.due": ("完成时限", "Due"),
     "measure.cap": ("上限", "ceiling"),
     "measure.claimant": ("申请对象", "Who may claim"),
+    "measure.changes": ("参数调整记录", "Changes to the figures"),
+    "measure.change_row": ("{date} 起 {param} 调整为 {value}（{reason}）", "{param} is {value} from {date} ({reason})"),
     "measure.calc": ("用政策计算器测算", "Work it out with the calculator"),
     "measure.not_found": ("未找到措施“{id}”（有效编号 m01–m30）", "Unknown measure '{id}' (valid ids are m01–m30)"),
     "proc.money": ("① 在政策计算器中测算 → ② 登录后提交申请并上传证明材料 → ③ {dept}审核 → ④ 公示 5 个工作日 → ⑤ 财政拨付",
@@ -76,8 +78,16 @@ def catalogue(request: Request) -> Response:
 
 @router.get("/measures/{measure_id}")
 def measure_page(request: Request, measure_id: str) -> Response:
+    from huiqi.storage.models import ParameterChange
+    from huiqi.web.auth import database
+    from huiqi.workflow.parameters import effective_policy, history
+
     page_user(request)
-    policy = get_policy()
+    with database(request).transaction() as s:  # the figures in force, with administrators' changes
+        policy = effective_policy(s)
+        changes = [c for c in history(s) if c.provision_id.startswith(f"{measure_id[:20].lower()}.")]
+        for c in changes:
+            s.expunge(c)
     measure = policy.measure(measure_id[:20])
     if measure is None:
         lang = i18n.lang_of(request)
@@ -91,7 +101,7 @@ def measure_page(request: Request, measure_id: str) -> Response:
         provisions.append((p, figures))
     leads = "、".join(d.name for d in measure.lead_departments if d.role == "lead") or measure.lead_departments[0].name
     return render(request, "public/measure.html", policy=policy, m=measure, period=period, provisions=provisions,
-                  leads=leads, money_kinds=MONEY_KINDS)
+                  leads=leads, money_kinds=MONEY_KINDS, changes=changes)
 
 
 @router.get("/search")

@@ -270,3 +270,5 @@ class ParameterChange(Base):
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+from huiqi.storage import models_delivery  # noqa: E402,F401  (registers the delivery tables on Base)

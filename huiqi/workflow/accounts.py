@@ -42,7 +42,10 @@ def create_user(session: Session, username: str, password: str, role: str, displ
     if role == "reviewer":
         from huiqi.catalogue import get_policy
 
-        departments = {d.name for m in get_policy().measures for d in m.lead_departments}
+        from huiqi.delivery.zones import ZONE_DEPARTMENTS
+
+        # the lead departments, and the four zones' committees (m21: 一区申请、四区联办)
+        departments = {d.name for m in get_policy().measures for d in m.lead_departments} | set(ZONE_DEPARTMENTS.values())
         if department not in departments:
             raise ValueError(f"department: '{department}' is not a lead department named in the policy")
     if credit_code:

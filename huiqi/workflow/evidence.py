@@ -30,19 +30,29 @@ def store_dir() -> Path:
     return Path(os.environ.get("HUIQI_EVIDENCE_DIR", "var/evidence"))
 
 
-def add(session: Session, actor: str, application_id: int, filename: str, data: bytes) -> Evidence:
+def store_bytes(data: bytes) -> str:
+    """Check and store a file once under its SHA-256 (returned); refused: too big, or not PDF/PNG/JPEG."""
     if len(data) > MAX_BYTES:
         raise EvidenceRejected(413, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB / 文件超过10MB")
-    content_type = sniff(data)
-    if content_type is None:
+    if sniff(data) is None:
         raise EvidenceRejected(415, "only PDF, PNG or JPEG files are accepted / 仅接受PDF、PNG、JPEG文件")
     digest = hashlib.sha256(data).hexdigest()
-    target = store_dir() / digest[:2] / digest
+    target = path_of(digest)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".part")
         tmp.write_bytes(data)
         tmp.replace(target)  # atomic: a half-written file never takes the hash's name
+    return digest
+
+
+def path_of(digest: str) -> Path:
+    return store_dir() / digest[:2] / digest
+
+
+def add(session: Session, actor: str, application_id: int, filename: str, data: bytes) -> Evidence:
+    digest = store_bytes(data)
+    content_type = sniff(data)
     row = Evidence(application_id=application_id, sha256=digest, filename=Path(filename).name[:200] or "file",
                    content_type=content_type, size=len(data))
     session.add(row)

@@ -1,0 +1,92 @@
+"""Published lists for private capital (m23): 拟向民间资本推介的国家重大工程和补短板项目、重点产业链供应链
+项目、完全使用者付费的特许经营项目 (three lists) and the infrastructure REITs list. An entry is public from the
+date it is published until it is withdrawn; drafts are seen only by departments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.delivery import DeliveryError, NotYours, may_edit
+from huiqi.delivery.projects import _date, _money
+from huiqi.storage.models_delivery import ListEntry
+from huiqi.workflow import audit
+
+KINDS = {
+    "major_works": ("国家重大工程和补短板项目", "National major works and gap-filling projects"),
+    "chain": ("重点产业链供应链项目", "Key industrial and supply chain projects"),
+    "concession": ("完全使用者付费的特许经营项目", "Concessions paid entirely by users"),
+    "reits": ("基础设施领域不动产投资信托基金（REITs）项目", "Infrastructure REITs projects"),
+}
+KIND_BY_ZH = {zh: k for k, (zh, _) in KINDS.items()}
+
+
+def clean(data: dict[str, Any]) -> dict[str, Any]:
+    from huiqi.standards.divisions import in_kunming_jurisdiction
+
+    kind = str(data.get("kind") or "").strip()
+    kind = KIND_BY_ZH.get(kind, kind)
+    if kind not in KINDS:
+        raise DeliveryError("kind", "one of the three project lists or REITs / 清单类别无效")
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise DeliveryError("name", "required / 必填")
+    district = str(data.get("district") or "").strip() or None
+    if district and not in_kunming_jurisdiction(district):
+        raise DeliveryError("district", f"'{district}' is not a Kunming district code / 不是昆明市县区代码")
+    return {"kind": kind, "name": name[:200], "sector": (str(data.get("sector") or "").strip() or None),
+            "district": district, "investment_fen": _money("investment", data.get("investment")),
+            "contact": (str(data.get("contact") or "").strip()[:200] or None),
+            "published_on": _date("published_on", data.get("published_on"))}
+
+
+def add(session: Session, user, data: dict[str, Any]) -> ListEntry:
+    if user.role not in ("reviewer", "admin"):
+        raise NotYours("only departments publish lists / 仅部门用户可发布清单")
+    department = user.department if user.role == "reviewer" else (str(data.get("department") or "").strip() or "市发展改革委")
+    entry = ListEntry(department=department, **clean(data))
+    session.add(entry)
+    session.flush()
+    audit.append(session, user.username, "list.add", f"list_entry/{entry.id}", "ok", {"kind": entry.kind})
+    return entry
+
+
+def publish(session: Session, user, entry_id: int, on: dt.date) -> ListEntry:
+    e = _own(session, user, entry_id)
+    e.published_on, e.withdrawn_on = on, None
+    audit.append(session, user.username, "list.publish", f"list_entry/{e.id}", "ok", {"on": on.isoformat()})
+    return e
+
+
+def withdraw(session: Session, user, entry_id: int, on: dt.date) -> ListEntry:
+    e = _own(session, user, entry_id)
+    e.withdrawn_on = on
+    audit.append(session, user.username, "list.withdraw", f"list_entry/{e.id}", "ok", {"on": on.isoformat()})
+    return e
+
+
+def _own(session: Session, user, entry_id: int) -> ListEntry:
+    e = session.get(ListEntry, entry_id)
+    if e is None:
+        raise DeliveryError("entry_id", f"unknown entry {entry_id} / 未找到清单条目")
+    if not may_edit(user, [e.department]):
+        raise NotYours(f"entry {entry_id} is kept by {e.department} / 非本单位清单")
+    return e
+
+
+def public(session: Session, today: dt.date, kind: str | None = None, district: str | None = None,
+           q: str | None = None) -> list[ListEntry]:
+    """What the public sees: entries published on or before ``today`` and not withdrawn by then."""
+    stmt = select(ListEntry).where(ListEntry.published_on.is_not(None), ListEntry.published_on <= today)
+    if kind:
+        stmt = stmt.where(ListEntry.kind == kind)
+    if district:
+        stmt = stmt.where(ListEntry.district == district)
+    rows = [e for e in session.execute(stmt.order_by(ListEntry.published_on.desc(), ListEntry.id)).scalars()
+            if e.withdrawn_on is None or e.withdrawn_on > today]
+    if q:
+        rows = [e for e in rows if q in e.name or q in (e.sector or "")]
+    return rows

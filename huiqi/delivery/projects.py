@@ -1,0 +1,245 @@
+"""The project registry behind the investment measures (m15–m18, m21, m22).
+
+Projects are kept by a department (the one that entered or imported them); only it and the
+administrators change them. The m16/m22 subsidies are judged by the engine itself from a project's
+facts (:func:`evaluate_project` builds the applicant profile the calculator uses), and the m17 and
+m16 targets are computed from the registry (:mod:`huiqi.delivery.targets`), never typed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.delivery import DeliveryError, NotYours, may_edit
+from huiqi.money import to_fen
+from huiqi.storage.models import utcnow
+from huiqi.storage.models_delivery import Project, ProjectMilestone, ProjectPlanStep
+from huiqi.workflow import audit
+
+STAGES = {"reserve": "储备", "preparation": "前期", "started": "开工", "operating": "投产"}
+STAGE_BY_ZH = {v: k for k, v in STAGES.items()}
+ORIGINS = {"in_province": "省内", "out_of_province": "省外", "foreign": "境外"}
+ORIGIN_BY_ZH = {v: k for k, v in ORIGINS.items()}
+ZONES = ("磨憨—磨丁合作区", "自贸试验区昆明片区", "经开区", "昆明综保区")  # 四区 (m21)
+PROJECT_MEASURES = ("m15", "m16", "m17", "m18", "m21", "m22")
+MONEY_FIELDS = ("total_investment", "annual_investment", "annual_fixed_asset", "equipment")
+TEXT_FIELDS = {"code": 40, "name": 200, "investor": 200, "park": 100, "chain": 60, "service_officer": 100}
+BOOL_FIELDS = ("packaged", "fits_park_leading_industry", "technical_renovation", "park_development_mode",
+               "in_mohan_border_park")
+
+
+def _money(field: str, value: Any, required: bool = False) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise DeliveryError(field, "required / 必填")
+        return None
+    try:
+        fen = to_fen(Decimal(str(value).replace(",", "").replace("¥", "").strip()))
+    except Exception:
+        raise DeliveryError(field, f"'{value}' is not an amount in yuan with at most two decimals / 金额无效（元，最多两位小数）") from None
+    if fen < 0:
+        raise DeliveryError(field, "must not be negative / 不能为负数")
+    return fen
+
+
+def _bool(field: str, value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("是", "y", "yes", "true", "1", "on"):
+        return True
+    if text in ("否", "n", "no", "false", "0", "off"):
+        return False
+    raise DeliveryError(field, f"'{value}' is not 是/否 / 须填“是”或“否”")
+
+
+def _date(field: str, value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise DeliveryError(field, f"'{value}' is not a real date (YYYY-MM-DD) / 日期无效") from None
+
+
+def clean(data: dict[str, Any]) -> dict[str, Any]:
+    """Checked column values from form or spreadsheet input (Chinese or English stage/origin names)."""
+    from huiqi.standards.divisions import in_kunming_jurisdiction
+
+    out: dict[str, Any] = {}
+    for f, limit in TEXT_FIELDS.items():
+        v = data.get(f)
+        v = None if v is None else str(v).strip()
+        if f in ("code", "name", "investor") and not v:
+            raise DeliveryError(f, "required / 必填")
+        if v and len(v) > limit:
+            raise DeliveryError(f, f"at most {limit} characters / 不超过{limit}字")
+        out[f] = v or None
+    origin = str(data.get("investor_origin") or "").strip()
+    origin = ORIGIN_BY_ZH.get(origin, origin)
+    if origin not in ORIGINS:
+        raise DeliveryError("investor_origin", "one of 省内/省外/境外 (in_province/out_of_province/foreign) / 投资方来源无效")
+    out["investor_origin"] = origin
+    stage = str(data.get("stage") or "").strip()
+    stage = STAGE_BY_ZH.get(stage, stage)
+    if stage not in STAGES:
+        raise DeliveryError("stage", "one of 储备/前期/开工/投产 / 项目阶段无效")
+    out["stage"] = stage
+    district = str(data.get("district") or "").strip() or None
+    if district and not in_kunming_jurisdiction(district):
+        raise DeliveryError("district", f"'{district}' is not a Kunming district code / 不是昆明市县区代码")
+    out["district"] = district
+    code = str(data.get("credit_code") or "").strip().upper() or None
+    if code:
+        from huiqi.standards.uscc import validate_uscc
+
+        try:
+            validate_uscc(code)
+        except ValueError as e:
+            raise DeliveryError("credit_code", str(e)) from None
+    out["credit_code"] = code
+    zone = str(data.get("zone") or "").strip() or None
+    if zone and zone not in ZONES:
+        raise DeliveryError("zone", f"one of {'、'.join(ZONES)} / 不是“四区”之一")
+    out["zone"] = zone
+    out["total_investment_fen"] = _money("total_investment", data.get("total_investment"), required=True)
+    for f in MONEY_FIELDS[1:]:
+        out[f"{f}_fen"] = _money(f, data.get(f))
+    for f in BOOL_FIELDS:
+        b = _bool(f, data.get(f))
+        out[f] = bool(b) if f in ("packaged", "technical_renovation", "in_mohan_border_park") else b
+    out["introduced_on"] = _date("introduced_on", data.get("introduced_on"))
+    measures = data.get("measures") or []
+    if isinstance(measures, str):
+        measures = [m.strip().lower() for m in measures.replace("，", ",").replace("、", ",").split(",") if m.strip()]
+    bad = [m for m in measures if m not in PROJECT_MEASURES]
+    if bad:
+        raise DeliveryError("measures", f"{', '.join(bad)}: not an investment measure ({', '.join(PROJECT_MEASURES)}) / 措施编号无效")
+    out["measures"] = json.dumps(sorted(set(measures)))
+    return out
+
+
+def create(session: Session, user, data: dict[str, Any]) -> Project:
+    """A new project kept by ``user``'s department (administrators name the department in ``data``)."""
+    values = clean(data)
+    department = user.department if user.role == "reviewer" else (data.get("department") or "").strip()
+    if user.role not in ("reviewer", "admin"):
+        raise NotYours("only departments keep projects / 仅部门用户可登记项目")
+    if not department:
+        raise DeliveryError("department", "required / 必填")
+    if session.execute(select(Project.id).where(Project.code == values["code"])).first():
+        raise DeliveryError("code", f"project {values['code']} already exists / 项目编号已存在")
+    p = Project(department=department, **values)
+    session.add(p)
+    session.flush()
+    audit.append(session, user.username, "project.create", f"project/{p.id}", "ok", {"code": p.code})
+    return p
+
+
+def update(session: Session, user, project_id: int, data: dict[str, Any]) -> Project:
+    p = session.get(Project, project_id)
+    if p is None:
+        raise DeliveryError("project_id", f"unknown project {project_id} / 未找到项目")
+    if not may_edit(user, [p.department]):
+        raise NotYours(f"project {p.code} is kept by {p.department} / 非本单位项目")
+    values = clean({**as_dict(p), **data})
+    if values["code"] != p.code and session.execute(select(Project.id).where(Project.code == values["code"])).first():
+        raise DeliveryError("code", f"project {values['code']} already exists / 项目编号已存在")
+    for k, v in values.items():
+        setattr(p, k, v)
+    p.updated_at = utcnow()
+    session.flush()
+    audit.append(session, user.username, "project.update", f"project/{p.id}", "ok", {"stage": p.stage})
+    return p
+
+
+def as_dict(p: Project) -> dict[str, Any]:
+    """A project as form/spreadsheet values (yuan as exact strings)."""
+    from huiqi.money import fen_to_yuan
+
+    d = {f: getattr(p, f) for f in (*TEXT_FIELDS, "credit_code", "investor_origin", "stage", "district", "zone", *BOOL_FIELDS,
+                                    "introduced_on", "department")}
+    for f in MONEY_FIELDS:
+        fen = getattr(p, f"{f}_fen")
+        d[f] = None if fen is None else str(fen_to_yuan(fen))
+    d["measures"] = json.loads(p.measures)
+    return d
+
+
+def add_milestone(session: Session, user, project_id: int, title: str, due: Any = None, done_on: Any = None) -> ProjectMilestone:
+    p = _own(session, user, project_id)
+    if not title or not title.strip():
+        raise DeliveryError("title", "required / 必填")
+    m = ProjectMilestone(project_id=p.id, title=title.strip()[:200], due=_date("due", due), done_on=_date("done_on", done_on))
+    session.add(m)
+    session.flush()
+    return m
+
+
+def add_plan_step(session: Session, user, project_id: int, step: str, responsible: str | None = None,
+                  status: str = "todo") -> ProjectPlanStep:
+    """A step of the project's 一企一案 plan (m18: 两个全程 service from introduction to operation)."""
+    p = _own(session, user, project_id)
+    if not step or not step.strip():
+        raise DeliveryError("step", "required / 必填")
+    if status not in ("todo", "doing", "done"):
+        raise DeliveryError("status", "todo / doing / done")
+    n = len(session.execute(select(ProjectPlanStep.id).where(ProjectPlanStep.project_id == p.id)).all())
+    s = ProjectPlanStep(project_id=p.id, seq=n + 1, step=step.strip()[:300], responsible=(responsible or "").strip() or None,
+                        status=status)
+    session.add(s)
+    session.flush()
+    return s
+
+
+def _own(session: Session, user, project_id: int) -> Project:
+    p = session.get(Project, project_id)
+    if p is None:
+        raise DeliveryError("project_id", f"unknown project {project_id} / 未找到项目")
+    if not may_edit(user, [p.department]):
+        raise NotYours(f"project {p.code} is kept by {p.department} / 非本单位项目")
+    return p
+
+
+def profile_of(p: Project, as_of: dt.date) -> dict[str, Any]:
+    """The applicant profile the calculator would be given for this project (one project event)."""
+    from huiqi.money import fen_to_yuan
+
+    def y(fen):
+        return None if fen is None else str(fen_to_yuan(fen))
+
+    event = {"id": p.code[:64], "date": as_of.isoformat(), "name": p.name,
+             "annual_investment": y(p.annual_investment_fen),
+             "annual_fixed_asset_investment": y(p.annual_fixed_asset_fen),
+             "fixed_asset_investment": y(p.total_investment_fen), "equipment_investment": y(p.equipment_fen),
+             "fits_park_leading_industry": p.fits_park_leading_industry, "technical_renovation": p.technical_renovation,
+             "in_mohan_border_park": p.in_mohan_border_park, "park_development_mode": p.park_development_mode}
+    profile = {"kind": "enterprise", "name": p.investor, "credit_code": p.credit_code, "district": p.district,
+               "projects": [{k: v for k, v in event.items() if v is not None}]}
+    return {k: v for k, v in profile.items() if v is not None}
+
+
+def evaluate_project(p: Project, as_of: dt.date, policy=None) -> list:
+    """The engine's results for the project's own provisions (m16, m22 subsidies): the same rules the
+    calculator and the batch screen use."""
+    from huiqi.catalogue import get_policy
+    from huiqi.engine.evaluate import evaluate
+    from huiqi.profile.model import Profile
+
+    policy = policy or get_policy()
+    if not p.credit_code:  # the engine judges an organisation by its credit code; without it, nothing to say
+        return []
+    result = evaluate(policy, Profile.model_validate(profile_of(p, as_of)), as_of)
+    return [r for r in result.results if r.event_id == p.code[:64] and r.provision_id.split(".")[0] in PROJECT_MEASURES]

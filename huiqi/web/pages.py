@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 
 # module names under huiqi.web; a family that is not written yet is simply absent from this list
-FAMILIES = ("pages_calculator", "pages_portal", "pages_review", "pages_notices", "pages_dashboard", "pages_admin")
+FAMILIES = ("pages_calculator", "pages_portal", "pages_review", "pages_notices", "pages_dashboard", "pages_admin",
+            "pages_commitments", "pages_projects", "pages_lists", "pages_voice")
 
 
 def _routers():

@@ -47,6 +47,10 @@ def add(session: Session, user, data: dict[str, Any]) -> ListEntry:
     if user.role not in ("reviewer", "admin"):
         raise NotYours("only departments publish lists / 仅部门用户可发布清单")
     department = user.department if user.role == "reviewer" else (str(data.get("department") or "").strip() or "市发展改革委")
+    from huiqi.delivery.voice import _departments
+
+    if department not in _departments():
+        raise DeliveryError("department", f"'{department}' is not a department of the policy / 不是政策所列部门")
     entry = ListEntry(department=department, **clean(data))
     session.add(entry)
     session.flush()
@@ -88,5 +92,6 @@ def public(session: Session, today: dt.date, kind: str | None = None, district: 
     rows = [e for e in session.execute(stmt.order_by(ListEntry.published_on.desc(), ListEntry.id)).scalars()
             if e.withdrawn_on is None or e.withdrawn_on > today]
     if q:
-        rows = [e for e in rows if q in e.name or q in (e.sector or "")]
+        q = q.casefold()
+        rows = [e for e in rows if q in e.name.casefold() or q in (e.sector or "").casefold()]
     return rows

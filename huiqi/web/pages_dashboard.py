@@ -1,0 +1,400 @@
+"""The public dashboard (数据看板): how the budget pools are used, what has been awarded by measure,
+district and month, and how far the policy's targets have been reached. Aggregates only — no name,
+no credit code — so anyone may look (government transparency).
+
+Every figure comes from one function, :func:`collect`, so the charts (drawn by ``dashboard.js``
+from the JSON in the page), the tables under them and the Excel export (``/dashboard.xlsx``) show
+the same numbers. Money is integer fen throughout; the charts get yuan as exact decimal strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi.catalogue import get_policy
+from huiqi.money import fen_to_yuan, format_fen
+from huiqi.storage.models import Application, ApplicationEvent, LedgerEntry, Pool, TargetProgress
+from huiqi.web import i18n
+from huiqi.web.auth import database, page_user
+from huiqi.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+AWARDED = ("approved", "public_notice", "disbursed")  # statuses whose approved_fen counts as awarded
+
+i18n.add({
+    "dash.title": ("数据看板", "Dashboard"),
+    "dash.intro": ("资金池使用、已批准奖补与政策目标进度的汇总数据（不含任何企业或个人信息）。已批准、公示中和已拨付的申请计入奖补金额。",
+                   "Totals of budget-pool use, approved awards and progress against the policy's targets (no enterprise or personal data). "
+                   "Approved, in-notice and paid applications count as awarded."),
+    "dash.as_of": ("数据截至 {at}", "Figures as of {at}"),
+    "dash.xlsx": ("下载 Excel 表格", "Download as Excel"),
+    "dash.chart_note": ("图表：{title}（数据见下表）", "Chart: {title} (the figures are in the table below)"),
+    "dash.pools": ("资金池使用情况", "Budget pool use"),
+    "dash.pools_chart": ("已占用资金（已预留＋已拨付）占资金池总额的比例，按日累计", "Committed money (reserved + paid) as a share of each pool, cumulative by day"),
+    "dash.pools_daily": ("资金池逐日变动", "Pool movements by day"),
+    "dash.no_movements": ("尚无资金池变动记录", "No pool movements yet"),
+    "dash.by_measure": ("已批准奖补：按政策措施", "Awards by measure"),
+    "dash.by_district": ("已批准奖补：按区县", "Awards by district"),
+    "dash.by_month": ("已批准奖补：按批准月份", "Awards by month of approval"),
+    "dash.targets": ("政策目标完成进度", "Progress against the policy's targets"),
+    "dash.no_awards": ("尚无已批准的奖补", "No awards approved yet"),
+    "dash.col.pool": ("资金池", "Pool"),
+    "dash.col.total": ("总额", "Total"),
+    "dash.col.reserved": ("已预留", "Reserved"),
+    "dash.col.settled": ("已拨付", "Paid"),
+    "dash.col.committed": ("已占用", "Committed"),
+    "dash.col.available": ("可用余额", "Available"),
+    "dash.col.share": ("使用比例", "Share used"),
+    "dash.col.date": ("日期", "Date"),
+    "dash.col.reserve_day": ("当日预留", "Reserved that day"),
+    "dash.col.release_day": ("当日释放", "Released that day"),
+    "dash.col.settle_day": ("当日拨付", "Paid that day"),
+    "dash.col.committed_cum": ("累计已占用", "Committed to date"),
+    "dash.col.measure": ("政策措施", "Measure"),
+    "dash.col.district": ("区县", "District"),
+    "dash.col.month": ("月份", "Month"),
+    "dash.col.count": ("项数", "Awards"),
+    "dash.col.amount": ("批准金额", "Amount approved"),
+    "dash.col.target": ("目标", "Target"),
+    "dash.col.goal": ("目标值", "Goal"),
+    "dash.col.latest": ("最新填报", "Latest report"),
+    "dash.col.reached": ("完成比例", "Reached"),
+    "dash.col.reports": ("填报次数", "Reports"),
+    "dash.col.due": ("完成时限", "Due"),
+    "dash.total_row": ("合计", "Total"),
+    "dash.not_reported": ("未填报", "not reported"),
+    "dash.unknown_district": ("未注明区县", "District not given"),
+    "dash.items": ("{n} 项", "{n} items"),
+    "dash.series_amount": ("批准金额（元）", "Approved (yuan)"),
+    "dash.series_share": ("使用比例（%）", "Share used (%)"),
+    "dash.series_reached": ("完成比例（%）", "Reached (%)"),
+})
+
+
+# -- the figures -------------------------------------------------------------------------------
+
+
+@dataclass
+class PoolRow:
+    id: str
+    name: str
+    total_fen: int
+    reserved_fen: int
+    settled_fen: int
+
+    @property
+    def committed_fen(self) -> int:
+        return self.reserved_fen + self.settled_fen
+
+    @property
+    def available_fen(self) -> int:
+        return self.total_fen - self.committed_fen
+
+    @property
+    def share(self) -> Decimal:
+        return _percent(Decimal(self.committed_fen), Decimal(self.total_fen))
+
+
+@dataclass
+class PoolDay:
+    pool_id: str
+    pool_name: str
+    day: dt.date
+    reserved_fen: int
+    released_fen: int
+    settled_fen: int
+    committed_fen: int  # cumulative: reserves − releases up to the end of the day
+    total_fen: int
+
+    @property
+    def share(self) -> Decimal:
+        return _percent(Decimal(self.committed_fen), Decimal(self.total_fen))
+
+
+@dataclass
+class AwardRow:
+    key: str
+    label: str
+    count: int = 0
+    amount_fen: int = 0
+
+
+@dataclass
+class TargetRow:
+    id: str
+    measure_id: str
+    label: str
+    goal: Decimal | None
+    goal_display: str
+    latest: Decimal | None
+    latest_display: str
+    reached: Decimal | None  # percent, one decimal
+    reports: int
+    due: dt.date
+
+
+@dataclass
+class Dashboard:
+    pools: list[PoolRow] = field(default_factory=list)
+    pool_days: list[PoolDay] = field(default_factory=list)
+    by_measure: list[AwardRow] = field(default_factory=list)
+    by_district: list[AwardRow] = field(default_factory=list)
+    by_month: list[AwardRow] = field(default_factory=list)
+    targets: list[TargetRow] = field(default_factory=list)
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+
+    @property
+    def awarded_count(self) -> int:
+        return sum(r.count for r in self.by_measure)
+
+    @property
+    def awarded_fen(self) -> int:
+        return sum(r.amount_fen for r in self.by_measure)
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal:
+    if not whole:
+        return Decimal("0.0")
+    return (part * 100 / whole).quantize(Decimal("0.1"))
+
+
+def _pick(lang: str, zh: str | None, en: str | None) -> str:
+    return (en or zh or "") if lang == "en" else (zh or en or "")
+
+
+def _district_name(code: object, lang: str) -> tuple[str, str]:
+    """(key, name) for a profile's district code: the current county's name; unknown codes as given."""
+    from huiqi.standards.divisions import county_of, lookup_district
+
+    if not code:
+        return "", i18n.translate("dash.unknown_district", lang)
+    code = str(code)
+    try:
+        district = county_of(code) or lookup_district(code)
+        if district is not None and district.historical and district.successor:
+            district = lookup_district(district.successor) or district
+    except ValueError:
+        district = None
+    if district is None:
+        return code, code
+    return district.code, district.name_zh
+
+
+def _target_value_display(value: Decimal | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "ratio":
+        return f"{(value * 100).normalize():f}%"
+    return f"{value.normalize():f} {unit}"
+
+
+def collect(session: Session, lang: str = "zh") -> Dashboard:
+    """Every figure of the dashboard, read in one transaction."""
+    policy = get_policy()
+    out = Dashboard()
+    names = {p.id: _pick(lang, p.name_zh, p.name_en) for m in policy.measures for p in m.pools}
+    pools = session.execute(select(Pool).order_by(Pool.id)).scalars().all()
+    for p in pools:
+        out.pools.append(PoolRow(p.id, names.get(p.id, p.name_zh), p.total_fen, p.reserved_fen, p.settled_fen))
+    totals = {p.id: p.total_fen for p in pools}
+
+    # (a) pool use over time: reserve adds to committed, release takes it away, settle moves reserved to paid
+    moves: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: {"reserve": 0, "release": 0, "settle": 0})
+    for e in session.execute(select(LedgerEntry).order_by(LedgerEntry.at, LedgerEntry.id)).scalars():
+        moves[(e.pool_id, e.at.date())][e.kind] += e.amount_fen
+    running: dict[str, int] = defaultdict(int)
+    for (pool_id, day) in sorted(moves, key=lambda k: (k[1], k[0])):
+        m = moves[(pool_id, day)]
+        running[pool_id] += m["reserve"] - m["release"]
+        out.pool_days.append(PoolDay(pool_id, names.get(pool_id, pool_id), day, m["reserve"], m["release"], m["settle"],
+                                     running[pool_id], totals.get(pool_id, 0)))
+
+    # (b)–(d) awards
+    apps = session.execute(select(Application).where(Application.status.in_(AWARDED))
+                           .order_by(Application.id)).scalars().all()
+    approved_on: dict[int, dt.datetime] = {}
+    if apps:
+        for ev in session.execute(select(ApplicationEvent).where(
+                ApplicationEvent.to_status == "approved",
+                ApplicationEvent.application_id.in_([a.id for a in apps])).order_by(ApplicationEvent.id)).scalars():
+            approved_on[ev.application_id] = ev.at
+    by_measure: dict[str, AwardRow] = {}
+    by_district: dict[str, AwardRow] = {}
+    by_month: dict[str, AwardRow] = {}
+    for a in apps:
+        amount = a.approved_fen or 0
+        measure = policy.measure(a.measure_id)
+        label = f"{measure.number}. {_pick(lang, measure.title_zh, measure.title_en)}" if measure else a.measure_id
+        row = by_measure.setdefault(a.measure_id, AwardRow(a.measure_id, label))
+        row.count, row.amount_fen = row.count + 1, row.amount_fen + amount
+        try:
+            district_code = json.loads(a.profile_json or "{}").get("district")
+        except (ValueError, AttributeError):
+            district_code = None
+        key, name = _district_name(district_code, lang)
+        row = by_district.setdefault(key, AwardRow(key, name))
+        row.count, row.amount_fen = row.count + 1, row.amount_fen + amount
+        month = (approved_on.get(a.id) or a.updated_at).strftime("%Y-%m")
+        row = by_month.setdefault(month, AwardRow(month, month))
+        row.count, row.amount_fen = row.count + 1, row.amount_fen + amount
+    measure_order = {m.id: i for i, m in enumerate(policy.measures)}
+    out.by_measure = sorted(by_measure.values(), key=lambda r: measure_order.get(r.key, 999))
+    out.by_district = sorted(by_district.values(), key=lambda r: (-r.amount_fen, r.key))
+    out.by_month = sorted(by_month.values(), key=lambda r: r.key)
+
+    # (e) targets: the latest report against the goal (a list of named items counts its items)
+    reports: dict[str, list[TargetProgress]] = defaultdict(list)
+    for r in session.execute(select(TargetProgress).order_by(TargetProgress.id)).scalars():
+        reports[r.target_id].append(r)
+    for m in policy.measures:
+        for t in m.targets:
+            goal = t.value if t.value is not None else (Decimal(len(t.items)) if t.items else None)
+            unit = t.unit
+            latest = None
+            if reports.get(t.id):
+                try:
+                    latest = Decimal(reports[t.id][-1].value)
+                except InvalidOperation:
+                    latest = None
+            reached = _percent(latest, goal) if (latest is not None and goal) else None
+            out.targets.append(TargetRow(
+                t.id, m.id, _pick(lang, t.label_zh, t.label_en), goal, _target_value_display(goal, unit),
+                latest, _target_value_display(latest, unit) if latest is not None else i18n.translate("dash.not_reported", lang),
+                reached, len(reports.get(t.id, [])), t.due))
+    return out
+
+
+# -- the chart data (yuan as exact strings; the tables carry the same figures) --------------------
+
+
+def _yuan(fen: int) -> str:
+    return str(fen_to_yuan(fen))
+
+
+def chart_data(d: Dashboard, lang: str) -> dict:
+    t = lambda key, **v: i18n.translate(key, lang, **v)  # noqa: E731
+    days = sorted({pd.day for pd in d.pool_days})
+    if days:  # the day before the first movement, when nothing was committed: the line starts from zero
+        days.insert(0, days[0] - dt.timedelta(days=1))
+    series = []
+    for p in d.pools:
+        own = {pd.day: pd for pd in d.pool_days if pd.pool_id == p.id}
+        if not own:
+            continue
+        points, last = [], None
+        for day in days:
+            last = own.get(day, last)
+            committed = last.committed_fen if last else 0
+            share = _percent(Decimal(committed), Decimal(p.total_fen))
+            points.append({"value": str(share), "committed": format_fen(committed),
+                           "total": format_fen(p.total_fen)})
+        series.append({"name": p.name, "data": points})
+
+    def awards(rows: list[AwardRow]) -> dict:
+        return {"labels": [r.label for r in rows], "yuan": [_yuan(r.amount_fen) for r in rows],
+                "display": [format_fen(r.amount_fen) for r in rows], "counts": [r.count for r in rows]}
+
+    shown = [r for r in d.targets if r.goal is not None]
+    return {
+        "lang": lang,
+        "text": {"share": t("dash.series_share"), "amount": t("dash.series_amount"), "reached": t("dash.series_reached"),
+                 "committed": t("dash.col.committed"), "total": t("dash.col.total"), "count": t("dash.col.count"),
+                 "latest": t("dash.col.latest"), "goal": t("dash.col.goal"), "empty": t("dash.no_awards"),
+                 "no_movements": t("dash.no_movements")},
+        "pools": {"days": [day.isoformat() for day in days], "series": series},
+        "by_measure": awards(d.by_measure),
+        "by_district": awards(d.by_district),
+        "by_month": awards(d.by_month),
+        "targets": {"labels": [r.label for r in shown], "ids": [r.id for r in shown],
+                    "reached": [str(r.reached) if r.reached is not None else "0" for r in shown],
+                    "latest": [r.latest_display for r in shown], "goal": [r.goal_display for r in shown]},
+    }
+
+
+def _json_for_script(data: dict) -> Markup:
+    """JSON safe inside <script type="application/json"> (no closing tag can be formed)."""
+    text = json.dumps(data, ensure_ascii=False)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+@router.get("/dashboard")
+def dashboard(request: Request) -> Response:
+    page_user(request)
+    lang = i18n.lang_of(request)
+    with database(request).transaction() as s:
+        d = collect(s, lang)
+    return render(request, "dashboard/index.html", d=d, data_json=_json_for_script(chart_data(d, lang)))
+
+
+# -- Excel --------------------------------------------------------------------------------------
+
+YUAN_FORMAT = '"¥"#,##0.00'
+
+
+def workbook(d: Dashboard) -> bytes:
+    """One sheet per table, Chinese headers, amounts as exact yuan with a ¥ number format."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+
+    def sheet(title: str, headers: list[str], rows: list[list], money_cols: set[int], widths: dict[int, int] | None = None):
+        ws = wb.create_sheet(title)
+        ws.append(headers)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append(row)
+            for col in money_cols:
+                ws.cell(row=ws.max_row, column=col).number_format = YUAN_FORMAT
+        for col in range(1, len(headers) + 1):
+            ws.column_dimensions[get_column_letter(col)].width = (widths or {}).get(col, 16)
+        ws.freeze_panes = "A2"
+        return ws
+
+    y = fen_to_yuan
+    sheet("资金池", ["资金池编号", "资金池", "总额", "已预留", "已拨付", "已占用", "可用余额", "使用比例（%）"],
+          [[p.id, p.name, y(p.total_fen), y(p.reserved_fen), y(p.settled_fen), y(p.committed_fen), y(p.available_fen),
+            p.share] for p in d.pools], {3, 4, 5, 6, 7}, {1: 28, 2: 36})
+    sheet("资金池逐日", ["日期", "资金池编号", "资金池", "当日预留", "当日释放", "当日拨付", "累计已占用", "总额", "使用比例（%）"],
+          [[pd.day, pd.pool_id, pd.pool_name, y(pd.reserved_fen), y(pd.released_fen), y(pd.settled_fen),
+            y(pd.committed_fen), y(pd.total_fen), pd.share] for pd in d.pool_days], {4, 5, 6, 7, 8}, {2: 28, 3: 36})
+    for title, head, rows in (("按政策措施", "政策措施", d.by_measure), ("按区县", "区县", d.by_district),
+                              ("按月份", "月份", d.by_month)):
+        body = [[r.label, r.count, y(r.amount_fen)] for r in rows]
+        body.append(["合计", sum(r.count for r in rows), y(sum(r.amount_fen for r in rows))])
+        sheet(title, [head, "项数", "批准金额"], body, {3}, {1: 40, 3: 20})
+    sheet("目标进度", ["目标编号", "目标", "目标值", "最新填报", "完成比例（%）", "填报次数", "完成时限"],
+          [[r.id, r.label, r.goal_display, r.latest_display if r.latest is not None else "未填报",
+            r.reached, r.reports, r.due] for r in d.targets], set(), {1: 36, 2: 60})
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, dt.date):
+                    cell.number_format = "yyyy-mm-dd"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@router.get("/dashboard.xlsx")
+def dashboard_xlsx(request: Request) -> Response:
+    with database(request).transaction() as s:
+        d = collect(s, "zh")
+    return Response(workbook(d), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="huiqi-dashboard.xlsx"',
+                             "Cache-Control": "no-store"})

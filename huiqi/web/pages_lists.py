@@ -1,0 +1,328 @@
+"""Published lists for private capital (推介清单, m23): the public page of the three project lists
+and the REITs list with filters and an Excel export, and the departments' page to add entries
+(one by one or from Excel), publish and withdraw them.
+
+The public sees exactly what :func:`huiqi.delivery.lists.public` returns for today: published on or
+before today and not withdrawn. A department (role ``reviewer``) manages the entries it keeps; an
+administrator manages every entry. A refused form is shown again (HTTP 200) with a message naming
+the field, and nothing is stored; a department acting on another department's entry gets a 403 page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from huiqi.catalogue import get_policy
+from huiqi.delivery import DeliveryError, NotYours, importer, lists
+from huiqi.storage.models_delivery import ListEntry
+from huiqi.web import i18n
+from huiqi.web.auth import Forbidden, check_csrf, database, page_user, require
+from huiqi.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+ROLES = ("reviewer", "admin")
+MAX_UPLOAD = 5 * 1024 * 1024
+# the sentence of m23 that requires the lists, quoted on the page (checked against the text at start)
+POLICY_SENTENCE = ("依托“云南省投资项目在线审批监管平台”和“融信服”平台昆明专区持续发布拟向民间资本推介的国家重大工程和补短板项目、"
+                   "重点产业链供应链项目、完全使用者付费的特许经营项目等三类项目清单，以及基础设施领域不动产投资信托基金（REITs）项目清单。")
+EXPORT_HEADERS = ["清单类别", "项目名称", "行业领域", "县区代码", "县区", "总投资（元）", "联系方式", "发布日期", "发布单位"]
+FIELDS = ("kind", "name", "sector", "district", "investment", "contact", "published_on", "department")
+
+i18n.add({
+    "ls.title": ("推介清单", "Project lists for private capital"),
+    "ls.intro": ("依据政策第二十三条，以下为向民间资本推介的三类项目清单和基础设施领域不动产投资信托基金（REITs）项目清单，仅显示已发布且未撤回的项目。",
+                 "Under measure 23, these are the three lists of projects offered to private capital and the infrastructure "
+                 "REITs list; only entries published and not withdrawn are shown."),
+    "ls.basis": ("政策依据（第二十三条）", "Basis in the policy (measure 23, Chinese original)"),
+    "ls.tabs": ("清单类别", "Lists"),
+    "ls.all": ("全部清单", "All lists"),
+    "ls.filter": ("筛选", "Filter"),
+    "ls.filter_submit": ("筛选", "Apply"),
+    "ls.filter_reset": ("清除筛选", "Clear filters"),
+    "ls.any_district": ("全部县区", "All districts"),
+    "ls.any_kind": ("全部类别", "All kinds"),
+    "ls.keyword": ("关键词（项目名称或行业）", "Keyword (name or sector)"),
+    "ls.count": ("共 {n} 个项目", "{n} projects"),
+    "ls.none": ("暂无符合条件的已发布项目", "No published project matches"),
+    "ls.export": ("导出 Excel（当前筛选）", "Export to Excel (this filter)"),
+    "ls.manage_link": ("管理本单位清单", "Manage your department's entries"),
+    "ls.col.kind": ("清单类别", "List"),
+    "ls.col.name": ("项目名称", "Project"),
+    "ls.col.sector": ("行业领域", "Sector"),
+    "ls.col.district": ("县区", "District"),
+    "ls.col.investment": ("总投资", "Total investment"),
+    "ls.col.contact": ("联系方式", "Contact"),
+    "ls.col.published": ("发布日期", "Published on"),
+    "ls.col.department": ("发布单位", "Department"),
+    "ls.col.status": ("状态", "Status"),
+    "ls.col.action": ("操作", "Action"),
+    "ls.manage.title": ("推介清单管理", "Manage the project lists"),
+    "ls.manage.intro": ("本单位录入的清单条目（含草稿）。草稿和未到发布日期的条目不对外公开；撤回后即从公开清单中移除。",
+                        "Your department's entries, drafts included. Drafts and entries dated in the future are not public; "
+                        "a withdrawn entry leaves the public list."),
+    "ls.manage.all": ("全部单位的清单条目（管理员）", "Every department's entries (administrator)"),
+    "ls.manage.entries": ("清单条目", "Entries"),
+    "ls.manage.none": ("尚无清单条目", "No entries yet"),
+    "ls.status.draft": ("草稿", "Draft"),
+    "ls.status.scheduled": ("定于 {date} 发布", "To be published on {date}"),
+    "ls.status.published": ("已发布", "Published"),
+    "ls.status.withdrawn": ("已于 {date} 撤回", "Withdrawn on {date}"),
+    "ls.publish": ("发布", "Publish"),
+    "ls.publish_label": ("发布“{name}”", "Publish “{name}”"),
+    "ls.withdraw": ("撤回", "Withdraw"),
+    "ls.withdraw_label": ("撤回“{name}”", "Withdraw “{name}”"),
+    "ls.republish": ("重新发布", "Publish again"),
+    "ls.add": ("新增清单条目", "Add an entry"),
+    "ls.add_submit": ("保存", "Save"),
+    "ls.added": ("已保存“{name}”", "Saved “{name}”"),
+    "ls.published_msg": ("已发布“{name}”", "Published “{name}”"),
+    "ls.withdrawn_msg": ("已撤回“{name}”", "Withdrawn “{name}”"),
+    "ls.f.kind": ("清单类别", "List"),
+    "ls.f.name": ("项目名称", "Project name"),
+    "ls.f.sector": ("行业领域", "Sector"),
+    "ls.f.district": ("县区", "District"),
+    "ls.f.investment": ("总投资（元）", "Total investment (yuan)"),
+    "ls.f.investment_hint": ("以元为单位，最多两位小数", "in yuan, at most two decimals"),
+    "ls.f.contact": ("联系方式", "Contact"),
+    "ls.f.published_on": ("发布日期（可选）", "Publication date (optional)"),
+    "ls.f.published_on_hint": ("留空则保存为草稿，稍后再发布", "leave empty to keep it as a draft and publish later"),
+    "ls.f.department": ("发布单位", "Department"),
+    "ls.f.entry_id": ("清单条目", "Entry"),
+    "ls.f.file": ("Excel 文件", "Excel file"),
+    "ls.f.form": ("表单", "Form"),
+    "ls.f.header": ("表头", "Header"),
+    "ls.f.status": ("状态", "Status"),
+    "ls.no_district": ("（不限）", "(none)"),
+    "ls.refused": ("未保存：{field}：{message}", "Not saved: {field}: {message}"),
+    "ls.import": ("从 Excel 导入", "Import from Excel"),
+    "ls.import_hint": ("第一行为表头（清单类别、项目名称、行业领域、县区代码、总投资（元）、联系方式、发布日期），每行一个项目；有误的行单独列出，其余行照常导入。",
+                       "Row 1 is the header (清单类别, 项目名称, 行业领域, 县区代码, 总投资（元）, 联系方式, 发布日期), one project a row; "
+                       "a bad row is listed and the other rows are imported."),
+    "ls.import_submit": ("导入", "Import"),
+    "ls.template": ("下载导入模板", "Download the template"),
+    "ls.imported": ("已导入 {n} 行", "{n} rows imported"),
+    "ls.import_errors": ("以下 {n} 行未导入：", "{n} rows were not imported:"),
+    "ls.col.row": ("行号", "Row"),
+    "ls.col.field": ("字段", "Field"),
+    "ls.col.reason": ("原因", "Reason"),
+    "ls.no_file": ("请选择 .xlsx 文件", "choose an .xlsx file"),
+    "ls.too_big": ("文件超过 5 MB", "the file is larger than 5 MB"),
+})
+
+
+def _kinds(lang: str) -> list[tuple[str, str]]:
+    return [(k, en if lang == "en" else zh) for k, (zh, en) in lists.KINDS.items()]
+
+
+def _districts() -> list[tuple[str, str]]:
+    from huiqi.standards.divisions import districts
+
+    return [(d.code, d.name_zh) for d in districts()]
+
+
+def _district_name(code: str | None) -> str:
+    if not code:
+        return ""
+    from huiqi.standards.divisions import lookup_district
+
+    d = lookup_district(code)
+    return d.name_zh if d else code
+
+
+def _policy_sentence() -> str:
+    text = get_policy().measure("m23").text
+    if POLICY_SENTENCE not in text:  # the quote must be the policy's own words
+        raise RuntimeError("the m23 sentence quoted on /lists is not in the measure text")
+    return POLICY_SENTENCE
+
+
+def _filters(kind: str, district: str, q: str) -> dict[str, str]:
+    kind = kind if kind in lists.KINDS else ""
+    district = district if district in dict(_districts()) else ""
+    return {"kind": kind, "district": district, "q": q.strip()[:100]}
+
+
+def _public_rows(request: Request, f: dict[str, str]) -> list[ListEntry]:
+    with database(request).transaction() as s:
+        rows = lists.public(s, dt.date.today(), kind=f["kind"] or None, district=f["district"] or None, q=f["q"] or None)
+        for e in rows:
+            s.expunge(e)
+    return rows
+
+
+@router.get("/lists")
+def public_lists(request: Request, kind: str = "", district: str = "", q: str = "") -> Response:
+    user = page_user(request)
+    lang = i18n.lang_of(request)
+    f = _filters(kind, district, q)
+    rows = _public_rows(request, f)
+    query = urlencode({k: v for k, v in f.items() if v})
+    tab_links = [("", i18n.translate("ls.all", lang))] + _kinds(lang)
+    return render(request, "lists/public.html", rows=rows, f=f, kinds=dict(_kinds(lang)), tab_links=tab_links,
+                  districts=_districts(), district_name=_district_name, sentence=_policy_sentence(),
+                  export_url="/lists.xlsx" + (f"?{query}" if query else ""),
+                  tab_url=lambda k: "/lists?" + urlencode({k2: v for k2, v in {**f, "kind": k}.items() if v}),
+                  manager=user is not None and user.role in ROLES)
+
+
+@router.get("/lists.xlsx")
+def export_lists(request: Request, kind: str = "", district: str = "", q: str = "") -> Response:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    f = _filters(kind, district, q)
+    rows = _public_rows(request, f)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "推介清单"
+    ws.append(EXPORT_HEADERS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for e in rows:
+        amount = None if e.investment_fen is None else Decimal(e.investment_fen) / 100  # exact: fen / 100 as Decimal
+        ws.append([lists.KINDS[e.kind][0], e.name, e.sector, e.district, _district_name(e.district), amount,
+                   e.contact, e.published_on, e.department])
+        r = ws.max_row
+        ws.cell(r, 6).number_format = '"¥"#,##0.00'
+        ws.cell(r, 8).number_format = "yyyy-mm-dd"
+    for col, width in zip("ABCDEFGHI", (30, 36, 16, 10, 12, 20, 20, 12, 20)):
+        ws.column_dimensions[col].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    name = f"推介清单-{dt.date.today().isoformat()}.xlsx"
+    from urllib.parse import quote
+
+    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=\"lists.xlsx\"; filename*=UTF-8''{quote(name)}"})
+
+
+# -- department management -----------------------------------------------------------------------
+
+
+def _status(e: ListEntry, today: dt.date) -> tuple[str, dt.date | None]:
+    if e.withdrawn_on is not None and e.withdrawn_on <= today:
+        return "withdrawn", e.withdrawn_on
+    if e.published_on is None:
+        return "draft", None
+    if e.published_on > today:
+        return "scheduled", e.published_on
+    return "published", e.published_on
+
+
+def _departments() -> list[str]:
+    seen: list[str] = []
+    for m in get_policy().measures:
+        for d in m.lead_departments:
+            if d.name not in seen:
+                seen.append(d.name)
+    return sorted(seen)
+
+
+def _manage_page(request: Request, user, form: dict[str, str] | None = None, error: tuple[str, str] | None = None,
+                 done: tuple[str, str] | None = None, result: importer.ImportResult | None = None,
+                 import_error: str | None = None) -> Response:
+    lang = i18n.lang_of(request)
+    today = dt.date.today()
+    with database(request).transaction() as s:
+        stmt = select(ListEntry).order_by(ListEntry.id.desc())
+        if user.role != "admin":
+            stmt = stmt.where(ListEntry.department == user.department)
+        entries = list(s.execute(stmt).scalars())
+        for e in entries:
+            s.expunge(e)
+    rows = [(e, *_status(e, today)) for e in entries]
+    return render(request, "lists/manage.html", rows=rows, kinds=dict(_kinds(lang)), districts=_districts(),
+                  district_name=_district_name, departments=_departments(), form=form or {}, error=error, done=done,
+                  result=result, import_error=import_error, is_admin=user.role == "admin")
+
+
+@router.get("/lists/manage")
+def manage(request: Request, added: str = "", published: str = "", withdrawn: str = "") -> Response:
+    user = require(request, ROLES)
+    done = None
+    for key, value in (("added", added), ("published", published), ("withdrawn", withdrawn)):
+        if value.isdigit() and len(value) < 10:
+            with database(request).transaction() as s:
+                e = s.get(ListEntry, int(value))
+                if e is not None:
+                    done = (key, e.name)
+    return _manage_page(request, user, done=done)
+
+
+@router.post("/lists/manage/add")
+async def add_entry(request: Request) -> Response:
+    user = require(request, ROLES)
+    raw = await request.form()
+    check_csrf(request, raw)
+    form = {k: str(raw.get(k, ""))[:300].strip() for k in FIELDS}
+    if user.role != "admin":
+        form["department"] = ""
+    try:
+        with database(request).transaction() as s:
+            entry = lists.add(s, s.merge(user), form)
+            entry_id = entry.id
+    except DeliveryError as e:
+        return _manage_page(request, user, form=form, error=(e.field if e.field in FIELDS else "form", e.message))
+    except NotYours:
+        raise Forbidden("list entry") from None
+    return RedirectResponse(f"/lists/manage?added={entry_id}#entries", status_code=303)
+
+
+async def _act(request: Request, entry_id: int, action) -> Response:
+    user = require(request, ROLES)
+    raw = await request.form()
+    check_csrf(request, raw)
+    try:
+        with database(request).transaction() as s:
+            action(s, s.merge(user), entry_id, dt.date.today())
+    except NotYours:
+        raise Forbidden("another department's entry") from None
+    except DeliveryError as e:
+        return _manage_page(request, user, error=(e.field if e.field in FIELDS + ("entry_id", "status") else "form", e.message))
+    name = "published" if action is lists.publish else "withdrawn"
+    return RedirectResponse(f"/lists/manage?{name}={entry_id}#entries", status_code=303)
+
+
+@router.post("/lists/manage/{entry_id}/publish")
+async def publish_entry(request: Request, entry_id: int) -> Response:
+    return await _act(request, entry_id, lists.publish)
+
+
+@router.post("/lists/manage/{entry_id}/withdraw")
+async def withdraw_entry(request: Request, entry_id: int) -> Response:
+    return await _act(request, entry_id, lists.withdraw)
+
+
+@router.post("/lists/manage/import")
+async def import_entries(request: Request) -> Response:
+    user = require(request, ROLES)
+    raw = await request.form()
+    check_csrf(request, raw)
+    lang = i18n.lang_of(request)
+    upload = raw.get("file")
+    data: bytes = b""
+    if upload is not None and hasattr(upload, "read"):
+        data = await upload.read(MAX_UPLOAD + 1)
+    if not data:
+        return _manage_page(request, user, import_error=i18n.translate("ls.no_file", lang))
+    if len(data) > MAX_UPLOAD:
+        return _manage_page(request, user, import_error=i18n.translate("ls.too_big", lang))
+    with database(request).transaction() as s:
+        result = importer.import_list_entries(s, s.merge(user), data)
+    return _manage_page(request, user, result=result)
+
+
+@router.get("/lists/template.xlsx")
+def list_template(request: Request) -> Response:
+    require(request, ROLES)
+    data = importer.template(importer.LIST_COLUMNS)
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=\"list-template.xlsx\""})

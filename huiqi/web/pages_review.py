@@ -1,0 +1,530 @@
+"""The reviewer's workspace (审核工作台) and the finance office's queue, on the same URL.
+
+A reviewer sees the applications of the provisions their department leads, waiting ones first;
+opening one shows it beside the engine's frozen computation, the evidence, the pool's balance, the
+enterprise's yearly cap and the timeline, with the actions its status allows. Finance sees approved
+applications to publish (公示) and notices that have ended, to disburse. Every action is a POST form
+with the session's CSRF token; a refusal (above the entitlement, no money left, the cap reached, the
+status changed meanwhile) shows the page again with a message and stores nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from huiqi.money import SubFenError, format_fen, to_fen
+from huiqi.storage.models import Application, ApplicationEvent, EntityCap, Evidence, Objection, Pool, User
+from huiqi.web import i18n
+from huiqi.web.auth import Forbidden, LoginRequired, check_csrf, database, page_user, require
+from huiqi.web.render import render
+from huiqi.workflow import ledger, service
+from huiqi.workflow.states import TransitionError
+
+router = APIRouter(include_in_schema=False)
+
+ROLES = ("reviewer", "finance")
+WAITING = ("submitted", "under_review", "returned")
+DECIDED = ("approved", "rejected", "public_notice", "disbursed", "cancelled")
+RECENT_LIMIT = 30
+MAX_NOTICE_DAYS = 30
+
+i18n.add({
+    "review.title": ("审核工作台", "Review"),
+    "review.finance_title": ("财政工作台：公示与拨付", "Finance: public notice and payment"),
+    "review.dept": ("本部门：{dept}", "Department: {dept}"),
+    "review.waiting": ("待审核", "Waiting"),
+    "review.recent": ("最近办结", "Recently decided"),
+    "review.none_waiting": ("暂无待审核的申请", "Nothing is waiting"),
+    "review.none_recent": ("暂无最近办结的申请", "Nothing decided recently"),
+    "review.col.id": ("编号", "No."),
+    "review.col.applicant": ("申请人", "Applicant"),
+    "review.col.credit_code": ("统一社会信用代码", "Credit code"),
+    "review.col.provision": ("政策条款", "Provision"),
+    "review.col.amount": ("测算金额", "Computed"),
+    "review.col.approved": ("批准金额", "Approved"),
+    "review.col.submitted": ("提交日期", "Submitted"),
+    "review.col.status": ("状态", "Status"),
+    "review.col.notice_until": ("公示截止", "Notice ends"),
+    "review.col.action": ("操作", "Action"),
+    "review.open": ("查看", "Open"),
+    "review.to_publish": ("待公示（已批准）", "Approved: to publish"),
+    "review.in_notice": ("公示中 / 待拨付", "In public notice / to pay"),
+    "review.none_publish": ("暂无待公示的申请", "Nothing to publish"),
+    "review.none_notice": ("暂无公示中的申请", "Nothing in public notice"),
+    "review.notice_days": ("公示期（工作日）", "Notice (working days)"),
+    "review.notice_days_for": ("第 {id} 号申请的公示期（工作日）", "Notice for application {id} (working days)"),
+    "review.publish": ("公示", "Publish"),
+    "review.disburse": ("拨付", "Disburse"),
+    "review.notice_running": ("公示至 {date}", "Notice runs until {date}"),
+    "review.notice_ended": ("公示期已满", "Notice ended"),
+    "review.app_title": ("第 {id} 号申请", "Application {id}"),
+    "review.application": ("申请内容", "The application"),
+    "review.computation": ("政策计算器测算结果（提交时冻结）", "The engine's computation (frozen at submission)"),
+    "review.amount": ("测算金额", "Computed amount"),
+    "review.cap_mark": ("最高限额", "ceiling (up to)"),
+    "review.explanation": ("计算说明", "Explanation"),
+    "review.parameters": ("所用参数", "Parameters used"),
+    "review.facts": ("所用事实", "Facts used"),
+    "review.conditions": ("条件", "Conditions"),
+    "review.cond_ok": ("满足", "met"),
+    "review.cond_bad": ("不满足", "not met"),
+    "review.cond_unknown": ("待核实", "to check"),
+    "review.citation": ("政策原文依据", "The sentence that grants it"),
+    "review.policy_version": ("政策版本", "Policy version"),
+    "review.decision_date": ("计算日期", "Dated"),
+    "review.not_submitted": ("尚未提交，暂无测算结果", "Not submitted yet: no computation"),
+    "review.field": ("项目", "Field"),
+    "review.value": ("内容", "Value"),
+    "review.event": ("申报事项", "The claim"),
+    "review.pool": ("资金池", "Budget pool"),
+    "review.pool_total": ("总额", "Total"),
+    "review.pool_reserved": ("已预留", "Reserved"),
+    "review.pool_settled": ("已拨付", "Paid"),
+    "review.pool_available": ("可用余额", "Available"),
+    "review.no_pool": ("本条款不设资金池", "This provision draws on no pool"),
+    "review.cap": ("企业年度上限（{year}年）", "The enterprise's yearly cap ({year})"),
+    "review.cap_total": ("上限", "Cap"),
+    "review.cap_used": ("已使用", "Used"),
+    "review.cap_left": ("剩余", "Left"),
+    "review.evidence": ("证明材料", "Evidence"),
+    "review.no_evidence": ("申请人尚未上传证明材料", "The applicant has uploaded no evidence"),
+    "review.file": ("文件名", "File"),
+    "review.size": ("大小", "Size"),
+    "review.download": ("下载", "Download"),
+    "review.timeline": ("办理记录", "Timeline"),
+    "review.time": ("时间（北京时间）", "Time (Beijing)"),
+    "review.change": ("状态变化", "Change"),
+    "review.note": ("备注", "Note"),
+    "review.objections": ("公示异议", "Objections"),
+    "review.contact": ("联系方式", "Contact"),
+    "review.content": ("异议内容", "Objection"),
+    "review.actions": ("办理", "Actions"),
+    "review.no_actions": ("当前状态下无需本岗位办理", "Nothing for you to do in this status"),
+    "review.start": ("开始审核", "Start review"),
+    "review.approve": ("批准", "Approve"),
+    "review.approve_amount": ("批准金额（元）", "Amount to approve (yuan)"),
+    "review.approve_hint": ("不超过测算金额 {amount}，精确到分", "At most the computed {amount}, to the fen"),
+    "review.reject": ("不予通过", "Reject"),
+    "review.reject_upheld": ("异议成立，不予通过", "Objection upheld: reject"),
+    "review.return": ("退回补充材料", "Return for more information"),
+    "review.reason_reject": ("不予通过的理由", "Reason for rejecting"),
+    "review.reason_return": ("需补充的材料或说明", "What is missing"),
+    "review.err.reason": ("{field}：请填写理由", "{field}: a reason is required"),
+    "review.err.amount_empty": ("{field}：请填写金额", "{field}: enter an amount"),
+    "review.err.amount_bad": ("{field}：“{value}”不是有效金额（如 90000.00）", "{field}: '{value}' is not an amount (e.g. 90000.00)"),
+    "review.err.amount_subfen": ("{field}：金额最多精确到分（两位小数）", "{field}: at most two decimals (whole fen)"),
+    "review.err.amount_positive": ("{field}：金额须大于零", "{field}: the amount must be above zero"),
+    "review.err.amount_over": ("{field}：{amount} 超过测算金额 {entitlement}，不能批准", "{field}: {amount} is above the computed {entitlement}; not approved"),
+    "review.err.no_figure": ("原文未规定金额，须先确定数额才能批准", "The text states no figure; one must be set before approval"),
+    "review.err.funds": ("{amount} 超过资金池可用余额 {left}，不能批准", "{amount} is more than the pool has left ({left}); not approved"),
+    "review.err.cap": ("{amount} 超过该企业本年度剩余上限 {left}，不能批准", "{amount} is more than is left of the enterprise's yearly cap ({left}); not approved"),
+    "review.err.changed": ("未能办理：{detail}。申请可能已被他人处理，页面已显示最新状态", "Not done: {detail}. Someone may have acted on it meanwhile; the page shows its current status"),
+    "review.err.refused": ("未能办理：{detail}", "Not done: {detail}"),
+    "review.err.notice_days": ("{field}：请填写 1–{max} 的整数", "{field}: a whole number from 1 to {max}"),
+    "review.err.notice_running": ("公示期至 {date} 未满，暂不能拨付", "The notice runs until {date}; it cannot be paid yet"),
+    "review.done.start_review": ("已开始审核", "Review started"),
+    "review.done.approve": ("已批准 {amount}，已从资金池预留", "Approved {amount}; reserved from the pool"),
+    "review.done.reject": ("已作出不予通过决定", "Rejected"),
+    "review.done.return": ("已退回申请人补充材料", "Returned to the applicant"),
+    "review.done.publish": ("已公示，公示至 {date}", "Published; the notice runs until {date}"),
+    "review.done.disburse": ("已拨付 {amount}", "Paid {amount}"),
+    "review.back": ("返回工作台", "Back to the queue"),
+    "review.pf.kind": ("申请人类型", "Kind"),
+    "review.pf.name": ("名称", "Name"),
+    "review.pf.credit_code": ("统一社会信用代码", "Credit code"),
+    "review.pf.district": ("行政区划代码", "District code"),
+    "review.pf.industry": ("行业代码", "Industry code"),
+    "review.pf.size_class": ("企业规模", "Size class"),
+    "review.not_found": ("未找到第 {id} 号申请", "Application {id} not found"),
+})
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _policy(s):
+    from huiqi.workflow.parameters import effective_policy
+
+    return effective_policy(s)
+
+
+def _provision(policy, app: Application):
+    m = policy.measure(app.measure_id)
+    return m, (m.provision(app.provision_id) if m else None)
+
+
+def _name(app: Application) -> str:
+    try:
+        return json.loads(app.profile_json).get("name") or ""
+    except (TypeError, ValueError):
+        return ""
+
+
+def _bilingual(message: str, lang: str) -> str:
+    """The service's messages are 'English / 中文': the visitor's half."""
+    if " / " not in message:
+        return message
+    en, zh = message.rsplit(" / ", 1)
+    return en if lang == "en" else zh
+
+
+def _submitted_dates(s, ids: list[int]) -> dict[int, dt.datetime]:
+    out: dict[int, dt.datetime] = {}
+    if not ids:
+        return out
+    rows = s.execute(select(ApplicationEvent.application_id, ApplicationEvent.at)
+                     .where(ApplicationEvent.application_id.in_(ids), ApplicationEvent.to_status == "submitted")
+                     .order_by(ApplicationEvent.id)).all()
+    for app_id, at in rows:
+        out[app_id] = _local(at)  # the latest submission wins
+    return out
+
+
+def _row(app: Application, policy, submitted: dict[int, dt.datetime]) -> dict[str, Any]:
+    m, p = _provision(policy, app)
+    return {"id": app.id, "name": _name(app), "credit_code": app.credit_code, "status": app.status,
+            "provision_zh": p.title_zh if p else app.provision_id, "provision_en": p.title_en if p else app.provision_id,
+            "measure_no": m.number if m else None, "entitlement_fen": app.entitlement_fen, "is_cap": app.is_cap,
+            "approved_fen": app.approved_fen, "submitted": submitted.get(app.id), "notice_until": app.notice_until,
+            "updated": app.updated_at}
+
+
+def _my_measures(policy, department: str | None) -> list[str]:
+    return [m.id for m in policy.measures if department and department in [d.name for d in m.lead_departments]]
+
+
+def _queue_context(s, user: User, today: dt.date) -> dict[str, Any]:
+    policy = _policy(s)
+    if user.role == "reviewer":
+        measures = _my_measures(policy, user.department)
+        apps = [a for a in s.execute(select(Application).where(Application.measure_id.in_(measures),
+                                                                 Application.status.in_(WAITING + DECIDED))
+                                     .order_by(Application.id)).scalars() if service.can_view(user, a)]
+        submitted = _submitted_dates(s, [a.id for a in apps])
+        order = {st: i for i, st in enumerate(WAITING)}
+        waiting = sorted((a for a in apps if a.status in WAITING), key=lambda a: (order[a.status], a.id))
+        recent = sorted((a for a in apps if a.status in DECIDED), key=lambda a: a.updated_at, reverse=True)[:RECENT_LIMIT]
+        return {"waiting": [_row(a, policy, submitted) for a in waiting],
+                "recent": [_row(a, policy, submitted) for a in recent]}
+    apps = s.execute(select(Application).where(Application.status.in_(("approved", "public_notice")))
+                     .order_by(Application.id)).scalars().all()
+    submitted = _submitted_dates(s, [a.id for a in apps])
+    to_publish = [_row(a, policy, submitted) for a in apps if a.status == "approved"]
+    in_notice = [_row(a, policy, submitted) for a in apps if a.status == "public_notice"]
+    for r in in_notice:
+        r["ended"] = r["notice_until"] is None or today > r["notice_until"]
+    in_notice.sort(key=lambda r: (not r["ended"], r["notice_until"] or today, r["id"]))
+    done = s.execute(select(Application).where(Application.status == "disbursed")
+                     .order_by(Application.updated_at.desc()).limit(RECENT_LIMIT)).scalars().all()
+    return {"to_publish": to_publish, "in_notice": in_notice,
+            "recent": [_row(a, policy, _submitted_dates(s, [a.id for a in done])) for a in done]}
+
+
+def _event_of(profile: dict, event_id: str | None) -> dict | None:
+    """The record the application claims (a compute claim, a purchase …), found by its id."""
+    if not event_id:
+        return None
+    for value in profile.values():
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict) and str(item.get("id")) == event_id:
+                    return item
+    return None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return "—" if value is None else str(value)
+
+
+BEIJING = dt.timedelta(hours=8)  # stored times are UTC; China keeps UTC+8 all year
+
+
+def _local(at: dt.datetime | None) -> dt.datetime | None:
+    return at + BEIJING if at is not None else None
+
+
+def _parameter_rows(provision, ent: dict | None) -> list[dict[str, str]]:
+    """The frozen parameters with the policy's labels and units (30%, ¥500,000.00) where known."""
+    from huiqi.catalogue.present import display_value
+
+    rows = []
+    for name, value in ((ent or {}).get("parameters") or {}).items():
+        param = provision.parameters.get(name) if provision is not None else None
+        shown = _show(value)
+        if param is not None and value is not None:
+            try:
+                v = Decimal(str(value)) if isinstance(value, (int, float, str)) and param.unit.value != "date" else value
+                shown = display_value(param, dt.date.fromisoformat(v) if param.unit.value == "date" else v)
+            except (ValueError, TypeError, ArithmeticError, AttributeError):
+                shown = _show(value)
+        rows.append({"name": name, "zh": param.label_zh if param else name, "en": param.label_en if param else name,
+                     "value": shown})
+    return rows
+
+
+def _label(key: str, lang: str) -> str:
+    full = f"review.pf.{key}"
+    return i18n.translate(full, lang) if full in i18n.MESSAGES else key
+
+
+def _detail_context(s, user: User, app: Application, lang: str = "zh") -> dict[str, Any]:
+    policy = _policy(s)
+    measure, provision = _provision(policy, app)
+    try:
+        profile = json.loads(app.profile_json) or {}
+    except (TypeError, ValueError):
+        profile = {}
+    ent = json.loads(app.entitlement_json) if app.entitlement_json else None
+    pool = s.get(Pool, app.pool_id) if app.pool_id else None
+    pool_view = None
+    if pool is not None:
+        pool_def = next((p for m in policy.measures for p in m.pools if p.id == pool.id), None)
+        pool_view = {"id": pool.id, "name_zh": pool.name_zh, "name_en": pool_def.name_en if pool_def else pool.name_zh,
+                     "total": pool.total_fen, "reserved": pool.reserved_fen, "settled": pool.settled_fen,
+                     "available": pool.total_fen - pool.reserved_fen - pool.settled_fen}
+    cap_view = None
+    if provision is not None and provision.cap_period == "per_year" and app.credit_code and "cap" in provision.parameters:
+        year = app.cap_year or (dt.date.fromisoformat(ent["decision_date"]).year if ent and ent.get("decision_date")
+                                else dt.date.today().year)
+        row = s.get(EntityCap, (app.credit_code, app.provision_id, year))
+        if row is not None:
+            cap_fen, used = row.cap_fen, row.used_fen
+        else:
+            param = provision.parameters["cap"]
+            value = param.value_on(dt.date(year, 12, 31)) or param.values[-1].value
+            cap_fen, used = to_fen(Decimal(str(value))), 0
+        cap_view = {"year": year, "cap": cap_fen, "used": used, "left": cap_fen - used}
+    evidence = s.execute(select(Evidence).where(Evidence.application_id == app.id).order_by(Evidence.id)).scalars().all()
+    objections = s.execute(select(Objection).where(Objection.application_id == app.id).order_by(Objection.id)).scalars().all()
+    timeline = service.timeline(s, app.id)
+    for e in timeline:
+        e["at_text"] = _local(dt.datetime.fromisoformat(e["at"])).strftime("%Y-%m-%d %H:%M")
+    submitted = _submitted_dates(s, [app.id]).get(app.id)
+    scalars = [(_label(k, lang), _show(v)) for k, v in profile.items() if not isinstance(v, (list, dict))]
+    may_act = service.can_view(user, app) and user.role in ROLES
+    return {
+        "app": app, "name": profile.get("name") or "", "profile_rows": scalars, "event": _event_of(profile, app.event_id),
+        "measure": measure, "provision": provision, "ent": ent, "pool": pool_view, "cap": cap_view,
+        "evidence": evidence, "objections": objections, "timeline": timeline, "submitted": submitted,
+        "show": _show, "may_act": may_act, "parameters": _parameter_rows(provision, ent),
+        "objection_times": {o.id: _local(o.at).strftime("%Y-%m-%d %H:%M") for o in objections}, "today": dt.date.today(),
+        "entitlement_yuan": (f"{Decimal(app.entitlement_fen) / 100:.2f}" if app.entitlement_fen is not None else ""),
+        "max_notice_days": MAX_NOTICE_DAYS,
+    }
+
+
+def _load_visible(s, user: User, app_id: int) -> Application:
+    app = s.get(Application, app_id)
+    if app is None:
+        raise service.NotFound(str(app_id))
+    if not service.can_view(user, app):
+        raise Forbidden(f"{user.username} may not see application {app_id}")
+    return app
+
+
+def _not_found(request: Request, app_id: int) -> Response:
+    lang = i18n.lang_of(request)
+    return render(request, "error.html", status_code=404, message=i18n.translate("review.not_found", lang, id=app_id))
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+@router.get("/review")
+def queue(request: Request, done: str | None = None, amount: str | None = None, until: str | None = None,
+          app: int | None = None) -> Response:
+    user = require(request, ROLES)
+    with database(request).transaction() as s:
+        ctx = _queue_context(s, user, dt.date.today())
+    return render(request, "review/queue.html", **ctx, message=_done_message(request, done, amount, until, app),
+                  error=None, form={})
+
+
+@router.get("/review/{app_id}")
+def detail(request: Request, app_id: int, done: str | None = None, amount: str | None = None,
+           until: str | None = None) -> Response:
+    user = require(request, ROLES)
+    if not 1 <= app_id <= 2**31 - 1:
+        return _not_found(request, app_id)
+    with database(request).transaction() as s:
+        try:
+            app = _load_visible(s, user, app_id)
+        except service.NotFound:
+            return _not_found(request, app_id)
+        ctx = _detail_context(s, user, app, i18n.lang_of(request))
+        html = render(request, "review/detail.html", **ctx, message=_done_message(request, done, amount, until),
+                      error=None, form={})
+    return html
+
+
+@router.get("/review/{app_id}/evidence/{evidence_id}")
+def evidence_file(request: Request, app_id: int, evidence_id: int) -> Response:
+    """The stored file, only to someone who may see the application (the applicant, its reviewers, finance, admin)."""
+    from huiqi.workflow import evidence as store
+
+    user = page_user(request)
+    if user is None:
+        raise LoginRequired(request.url.path)
+    if not (1 <= app_id <= 2**31 - 1 and 1 <= evidence_id <= 2**31 - 1):
+        return _not_found(request, app_id)
+    with database(request).transaction() as s:
+        try:
+            _load_visible(s, user, app_id)
+        except service.NotFound:
+            return _not_found(request, app_id)
+        row = s.get(Evidence, evidence_id)
+        if row is None or row.application_id != app_id:
+            return _not_found(request, app_id)
+        sha, filename, content_type = row.sha256, row.filename, row.content_type
+    path = store.store_dir() / sha[:2] / sha
+    if not path.is_file():
+        return _not_found(request, app_id)
+    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename) or "evidence"
+    return FileResponse(Path(path), media_type=content_type, headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+
+
+class _Invalid(Exception):
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _parse_amount(raw: str, lang: str) -> int:
+    field = i18n.translate("review.approve_amount", lang)
+    text = raw.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
+    if not text:
+        raise _Invalid(i18n.translate("review.err.amount_empty", lang, field=field))
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise _Invalid(i18n.translate("review.err.amount_bad", lang, field=field, value=raw[:40])) from None
+    if not value.is_finite():
+        raise _Invalid(i18n.translate("review.err.amount_bad", lang, field=field, value=raw[:40]))
+    if value <= 0:
+        raise _Invalid(i18n.translate("review.err.amount_positive", lang, field=field))
+    try:
+        return to_fen(value)
+    except SubFenError:
+        raise _Invalid(i18n.translate("review.err.amount_subfen", lang, field=field)) from None
+
+
+def _done_message(request: Request, done: str | None, amount: str | None, until: str | None,
+                  app_id: int | None = None) -> str | None:
+    if done not in ("start_review", "approve", "reject", "return", "publish", "disburse"):
+        return None
+    lang = i18n.lang_of(request)
+    shown = format_fen(int(amount)) if amount and amount.isdigit() else ""
+    text = i18n.translate(f"review.done.{done}", lang, amount=shown, date=(until or "")[:10])
+    return f"#{app_id} {text}" if app_id else text
+
+
+def _funds_message(db, app_id: int, amount_fen: int, cap: bool, lang: str) -> str:
+    """Why an approval found too little money: the pool's or the yearly cap's remainder, as it stands now."""
+    with db.transaction() as s:
+        app = s.get(Application, app_id)
+        left = None
+        if cap and app is not None and app.cap_year is not None:
+            row = s.get(EntityCap, (app.credit_code, app.provision_id, app.cap_year))
+            left = row.cap_fen - row.used_fen if row is not None else None
+        elif app is not None and app.pool_id:
+            pool = s.get(Pool, app.pool_id)
+            left = pool.total_fen - pool.reserved_fen - pool.settled_fen if pool is not None else None
+    key = "review.err.cap" if cap else "review.err.funds"
+    return i18n.translate(key, lang, amount=format_fen(amount_fen), left=format_fen(left) if left is not None else "—")
+
+
+ACTIONS = ("start_review", "approve", "reject", "return", "publish", "disburse")
+
+
+@router.post("/review/{app_id}/{action}")
+async def act(request: Request, app_id: int, action: str) -> Response:
+    user = require(request, ROLES)
+    form = await request.form()
+    check_csrf(request, form)
+    if action not in ACTIONS or not 1 <= app_id <= 2**31 - 1:
+        return _not_found(request, app_id)
+    lang = i18n.lang_of(request)
+    from_queue = form.get("from") == "queue"
+    values = {k: str(v)[:5000] for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
+    db = database(request)
+    error: str | None = None
+    amount_fen: int | None = None
+    today = dt.date.today()
+    try:
+        with db.transaction() as s:
+            app = _load_visible(s, user, app_id)
+            if action == "start_review":
+                service.start_review(s, s.merge(user), app_id)
+            elif action == "approve":
+                amount_fen = _parse_amount(values.get("amount", ""), lang)
+                if app.entitlement_fen is None:
+                    raise _Invalid(i18n.translate("review.err.no_figure", lang))
+                if amount_fen > app.entitlement_fen:
+                    raise _Invalid(i18n.translate("review.err.amount_over", lang,
+                                                  field=i18n.translate("review.approve_amount", lang),
+                                                  amount=format_fen(amount_fen), entitlement=format_fen(app.entitlement_fen)))
+                service.approve(s, s.merge(user), app_id, amount_fen)
+            elif action in ("reject", "return"):
+                reason = values.get("reason", "").strip()
+                if not reason:
+                    key = "review.reason_reject" if action == "reject" else "review.reason_return"
+                    raise _Invalid(i18n.translate("review.err.reason", lang, field=i18n.translate(key, lang)))
+                fn = service.reject if action == "reject" else service.return_for_more
+                fn(s, s.merge(user), app_id, reason[:2000])
+            elif action == "publish":
+                field = i18n.translate("review.notice_days", lang)
+                raw = values.get("notice_days", "5").strip() or "5"
+                if not raw.isdigit() or not 1 <= int(raw) <= MAX_NOTICE_DAYS:
+                    raise _Invalid(i18n.translate("review.err.notice_days", lang, field=field, max=MAX_NOTICE_DAYS))
+                service.publish(s, s.merge(user), app_id, int(raw), today=today)
+            elif action == "disburse":
+                if app.status == "public_notice" and app.notice_until and today <= app.notice_until:
+                    raise _Invalid(i18n.translate("review.err.notice_running", lang, date=app.notice_until.isoformat()))
+                amount_fen = app.approved_fen
+                service.disburse(s, s.merge(user), app_id, today=today)
+            until = app.notice_until.isoformat() if app.notice_until else ""
+    except service.NotFound:
+        return _not_found(request, app_id)
+    except service.PermissionDenied as e:
+        raise Forbidden(str(e)) from None
+    except _Invalid as e:
+        error = e.message
+    except ledger.InsufficientFunds as e:
+        error = _funds_message(db, app_id, amount_fen or 0, " cap of " in str(e), lang)
+    except TransitionError as e:
+        error = i18n.translate("review.err.changed", lang, detail=_bilingual(str(e), lang))
+    except service.Refused as e:
+        error = i18n.translate("review.err.refused", lang, detail=_bilingual(str(e), lang))
+    if error is not None:
+        # 200, not 4xx: the same page again with the message (a 4xx document logs a console error)
+        with db.transaction() as s:
+            if from_queue:
+                ctx = _queue_context(s, user, today)
+                return render(request, "review/queue.html", **ctx, message=None, error=error, form=values,
+                              error_app=app_id)
+            app = _load_visible(s, user, app_id)
+            ctx = _detail_context(s, user, app, i18n.lang_of(request))
+            return render(request, "review/detail.html", **ctx, message=None, error=error, form=values,
+                          error_action=action)
+    params = f"done={action}"
+    if amount_fen:
+        params += f"&amount={amount_fen}"
+    if action == "publish" and until:
+        params += f"&until={until}"
+    target = f"/review?{params}&app={app_id}" if from_queue else f"/review/{app_id}?{params}"
+    return RedirectResponse(target, status_code=303)
+

@@ -40,6 +40,15 @@ def _error(code: str, zh: str, en: str) -> bytes:
     return json.dumps({"error": {"code": code, "message_zh": zh, "message_en": en, "field": "body"}}, ensure_ascii=False).encode()
 
 
+def _page_too_large(limit: int) -> bytes:
+    mb = limit // (1024 * 1024)
+    return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+            f'<title>文件过大 / Too large</title><link rel="stylesheet" href="/static/huiqi.css"><main>'
+            f'<h1>上传内容过大</h1><p role="alert" class="notice error">上传的文件超过 {mb} MB，未保存任何内容。'
+            f'The upload is larger than {mb} MB; nothing was stored.</p><p><a href="javascript:history.back()">返回 / Back</a></p>'
+            f'</main></html>').encode()
+
+
 class BodyLimitMiddleware:
     def __init__(self, app, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_DEPTH):
         self.app, self.max_bytes, self.max_depth = app, max_bytes, max_depth
@@ -49,7 +58,8 @@ class BodyLimitMiddleware:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        is_upload = content_type.startswith("multipart/form-data") and scope["path"].endswith("/evidence")
+        # uploads (evidence, Excel registries) may be as large as an evidence file; other bodies are small
+        is_upload = content_type.startswith("multipart/form-data")
         limit = MAX_UPLOAD_BYTES if is_upload else self.max_bytes
         chunks, size = [], 0
         more = True
@@ -60,6 +70,8 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
+                if not scope["path"].startswith("/api/"):  # a page's form: answer with a page, not JSON
+                    return await self._reply(send, 413, _page_too_large(limit), b"text/html; charset=utf-8")
                 return await self._reply(send, 413, _error("body_too_large", f"请求体超过 {limit} 字节", f"request body is larger than {limit} bytes"))
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -78,7 +90,7 @@ class BodyLimitMiddleware:
         return await self.app(scope, replay, send)
 
     @staticmethod
-    async def _reply(send, status: int, body: bytes) -> None:
+    async def _reply(send, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

@@ -399,6 +399,11 @@ def report_progress(target_id: str, body: ProgressBody, user: CurrentUser, db: D
         raise WorkflowError(404, "not_found", f"unknown target {target_id} / 未知目标")
     if not (user.role == "admin" or (user.role == "reviewer" and user.department in [d.name for d in measure.lead_departments])):
         raise WorkflowError(403, "forbidden", "only the measure's lead departments report progress / 仅牵头单位可填报")
+    from huiqi.delivery.targets import REGISTRY_TARGETS
+
+    if target_id in REGISTRY_TARGETS:
+        raise WorkflowError(409, "computed", "this target is computed from the project registry, not reported "
+                                             "/ 该目标由项目库自动计算，不手工填报")
 
     def work(s):
         row = TargetProgress(target_id=target_id, value=body.value, note=body.note, actor_id=user.id)

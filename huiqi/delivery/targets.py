@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 from huiqi.storage.models_delivery import Project
 
 STARTED = ("started", "operating")
+# the targets whose figures come from the registry (reporting them by hand is refused)
+REGISTRY_TARGETS = frozenset({"m17.out_of_province_projects_100m", "m17.out_of_province_projects_1bn",
+                              "m17.packaged_investment_projects", "m16.projects_to_start", "m16.projects_to_accelerate"})
 
 
 @dataclass

@@ -49,6 +49,14 @@ i18n.add({
     "dash.by_district": ("已批准奖补：按区县", "Awards by district"),
     "dash.by_month": ("已批准奖补：按批准月份", "Awards by month of approval"),
     "dash.targets": ("政策目标完成进度", "Progress against the policy's targets"),
+    "dash.from_registry": ("由项目库自动计算", "computed from the project registry"),
+    "dash.voice": ("政企沟通（三个听取、营商环境会客厅）", "Enterprise voice (m27)"),
+    "dash.voice.raised": ("反映问题", "Problems raised"),
+    "dash.voice.answered": ("已答复", "Answered"),
+    "dash.voice.on_time": ("按期答复率", "Answered on time"),
+    "dash.voice.days": ("平均答复用时（工作日）", "Mean working days to answer"),
+    "dash.voice.rating": ("平均满意度（5分制）", "Mean rating (of 5)"),
+    "dash.voice.overdue": ("逾期未答复", "Open past the deadline"),
     "dash.no_awards": ("尚无已批准的奖补", "No awards approved yet"),
     "dash.col.pool": ("资金池", "Pool"),
     "dash.col.total": ("总额", "Total"),
@@ -143,6 +151,7 @@ class TargetRow:
     reached: Decimal | None  # percent, one decimal
     reports: int
     due: dt.date
+    from_registry: bool = False  # computed from the project registry, not reported
 
 
 @dataclass
@@ -258,11 +267,21 @@ def collect(session: Session, lang: str = "zh") -> Dashboard:
     reports: dict[str, list[TargetProgress]] = defaultdict(list)
     for r in session.execute(select(TargetProgress).order_by(TargetProgress.id)).scalars():
         reports[r.target_id].append(r)
+    from huiqi.delivery.targets import computed
+
+    registry = {f.target_id: f for f in computed(session, policy)}  # m17 counts, m16 named projects
     for m in policy.measures:
         for t in m.targets:
             goal = t.value if t.value is not None else (Decimal(len(t.items)) if t.items else None)
             unit = t.unit
             latest = None
+            if t.id in registry:
+                latest = Decimal(registry[t.id].actual)
+                reached = _percent(latest, goal) if goal else None
+                out.targets.append(TargetRow(
+                    t.id, m.id, _pick(lang, t.label_zh, t.label_en), goal, _target_value_display(goal, unit),
+                    latest, _target_value_display(latest, unit), reached, 0, t.due, from_registry=True))
+                continue
             if reports.get(t.id):
                 try:
                     latest = Decimal(reports[t.id][-1].value)
@@ -333,9 +352,13 @@ def _json_for_script(data: dict) -> Markup:
 def dashboard(request: Request) -> Response:
     page_user(request)
     lang = i18n.lang_of(request)
+    from huiqi.delivery import voice
+
     with database(request).transaction() as s:
         d = collect(s, lang)
-    return render(request, "dashboard/index.html", d=d, data_json=_json_for_script(chart_data(d, lang)))
+        voice_figures = voice.stats(s, dt.date.today())
+    return render(request, "dashboard/index.html", d=d, data_json=_json_for_script(chart_data(d, lang)),
+                  voice=voice_figures)
 
 
 # -- Excel --------------------------------------------------------------------------------------

@@ -9,13 +9,14 @@ The password comes from HUIQI_DEMO_PASSWORD (default ``huiqi-demo-2024``); the C
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
 from huiqi.storage.db import Database
-from huiqi.storage.models import User
+from huiqi.storage.models import EnterpriseProfile, User
 from huiqi.workflow import accounts, ledger, service
 
 DEFAULT_PASSWORD = "huiqi-demo-2024"
@@ -79,8 +80,15 @@ def seed(db: Database, if_empty: bool = True) -> Seeded:
         service.start_review(s, rev, a2.id)
         # 3: c3 still a draft
         a3 = service.create(s, ent, PROFILE, "m07.compute_voucher", "c3")
+        # the enterprise's own profile, so its portal shows its benefits without retyping
+        s.add(EnterpriseProfile(credit_code=CREDIT_CODE, user_id=ent.id, profile_json=json.dumps(PROFILE, ensure_ascii=False)))
+        # departments' work on the measures that promise actions and lists (commitments, projects, m23, m27)
+        from huiqi.delivery import demo as delivery_demo
+
+        more = delivery_demo.seed(s, password, get_policy(), ent)
     return Seeded(
-        accounts=[f"{name} ({role}{', ' + dept if dept else ''})" for name, role, dept, *_ in ACCOUNTS],
+        accounts=[f"{name} ({role}{', ' + dept if dept else ''})" for name, role, dept, *_ in ACCOUNTS]
+        + [f"{name} (reviewer, {dept})" for name, dept, _ in delivery_demo.ACCOUNTS],
         applications=[f"#{a1.id} 算力券 c1 公示中 public notice", f"#{a2.id} 算力券 c2 审核中 under review",
                       f"#{a3.id} 算力券 c3 草稿 draft"],
     )

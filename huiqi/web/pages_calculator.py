@@ -1,0 +1,794 @@
+"""政策计算器: a short wizard (who you are → what happened this year → what you get), and one click to apply.
+
+The wizard keeps everything typed in the form itself (fields of other steps ride along as hidden
+inputs), so going back and forth never loses a value and nothing is stored before the visitor asks.
+The answer page is a GET (``/calculator/result?p=…``, the profile compressed into the address), so the
+language switch, a reload and the way back from the login page all show the same calculation.
+The engine is called exactly as ``POST /api/v1/evaluate`` calls it, with the same policy (the
+administrators' parameter changes included).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from huiqi.catalogue import get_policy
+from huiqi.catalogue.present import display_value
+from huiqi.profile.model import EVENT_LISTS, ApplicantKind, Profile, Recognition
+from huiqi.web import i18n
+from huiqi.web.auth import LoginRequired, check_csrf, database, page_user
+from huiqi.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+MAX_ROWS = 20  # rows of one event family in the wizard
+MAX_P = 24_000  # characters of an encoded profile in an address
+APPLY_KINDS = {"fixed_award", "capped_award", "share_with_cap"}  # money that is applied for (tax relief is not)
+
+i18n.add({
+    "calc.title": ("政策计算器", "Benefit calculator"),
+    "calc.lead": ("回答几个问题，即可知道可享受哪些政策、金额多少、依据哪句原文。", "Answer a few questions to see which benefits apply, how much, and the sentence that grants each."),
+    "calc.step": ("第 {n} 步，共 3 步", "Step {n} of 3"),
+    "calc.step1": ("您是谁", "Who you are"),
+    "calc.step2": ("今年发生了什么", "What happened this year"),
+    "calc.step3": ("测算结果", "Results"),
+    "calc.next": ("下一步", "Next"),
+    "calc.back": ("上一步", "Back"),
+    "calc.calculate": ("计算", "Calculate"),
+    "calc.update": ("更新事项", "Update the list"),
+    "calc.add_row": ("再添加一项", "Add another"),
+    "calc.row": ("第 {n} 项", "Item {n}"),
+    "calc.families": ("今年发生了哪些事项？（可多选）", "Which of these happened this year? (choose any)"),
+    "calc.families_hint": ("只需填写所选事项的信息；都不选也可以计算（只按企业基本情况测算）。", "Only the chosen items are asked about; with none, the calculation uses the basic facts only."),
+    "calc.choose": ("请选择", "Choose"),
+    "calc.unknown": ("不清楚", "Not sure"),
+    "calc.yes": ("是", "Yes"),
+    "calc.no": ("否", "No"),
+    "calc.optional": ("（选填）", "(optional)"),
+    "calc.as_of": ("计算日期", "Date of the answer"),
+    "calc.as_of_note": ("本政策执行期为 {start} 至 {end}。计算日期默认取今天与政策截止日中较早的一天（{default}）；可改为其他日期。",
+                        "The policy runs from {start} to {end}. The date defaults to today or the policy's last day, whichever is earlier ({default}); you may pick another."),
+    "calc.errors": ("请更正以下 {n} 处：", "Please correct {n} field(s):"),
+    "calc.err.required": ("必填", "required"),
+    "calc.err.date": ("日期无效（格式 2024-05-10，且须是真实存在的日期）", "not a valid date (2024-05-10, and a day that exists)"),
+    "calc.err.number": ("请输入数字", "enter a number"),
+    "calc.err.integer": ("请输入整数", "enter a whole number"),
+    "calc.err.choice": ("请选择一项", "choose one"),
+    "calc.err.too_long": ("内容过长", "too long"),
+    "calc.err.bad_id": ("编号只能含字母、数字、-、_、.", "letters, digits, - _ . only"),
+    "calc.err.bad_link": ("链接中的测算数据无效，请重新填写", "The calculation in the address is not valid; please fill in the form again"),
+    "calc.event_id": ("事项编号", "Item id"),
+    "calc.event_id_hint": ("用于区分同类事项，可不填（自动编号）", "tells items apart; left empty it is numbered for you"),
+    "calc.kind": ("申请人类型", "Applicant type"),
+    "calc.name": ("名称（企业名称或姓名）", "Name (enterprise or person)"),
+    "calc.credit_code": ("统一社会信用代码", "Unified social credit code"),
+    "calc.credit_code_hint": ("18 位，单位必填（GB 32100，自动核对校验位）", "18 characters, required for organisations (GB 32100; the check character is verified)"),
+    "calc.district": ("所在县（市、区）", "District"),
+    "calc.district_none": ("未填", "not given"),
+    "calc.industry": ("国民经济行业代码", "Industry code (GB/T 4754)"),
+    "calc.industry_hint": ("GB/T 4754-2017，如 6513 应用软件开发；可输入代码或名称查找", "GB/T 4754-2017, e.g. 6513 application software; type a code or name"),
+    "calc.size_class": ("企业规模", "Size class"),
+    "calc.size_auto": ("不填（按划型标准推算）", "not given (derived from the standard)"),
+    "calc.kind.enterprise": ("企业（含个体工商户）", "Enterprise (incl. sole traders)"),
+    "calc.kind.individual": ("个人或家庭", "Individual or household"),
+    "calc.kind.park_operator": ("园区运营方", "Park operator"),
+    "calc.kind.guarantee_institution": ("融资担保机构", "Financing guarantee institution"),
+    "calc.kind.procuring_entity": ("采购人", "Procuring entity"),
+    "calc.size.micro": ("微型", "Micro"), "calc.size.small": ("小型", "Small"),
+    "calc.size.medium": ("中型", "Medium"), "calc.size.large": ("大型", "Large"),
+    "calc.summary": ("申请人", "Applicant"),
+    "calc.edit": ("修改信息", "Change the answers"),
+    "calc.restart": ("重新开始", "Start again"),
+    "calc.total": ("可获资金合计", "Money in total"),
+    "calc.total_up_to": ("其中 {amount} 为“最高”限额，具体金额经审核确定", "of which {amount} are ceilings; the exact sums are set on review"),
+    "calc.total_loans": ("可获贷款额度合计", "Loan limits in total"),
+    "calc.eligible": ("可享受的政策", "Benefits you can claim"),
+    "calc.eligible_none": ("按所填信息，暂无可直接兑现的资金或减免。可补充事项后重新计算。", "On these answers nothing is payable directly; add events and calculate again."),
+    "calc.referral": ("可咨询办理（原文未规定具体数额，或需部门核实）", "Ask the department (no figure in the text, or it must be checked)"),
+    "calc.general": ("其他可咨询的政策（{n} 项，点击展开）", "Other measures to ask about ({n}; open to see)"),
+    "calc.not_eligible": ("不符合条件的政策（{n} 项，点击展开查看原因）", "Not eligible ({n}; open to see why)"),
+    "calc.status.eligible": ("符合", "eligible"),
+    "calc.status.referral": ("咨询办理", "ask"),
+    "calc.status.not_eligible": ("不符合", "not eligible"),
+    "calc.status.expired": ("已过期", "expired"),
+    "calc.cap": ("最高", "up to"),
+    "calc.cap_mark": ("上限", "ceiling"),
+    "calc.citation": ("原文依据", "The sentence that grants it"),
+    "calc.parameters": ("计算参数", "Figures used"),
+    "calc.event": ("事项", "Item"),
+    "calc.decision_date": ("判定日期", "Decided on"),
+    "calc.lead_dept": ("牵头单位", "Lead departments"),
+    "calc.apply": ("申请", "Apply"),
+    "calc.applied": ("已申请（#{id}）", "Applied for (#{id})"),
+    "calc.apply_login": ("申请前请先登录；登录后回到本页，再点击“申请”。", "Sign in to apply; you will come back to this page — then click Apply."),
+    "calc.apply_ready": ("您已登录。请点击下方标出的“申请”按钮，创建申请。", "You are signed in. Click the marked Apply button below to create the application."),
+    "calc.apply_role": ("只有企业或个人申请人账户可以申请。", "Only an applicant account can apply."),
+    "calc.apply_failed": ("未能创建申请：{msg}", "The application was not created: {msg}"),
+    "calc.json": ("以 JSON 查看（API）", "See it as JSON (API)"),
+    "calc.measure_hint": ("已按措施 {id} 预先勾选相关事项。", "The items of measure {id} are ticked for you."),
+    "calc.from_mine": ("已载入您企业保存的信息。", "Your enterprise's saved answers are filled in."),
+})
+
+# -- the questions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Q:
+    """One question of an event row: ``kind`` is text, money, ratio, int, date, select, bool or optbool."""
+
+    name: str
+    zh: str
+    en: str
+    kind: str = "text"
+    choices: tuple[tuple[str, str, str], ...] = ()  # value, zh, en
+    default: str = ""
+    required: bool = True
+    hint_zh: str = ""
+    hint_en: str = ""
+
+
+DATE_Q = {
+    "compute_claims": ("支出日期", "Date of the spending"),
+    "vehicles": ("发票日期（机动车销售统一发票）", "Invoice date"),
+    "vat_periods": ("所属月份中任一日", "Any day of the month declared"),
+}
+
+
+def _lit(*pairs: tuple[str, str, str]) -> tuple[tuple[str, str, str], ...]:
+    return tuple(pairs)
+
+
+LEVELS = _lit(("national", "国家级", "national"), ("provincial", "省级", "provincial"), ("municipal", "市级", "municipal"))
+RECOGNITION_TYPES = tuple((v, v, v) for v in Recognition.model_fields["type"].annotation.__args__)
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # the Profile list
+    zh: str
+    en: str
+    prefix: str  # for automatic event ids
+    questions: tuple[Q, ...]
+    entity: tuple[Q, ...] = ()  # standing facts asked only when this family is chosen
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family("compute_claims", "算力支出（算力券）", "Compute spending (compute voucher)", "c", (
+        Q("category", "支出类别", "Kind of spending", "select", _lit(
+            ("compute_rental", "租赁算力", "renting compute"), ("model_product", "购买大模型应用产品", "large-model products"),
+            ("model_service", "使用大模型技术与服务", "large-model services"))),
+        Q("spend", "实际支出（元）", "Actual spending (yuan)", "money"),
+    )),
+    Family("vehicles", "购车", "Vehicle purchase", "v", (
+        Q("price_incl_vat", "含税价（元）", "Price incl. VAT (yuan)", "money"),
+        Q("new_energy", "新能源汽车", "New-energy vehicle", "bool"),
+        Q("passenger_car", "乘用车", "Passenger car", "bool", default="yes"),
+        Q("in_exemption_catalogue", "列入免征车辆购置税目录", "In the tax exemption catalogue", "bool", default="yes"),
+        Q("vat_rate", "增值税税率（小数，如 0.13）", "VAT rate (0.13 for 13%)", "ratio", default="0.13"),
+    )),
+    Family("recognitions", "获得认定（企业技术中心、专精特新“小巨人”等）", "Recognitions (technology centre, little giant …)", "r", (
+        Q("type", "认定类型", "Recognition", "select", RECOGNITION_TYPES),
+        Q("level", "级别", "Level", "select", LEVELS, required=False),
+    )),
+    Family("scale_entries", "首次升规入统（小升规、新建投产入规）", "First entry into the above-scale statistics", "s", (
+        Q("path", "方式", "How", "select", _lit(("small_to_scale", "小升规", "grew above scale"), ("new_build", "新建投产入规", "new plant entered"))),
+        Q("first_time", "首次纳入统计", "First time", "bool", default="yes"),
+    )),
+    Family("listings", "上市挂牌", "Listing", "l", (
+        Q("board", "板块", "Board", "select", _lit(
+            ("neeq", "新三板", "NEEQ"), ("sse", "上交所", "Shanghai SE"), ("szse", "深交所", "Shenzhen SE"),
+            ("bse", "北交所", "Beijing SE"), ("hkex", "港交所", "HKEX"), ("overseas", "境外", "overseas"))),
+    )),
+    Family("home_purchases", "购房", "Home purchase", "h", (
+        Q("first_home", "首套住房", "First home", "bool"),
+        Q("self_occupied", "自住", "To live in", "bool", default="yes"),
+        Q("provident_fund_depositor", "公积金缴存人", "Housing-fund depositor", "bool"),
+        Q("children", "子女数", "Children", "int", default="0"),
+        Q("base_max_loan", "公积金最高贷款额度（元，未上浮）", "Base loan ceiling (yuan)", "money", required=False),
+    )),
+    Family("payrolls", "社保缴费（工资基数）", "Social insurance payroll", "p", (
+        Q("wage_base", "缴费工资基数总额（元）", "Contribution wage base (yuan)", "money"),
+        Q("work_injury_base_rate", "工伤保险基准费率（小数）", "Work-injury base rate (decimal)", "ratio", required=False),
+    )),
+    Family("vat_periods", "增值税按月申报（小规模纳税人）", "Monthly VAT returns (small-scale taxpayer)", "t", (
+        Q("sales", "不含税销售额（元）", "Sales excl. VAT (yuan)", "money"),
+    ), entity=(Q("small_scale_vat_taxpayer", "小规模纳税人", "Small-scale VAT taxpayer", "optbool", default="yes", required=False),)),
+    Family("projects", "投资项目", "Investment project", "j", (
+        Q("name", "项目名称", "Project name", required=False),
+        Q("annual_investment", "年度投资额（元）", "Investment this year (yuan)", "money", required=False),
+        Q("annual_fixed_asset_investment", "年度工业固定资产投资（元，不含土地款）", "Industrial fixed assets this year (yuan, without land)", "money", required=False),
+        Q("fixed_asset_investment", "项目固定资产投资（元）", "Project fixed assets (yuan)", "money", required=False),
+        Q("equipment_investment", "设备购置（元）", "Equipment (yuan)", "money", required=False),
+        Q("technical_renovation", "技术改造项目", "Technical renovation", "bool", default="no"),
+        Q("fits_park_leading_industry", "符合园区主导产业", "Fits the park's leading industry", "optbool", required=False),
+        Q("in_mohan_border_park", "位于磨憨跨境产业园区", "In the Mohan border park", "bool", default="no"),
+    )),
+    Family("guarantees", "融资担保业务（担保机构）", "Guarantees given (guarantee institutions)", "g", (
+        Q("amount", "担保金额（元）", "Amount (yuan)", "money"),
+        Q("fee_rate", "担保费率（小数，如 0.01）", "Fee rate (0.01 for 1%)", "ratio"),
+        Q("client_credit_code", "被担保企业信用代码", "Client's credit code", required=False),
+    )),
+    Family("tenders", "招标投标", "Tenders", "b", (
+        Q("bid_value", "投标项目金额（元）", "Bid value (yuan)", "money"),
+        Q("government_invested", "政府投资项目", "Government-invested", "bool"),
+        Q("must_tender", "依法必须招标", "Tender required by law", "bool", default="yes"),
+    )),
+    Family("procurements", "政府采购（采购人）", "Government procurement (procuring entities)", "q", (
+        Q("category", "采购类别", "Category", "select", _lit(("goods", "货物", "goods"), ("services", "服务", "services"), ("works", "工程", "works"))),
+        Q("value", "采购金额（元）", "Value (yuan)", "money"),
+        Q("above_procurement_threshold", "达到采购限额标准", "Above the procurement threshold", "bool", default="yes"),
+        Q("suitable_for_sme", "适宜由中小企业提供", "Suitable for SMEs", "bool", default="yes"),
+    )),
+    Family("startup_loans", "申请创业担保贷款", "Start-up guaranteed loan", "k", (
+        Q("amount_requested", "申请金额（元）", "Amount requested (yuan)", "money", required=False),
+    )),
+)
+FAMILY = {f.name: f for f in FAMILIES}
+assert set(FAMILY) == set(EVENT_LISTS), "every event list of the profile has its questions"
+
+for _f in FAMILIES:
+    i18n.add({f"calc.fam.{_f.name}": (_f.zh, _f.en)})
+
+BASICS = ("kind", "name", "credit_code", "district", "industry", "size_class")
+BASIC_LABELS = {"kind": "calc.kind", "name": "calc.name", "credit_code": "calc.credit_code", "district": "calc.district",
+                "industry": "calc.industry", "size_class": "calc.size_class", "as_of": "calc.as_of"}
+
+
+def policy_period() -> tuple[dt.date, dt.date]:
+    period = get_policy().header.general.in_force
+    return period.start, period.end
+
+
+def default_as_of(today: dt.date | None = None) -> dt.date:
+    """Today, or the policy's last day once it has passed (a calculation for 2026 would say "expired")."""
+    return min(today or dt.date.today(), policy_period()[1])
+
+
+def bilingual(message: str, lang: str) -> str:
+    """Pick one half of a ``"中文 / English"`` (or ``"English / 中文"``) message."""
+    parts = [p.strip() for p in str(message).split(" / ")]
+    if len(parts) < 2:
+        return str(message)
+    zh = [p for p in parts if re.search(r"[\u4e00-\u9fff]", p)]
+    en = [p for p in parts if not re.search(r"[\u4e00-\u9fff]", p)]
+    chosen = (zh if lang == "zh" else en) or parts
+    return " / ".join(chosen)
+
+
+# -- the form state ------------------------------------------------------------------------------
+
+
+@dataclass
+class State:
+    """What the visitor has typed: flat field names (``compute_claims-0-spend``) and the chosen families."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    families: list[str] = field(default_factory=list)
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+    def rows(self, family: str) -> int:
+        try:
+            return max(1, min(MAX_ROWS, int(self.values.get(f"{family}-n", "1"))))
+        except ValueError:
+            return 1
+
+
+def state_from_form(form) -> State:
+    values = {}
+    for k, v in form.multi_items():
+        if k in ("families", "csrf_token", "action") or not isinstance(v, str) or len(k) > 80:
+            continue
+        values[k] = v[:1000]
+    families = [f for f in form.getlist("families") if f in FAMILY]
+    return State(values, list(dict.fromkeys(families)))
+
+
+def _yn(v: Any) -> str:
+    return "" if v is None else ("yes" if v else "no")
+
+
+def state_from_profile(profile: dict) -> State:
+    """The wizard's fields for a stored or linked profile (so it can be changed and calculated again)."""
+    values = {k: "" if profile.get(k) is None else str(profile.get(k)) for k in BASICS}
+    families = []
+    entity_qs = {q.name for f in FAMILIES for q in f.entity}
+    for name in entity_qs:
+        if name in profile:
+            values[name] = _yn(profile[name])
+    for f in FAMILIES:
+        rows = profile.get(f.name) or []
+        if not rows:
+            continue
+        families.append(f.name)
+        values[f"{f.name}-n"] = str(min(len(rows), MAX_ROWS))
+        for i, row in enumerate(rows[:MAX_ROWS]):
+            values[f"{f.name}-{i}-id"] = str(row.get("id") or "")
+            values[f"{f.name}-{i}-date"] = str(row.get("date") or "")
+            for q in f.questions:
+                v = row.get(q.name)
+                values[f"{f.name}-{i}-{q.name}"] = _yn(v) if q.kind in ("bool", "optbool") else ("" if v is None else str(v))
+    return State(values, families)
+
+
+def _clean_money(raw: str) -> str:
+    return raw.replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").replace(" ", "")
+
+
+def _value(q: Q, raw: str) -> Any:
+    raw = raw.strip()
+    if raw == "":
+        return None
+    if q.kind in ("bool", "optbool"):
+        return {"yes": True, "no": False}.get(raw, raw)
+    if q.kind in ("money", "ratio"):
+        return _clean_money(raw)
+    return raw
+
+
+def profile_data(state: State, with_events: bool = True) -> dict:
+    """The profile as data for Profile.model_validate (unchosen families are left out)."""
+    data: dict[str, Any] = {}
+    for k in BASICS:
+        v = state.get(k).strip()
+        if v:
+            data[k] = v.upper() if k == "credit_code" else v
+    data.setdefault("kind", "enterprise")
+    if not with_events:
+        return data
+    for f in FAMILIES:
+        if f.name not in state.families:
+            continue
+        for q in f.entity:
+            v = _value(q, state.get(q.name, q.default))
+            if v is not None:
+                data[q.name] = v
+        rows, taken = [], set()
+        n = state.rows(f.name)
+        explicit = [state.get(f"{f.name}-{i}-id").strip() for i in range(n)]
+        taken.update(x for x in explicit if x)
+        counter = 0
+        for i in range(n):
+            row: dict[str, Any] = {}
+            eid = explicit[i]
+            if not eid:
+                while True:
+                    counter += 1
+                    eid = f"{f.prefix}{counter}"
+                    if eid not in taken:
+                        break
+                taken.add(eid)
+            row["id"] = eid
+            d = state.get(f"{f.name}-{i}-date").strip()
+            if d:
+                row["date"] = d
+            for q in f.questions:
+                v = _value(q, state.get(f"{f.name}-{i}-{q.name}", ""))
+                if v is not None:
+                    row[q.name] = v
+            rows.append(row)
+        data[f.name] = rows
+    return data
+
+
+def _field_name(loc: tuple) -> str:
+    loc = tuple(int(x) if isinstance(x, str) and x.isdigit() else x for x in loc)
+    if not loc:
+        return "credit_code"
+    if len(loc) >= 3 and loc[0] in FAMILY and isinstance(loc[1], int):
+        return f"{loc[0]}-{loc[1]}-{loc[2]}"
+    return str(loc[0])
+
+
+def field_label(name: str, lang: str) -> str:
+    if name in BASIC_LABELS:
+        return i18n.translate(BASIC_LABELS[name], lang)
+    parts = name.split("-")
+    if len(parts) == 3 and parts[0] in FAMILY:
+        f = FAMILY[parts[0]]
+        q = next((q for q in f.questions if q.name == parts[2]), None)
+        what = {"date": "calc.decision_date", "id": "calc.event_id"}
+        label = (q.zh if lang == "zh" else q.en) if q else i18n.translate(what.get(parts[2], "calc.event"), lang)
+        if parts[2] == "date":
+            label = _date_label(f, lang)
+        fam = f.zh if lang == "zh" else f.en
+        return f"{fam} · {i18n.translate('calc.row', lang, n=int(parts[1]) + 1)} · {label}"
+    for f in FAMILIES:
+        for q in f.entity:
+            if q.name == name:
+                return q.zh if lang == "zh" else q.en
+    return name
+
+
+def _date_label(f: Family, lang: str) -> str:
+    zh, en = DATE_Q.get(f.name, ("事项日期", "Date"))
+    return zh if lang == "zh" else en
+
+
+def explain_errors(exc: ValidationError, lang: str) -> dict[str, str]:
+    """Field name → a message in the visitor's language (the first error of each field)."""
+    out: dict[str, str] = {}
+    for e in exc.errors():
+        name = _field_name(tuple(e["loc"]))
+        if name in out:
+            continue
+        kind, msg = e["type"], str(e.get("msg", ""))
+        if kind == "value_error":
+            text = msg.removeprefix("Value error, ")
+            if name == "credit_code" and text.startswith("credit_code: "):
+                text = text.removeprefix("credit_code: ")
+            text = bilingual(text, lang)
+        elif kind == "missing" or kind == "string_too_short":
+            text = i18n.translate("calc.err.required", lang)
+        elif kind.startswith("date"):
+            text = i18n.translate("calc.err.date", lang)
+        elif kind in ("decimal_parsing", "decimal_type", "float_parsing"):
+            text = i18n.translate("calc.err.number", lang)
+        elif kind.startswith("int"):
+            text = i18n.translate("calc.err.integer", lang)
+        elif kind in ("literal_error", "enum", "bool_parsing"):
+            text = i18n.translate("calc.err.choice", lang)
+        elif kind == "string_too_long":
+            text = i18n.translate("calc.err.too_long", lang)
+        elif kind == "string_pattern_mismatch":
+            text = i18n.translate("calc.err.bad_id", lang)
+        else:
+            text = msg
+        out[name] = text
+    return out
+
+
+def parse_as_of(raw: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+# -- encoding a profile into an address ------------------------------------------------------------
+
+
+def canonical(profile: Profile) -> dict:
+    """The profile as plain JSON data (exact decimals as strings), without empty lists."""
+    data = profile.model_dump(mode="json", exclude_none=True)
+    return {k: v for k, v in data.items() if v != []}
+
+
+def encode(data: dict) -> str:
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+
+def decode(p: str) -> dict | None:
+    if not p or len(p) > MAX_P:
+        return None
+    try:
+        raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)), 200_000)
+        data = json.loads(raw)
+    except (ValueError, zlib.error):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def result_url(data: dict, as_of: dt.date, **extra: str) -> str:
+    params = {"p": encode(data), "as_of": as_of.isoformat(), **{k: v for k, v in extra.items() if v}}
+    return "/calculator/result?" + urlencode(params)
+
+
+# -- evaluation ------------------------------------------------------------------------------------
+
+
+def run(request: Request, profile: Profile, as_of: dt.date):
+    """The engine as the API runs it: the policy with the administrators' changes, the default strategy."""
+    from huiqi.api.app import effective_policy
+    from huiqi.engine.evaluate import evaluate
+
+    policy = effective_policy(request)
+    return policy, evaluate(policy, profile, as_of, None)
+
+
+def present(policy, evaluation) -> dict[str, Any]:
+    """The results grouped for a page: eligible money first, then referrals, then the rest with reasons."""
+    rows = []
+    for r in evaluation.results:
+        measure = policy.measure(r.measure_id)
+        provision = measure.provision(r.provision_id) if measure else None
+        params = []
+        for name, value in r.parameters.items():
+            param = provision.parameters.get(name) if provision else None
+            if param is None:
+                params.append((name, name, str(value)))
+                continue
+            try:
+                shown = display_value(param, value)
+            except Exception:  # a figure of an unexpected shape is shown as it is
+                shown = str(value)
+            params.append((param.label_zh or name, param.label_en or name, shown))
+        rows.append({"r": r, "params": params, "applicable": r.status == "eligible" and r.kind in APPLY_KINDS
+                     and r.amount_fen is not None and r.amount_fen > 0})
+    eligible = [x for x in rows if x["r"].status == "eligible"]
+    eligible.sort(key=lambda x: (not x["applicable"], -(x["r"].amount_fen or 0)))
+    referral = [x for x in rows if x["r"].status == "referral" and x["r"].subject != "entity"]
+    general = [x for x in rows if x["r"].status == "referral" and x["r"].subject == "entity"]
+    rest = [x for x in rows if x["r"].status in ("not_eligible", "expired")]
+    return {"eligible": eligible, "referral": referral, "general": general, "rest": rest,
+            "totals": evaluation.totals()["overall"]}
+
+
+def _district_name(code: str | None) -> str:
+    from huiqi.standards.divisions import lookup_district
+
+    d = lookup_district(code) if code else None
+    return f"{d.name_zh}（{code}）" if d else (code or "")
+
+
+def _industry_name(code: str | None) -> str:
+    from huiqi.standards.industries import lookup
+
+    node = lookup(code) if code else None
+    return f"{code} {node.name_zh}" if node else (code or "")
+
+
+# -- the wizard's pages ----------------------------------------------------------------------------
+
+
+def _choices() -> dict[str, Any]:
+    from huiqi.standards.divisions import districts
+    from huiqi.standards.industries import all_industries
+
+    if not hasattr(_choices, "cached"):
+        _choices.cached = {
+            "kinds": [(k.value, *i18n.MESSAGES[f"calc.kind.{k.value}"]) for k in ApplicantKind],
+            "sizes": [(v, *i18n.MESSAGES[f"calc.size.{v}"]) for v in ("micro", "small", "medium", "large")],
+            "districts": [(d.code, f"{d.name_zh}（{d.code}）", f"{d.name_zh} ({d.code})") for d in districts()],
+            "industries": [(n.code, n.name_zh) for n in all_industries()],
+        }
+    return _choices.cached
+
+
+def _families_for_measure(measure_id: str) -> list[str]:
+    m = get_policy().measure(measure_id[:20])
+    if m is None:
+        return []
+    money = [p.subject for p in m.provisions if p.subject in FAMILY and p.kind.value in APPLY_KINDS | {"tax_relief", "loan_limit"}]
+    any_events = [p.subject for p in m.provisions if p.subject in FAMILY]
+    return list(dict.fromkeys(money or any_events))
+
+
+def wizard(request: Request, state: State, step: int, errors: dict[str, str] | None = None, note: str = "") -> Response:
+    lang = i18n.lang_of(request)
+    errors = errors or {}
+    start, end = policy_period()
+    default = default_as_of()
+    if not state.get("as_of"):
+        state.values["as_of"] = default.isoformat()
+    visible = set(BASICS) if step == 1 else {"as_of"}
+    if step == 2:
+        for f in FAMILIES:
+            visible.update(q.name for q in f.entity)
+            visible.add(f"{f.name}-n")
+            for i in range(state.rows(f.name)):
+                visible.update({f"{f.name}-{i}-id", f"{f.name}-{i}-date", *(f"{f.name}-{i}-{q.name}" for q in f.questions)})
+    hidden = [(k, v) for k, v in state.values.items() if k not in visible]
+    return render(request, "calculator/wizard.html", step=step, state=state, errors=errors,
+                  error_list=[(name, "" if name == "p" else field_label(name, lang), msg) for name, msg in errors.items()],
+                  hidden=hidden, families=FAMILIES, choices=_choices(), note=note,
+                  start=start, end=end, default_as_of=default, date_label=_date_label)
+
+
+@router.get("/calculator")
+def calculator(request: Request, measure: str = "", p: str = "", step: int = 1, mine: int = 0) -> Response:
+    user = page_user(request)
+    lang = i18n.lang_of(request)
+    state, note, errors = State(), "", {}
+    if p:
+        data = decode(p)
+        if data is None:
+            errors["p"] = i18n.translate("calc.err.bad_link", lang)
+        else:
+            state = state_from_profile(data)
+    elif mine and user is not None and user.role == "applicant":
+        stored = stored_profile(request, user)
+        if stored:
+            state, note = state_from_profile(stored), i18n.translate("calc.from_mine", lang)
+    if measure and not state.families:
+        state.families = _families_for_measure(measure)
+        if state.families:
+            note = i18n.translate("calc.measure_hint", lang, id=measure[:20])
+    if not state.get("kind"):
+        state.values["kind"] = "enterprise"
+    if step not in (1, 2) or errors:
+        step = 1
+    return wizard(request, state, step, errors, note)
+
+
+@router.post("/calculator")
+async def calculator_post(request: Request) -> Response:
+    form = await request.form()
+    if page_user(request) is not None:
+        check_csrf(request, form)
+    lang = i18n.lang_of(request)
+    state = state_from_form(form)
+    action = str(form.get("action", "next"))
+    if action == "back":
+        return wizard(request, state, 1)
+    if action == "families":
+        return wizard(request, state, 2)
+    if action.startswith("add:"):
+        fam = action[4:]
+        if fam in FAMILY:
+            state.values[f"{fam}-n"] = str(min(MAX_ROWS, state.rows(fam) + 1))
+            if fam not in state.families:
+                state.families.append(fam)
+        return wizard(request, state, 2)
+    if action.startswith("remove:"):
+        fam = action[7:]
+        if fam in FAMILY and state.rows(fam) > 1:
+            n = state.rows(fam) - 1
+            state.values[f"{fam}-n"] = str(n)
+            for k in [k for k in state.values if k.startswith(f"{fam}-{n}-")]:
+                del state.values[k]
+        return wizard(request, state, 2)
+    # "next" checks who the applicant is; "calc" checks everything and shows the answer
+    basics = profile_data(state, with_events=False)
+    try:
+        Profile.model_validate(basics)
+    except ValidationError as e:
+        return wizard(request, state, 1, explain_errors(e, lang))
+    if action != "calc":
+        return wizard(request, state, 2)
+    data = profile_data(state)
+    errors = {}
+    as_of = parse_as_of(state.get("as_of")) if state.get("as_of").strip() else default_as_of()
+    if as_of is None:
+        errors["as_of"] = i18n.translate("calc.err.date", lang)
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as e:
+        errors = {**explain_errors(e, lang), **errors}
+    if errors:
+        step = 1 if any(k in BASICS for k in errors) else 2
+        return wizard(request, state, step, errors)
+    from huiqi.engine.evaluate import ProfileError
+
+    try:
+        run(request, profile, as_of)
+    except ProfileError as e:
+        return wizard(request, state, 2, {_field_name(tuple(re.findall(r"\w+", e.field))): e.zh if lang == "zh" else e.en})
+    return RedirectResponse(result_url(canonical(profile), as_of), status_code=303)
+
+
+def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", event: str = "",
+                 message: str = "", status_code: int = 200) -> Response:
+    lang = i18n.lang_of(request)
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as e:
+        return wizard(request, state_from_profile(data), 1, explain_errors(e, lang))
+    from huiqi.engine.evaluate import ProfileError
+
+    try:
+        policy, evaluation = run(request, profile, as_of)
+    except ProfileError as e:
+        return wizard(request, state_from_profile(data), 2, {"p": e.zh if lang == "zh" else e.en})
+    data = canonical(profile)
+    start, end = policy_period()
+    return render(request, "calculator/results.html", status_code=status_code, profile=profile, data=data,
+                  profile_json=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                  p=encode(data), as_of=as_of, groups=present(policy, evaluation), apply=apply, event=event,
+                  message=message, start=start, end=end, default_as_of=default_as_of(),
+                  district_name=_district_name(profile.district), industry_name=_industry_name(profile.industry),
+                  applied=_applied(request, profile))
+
+
+@router.get("/calculator/result")
+def calculator_result(request: Request, p: str = "", as_of: str = "", apply: str = "", event: str = "") -> Response:
+    page_user(request)
+    lang = i18n.lang_of(request)
+    data = decode(p)
+    day = parse_as_of(as_of) if as_of else default_as_of()
+    if data is None or day is None:
+        state = State({"kind": "enterprise"})
+        return wizard(request, state, 1, {"p": i18n.translate("calc.err.bad_link", lang)})
+    return results_page(request, data, day, apply[:80], event[:64])
+
+
+# -- applying --------------------------------------------------------------------------------------
+
+
+def stored_profile(request: Request, user) -> dict | None:
+    from sqlalchemy import select
+
+    from huiqi.storage.models import EnterpriseProfile
+
+    with database(request).transaction() as s:
+        row = s.get(EnterpriseProfile, user.credit_code) if user.credit_code else None
+        if row is None:
+            row = s.execute(select(EnterpriseProfile).where(EnterpriseProfile.user_id == user.id)
+                            .order_by(EnterpriseProfile.updated_at.desc())).scalars().first()
+        if row is None or row.user_id != user.id:
+            return None
+        return json.loads(row.profile_json)
+
+
+def live_applications(request: Request, user) -> dict[str, int]:
+    """``provision|event`` → id of the applicant's live application for it (so a benefit is not applied for twice)."""
+    from sqlalchemy import select
+
+    from huiqi.storage.models import Application
+
+    if user is None or user.role != "applicant":
+        return {}
+    with database(request).transaction() as s:
+        rows = s.execute(select(Application.id, Application.provision_id, Application.event_id)
+                         .where(Application.applicant_id == user.id,
+                                Application.status.not_in(["cancelled", "rejected"]))).all()
+    return {f"{prov}|{event or ''}": app_id for app_id, prov, event in rows}
+
+
+def _applied(request: Request, profile: Profile) -> dict[str, int]:
+    user = page_user(request)
+    own = user is not None and profile.credit_code is not None and profile.credit_code == user.credit_code
+    return live_applications(request, user) if own else {}
+
+
+def save_profile(session, user, data: dict) -> None:
+    """Keep the applicant's own profile (by credit code) for the portal."""
+    from huiqi.storage.models import EnterpriseProfile, utcnow
+
+    code = data.get("credit_code")
+    if not code or code != user.credit_code:
+        return
+    text = json.dumps(data, ensure_ascii=False)
+    row = session.get(EnterpriseProfile, code)
+    if row is None:
+        session.add(EnterpriseProfile(credit_code=code, user_id=user.id, profile_json=text, updated_at=utcnow()))
+    else:
+        row.user_id, row.profile_json, row.updated_at = user.id, text, utcnow()
+
+
+@router.post("/calculator/apply")
+async def calculator_apply(request: Request) -> Response:
+    from huiqi.workflow import service
+    from huiqi.workflow.states import TransitionError
+
+    form = await request.form()
+    lang = i18n.lang_of(request)
+    provision_id = str(form.get("provision_id", ""))[:80]
+    event_id = str(form.get("event_id", ""))[:64] or None
+    day = parse_as_of(str(form.get("as_of", ""))) or default_as_of()
+    try:
+        data = json.loads(str(form.get("profile", "")))
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        data = canonical(Profile.model_validate(data))
+    except (ValueError, ValidationError):
+        return wizard(request, State({"kind": "enterprise"}), 1, {"p": i18n.translate("calc.err.bad_link", lang)})
+    user = page_user(request)
+    if user is None:
+        raise LoginRequired(result_url(data, day, apply=provision_id, event=event_id or ""))
+    check_csrf(request, form)
+    if user.role != "applicant":
+        return results_page(request, data, day, provision_id, event_id or "", i18n.translate("calc.apply_role", lang))
+    try:
+        with database(request).transaction() as s:
+            me = s.merge(user)
+            app = service.create(s, me, data, provision_id, event_id)
+            save_profile(s, me, data)
+            app_id = app.id
+    except (service.PermissionDenied, service.NotFound, service.Refused, TransitionError, ValueError) as e:
+        message = i18n.translate("calc.apply_failed", lang, msg=bilingual(str(e).removeprefix("credit_code: "), lang))
+        return results_page(request, data, day, provision_id, event_id or "", message)
+    return RedirectResponse(f"/portal/applications/{app_id}?done=created", status_code=303)

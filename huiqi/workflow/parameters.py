@@ -5,18 +5,19 @@ The policy files stay the authority for what the text says; a change is a dated 
 to the audit chain, and applied as a new dated value: the value in force on the effective date ends
 the day before, and the new one runs to where that one ran. Applications already submitted keep the
 answer frozen at submission (with the policy version that produced it); the effective policy's
-version names the changes (``<files hash>-p<last change id>``), so an answer says which figures it used.
+version names the changes (``<files hash>-p<last change id>-<hash of the changes>``), so an answer says which figures it used.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import re
 from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.rules.loader import Policy
@@ -112,25 +113,32 @@ def apply_changes(policy: Policy, changes: list[ParameterChange]) -> Policy:
         measures[measure.id] = measure.model_copy(update={"provisions": [
             new_provision if p.id == provision.id else p for p in measure.provisions]})
     ordered = tuple(measures[m.id] for m in policy.measures)
-    return dataclasses.replace(policy, measures=ordered, version=f"{policy.version}-p{changes[-1].id}",
+    # the version names the last change and hashes them all: the engine caches its compiled plan by version
+    digest = hashlib.sha256("\n".join(f"{c.id}|{c.provision_id}|{c.parameter}|{c.value_text}|{c.effective_from}"
+                                       for c in changes).encode()).hexdigest()[:6]
+    return dataclasses.replace(policy, measures=ordered, version=f"{policy.version}-p{changes[-1].id}-{digest}",
                                _by_id={m.id: m for m in ordered})
 
 
-_CACHE: dict[tuple[str, int, int], Policy] = {}
+_CACHE: dict[tuple, Policy] = {}
 
 
 def effective_policy(session: Session) -> Policy:
-    """The policy with every stored change applied (cached until another change is made)."""
+    """The policy with every stored change applied (cached by the changes' content: the table is small,
+    and a key of only counts could mistake one database's changes for another's)."""
     base = _base_policy()
-    count, last = session.execute(select(func.count(), func.max(ParameterChange.id))).one()
-    if not count:
+    rows = session.execute(select(ParameterChange.id, ParameterChange.provision_id, ParameterChange.parameter,
+                                  ParameterChange.value_text, ParameterChange.effective_from)
+                           .order_by(ParameterChange.id)).all()
+    if not rows:
         return base
-    key = (base.version, count, last)
+    key = (base.version, tuple(tuple(r) for r in rows))
     policy = _CACHE.get(key)
     if policy is None:
         changes = session.execute(select(ParameterChange).order_by(ParameterChange.id)).scalars().all()
         policy = apply_changes(base, list(changes))
-        _CACHE.clear()
+        if len(_CACHE) > 8:
+            _CACHE.clear()
         _CACHE[key] = policy
     return policy
 

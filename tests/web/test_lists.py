@@ -143,7 +143,7 @@ def test_filters_and_the_excel_export(server, page, new_page, fgw):
     assert "呈贡产业园REITs项目" not in public.locator("[data-test=entries]").inner_text()
 
     public.goto(server + "/lists")
-    public.get_by_label("关键词（项目名称或行业）").fill("停车")
+    public.get_by_label("关键词（项目名称或行业）").fill("西山智慧停车")
     public.get_by_role("button", name="筛选", exact=True).click()
     public.wait_for_url(re.compile(r"q="))
     assert public.locator("[data-test=entries] [data-test=name]").all_inner_texts() == ["西山智慧停车特许经营"]

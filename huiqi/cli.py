@@ -640,6 +640,87 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+import_app = typer.Typer(help="从 Excel 导入台账 / import a registry from Excel", no_args_is_help=True)
+voice_app = typer.Typer(help="政企沟通 / the enterprise-voice channel (m27)", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(voice_app, name="voice")
+IMPORT_KINDS = {"projects": "import_projects", "lists": "import_list_entries", "progress": "import_commitment_progress"}
+
+
+def _import(kind: str, file: str, as_user: str) -> None:
+    """Import one registry workbook as a department user; every row checked on its own."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from huiqi.delivery import importer
+    from huiqi.storage.models import User
+
+    try:
+        data = Path(file).read_bytes()
+    except OSError as e:
+        fail(f"无法读取文件 {file}：{e.strerror}", f"file: cannot read {file}: {e.strerror}")
+    db = _database()
+    with db.transaction() as s:
+        user = s.execute(select(User).where(User.username == as_user)).scalar_one_or_none()
+        if user is None:
+            fail(f"--as：没有用户“{as_user}”", f"--as: no user '{as_user}'")
+        if user.role not in ("reviewer", "admin"):
+            fail(f"--as：{as_user} 不是部门用户或管理员", f"--as: {as_user} is not a department user or an administrator")
+        result = getattr(importer, IMPORT_KINDS[kind])(s, user, data)
+    typer.echo(f"已导入 imported: {result.imported} 行 rows")
+    for e in result.errors:
+        typer.echo(f"  第 {e.row} 行 row {e.row}: {e.field}: {e.reason}")
+    if result.errors:
+        raise typer.Exit(1)
+
+
+AS_USER = typer.Option(..., "--as", help="以哪个部门用户导入 / the department user importing")
+
+
+@import_app.command("projects")
+def import_projects(file: str = typer.Argument(..., help=".xlsx"), as_user: str = AS_USER) -> None:
+    """导入项目库（新编号新增、已有编号更新）；坏行报告行号和原因，好行全部保留；有坏行时退出码 1 /
+    import projects; bad rows named by row, good rows kept; exit 1 if any row was refused."""
+    _import("projects", file, as_user)
+
+
+@import_app.command("lists")
+def import_lists(file: str = typer.Argument(..., help=".xlsx"), as_user: str = AS_USER) -> None:
+    """导入推介清单条目（m23）/ import m23 list entries; exit 1 if any row was refused."""
+    _import("lists", file, as_user)
+
+
+@import_app.command("progress")
+def import_progress(file: str = typer.Argument(..., help=".xlsx"), as_user: str = AS_USER) -> None:
+    """导入督办任务进展（任务编号、状态、进展情况）/ import commitment progress; exit 1 if any row was refused."""
+    _import("progress", file, as_user)
+
+
+@voice_app.command("escalate")
+def voice_escalate(today: str = typer.Option(None, "--today", help="YYYY-MM-DD，默认今天 / default today")) -> None:
+    """督办：把超过答复期限仍未答复的问题标为已督办（每日运行）/ escalate overdue problems (run daily)."""
+    from huiqi.delivery import voice
+
+    day = _date_option(today, "--today")
+    with _database().transaction() as s:
+        rows = voice.escalate_overdue(s, day)
+        for t in rows:
+            typer.echo(f"督办 escalated #{t.id} {t.department} 期限 due {t.due_on}：{t.subject}")
+    typer.echo(f"共 {len(rows)} 件 / {len(rows)} escalated")
+
+
+def _date_option(value: str | None, name: str):
+    import datetime as dt
+
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{name}：“{value}”不是有效日期（YYYY-MM-DD）", f"{name}: '{value}' is not a date (YYYY-MM-DD)")
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host"),

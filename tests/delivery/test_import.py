@@ -77,3 +77,30 @@ def test_lists_and_commitment_progress_import(db):
         r = importer.import_commitment_progress(s, fgw, progress)
         assert r.imported == 1 and [(e.row, e.field) for e in r.errors] == [(3, "department"), (4, "status")]
         assert s.get(Commitment, "m15.c01").status == "in_progress"
+
+
+def test_the_cli_imports_a_workbook_and_names_bad_rows(tmp_path, monkeypatch):
+    """As an operator runs it: exit 1 with the bad rows printed, the good rows kept."""
+    from typer.testing import CliRunner
+
+    from huiqi.cli import app
+    from huiqi.storage.db import Database
+
+    url = f"sqlite:///{tmp_path}/huiqi.db"
+    monkeypatch.setenv("HUIQI_DATABASE_URL", url)
+    db = Database(url)
+    db.create_all()
+    with db.transaction() as s:
+        accounts.create_user(s, "tcj", "password-123", "reviewer", department="市投资促进局")
+    book = tmp_path / "projects.xlsx"
+    book.write_bytes(_xlsx(HEADER, [["K1", "好项目", "甲公司", None, "省外", 100000000, "前期", "2024-03-01", "否", None],
+                                    ["K2", "坏项目", "乙公司", None, "火星", 1, "前期", None, "否", None]]))
+    runner = CliRunner()
+    r = runner.invoke(app, ["import", "projects", str(book), "--as", "tcj"])
+    assert r.exit_code == 1 and "imported: 1" in r.output and "row 3: investor_origin" in r.output
+    assert runner.invoke(app, ["import", "projects", str(book), "--as", "nobody"]).exit_code == 2
+    assert runner.invoke(app, ["import", "projects", str(tmp_path / "missing.xlsx"), "--as", "tcj"]).exit_code == 2
+    with db.transaction() as s:
+        assert [p.code for p in s.query(Project).all()] == ["K1"]
+    r = runner.invoke(app, ["voice", "escalate", "--today", "2024-13-01"])
+    assert r.exit_code == 2 and "--today" in r.output

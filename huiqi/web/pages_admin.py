@@ -47,6 +47,9 @@ i18n.add({
     "admin.col.created": ("创建时间", "Created"),
     "admin.locked_until": ("锁定至 {at}（UTC）", "until {at} (UTC)"),
     "admin.not_locked": ("否", "no"),
+    "admin.col.access": ("账户", "Account"),
+    "admin.enable": ("启用/解锁", "Enable / unlock"),
+    "admin.disable": ("停用", "Disable"),
     "admin.create": ("新建用户", "Create a user"),
     "admin.field.username": ("用户名", "Username"),
     "admin.field.username_hint": ("3–64 位字母、数字、下划线、连字符或点", "3–64 letters, digits, _ - or ."),
@@ -209,6 +212,22 @@ def _parameters_page(request: Request, form: dict[str, str] | None = None, error
     just_saved = next((c for c in changes if c.id == saved), None) if saved else None
     return render(request, "admin/parameters.html", rows=rows, labels=labels, changes=changes,
                   form=form or {}, error=error, saved=just_saved)
+
+
+@router.post("/admin/users/{username}/access")
+async def set_access(request: Request, username: str) -> Response:
+    """停用 / 启用: disabling ends the user's sessions and tokens; enabling also clears a lock-out."""
+    from fastapi.responses import RedirectResponse
+
+    admin = require(request, ROLES)
+    form = await request.form()
+    check_csrf(request, form)
+    try:
+        with database(request).transaction() as s:
+            accounts.set_disabled(s, s.merge(admin), username[:64], form.get("action") == "disable")
+    except ValueError as e:
+        return _users_page(request, error=(_field_of(str(e), "username"), str(e).split(":", 1)[-1].strip()))
+    return RedirectResponse("/admin", status_code=303)
 
 
 @router.get("/admin/parameters")

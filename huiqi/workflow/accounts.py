@@ -119,3 +119,26 @@ def end_session(session: Session, sid: str) -> None:
     row = session.get(LoginSession, _sha(sid))
     if row is not None:
         session.delete(row)
+
+
+DISABLED_UNTIL = dt.datetime(9999, 12, 31)  # a locked_until this far away is a disabled account
+
+
+def set_disabled(session: Session, admin: User, username: str, disabled: bool) -> User:
+    """An administrator disables an account (its sessions and tokens end at once) or enables it again
+    (which also clears a lock-out after failed sign-ins). Audited."""
+    from sqlalchemy import delete
+
+    if admin.role != "admin":
+        raise PermissionError("only administrators / 仅管理员可操作")
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise ValueError(f"username: no user '{username}' / 无此用户")
+    if user.id == admin.id and disabled:
+        raise ValueError("username: an administrator cannot disable their own account / 不能停用自己的账户")
+    user.locked_until, user.failed_logins = (DISABLED_UNTIL if disabled else None), 0
+    if disabled:
+        session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+        session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    audit.append(session, admin.username, "user.disable" if disabled else "user.enable", f"user/{user.id}", "ok")
+    return user

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from tests.web.conftest import assert_fits, assert_labelled, login, shot
+from tests.web.conftest import PASSWORD, assert_fits, assert_labelled, login, shot
 
 NEW_PASSWORD = "reviewer-pass-2024"
 
@@ -19,7 +19,7 @@ def _user_rows(page) -> list[str]:
 def _submit(page, path: str):
     """Submit the form and return the response of the POST (the page is shown again with 200 on refusal)."""
     with page.expect_response(lambda r: r.url.endswith(path) and r.request.method == "POST") as info:
-        page.locator(f'form[action^="{path}"] button[type=submit]').click()
+        page.locator(f'form[action^="{path}"]:not([action$="/access"]) button[type=submit]').click()
     page.wait_for_load_state()
     return info.value
 
@@ -189,3 +189,20 @@ def test_admin_pages_in_english_and_on_a_phone(server, page, phone):
         assert_fits(phone)
         assert_labelled(phone)
         shot(phone, f"phone-{name}")
+
+
+def test_admin_disables_and_enables_an_account(server, page, new_page):
+    """停用 ends the user's sign-in at once; 启用 lets them in again."""
+    login(page, server, "admin")
+    page.goto(server + "/admin")
+    with page.expect_navigation():
+        page.locator('[data-user="rev-shangwu"] [data-test=disable]').click()
+    assert page.locator('[data-user="rev-shangwu"] [data-test=locked] .pill').count() == 1
+    other = new_page()
+    r = other.request.post(server + "/api/v1/auth/login", data={"username": "rev-shangwu", "password": PASSWORD})
+    assert r.status == 401
+    assert page.locator('[data-user="admin"] [data-test=disable]').count() == 0  # not oneself
+    with page.expect_navigation():
+        page.locator('[data-user="rev-shangwu"] [data-test=enable]').click()
+    r = other.request.post(server + "/api/v1/auth/login", data={"username": "rev-shangwu", "password": PASSWORD})
+    assert r.status == 200

@@ -165,3 +165,16 @@ def test_english_switch(server, page):
     shot(page, "dashboard-en")
     page.goto(server + "/dashboard?lang=zh")
     assert page.locator("h1").inner_text() == "数据看板"
+
+
+def test_enterprise_voice_and_registry_targets_are_on_the_dashboard(server, page):
+    """m27 figures from the voice channel and m17/m16 figures computed from the project registry."""
+    page.goto(server + "/dashboard")
+    # the demo: two problems raised, one answered within its deadline and rated 5
+    assert page.locator("[data-test=voice-raised]").inner_text() == "2"
+    assert page.locator("[data-test=voice-answered]").inner_text() == "1"
+    assert page.locator("[data-test=voice-rating]").inner_text() == "5"
+    # the demo registry has five 省外 projects of ≥ 1亿 introduced in 2024 (one of exactly 1亿)
+    m17 = page.locator('[data-test=targets-table] tr[data-target="m17.out_of_province_projects_100m"]')
+    assert m17.locator("[data-test=latest]").inner_text() == "5 个"
+    assert m17.locator("[data-test=from-registry]").count() == 1

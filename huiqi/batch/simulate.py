@@ -163,6 +163,18 @@ def _write(sim: Simulation, overrides: dict[str, str], as_of: dt.date) -> None:
     (sim.out / "simulation.html").write_text(_html(sim, overrides, as_of, png), encoding="utf-8")
 
 
+def _register_cjk_fonts() -> None:
+    """Matplotlib's font cache may predate the CJK fonts (installed later by apt): add them by path."""
+    import glob
+
+    from matplotlib import font_manager
+
+    if any(f.name.startswith("Noto Sans CJK") for f in font_manager.fontManager.ttflist):
+        return
+    for path in sorted(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK-*.ttc")):
+        font_manager.fontManager.addfont(path)
+
+
 def _chart(rows: list[dict]) -> bytes:
     """Bar chart of the change in yuan by provision (CJK font where installed)."""
     import matplotlib
@@ -170,6 +182,7 @@ def _chart(rows: list[dict]) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    _register_cjk_fonts()
     plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "DejaVu Sans"]
     plt.rcParams["axes.unicode_minus"] = False
     changed = [r for r in rows if r["yuan_change"] != 0] or rows[:10]

@@ -166,12 +166,11 @@ def create_app(database=None) -> FastAPI:
 
 
 def effective_policy(request: Request):
-    """The policy with the administrators' parameter changes (one cheap query; cached between changes)."""
+    """The policy with the administrators' parameter changes (re-read at most every two seconds)."""
     from huiqi.api.routes_workflow import database
-    from huiqi.workflow.parameters import effective_policy as with_changes
+    from huiqi.workflow.parameters import recent_policy
 
-    with database(request).transaction() as s:
-        return with_changes(s)
+    return recent_policy(database(request))
 
 
 def _html_error(request: Request, status: int, key: str) -> Response:

@@ -17,7 +17,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from huiqi.rules.loader import Policy
@@ -143,6 +143,26 @@ def effective_policy(session: Session) -> Policy:
     return policy
 
 
+_RECENT: dict[int, tuple[float, Policy]] = {}
+RECENT_SECONDS = 2.0
+
+
+def recent_policy(db) -> Policy:
+    """:func:`effective_policy` for the calculator's hot path: looked up at most every RECENT_SECONDS per
+    database and process, so an evaluation does not open a transaction (on SQLite, a write lock). A change
+    made in this process is seen at once; other server processes see it within two seconds."""
+    import time
+
+    now = time.monotonic()
+    hit = _RECENT.get(id(db))
+    if hit is not None and now - hit[0] < RECENT_SECONDS:
+        return hit[1]
+    with db.transaction() as s:
+        policy = effective_policy(s)
+    _RECENT[id(db)] = (now, policy)
+    return policy
+
+
 def change(session: Session, user: User, provision_id: str, parameter: str, value_text: str,
            effective_from: dt.date, reason: str) -> ParameterChange:
     """Record a change by an administrator (checked, audited); it applies from ``effective_from``."""
@@ -168,6 +188,7 @@ def change(session: Session, user: User, provision_id: str, parameter: str, valu
                           effective_from=effective_from, reason=reason.strip(), actor=user.username)
     session.add(row)
     session.flush()
+    event.listen(session, "after_commit", lambda _s: _RECENT.clear(), once=True)  # seen at once in this process
     before = param.value_on(effective_from)
     audit.append(session, user.username, "parameter.change", f"parameter/{provision_id}.{parameter}", "ok",
                  {"change": row.id, "from": effective_from.isoformat(), "value": row.value_text,

@@ -262,11 +262,16 @@ def _release(session: Session, app: Application, amount: int) -> None:
         ledger.free_cap(session, app.credit_code, app.provision_id, app.cap_year, amount)
 
 
-def add_working_days(start: dt.date, days: int) -> dt.date:
+# Fixed-date statutory holidays (全国年节及纪念日放假办法): known before a year's schedule is published.
+FIXED_HOLIDAYS = {(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)}
+
+
+def add_working_days(start: dt.date, days: int, provisional_ok: bool = False) -> dt.date:
     """``days`` Chinese working days after ``start``: public holidays skipped, adjusted working days (调休) counted.
 
-    Uses the chinese-calendar package's official schedule; a year it does not cover is refused
-    rather than guessed.
+    Uses the chinese-calendar package's official schedule. A year it does not cover yet is refused
+    rather than guessed — unless ``provisional_ok``, where Monday to Friday less the fixed-date holidays
+    is counted (a deadline for an answer, not for money; see :func:`is_provisional`).
     """
     import chinese_calendar
 
@@ -276,10 +281,24 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
         try:
             working = chinese_calendar.is_workday(d)
         except NotImplementedError:
-            raise Refused(f"no official holiday schedule for {d.year} yet / 尚无{d.year}年法定节假日安排") from None
+            if not provisional_ok:
+                raise Refused(f"no official holiday schedule for {d.year} yet / 尚无{d.year}年法定节假日安排") from None
+            working = d.weekday() < 5 and (d.month, d.day) not in FIXED_HOLIDAYS
         if working:
             left -= 1
     return d
+
+
+def is_provisional(start: dt.date, end: dt.date) -> bool:
+    """True when a deadline from ``start`` to ``end`` crosses a year with no official schedule yet."""
+    import chinese_calendar
+
+    for year in range(start.year, end.year + 1):
+        try:
+            chinese_calendar.is_workday(dt.date(year, 6, 1))
+        except NotImplementedError:
+            return True
+    return False
 
 
 def timeline(session: Session, app_id: int) -> list[dict]:

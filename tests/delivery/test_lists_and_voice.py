@@ -88,3 +88,17 @@ def test_bad_problems_name_the_field(db, kwargs, field):
         with db.transaction() as s:
             voice.raise_ticket(s, ent, **args)
     assert e.value.field == field
+
+
+def test_a_deadline_into_a_year_without_a_published_schedule_is_provisional(db):
+    """Raised on 2026-12-30: 31 December, then (2027, no official schedule yet) 4–7 January — New Year's
+    Day is a fixed-date holiday; the answer is not refused for want of next year's calendar."""
+    from huiqi.workflow.service import Refused, add_working_days, is_provisional
+
+    _, _, ent, _ = _users(db)
+    with db.transaction() as s:
+        t = voice.raise_ticket(s, ent, "年底问题", "内容", dt.date(2026, 12, 30), measure_id="m07")
+    assert t.due_on == dt.date(2027, 1, 7) and is_provisional(t.raised_on, t.due_on)
+    assert not is_provisional(dt.date(2024, 9, 30), dt.date(2024, 10, 12))
+    with pytest.raises(Refused):  # money deadlines (公示) still wait for the official schedule
+        add_working_days(dt.date(2026, 12, 30), 5)

@@ -258,6 +258,16 @@ class EnterpriseProfile(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class Calculation(Base):
+    """A calculator answer's inputs, kept on the server so a link to the answer carries a token, not the
+    enterprise's figures (addresses end up in logs and browser history). Content-addressed; kept 30 days."""
+
+    __tablename__ = "calculations"
+    token: Mapped[str] = mapped_column(String(43), primary_key=True)
+    profile_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 class ParameterChange(Base):
     """An administrator's change of one policy figure from a date, with the reason (never edited)."""
 

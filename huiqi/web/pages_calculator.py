@@ -1,9 +1,10 @@
 """政策计算器: a short wizard (who you are → what happened this year → what you get), and one click to apply.
 
 The wizard keeps everything typed in the form itself (fields of other steps ride along as hidden
-inputs), so going back and forth never loses a value and nothing is stored before the visitor asks.
-The answer page is a GET (``/calculator/result?p=…``, the profile compressed into the address), so the
-language switch, a reload and the way back from the login page all show the same calculation.
+inputs), so going back and forth never loses a value. The answer page is a GET
+(``/calculator/result?p=TOKEN``: the inputs are kept on the server for 30 days under a content hash,
+so no figure of the enterprise's is in the address), so the language switch, a reload and the way
+back from the login page all show the same calculation.
 The engine is called exactly as ``POST /api/v1/evaluate`` calls it, with the same policy (the
 administrators' parameter changes included).
 """
@@ -14,7 +15,7 @@ import base64
 import datetime as dt
 import json
 import re
-import zlib
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -33,7 +34,6 @@ from huiqi.web.render import render
 router = APIRouter(include_in_schema=False)
 
 MAX_ROWS = 20  # rows of one event family in the wizard
-MAX_P = 24_000  # characters of an encoded profile in an address
 APPLY_KINDS = {"fixed_award", "capped_award", "share_with_cap"}  # money that is applied for (tax relief is not)
 
 i18n.add({
@@ -67,7 +67,7 @@ i18n.add({
     "calc.err.choice": ("请选择一项", "choose one"),
     "calc.err.too_long": ("内容过长", "too long"),
     "calc.err.bad_id": ("编号只能含字母、数字、-、_、.", "letters, digits, - _ . only"),
-    "calc.err.bad_link": ("链接中的测算数据无效，请重新填写", "The calculation in the address is not valid; please fill in the form again"),
+    "calc.err.bad_link": ("链接中的测算数据无效或已过期（保留30天），请重新填写", "The calculation in the address is not valid or has expired (kept 30 days); please fill in the form again"),
     "calc.event_id": ("事项编号", "Item id"),
     "calc.event_id_hint": ("用于区分同类事项，可不填（自动编号）", "tells items apart; left empty it is numbered for you"),
     "calc.kind": ("申请人类型", "Applicant type"),
@@ -466,24 +466,39 @@ def canonical(profile: Profile) -> dict:
     return {k: v for k, v in data.items() if v != []}
 
 
-def encode(data: dict) -> str:
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+KEEP_DAYS = 30
 
 
-def decode(p: str) -> dict | None:
-    if not p or len(p) > MAX_P:
+def encode(request: Request, data: dict) -> str:
+    """Keep the inputs on the server and return their token for the address (content-addressed: the same
+    inputs, the same token; no figure of the enterprise's appears in a link, a log or browser history)."""
+    from sqlalchemy import delete
+
+    from huiqi.storage.models import Calculation, utcnow
+
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    token = base64.urlsafe_b64encode(hashlib.sha256(raw.encode()).digest()).decode().rstrip("=")
+    with database(request).transaction() as s:
+        if s.get(Calculation, token) is None:
+            s.execute(delete(Calculation).where(Calculation.created_at < utcnow() - dt.timedelta(days=KEEP_DAYS)))
+            s.add(Calculation(token=token, profile_json=raw))
+    return token
+
+
+def decode(request: Request, p: str) -> dict | None:
+    """The inputs kept under token ``p`` (None when unknown or expired)."""
+    from huiqi.storage.models import Calculation
+
+    if not p or len(p) > 43:
         return None
-    try:
-        raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)), 200_000)
-        data = json.loads(raw)
-    except (ValueError, zlib.error):
-        return None
+    with database(request).transaction() as s:
+        row = s.get(Calculation, p)
+        data = json.loads(row.profile_json) if row is not None else None
     return data if isinstance(data, dict) else None
 
 
-def result_url(data: dict, as_of: dt.date, **extra: str) -> str:
-    params = {"p": encode(data), "as_of": as_of.isoformat(), **{k: v for k, v in extra.items() if v}}
+def result_url(request: Request, data: dict, as_of: dt.date, **extra: str) -> str:
+    params = {"p": encode(request, data), "as_of": as_of.isoformat(), **{k: v for k, v in extra.items() if v}}
     return "/calculator/result?" + urlencode(params)
 
 
@@ -594,7 +609,7 @@ def calculator(request: Request, measure: str = "", p: str = "", step: int = 1, 
     lang = i18n.lang_of(request)
     state, note, errors = State(), "", {}
     if p:
-        data = decode(p)
+        data = decode(request, p)
         if data is None:
             errors["p"] = i18n.translate("calc.err.bad_link", lang)
         else:
@@ -667,7 +682,7 @@ async def calculator_post(request: Request) -> Response:
         run(request, profile, as_of)
     except ProfileError as e:
         return wizard(request, state, 2, {_field_name(tuple(re.findall(r"\w+", e.field))): e.zh if lang == "zh" else e.en})
-    return RedirectResponse(result_url(canonical(profile), as_of), status_code=303)
+    return RedirectResponse(result_url(request, canonical(profile), as_of), status_code=303)
 
 
 def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", event: str = "",
@@ -687,7 +702,7 @@ def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", 
     start, end = policy_period()
     return render(request, "calculator/results.html", status_code=status_code, profile=profile, data=data,
                   profile_json=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                  p=encode(data), as_of=as_of, groups=present(policy, evaluation), apply=apply, event=event,
+                  p=encode(request, data), as_of=as_of, groups=present(policy, evaluation), apply=apply, event=event,
                   message=message, start=start, end=end, default_as_of=default_as_of(),
                   district_name=_district_name(profile.district), industry_name=_industry_name(profile.industry),
                   applied=_applied(request, profile))
@@ -697,7 +712,7 @@ def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", 
 def calculator_result(request: Request, p: str = "", as_of: str = "", apply: str = "", event: str = "") -> Response:
     page_user(request)
     lang = i18n.lang_of(request)
-    data = decode(p)
+    data = decode(request, p)
     day = parse_as_of(as_of) if as_of else default_as_of()
     if data is None or day is None:
         state = State({"kind": "enterprise"})
@@ -778,7 +793,7 @@ async def calculator_apply(request: Request) -> Response:
         return wizard(request, State({"kind": "enterprise"}), 1, {"p": i18n.translate("calc.err.bad_link", lang)})
     user = page_user(request)
     if user is None:
-        raise LoginRequired(result_url(data, day, apply=provision_id, event=event_id or ""))
+        raise LoginRequired(result_url(request, data, day, apply=provision_id, event=event_id or ""))
     check_csrf(request, form)
     if user.role != "applicant":
         return results_page(request, data, day, provision_id, event_id or "", i18n.translate("calc.apply_role", lang))

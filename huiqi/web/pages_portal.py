@@ -129,7 +129,7 @@ def portal_page(request: Request, message: str = "") -> Response:
             policy, evaluation = run(request, profile, as_of)
             groups = present(policy, evaluation)
             profile_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-            p = encode(data)
+            p = encode(request, data)
         except (ValidationError, ValueError):
             profile = groups = None
     from huiqi.web.pages_calculator import FAMILIES, _district_name, _industry_name

@@ -175,3 +175,27 @@ def test_calculator_fits_a_phone(server, phone):
     assert_fits(phone)
     assert_labelled(phone)
     shot(phone, "phone-calculator-results")
+
+
+def test_the_answer_address_carries_a_token_not_the_figures(server, page):
+    """Addresses end up in logs and browser history: the enterprise's figures stay on the server."""
+    from urllib.parse import parse_qs, urlparse
+
+    page.goto(server + "/calculator")
+    page.get_by_label("名称（企业名称或姓名）").fill("地址测试有限公司")
+    page.get_by_label("统一社会信用代码").fill("91530100MA6K3YXF8W")
+    page.get_by_role("button", name="下一步").click()
+    page.get_by_label("算力支出（算力券）").check()
+    page.locator("#f-compute_claims-0-date").fill("2024-05-10")
+    page.locator("#f-compute_claims-0-category").select_option("compute_rental")
+    page.locator("#f-compute_claims-0-spend").fill("1234567.89")
+    page.get_by_role("button", name="计算").click()
+    page.wait_for_url(re.compile(r"/calculator/result\?"))
+    query = parse_qs(urlparse(page.url).query)
+    assert len(query["p"][0]) == 43  # a SHA-256 token
+    assert "1234567" not in page.url and "91530100MA6K3YXF8W" not in page.url
+    assert "¥370,370.37" in page.content()  # 30% of the spend, from the inputs kept on the server
+    again = page.request.get(server + "/calculator/result?p=" + query["p"][0] + "&as_of=2024-12-31")
+    assert again.status == 200 and "¥370,370.37" in again.text()
+    unknown = page.request.get(server + "/calculator/result?p=" + "A" * 43)
+    assert unknown.status == 200 and "链接中的测算数据无效" in unknown.text()  # the wizard again, with a message

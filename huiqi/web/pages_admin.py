@@ -61,7 +61,7 @@ i18n.add({
     "admin.field.department_hint": ("审核员必选：政策规定的牵头单位之一", "Required for a reviewer: one of the policy's lead departments"),
     "admin.field.department_none": ("（无）", "(none)"),
     "admin.field.credit_code": ("统一社会信用代码", "Unified social credit code"),
-    "admin.field.credit_code_hint": ("企业申请人必填，18 位", "Required for an applicant: 18 characters"),
+    "admin.field.credit_code_hint": ("企业申请人填写，18 位；个人申请人留空", "An enterprise's 18 characters; empty for a resident"),
     "admin.field.provision_id": ("政策条款与参数", "Provision and parameter"),
     "admin.field.parameter": ("政策条款与参数", "Provision and parameter"),
     "admin.field.value": ("新数值", "New value"),
@@ -75,7 +75,6 @@ i18n.add({
     "admin.created": ("已创建用户 {username}", "Created user {username}"),
     "admin.refused": ("未保存：{field}：{message}", "Not saved: {field}: {message}"),
     "admin.required": ("必填", "required"),
-    "admin.credit_required": ("企业申请人须填写统一社会信用代码", "an applicant needs a credit code"),
     "admin.params": ("政策参数及其历史", "Policy parameters and their history"),
     "admin.params_intro": ("下列为当前生效的数值（含管理员调整）。调整自生效日期起适用于新的测算和申请；已提交的申请保留提交时的测算结果。",
                            "The figures in force, with administrators' changes. A change applies to new calculations and applications "
@@ -159,9 +158,7 @@ async def create_user(request: Request) -> Response:
 
     # the page keeps only what the role uses: a reviewer's department, an applicant's credit code
     department = form["department"] if form["role"] == "reviewer" else None
-    credit_code = form["credit_code"] if form["role"] == "applicant" else None
-    if form["role"] == "applicant" and not credit_code:
-        return refuse("credit_code", i18n.translate("admin.credit_required", lang))
+    credit_code = form["credit_code"] if form["role"] == "applicant" else None  # none: a resident applicant
     try:  # the API's own field checks (length, pattern, role), then the account rules
         body = NewUser(username=form["username"], password=form["password"], role=form["role"],
                        display_name=form["display_name"] or None, department=department or None,

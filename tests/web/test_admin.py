@@ -1,5 +1,5 @@
 """Administration in a real browser: users and roles (create a reviewer who then signs in; a bad
-credit code or a missing department names the field and creates nothing), only administrators get
+credit code or a missing department names the field and creates nothing; a resident needs none), only administrators get
 in, and policy parameters with their history (a dated change with a reason shows in the history and
 as the measure's value from that date; no reason, no change)."""
 
@@ -72,12 +72,6 @@ def test_bad_input_names_the_field_and_creates_nothing(server, page):
     assert page.get_by_label("初始密码").input_value() == ""  # never sent back
     assert _user_rows(page) == before
     shot(page, "admin-user-refused")
-
-    # an applicant without any credit code
-    page.get_by_label("初始密码").fill("applicant-pass-1")
-    page.get_by_label("统一社会信用代码").fill("")
-    _submit(page, "/admin/users")
-    assert "统一社会信用代码" in page.locator("[role=alert]").inner_text()
 
     # a reviewer without a department
     page.get_by_label("用户名").fill("rev-nodept")
@@ -206,3 +200,17 @@ def test_admin_disables_and_enables_an_account(server, page, new_page):
         page.locator('[data-user="rev-shangwu"] [data-test=enable]').click()
     r = other.request.post(server + "/api/v1/auth/login", data={"username": "rev-shangwu", "password": PASSWORD})
     assert r.status == 200
+
+
+def test_a_resident_applicant_needs_no_credit_code(server, page):
+    """Individuals (residents: 购房、创业担保贷款 …) apply without a credit code; enterprises give theirs."""
+    login(page, server, "admin")
+    page.goto(server + "/admin")
+    page.get_by_label("用户名").fill("resident-li")
+    page.get_by_label("初始密码").fill("resident-pass-1")
+    page.get_by_label("角色").select_option("applicant")
+    page.get_by_label("统一社会信用代码").fill("")
+    response = _submit(page, "/admin/users")
+    assert response.status in (200, 303)
+    row = page.locator('[data-user="resident-li"]')
+    assert row.count() == 1 and row.locator("[data-test=credit_code]").inner_text() == "—"

@@ -150,7 +150,6 @@ async def create_user(request: Request) -> Response:
     check_csrf(request, raw)
     form = {k: str(raw.get(k, ""))[:300].strip() for k in USER_FIELDS}
     form["password"] = str(raw.get("password", ""))[:300]  # a password is taken as typed
-    lang = i18n.lang_of(request)
 
     def refuse(field: str, message: str) -> Response:
         kept = {k: v for k, v in form.items() if k != "password"}
@@ -171,7 +170,7 @@ async def create_user(request: Request) -> Response:
         with database(request).transaction() as s:
             created = accounts.create_user(s, body.username, body.password, body.role, body.display_name,
                                            body.department, body.credit_code, actor=user.username)
-            username, role = created.username, created.role
+            username = created.username
     except InvalidCreditCode as e:
         return refuse("credit_code", str(e))
     except ValueError as e:

@@ -109,7 +109,6 @@ def portal_page(request: Request, message: str = "") -> Response:
     from huiqi.workflow import offers
 
     user = require(request, ROLES)
-    lang = i18n.lang_of(request)
     data = stored_profile(request, user)
     with database(request).transaction() as s:
         apps = [_app_row(a) for a in s.execute(select(Application).where(Application.applicant_id == user.id)
@@ -192,7 +191,6 @@ def application_page(request: Request, app_id: int, message: str = "", as_of_val
     from huiqi.workflow import service
 
     user = require(request, ROLES)
-    lang = i18n.lang_of(request)
     with database(request).transaction() as s:
         app = _own(s, user, app_id)
         row = _app_row(app)

@@ -11,7 +11,6 @@ that does not keep a project sees it read-only; its POSTs get the 403 page.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from typing import Any
 from urllib.parse import quote, urlencode

@@ -78,7 +78,6 @@ def catalogue(request: Request) -> Response:
 
 @router.get("/measures/{measure_id}")
 def measure_page(request: Request, measure_id: str) -> Response:
-    from huiqi.storage.models import ParameterChange
     from huiqi.web.auth import database
     from huiqi.workflow.parameters import effective_policy, history
 

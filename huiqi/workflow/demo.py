@@ -85,7 +85,7 @@ def seed(db: Database, if_empty: bool = True) -> Seeded:
         # departments' work on the measures that promise actions and lists (commitments, projects, m23, m27)
         from huiqi.delivery import demo as delivery_demo
 
-        more = delivery_demo.seed(s, password, get_policy(), ent)
+        delivery_demo.seed(s, password, get_policy(), ent)
     return Seeded(
         accounts=[f"{name} ({role}{', ' + dept if dept else ''})" for name, role, dept, *_ in ACCOUNTS]
         + [f"{name} (reviewer, {dept})" for name, dept, _ in delivery_demo.ACCOUNTS],

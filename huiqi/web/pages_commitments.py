@@ -12,25 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from huiqi.catalogue import get_policy
 from huiqi.delivery import DeliveryError, NotYours, commitments, importer, may_edit
 from huiqi.storage.models_delivery import Commitment, CommitmentReport
-from huiqi.web import i18n
+from huiqi.web import files, i18n
 from huiqi.web.auth import Forbidden, check_csrf, database, require
 from huiqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
 ROLES = ("reviewer", "admin")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN = ("not_started", "in_progress", "done", "overdue")
 BEIJING = dt.timedelta(hours=8)  # stored times are UTC
 
@@ -225,16 +223,13 @@ def export(request: Request) -> Response:
         ws.column_dimensions[col].width = width
     buf = io.BytesIO()
     wb.save(buf)
-    name = f"督办台账-{today().isoformat()}.xlsx"
-    return Response(buf.getvalue(), media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"commitments.xlsx\"; filename*=UTF-8''{quote(name)}"})
+    return files.xlsx(buf.getvalue(), f"督办台账-{today().isoformat()}.xlsx", "commitments.xlsx")
 
 
 @router.get("/commitments/template.xlsx")
 def template(request: Request) -> Response:
     require(request, ROLES)
-    return Response(importer.template(importer.COMMITMENT_COLUMNS), media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"commitment-progress.xlsx\"; filename*=UTF-8''{quote('督办进展导入模板.xlsx')}"})
+    return files.xlsx(importer.template(importer.COMMITMENT_COLUMNS), "督办进展导入模板.xlsx", "commitment-progress.xlsx")
 
 
 @router.post("/commitments/import")
@@ -242,8 +237,7 @@ async def import_progress(request: Request) -> Response:
     user = require(request, ROLES)
     form = await request.form()
     check_csrf(request, form)
-    upload = form.get("file")
-    data = await upload.read() if upload is not None and not isinstance(upload, str) else b""
+    _, data = await files.uploaded(form)
     if not data:
         return _list_page(request, user, import_error=i18n.translate("cm.no_file", i18n.lang_of(request)))
     with database(request).transaction() as s:
@@ -294,12 +288,8 @@ async def report(request: Request, commitment_id: str) -> Response:
             return render(request, "error.html", status_code=404, message=i18n.translate("cm.not_found", lang, id=commitment_id))
         if not may_edit(user, commitments.departments(c)):
             raise Forbidden(f"{user.username} may not report on {commitment_id}")
-    upload = form.get("evidence")
-    evidence = None
-    if upload is not None and not isinstance(upload, str):
-        data = await upload.read()
-        if data:
-            evidence = (Path(upload.filename or "file").name, data)
+    name, data = await files.uploaded(form, "evidence")
+    evidence = (name, data) if data else None
     status, note = str(form.get("status", ""))[:20], str(form.get("note", ""))[:5000]
     try:
         with database(request).transaction() as s:
@@ -326,8 +316,4 @@ def evidence_file(request: Request, commitment_id: str, report_id: int) -> Respo
     path = store.path_of(sha)
     if not path.is_file():
         return render(request, "error.html", status_code=404, message=i18n.translate("cm.not_found", lang, id=commitment_id[:20]))
-    content_type = store.sniff(path.read_bytes()[:16]) or "application/octet-stream"
-    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in name) or "evidence"
-    return FileResponse(path, media_type=content_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return files.evidence(path, name, store.sniff(path.read_bytes()[:16]) or "application/octet-stream")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from huiqi.catalogue import get_policy
 from huiqi.money import fen_to_yuan, format_fen
 from huiqi.storage.models import Application, ApplicationEvent, LedgerEntry, Pool, TargetProgress
-from huiqi.web import i18n
+from huiqi.web import files, i18n
 from huiqi.web.auth import database, page_user
 from huiqi.web.render import render
 
@@ -418,6 +418,4 @@ def workbook(d: Dashboard) -> bytes:
 def dashboard_xlsx(request: Request) -> Response:
     with database(request).transaction() as s:
         d = collect(s, "zh")
-    return Response(workbook(d), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": 'attachment; filename="huiqi-dashboard.xlsx"',
-                             "Cache-Control": "no-store"})
+    return files.xlsx(workbook(d), "huiqi-dashboard.xlsx")

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from huiqi.catalogue import get_policy
 from huiqi.delivery import DeliveryError, NotYours, importer, lists
 from huiqi.storage.models_delivery import ListEntry
-from huiqi.web import i18n
+from huiqi.web import files, i18n
 from huiqi.web.auth import Forbidden, check_csrf, database, page_user, require
 from huiqi.web.render import render
 
@@ -197,11 +197,7 @@ def export_lists(request: Request, kind: str = "", district: str = "", q: str = 
         ws.column_dimensions[col].width = width
     buf = io.BytesIO()
     wb.save(buf)
-    name = f"推介清单-{dt.date.today().isoformat()}.xlsx"
-    from urllib.parse import quote
-
-    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename=\"lists.xlsx\"; filename*=UTF-8''{quote(name)}"})
+    return files.xlsx(buf.getvalue(), f"推介清单-{dt.date.today().isoformat()}.xlsx", "lists.xlsx")
 
 
 # -- department management -----------------------------------------------------------------------
@@ -307,10 +303,7 @@ async def import_entries(request: Request) -> Response:
     raw = await request.form()
     check_csrf(request, raw)
     lang = i18n.lang_of(request)
-    upload = raw.get("file")
-    data: bytes = b""
-    if upload is not None and hasattr(upload, "read"):
-        data = await upload.read(MAX_UPLOAD + 1)
+    _, data = await files.uploaded(raw, limit=MAX_UPLOAD + 1)
     if not data:
         return _manage_page(request, user, import_error=i18n.translate("ls.no_file", lang))
     if len(data) > MAX_UPLOAD:
@@ -323,6 +316,4 @@ async def import_entries(request: Request) -> Response:
 @router.get("/lists/template.xlsx")
 def list_template(request: Request) -> Response:
     require(request, ROLES)
-    data = importer.template(importer.LIST_COLUMNS)
-    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename=\"list-template.xlsx\""})
+    return files.xlsx(importer.template(importer.LIST_COLUMNS), "list-template.xlsx")

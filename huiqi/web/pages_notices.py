@@ -12,14 +12,13 @@ import io
 import json
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from huiqi.storage.models import Application
-from huiqi.web import i18n
+from huiqi.web import files, i18n
 from huiqi.web.auth import check_csrf, database, page_user
 from huiqi.web.render import render
 from huiqi.workflow import audit, service
@@ -27,7 +26,6 @@ from huiqi.workflow.states import STATUS_ZH, TransitionError
 
 router = APIRouter(include_in_schema=False)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YUAN_FORMAT = '"¥"#,##0.00'
 
 i18n.add({
@@ -186,7 +184,4 @@ def notices_xlsx(request: Request) -> Response:
         current, disbursed, head = _entries(s)
     data = workbook(current, disbursed, head)
     day = dt.date.today().isoformat()
-    name = f"公示名单-{day}.xlsx"
-    return Response(data, media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"notices-{day}.xlsx\"; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store"})
+    return files.xlsx(data, f"公示名单-{day}.xlsx", f"notices-{day}.xlsx")

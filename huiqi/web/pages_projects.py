@@ -22,9 +22,9 @@ from sqlalchemy import select
 from huiqi.catalogue import get_policy
 from huiqi.delivery import DeliveryError, NotYours, importer, may_edit, projects, targets, zones
 from huiqi.storage.models_delivery import Project, ProjectMilestone, ProjectPlanStep, ZoneCase
-from huiqi.web import i18n
+from huiqi.web import files, i18n
 from huiqi.web.auth import Forbidden, check_csrf, database, require
-from huiqi.web.pages_commitments import XLSX, bilingual, local
+from huiqi.web.pages_commitments import bilingual, local
 from huiqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -312,15 +312,13 @@ def export(request: Request) -> Response:
             d["introduced_on"] = d["introduced_on"].isoformat() if d["introduced_on"] else None
             rows.append([d.get(field) for field in importer.PROJECT_COLUMNS.values()] + [p.department])
     columns = {**importer.PROJECT_COLUMNS, "登记单位": "department"}
-    return Response(importer.template(columns, rows), media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"projects.xlsx\"; filename*=UTF-8''{quote('项目库-' + today().isoformat() + '.xlsx')}"})
+    return files.xlsx(importer.template(columns, rows), f"项目库-{today().isoformat()}.xlsx", "projects.xlsx")
 
 
 @router.get("/projects/template.xlsx")
 def template(request: Request) -> Response:
     require(request, ROLES)
-    return Response(importer.template(importer.PROJECT_COLUMNS), media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"project-import.xlsx\"; filename*=UTF-8''{quote('项目库导入模板.xlsx')}"})
+    return files.xlsx(importer.template(importer.PROJECT_COLUMNS), "项目库导入模板.xlsx", "project-import.xlsx")
 
 
 @router.post("/projects/import")
@@ -328,8 +326,7 @@ async def import_projects(request: Request) -> Response:
     user = require(request, ROLES)
     form = await request.form()
     check_csrf(request, form)
-    upload = form.get("file")
-    data = await upload.read() if upload is not None and not isinstance(upload, str) else b""
+    _, data = await files.uploaded(form)
     if not data:
         return _list_page(request, user, import_error=i18n.translate("pj.no_file", i18n.lang_of(request)))
     with database(request).transaction() as s:

@@ -13,17 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from huiqi.money import SubFenError, format_fen, to_fen
 from huiqi.storage.models import Application, ApplicationEvent, EntityCap, Evidence, Objection, Pool, User
-from huiqi.web import i18n
+from huiqi.web import files, i18n
 from huiqi.web.auth import Forbidden, LoginRequired, check_csrf, database, page_user, require
 from huiqi.web.render import render
 from huiqi.workflow import ledger, service
@@ -389,13 +387,10 @@ def evidence_file(request: Request, app_id: int, evidence_id: int) -> Response:
         if row is None or row.application_id != app_id:
             return _not_found(request, app_id)
         sha, filename, content_type = row.sha256, row.filename, row.content_type
-    path = store.store_dir() / sha[:2] / sha
+    path = store.path_of(sha)
     if not path.is_file():
         return _not_found(request, app_id)
-    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename) or "evidence"
-    return FileResponse(Path(path), media_type=content_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return files.evidence(path, filename, content_type)
 
 
 class _Invalid(Exception):

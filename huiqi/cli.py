@@ -521,9 +521,7 @@ def _check_user_fields(role: str, department: str | None, credit_code: str | Non
         fail(f"角色（--role）须为 {' / '.join(accounts.ROLES)} 之一，而不是“{role}”",
              f"role: must be one of {', '.join(accounts.ROLES)}, not '{role}'")
     if role == "reviewer":
-        from huiqi.delivery.zones import ZONE_DEPARTMENTS
-
-        departments = sorted({d.name for m in _policy().measures for d in m.lead_departments} | set(ZONE_DEPARTMENTS.values()))
+        departments = accounts.known_departments()
         if department not in departments:
             fail(f"审核员所属单位（--department）须为政策中的牵头单位，“{department}”不是",
                  f"department: a reviewer needs a lead department named in the policy, not '{department}' "

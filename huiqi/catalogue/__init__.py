@@ -28,3 +28,12 @@ def _load(folder: str) -> Policy:
 def get_policy() -> Policy:
     """The policy in use, loaded and validated once per process."""
     return _load(str(policy_dir()))
+
+
+def departments(policy: Policy | None = None) -> list[str]:
+    """Every lead department the policy names, once each, in the order the text first names them."""
+    seen: dict[str, None] = {}
+    for m in (policy or get_policy()).measures:
+        for d in m.lead_departments:
+            seen.setdefault(d.name, None)
+    return list(seen)

@@ -47,9 +47,9 @@ def add(session: Session, user, data: dict[str, Any]) -> ListEntry:
     if user.role not in ("reviewer", "admin"):
         raise NotYours("only departments publish lists / 仅部门用户可发布清单")
     department = user.department if user.role == "reviewer" else (str(data.get("department") or "").strip() or "市发展改革委")
-    from huiqi.delivery.voice import _departments
+    from huiqi.workflow.accounts import known_departments
 
-    if department not in _departments():
+    if department not in known_departments():
         raise DeliveryError("department", f"'{department}' is not a department of the policy / 不是政策所列部门")
     entry = ListEntry(department=department, **clean(data))
     session.add(entry)

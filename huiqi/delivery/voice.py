@@ -25,18 +25,14 @@ def answer_days() -> int:
     return int(os.environ.get("HUIQI_VOICE_WORKING_DAYS", "5"))
 
 
-def _departments() -> set[str]:
-    from huiqi.catalogue import get_policy
-
-    return {d.name for m in get_policy().measures for d in m.lead_departments}
-
-
 def route(measure_id: str | None, department: str | None) -> str:
     """The responsible department: the one chosen, else the first lead department of the measure."""
     from huiqi.catalogue import get_policy
 
     if department:
-        if department not in _departments():
+        from huiqi.workflow.accounts import known_departments
+
+        if department not in known_departments():
             raise DeliveryError("department", f"'{department}' is not a department of the policy / 不是政策所列部门")
         return department
     m = get_policy().measure(measure_id or "")

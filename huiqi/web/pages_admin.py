@@ -19,7 +19,6 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from huiqi.catalogue import get_policy
 from huiqi.catalogue.present import display_value
 from huiqi.storage.models import User, utcnow
 from huiqi.web import i18n
@@ -106,15 +105,6 @@ i18n.add({
 USER_FIELDS = ("username", "display_name", "password", "role", "department", "credit_code")
 
 
-def _lead_departments() -> list[str]:
-    seen: list[str] = []
-    for m in get_policy().measures:
-        for d in m.lead_departments:
-            if d.name not in seen:
-                seen.append(d.name)
-    return sorted(seen)
-
-
 def _users(request: Request) -> list[User]:
     with database(request).transaction() as s:
         users = list(s.execute(select(User).order_by(User.role, User.username)).scalars())
@@ -125,7 +115,7 @@ def _users(request: Request) -> list[User]:
 
 def _users_page(request: Request, form: dict[str, str] | None = None, error: tuple[str, str] | None = None,
                 created: str | None = None) -> Response:
-    return render(request, "admin/users.html", users=_users(request), departments=_lead_departments(),
+    return render(request, "admin/users.html", users=_users(request), departments=accounts.known_departments(),
                   roles=accounts.ROLES, form=form or {"role": "reviewer"}, error=error, created=created, now=utcnow())
 
 

@@ -131,12 +131,9 @@ def _ensure_seeded(s) -> None:
 
 
 def _departments() -> list[str]:
-    seen: list[str] = []
-    for m in get_policy().measures:
-        for d in m.lead_departments:
-            if d.name not in seen:
-                seen.append(d.name)
-    return seen
+    from huiqi.catalogue import departments
+
+    return departments()
 
 
 def _filters(request: Request, user) -> dict[str, str]:

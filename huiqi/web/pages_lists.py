@@ -214,12 +214,9 @@ def _status(e: ListEntry, today: dt.date) -> tuple[str, dt.date | None]:
 
 
 def _departments() -> list[str]:
-    seen: list[str] = []
-    for m in get_policy().measures:
-        for d in m.lead_departments:
-            if d.name not in seen:
-                seen.append(d.name)
-    return sorted(seen)
+    from huiqi.workflow.accounts import known_departments
+
+    return known_departments()
 
 
 def _manage_page(request: Request, user, form: dict[str, str] | None = None, error: tuple[str, str] | None = None,

@@ -139,7 +139,9 @@ def _measures() -> list[tuple[str, str, str]]:
 
 
 def _departments() -> list[str]:
-    return sorted(voice._departments())
+    from huiqi.workflow.accounts import known_departments
+
+    return known_departments()
 
 
 def _voice_page(request: Request, form: dict[str, str] | None = None, error: tuple[str, str] | None = None,

@@ -40,13 +40,7 @@ def create_user(session: Session, username: str, password: str, role: str, displ
     if len(password) < 10:
         raise ValueError("password: at least 10 characters / 密码至少10位")
     if role == "reviewer":
-        from huiqi.catalogue import get_policy
-
-        from huiqi.delivery.zones import ZONE_DEPARTMENTS
-
-        # the lead departments, and the four zones' committees (m21: 一区申请、四区联办)
-        departments = {d.name for m in get_policy().measures for d in m.lead_departments} | set(ZONE_DEPARTMENTS.values())
-        if department not in departments:
+        if department not in known_departments():
             raise ValueError(f"department: '{department}' is not a lead department named in the policy")
     if credit_code:
         from huiqi.standards.uscc import validate_uscc
@@ -60,6 +54,15 @@ def create_user(session: Session, username: str, password: str, role: str, displ
     session.flush()
     audit.append(session, actor, "user.create", f"user/{user.id}", "ok", {"username": username, "role": role})
     return user
+
+
+def known_departments() -> list[str]:
+    """The departments a department user may belong to, sorted: the policy's lead departments and the four
+    zones' committees (m21: 一区申请、四区联办)."""
+    from huiqi.catalogue import departments
+    from huiqi.delivery.zones import ZONE_DEPARTMENTS
+
+    return sorted(set(departments()) | set(ZONE_DEPARTMENTS.values()))
 
 
 def login(session: Session, username: str, password: str, now: dt.datetime | None = None) -> User:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import DeliveryError, NotYours, may_edit
-from huiqi.delivery.projects import _date, _money
+from huiqi.delivery.fields import date_value, money_fen
 from huiqi.storage.models_delivery import ListEntry
 from huiqi.workflow import audit
 
@@ -38,9 +38,9 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     if district and not in_kunming_jurisdiction(district):
         raise DeliveryError("district", f"'{district}' is not a Kunming district code / 不是昆明市县区代码")
     return {"kind": kind, "name": name[:200], "sector": (str(data.get("sector") or "").strip() or None),
-            "district": district, "investment_fen": _money("investment", data.get("investment")),
+            "district": district, "investment_fen": money_fen("investment", data.get("investment")),
             "contact": (str(data.get("contact") or "").strip()[:200] or None),
-            "published_on": _date("published_on", data.get("published_on"))}
+            "published_on": date_value("published_on", data.get("published_on"))}
 
 
 def add(session: Session, user, data: dict[str, Any]) -> ListEntry:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import DeliveryError, NotYours, may_edit
-from huiqi.money import to_fen
+from huiqi.delivery.fields import date_value, money_fen, yes_no
 from huiqi.storage.models import utcnow
 from huiqi.storage.models_delivery import Project, ProjectMilestone, ProjectPlanStep
 from huiqi.workflow import audit
@@ -32,46 +31,6 @@ MONEY_FIELDS = ("total_investment", "annual_investment", "annual_fixed_asset", "
 TEXT_FIELDS = {"code": 40, "name": 200, "investor": 200, "park": 100, "chain": 60, "service_officer": 100}
 BOOL_FIELDS = ("packaged", "fits_park_leading_industry", "technical_renovation", "park_development_mode",
                "in_mohan_border_park")
-
-
-def _money(field: str, value: Any, required: bool = False) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise DeliveryError(field, "required / 必填")
-        return None
-    try:
-        fen = to_fen(Decimal(str(value).replace(",", "").replace("¥", "").strip()))
-    except Exception:
-        raise DeliveryError(field, f"'{value}' is not an amount in yuan with at most two decimals / 金额无效（元，最多两位小数）") from None
-    if fen < 0:
-        raise DeliveryError(field, "must not be negative / 不能为负数")
-    return fen
-
-
-def _bool(field: str, value: Any) -> bool | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("是", "y", "yes", "true", "1", "on"):
-        return True
-    if text in ("否", "n", "no", "false", "0", "off"):
-        return False
-    raise DeliveryError(field, f"'{value}' is not 是/否 / 须填“是”或“否”")
-
-
-def _date(field: str, value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise DeliveryError(field, f"'{value}' is not a real date (YYYY-MM-DD) / 日期无效") from None
 
 
 def clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -114,13 +73,13 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     if zone and zone not in ZONES:
         raise DeliveryError("zone", f"one of {'、'.join(ZONES)} / 不是“四区”之一")
     out["zone"] = zone
-    out["total_investment_fen"] = _money("total_investment", data.get("total_investment"), required=True)
+    out["total_investment_fen"] = money_fen("total_investment", data.get("total_investment"), required=True)
     for f in MONEY_FIELDS[1:]:
-        out[f"{f}_fen"] = _money(f, data.get(f))
+        out[f"{f}_fen"] = money_fen(f, data.get(f))
     for f in BOOL_FIELDS:
-        b = _bool(f, data.get(f))
+        b = yes_no(f, data.get(f))
         out[f] = bool(b) if f in ("packaged", "technical_renovation", "in_mohan_border_park") else b
-    out["introduced_on"] = _date("introduced_on", data.get("introduced_on"))
+    out["introduced_on"] = date_value("introduced_on", data.get("introduced_on"))
     measures = data.get("measures") or []
     if isinstance(measures, str):
         measures = [m.strip().lower() for m in measures.replace("，", ",").replace("、", ",").split(",") if m.strip()]
@@ -182,7 +141,7 @@ def add_milestone(session: Session, user, project_id: int, title: str, due: Any 
     p = _own(session, user, project_id)
     if not title or not title.strip():
         raise DeliveryError("title", "required / 必填")
-    m = ProjectMilestone(project_id=p.id, title=title.strip()[:200], due=_date("due", due), done_on=_date("done_on", done_on))
+    m = ProjectMilestone(project_id=p.id, title=title.strip()[:200], due=date_value("due", due), done_on=date_value("done_on", done_on))
     session.add(m)
     session.flush()
     return m

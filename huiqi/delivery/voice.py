@@ -112,19 +112,12 @@ def is_overdue(t: VoiceTicket, today: dt.date) -> bool:
 
 def working_days_between(start: dt.date, end: dt.date) -> int:
     """Chinese working days after ``start`` up to and including ``end``."""
-    import chinese_calendar
-
-    from huiqi.workflow.service import FIXED_HOLIDAYS
+    from huiqi.workflow.service import is_working_day
 
     n, d = 0, start
     while d < end:
         d += dt.timedelta(days=1)
-        try:
-            working = chinese_calendar.is_workday(d)
-        except NotImplementedError:  # the same provisional count as the deadline's
-            working = d.weekday() < 5 and (d.month, d.day) not in FIXED_HOLIDAYS
-        if working:
-            n += 1
+        n += is_working_day(d, provisional_ok=True)  # the same count as the deadline's
     return n
 
 
@@ -139,22 +132,11 @@ def stats(session: Session, today: dt.date) -> dict:
         "answered": len(answered),
         "answered_on_time": len(on_time),
         "open_overdue": sum(1 for t in rows if t.answered_on is None and today > t.due_on),
-        "mean_working_days": round(mean(days), 1) if (days := _answer_days(answered)) else None,
+        "mean_working_days": (round(mean(working_days_between(t.raised_on, t.answered_on) for t in answered), 1)
+                              if answered else None),
         "mean_rating": round(mean(rated), 2) if rated else None,
         "rated": len(rated),
     }
-
-
-def _answer_days(answered: list[VoiceTicket]) -> list[int]:
-    """Working days to answer, for the answers the official holiday calendar covers (others are left out,
-    not guessed)."""
-    out = []
-    for t in answered:
-        try:
-            out.append(working_days_between(t.raised_on, t.answered_on))
-        except NotImplementedError:
-            continue
-    return out
 
 
 def _ticket(session: Session, ticket_id: int) -> VoiceTicket:

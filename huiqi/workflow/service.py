@@ -273,20 +273,25 @@ def add_working_days(start: dt.date, days: int, provisional_ok: bool = False) ->
     rather than guessed — unless ``provisional_ok``, where Monday to Friday less the fixed-date holidays
     is counted (a deadline for an answer, not for money; see :func:`is_provisional`).
     """
-    import chinese_calendar
-
     d, left = start, days
     while left > 0:
         d += dt.timedelta(days=1)
-        try:
-            working = chinese_calendar.is_workday(d)
-        except NotImplementedError:
-            if not provisional_ok:
-                raise Refused(f"no official holiday schedule for {d.year} yet / 尚无{d.year}年法定节假日安排") from None
-            working = d.weekday() < 5 and (d.month, d.day) not in FIXED_HOLIDAYS
-        if working:
+        if is_working_day(d, provisional_ok):
             left -= 1
     return d
+
+
+def is_working_day(d: dt.date, provisional_ok: bool = False) -> bool:
+    """A Chinese working day by the official schedule; for a year without one, refused unless
+    ``provisional_ok`` (then Monday to Friday less the fixed-date holidays)."""
+    import chinese_calendar
+
+    try:
+        return chinese_calendar.is_workday(d)
+    except NotImplementedError:
+        if not provisional_ok:
+            raise Refused(f"no official holiday schedule for {d.year} yet / 尚无{d.year}年法定节假日安排") from None
+        return d.weekday() < 5 and (d.month, d.day) not in FIXED_HOLIDAYS
 
 
 def is_provisional(start: dt.date, end: dt.date) -> bool:

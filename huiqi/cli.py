@@ -42,12 +42,25 @@ def fail(message_zh: str, message_en: str, code: int = 2) -> None:
 
 
 def _policy():
-    from huiqi.catalogue import get_policy
+    """The policy from :mod:`huiqi.policies` — with the administrators' changes when a database is configured
+    (HUIQI_DATABASE_URL, or the default var/huiqi.db once it exists) — saying on stderr which it applied."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from huiqi import policies
 
     try:
-        return get_policy()
+        policy, source = policies.for_command_line()
     except PolicyDataError as e:
         fail("政策数据无效", f"policy data is invalid:\n{e}")
+    except (ArgumentError, OperationalError) as e:
+        fail("无法读取数据库中的参数调整（检查 HUIQI_DATABASE_URL）",
+             f"HUIQI_DATABASE_URL: cannot read the administrators' changes: {getattr(e, 'orig', e)}", code=1)
+    if policy.changes:
+        typer.echo(f"已应用管理员调整 {len(policy.changes)} 项（数据库 {source}）/ applied {len(policy.changes)} "
+                   f"administrators' change(s) from {source}:", err=True)
+        for c in policy.changes:
+            typer.echo(f"  {c.describe()}", err=True)
+    return policy
 
 
 def _console():
@@ -203,7 +216,9 @@ def _parse_date(value: str | None, field: str):
     import datetime as dt
 
     if value is None:
-        return dt.date.today()
+        from huiqi import clock
+
+        return clock.today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -242,7 +257,7 @@ MAX_PROFILE_BYTES = 1_000_000
 @app.command("evaluate")
 def evaluate_cmd(
     profile_path: str = typer.Argument(..., metavar="PROFILE.json", help="申请人画像（JSON）"),
-    as_of: str = typer.Option(None, "--as-of", help="计算日期 YYYY-MM-DD（默认今天）"),
+    as_of: str = typer.Option(None, "--as-of", help="计算日期 YYYY-MM-DD（默认今天；政策到期后为到期日）"),
     fmt: ShowFormat = typer.Option(ShowFormat.text, "--format", help="text 或 json"),
     strategy: Strategy = typer.Option(None, "--strategy", help="就高不重复策略：highest_only（默认）或 top_up"),
     show_all: bool = typer.Option(False, "--all", help="列出全部条款，包括不适用的"),
@@ -250,26 +265,35 @@ def evaluate_cmd(
     """政策计算器：逐条计算可享受的政策、金额和依据 / evaluate a profile against every provision."""
     from huiqi.engine.evaluate import ProfileError, evaluate
 
-    day = _parse_date(as_of, "--as-of")
+    from huiqi import policies
+
+    day = _parse_date(as_of, "--as-of") if as_of else None
     profile = _read_profile(profile_path)
     policy = _policy()
+    day = day or policies.default_date(policy)
     try:
         result = evaluate(policy, profile, day, strategy.value if strategy else None)
     except ProfileError as e:
         fail(f"画像数据无效：{e.field}：{e.zh}", f"invalid profile: {e.field}: {e.en}")
+    status = policies.answer_status(policy, day)
     if fmt is ShowFormat.json:
-        _echo_json(result.as_dict())
+        _echo_json({**result.as_dict(), "policy_status": status})
         return
-    _print_evaluation(result, show_all)
+    _print_evaluation(result, show_all, status)
 
 
-def _print_evaluation(result, show_all: bool) -> None:
-    """Grouped by status, one line per result, so nothing is cut off in a narrow terminal."""
+def _print_evaluation(result, show_all: bool, status: dict) -> None:
+    """Grouped by status, one line per result, so nothing is cut off in a narrow terminal; the policy's
+    state first (an expired policy says so before any figure)."""
     from rich.markup import escape
 
     from huiqi.money import format_fen
 
     con = _console()
+    con.print(f"[bold]政策状态：{status['label_zh']}[/bold]（有效期 {status['start']} 至 {status['end']}）"
+              f" / policy {status['label_en']}")
+    if status["note_zh"]:
+        con.print(f"[bold yellow]{escape(status['note_zh'])}[/bold yellow]\n[dim]{escape(status['note_en'])}[/dim]")
     strategy_zh = {"highest_only": "只取最高", "top_up": "补差"}[result.strategy]
     con.print(f"[bold]{escape(result.profile_name)}[/bold] · 计算日期 {result.as_of} · 政策版本 {result.policy_version} · 就高不重复：{strategy_zh}")
     groups = {
@@ -410,7 +434,7 @@ def screen_cmd(
 def simulate_cmd(
     registry: str = typer.Argument(..., help="登记册 / registry (folder or .xlsx)"),
     sets: list[str] = typer.Option(..., "--set", help="参数=新值，如 m07.compute_voucher.rate=0.40 或 m07.compute_voucher_pool=50000000"),
-    as_of: str = typer.Option(None, "--as-of", help="计算日期 YYYY-MM-DD（默认今天）"),
+    as_of: str = typer.Option(None, "--as-of", help="计算日期 YYYY-MM-DD（默认今天；政策到期后为到期日）"),
     out: str = typer.Option("simulation", "--out", help="输出目录：simulation.csv / .png / .html"),
     strategy: Strategy = typer.Option(None, "--strategy", help="就高不重复策略"),
 ) -> None:
@@ -427,9 +451,12 @@ def simulate_cmd(
         if not eq or not key.strip() or not value.strip():
             fail(f"--set 须写成 参数=值：{item}", f"--set must be PARAM=VALUE: '{item}'")
         overrides[key.strip()] = value.strip()
-    day = _parse_date(as_of, "--as-of")
+    from huiqi import policies
+
+    policy = _policy()
+    day = _parse_date(as_of, "--as-of") if as_of else policies.default_date(policy)
     try:
-        sim = simulate(_policy(), Path(registry), overrides, day, Path(out), strategy.value if strategy else None)
+        sim = simulate(policy, Path(registry), overrides, day, Path(out), strategy.value if strategy else None)
     except OverrideError as e:
         fail(f"--set 无效：{e}", f"--set: {e}")
     except RegistryError as e:
@@ -712,7 +739,9 @@ def _date_option(value: str | None, name: str):
     import datetime as dt
 
     if value is None:
-        return dt.date.today()
+        from huiqi import clock
+
+        return clock.today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -729,7 +758,12 @@ def serve(
 
     from huiqi.api.app import create_app
 
+    from huiqi import clock
+
     _policy()  # refuse to start on broken policy data
+    if clock.fixed():
+        typer.echo(f"注意：日期固定为 {clock.fixed()}（HUIQI_TODAY，仅用于演示和测试）/ "
+                   f"the date is fixed at {clock.fixed()} by HUIQI_TODAY (demonstrations and tests only)", err=True)
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 

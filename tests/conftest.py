@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
-import pytest
+# The suite runs the platform on the 2024 policy's last day (HUIQI_TODAY, inherited by every server and
+# command the tests start), so applications can be lodged within its 申报期 whatever the real date;
+# tests of an expired or not-yet policy set another date themselves (tests/test_lifecycle.py).
+os.environ.setdefault("HUIQI_TODAY", "2024-12-31")
 
-from huiqi.catalogue import DEFAULT_POLICY_DIR, get_policy
+import pytest  # noqa: E402
+
+from huiqi.catalogue import DEFAULT_POLICY_DIR, get_policy  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from huiqi import __version__
-from huiqi.catalogue import get_policy
+from huiqi import __version__, clock, policies
 from huiqi.catalogue.present import measure_dict, policy_dict
 from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
 from huiqi.api.limits import BodyLimitMiddleware
@@ -33,7 +32,8 @@ class EvaluateRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     profile: Profile
-    as_of: dt.date | None = Field(default=None, description="计算日期，默认今天 / evaluation date, today by default")
+    as_of: dt.date | None = Field(default=None, description="计算日期，默认今天；政策到期后默认到期日 / evaluation "
+                                  "date: today, or the policy's last day once it has expired")
     strategy: Literal["highest_only", "top_up"] | None = Field(default=None, description="就高不重复策略")
 
 
@@ -63,7 +63,7 @@ def create_app(database=None) -> FastAPI:
     from huiqi.api.routes_workflow import WorkflowError
     from huiqi.api.routes_workflow import router as workflow_router
 
-    policy = get_policy()
+    policy = policies.load()
     index = SearchIndex.for_policy(policy)
     app = FastAPI(
         title="huiqi 惠企 API",
@@ -111,16 +111,23 @@ def create_app(database=None) -> FastAPI:
         return PolicyJSON(_error_body(code, "未找到该页面" if exc.status_code == 404 else "请求失败", str(exc.detail)), status_code=exc.status_code)
 
     @app.get("/api/v1/policy", tags=["catalogue"], summary="政策总则与版本 / general provisions and version")
-    def get_policy_info() -> Any:
-        return PolicyJSON(policy_dict(policy))
+    def get_policy_info(request: Request) -> Any:
+        current = effective_policy(request)
+        body = policy_dict(current)
+        body["status"] = policies.status(current, clock.today()).as_dict()
+        return PolicyJSON(body)
 
     @app.get("/api/v1/measures", tags=["catalogue"], summary="全部措施 / all measures, m01…m30")
-    def list_measures() -> Any:
-        return PolicyJSON([measure_dict(policy, m) for m in policy.measures])
+    def list_measures(request: Request) -> Any:
+        current = effective_policy(request)
+        return PolicyJSON([measure_dict(current, m) for m in current.measures])
 
-    @app.get("/api/v1/measures/{measure_id}", tags=["catalogue"], summary="一条措施 / one measure")
-    def get_measure(measure_id: Annotated[str, Path(max_length=20, description="措施编号，如 m07")]) -> Any:
-        measure = policy.measure(measure_id)
+    @app.get("/api/v1/measures/{measure_id}", tags=["catalogue"], summary="一条措施（含管理员调整后的参数）/ one measure, "
+             "with the figures as administrators changed them")
+    def get_measure(request: Request,
+                    measure_id: Annotated[str, Path(max_length=20, description="措施编号，如 m07")]) -> Any:
+        current = effective_policy(request)
+        measure = current.measure(measure_id)
         if measure is None:
             raise ApiError(
                 404,
@@ -129,7 +136,7 @@ def create_app(database=None) -> FastAPI:
                 f"unknown measure id '{measure_id}' (valid ids are m01–m30)",
                 "measure_id",
             )
-        return PolicyJSON(measure_dict(policy, measure))
+        return PolicyJSON(measure_dict(current, measure))
 
     @app.get("/api/v1/search", tags=["catalogue"], summary="搜索措施 / search measures, best first")
     def search(
@@ -144,15 +151,18 @@ def create_app(database=None) -> FastAPI:
 
     @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision")
     def evaluate(body: EvaluateRequest, request: Request) -> Any:
-        day = body.as_of or dt.date.today()
+        current = effective_policy(request)
+        day = body.as_of or policies.default_date(current)
         try:
-            result = run_evaluation(effective_policy(request), body.profile, day, body.strategy)
+            result = run_evaluation(current, body.profile, day, body.strategy)
         except ProfileError as e:
             field = "body.profile." + e.field.replace("[", ".").replace("]", "")
             err = _error_body("invalid_profile", f"画像数据无效：{e.zh}", e.en, field)
             err["error"]["details"] = [{"field": field, "message": e.en}]
             return PolicyJSON(err, status_code=422)
-        return PolicyJSON(result.as_dict())
+        answer = result.as_dict()
+        answer["policy_status"] = policies.answer_status(current, day)
+        return PolicyJSON(answer)
 
     @app.get("/api/v1/schema/profile", tags=["engine"], summary="申请人画像 JSON Schema / the profile's JSON Schema")
     def profile_schema() -> Any:
@@ -166,11 +176,11 @@ def create_app(database=None) -> FastAPI:
 
 
 def effective_policy(request: Request):
-    """The policy with the administrators' parameter changes (re-read at most every two seconds)."""
+    """The policy with the administrators' parameter changes, from :mod:`huiqi.policies` (re-read at most
+    every two seconds): every route and page that shows or prices a figure takes it from here."""
     from huiqi.api.routes_workflow import database
-    from huiqi.workflow.parameters import recent_policy
 
-    return recent_policy(database(request))
+    return policies.recent(database(request))
 
 
 def _html_error(request: Request, status: int, key: str) -> Response:

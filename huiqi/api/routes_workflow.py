@@ -45,10 +45,10 @@ def database(request: Request) -> Database:
             db.create_all()
             state.database = db
         if not getattr(state, "pools_ready", False):
-            from huiqi.catalogue import get_policy
+            from huiqi import policies
 
             with state.database.transaction() as s:
-                ledger.ensure_pools(s, get_policy())
+                ledger.ensure_pools(s, policies.load())
             state.pools_ready = True
     return state.database
 
@@ -390,10 +390,10 @@ class ProgressBody(BaseModel):
 
 @router.post("/targets/{target_id}/progress", status_code=201, summary="填报目标进度 / report progress on a target")
 def report_progress(target_id: str, body: ProgressBody, user: CurrentUser, db: DB) -> Any:
-    from huiqi.catalogue import get_policy
+    from huiqi import policies
     from huiqi.storage.models import TargetProgress
 
-    measure = get_policy().measure(target_id.split(".")[0])
+    measure = policies.load().measure(target_id.split(".")[0])
     target = next((t for t in measure.targets if t.id == target_id), None) if measure else None
     if target is None:
         raise WorkflowError(404, "not_found", f"unknown target {target_id} / 未知目标")
@@ -417,7 +417,7 @@ def report_progress(target_id: str, body: ProgressBody, user: CurrentUser, db: D
 
 @router.get("/targets", summary="政策目标及进度（公开）/ the policy's targets with their progress history")
 def targets(db: DB) -> Any:
-    from huiqi.catalogue import get_policy
+    from huiqi import policies
     from huiqi.storage.models import TargetProgress
 
     with db.transaction() as s:
@@ -426,7 +426,7 @@ def targets(db: DB) -> Any:
             history.setdefault(r.target_id, []).append({"value": r.value, "note": r.note, "at": r.at.isoformat()})
     return [{"id": t.id, "measure_id": m.id, "label_zh": t.label_zh, "label_en": t.label_en,
              "comparison": t.comparison.value if t.comparison else None, "value": t.value, "unit": t.unit, "items": t.items,
-             "due": t.due, "progress": history.get(t.id, [])} for m in get_policy().measures for t in m.targets]
+             "due": t.due, "progress": history.get(t.id, [])} for m in policies.load().measures for t in m.targets]
 
 
 @router.get("/offers", summary="免申即享事项 / offers found for my enterprise by screening")

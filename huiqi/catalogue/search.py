@@ -7,7 +7,7 @@ like BM25 (rare terms count more, the title counts more than the body), finds an
 phrase of the text; a character-bigram fallback catches near misses
 (e.g. 小升规企业 → 小升规). English is matched by word, with plurals folded.
 
->>> idx = SearchIndex.for_policy(__import__("huiqi.catalogue", fromlist=["get_policy"]).get_policy())
+>>> idx = SearchIndex.for_policy(__import__("huiqi.policies", fromlist=["load"]).load())
 >>> idx.search("算力券")[0].measure_id
 'm07'
 """

@@ -193,11 +193,11 @@ def profile_of(p: Project, as_of: dt.date) -> dict[str, Any]:
 def evaluate_project(p: Project, as_of: dt.date, policy=None) -> list:
     """The engine's results for the project's own provisions (m16, m22 subsidies): the same rules the
     calculator and the batch screen use."""
-    from huiqi.catalogue import get_policy
+    from huiqi import policies
     from huiqi.engine.evaluate import evaluate
     from huiqi.profile.model import Profile
 
-    policy = policy or get_policy()
+    policy = policy or policies.load()
     if not p.credit_code:  # the engine judges an organisation by its credit code; without it, nothing to say
         return []
     result = evaluate(policy, Profile.model_validate(profile_of(p, as_of)), as_of)

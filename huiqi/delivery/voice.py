@@ -27,7 +27,7 @@ def answer_days() -> int:
 
 def route(measure_id: str | None, department: str | None) -> str:
     """The responsible department: the one chosen, else the first lead department of the measure."""
-    from huiqi.catalogue import get_policy
+    from huiqi import policies
 
     if department:
         from huiqi.workflow.accounts import known_departments
@@ -35,7 +35,7 @@ def route(measure_id: str | None, department: str | None) -> str:
         if department not in known_departments():
             raise DeliveryError("department", f"'{department}' is not a department of the policy / 不是政策所列部门")
         return department
-    m = get_policy().measure(measure_id or "")
+    m = policies.load().measure(measure_id or "")
     if m is None:
         raise DeliveryError("measure_id", "choose the measure or the department concerned / 请选择相关措施或部门")
     return m.lead_departments[0].name

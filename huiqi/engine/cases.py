@@ -155,12 +155,12 @@ def in_process_evaluator() -> Evaluator:
     """Evaluate through the Python engine, returning the same JSON the CLI and API give."""
     import json
 
-    from huiqi.catalogue import get_policy
+    from huiqi import policies
     from huiqi.engine.evaluate import evaluate
     from huiqi.profile.model import Profile
     from huiqi.rules.loader import dumps
 
-    policy = get_policy()
+    policy = policies.load()
 
     def run(profile: dict[str, Any], as_of: dt.date, strategy: str | None) -> dict[str, Any]:
         p = Profile.model_validate(profile)

@@ -82,6 +82,7 @@ class Policy:
     source_text: str
     version: str  # content hash of every policy file: names the rules an answer used
     _by_id: dict[str, Measure] = field(default_factory=dict, repr=False, compare=False)
+    changes: tuple = field(default=(), compare=False)  # the rules.changes.Change objects applied, in order
 
     def measure(self, measure_id: str) -> Measure | None:
         return self._by_id.get(measure_id.strip().lower())
@@ -89,6 +90,13 @@ class Policy:
     def provisions(self):
         for m in self.measures:
             yield from m.provisions
+
+    def with_changes(self, changes, tag: str = "c") -> "Policy":
+        """This policy with figures changed (see :mod:`huiqi.rules.changes`): the one way any path —
+        an administrator's dated decision, a what-if, a test case — alters a figure."""
+        from huiqi.rules import changes as _changes
+
+        return _changes.apply(self, changes, tag)
 
     def in_force(self, measure: Measure):
         """The measure's own period, or the policy's general one (本文自印发之日起执行…)."""

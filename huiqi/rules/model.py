@@ -197,6 +197,7 @@ class Provision(Strict):
     referral_note_zh: str | None = None  # what the text promises when it states no figure
     citation: list[str] = Field(min_length=1)
     source: Literal["digest", "text"] = "digest"
+    application_window: "Period | None" = None  # its own 申报期 where the text gives one (else the policy's)
     # -- how the engine computes it (rule expressions, see huiqi.rules.expr) --
     subject: Literal[SUBJECTS] = "entity"  # type: ignore[valid-type]
     # Which date picks the parameters and decides expiry: the event's own date (a purchase,
@@ -373,6 +374,9 @@ class GeneralProvisions(Strict):
     interpretation_citation: list[str]
     duty_to_publish_zh: str
     duty_to_publish_citation: list[str]
+    # 申报期: when new applications are accepted. None: the period of validity (in_force) — the text sets no
+    # other deadline, and once the policy has lapsed nothing new is granted under it.
+    application_window: "Period | None" = None
 
 
 class PolicyHeader(Strict):

@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from huiqi import policies
 from huiqi.catalogue.present import display_value
 from huiqi.storage.models import User, utcnow
 from huiqi.web import i18n
@@ -189,7 +190,7 @@ def _parameters_page(request: Request, form: dict[str, str] | None = None, error
     from huiqi.workflow import parameters
 
     with database(request).transaction() as s:
-        policy = parameters.effective_policy(s)
+        policy = policies.effective(s)
         changes = parameters.history(s)
         for c in changes:
             s.expunge(c)

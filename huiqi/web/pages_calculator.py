@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from huiqi.catalogue import get_policy
+from huiqi import clock, policies
 from huiqi.catalogue.present import display_value
 from huiqi.profile.model import EVENT_LISTS, ApplicantKind, Profile, Recognition
 from huiqi.web import i18n
@@ -246,13 +246,13 @@ BASIC_LABELS = {"kind": "calc.kind", "name": "calc.name", "credit_code": "calc.c
 
 
 def policy_period() -> tuple[dt.date, dt.date]:
-    period = get_policy().header.general.in_force
+    period = policies.load().header.general.in_force
     return period.start, period.end
 
 
 def default_as_of(today: dt.date | None = None) -> dt.date:
     """Today, or the policy's last day once it has passed (a calculation for 2026 would say "expired")."""
-    return min(today or dt.date.today(), policy_period()[1])
+    return policies.default_date(policies.load(), today)
 
 
 def bilingual(message: str, lang: str) -> str:
@@ -542,6 +542,18 @@ def present(policy, evaluation) -> dict[str, Any]:
             "totals": evaluation.totals()["overall"]}
 
 
+def _mark_closed(policy, groups: dict[str, Any]) -> None:
+    """No apply button outside a provision's 申报期: say when it was open instead."""
+    for x in groups["eligible"]:
+        if not x["applicable"]:
+            continue
+        window = policies.application_window(policy, x["r"].provision_id)
+        if not window.contains(clock.today()):
+            x["applicable"] = False
+            x["closed"] = {"zh": f"申报期为 {window.start} 至 {window.end}，现不受理新申请",
+                           "en": f"Applications were accepted from {window.start} to {window.end}; none are taken now"}
+
+
 def _district_name(code: str | None) -> str:
     from huiqi.standards.divisions import lookup_district
 
@@ -574,7 +586,7 @@ def _choices() -> dict[str, Any]:
 
 
 def _families_for_measure(measure_id: str) -> list[str]:
-    m = get_policy().measure(measure_id[:20])
+    m = policies.load().measure(measure_id[:20])
     if m is None:
         return []
     money = [p.subject for p in m.provisions if p.subject in FAMILY and p.kind.value in APPLY_KINDS | {"tax_relief", "loan_limit"}]
@@ -700,9 +712,12 @@ def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", 
         return wizard(request, state_from_profile(data), 2, {"p": e.zh if lang == "zh" else e.en})
     data = canonical(profile)
     start, end = policy_period()
+    groups = present(policy, evaluation)
+    _mark_closed(policy, groups)
     return render(request, "calculator/results.html", status_code=status_code, profile=profile, data=data,
                   profile_json=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                  p=encode(request, data), as_of=as_of, groups=present(policy, evaluation), apply=apply, event=event,
+                  lifecycle=policies.answer_status(policy, as_of),
+                  p=encode(request, data), as_of=as_of, groups=groups, apply=apply, event=event,
                   message=message, start=start, end=end, default_as_of=default_as_of(),
                   district_name=_district_name(profile.district), industry_name=_industry_name(profile.industry),
                   applied=_applied(request, profile))

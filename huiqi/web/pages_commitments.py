@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from huiqi.catalogue import get_policy
+from huiqi import policies
 from huiqi.delivery import DeliveryError, NotYours, commitments, importer, may_edit
 from huiqi.storage.models_delivery import Commitment, CommitmentReport
 from huiqi.web import files, i18n
@@ -127,7 +127,7 @@ def local(at: dt.datetime | None) -> str:
 
 def _ensure_seeded(s) -> None:
     if not s.execute(select(func.count()).select_from(Commitment)).scalar():
-        commitments.seed(s, get_policy())
+        commitments.seed(s, policies.load())
 
 
 def _departments() -> list[str]:
@@ -144,7 +144,7 @@ def _filters(request: Request, user) -> dict[str, str]:
         department = user.department or "" if user.role == "reviewer" else ""
     measure = q.get("measure", "")[:8]
     status = q.get("status", "")
-    return {"department": department, "measure": measure if get_policy().measure(measure) else "",
+    return {"department": department, "measure": measure if policies.load().measure(measure) else "",
             "status": status if status in SHOWN else ""}
 
 
@@ -159,7 +159,7 @@ def _latest(s, ids: list[str]) -> dict[str, CommitmentReport]:
 
 
 def _rows(s, f: dict[str, str], day: dt.date) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    policy = get_policy()
+    policy = policies.load()
     base = commitments.listing(s, day, department=f["department"] or None, measure_id=f["measure"] or None)
     counts = commitments.summary(base, day)
     rows = [c for c in base if not f["status"] or commitments.shown_status(c, day) == f["status"]]
@@ -187,7 +187,7 @@ def _list_page(request: Request, user, import_result=None, import_error: str | N
     if import_result is not None:
         errors = [{"row": e.row, "field": field_label("cm", e.field, lang), "reason": bilingual(e.reason, lang)}
                   for e in import_result.errors]
-    policy = get_policy()
+    policy = policies.load()
     query = urlencode({k: v for k, v in f.items()})
     return render(request, "commitments/list.html", rows=rows, counts=counts, f=f, shown=SHOWN,
                   departments=_departments(), measures=policy.measures, query=query,
@@ -259,7 +259,7 @@ def _detail(request: Request, user, commitment_id: str, error: str | None = None
                    for r in commitments.history(s, c.id)]
         view = {"id": c.id, "measure_id": c.measure_id, "sentence": c.sentence, "due": c.due, "status": c.status,
                 "shown": commitments.shown_status(c, day)}
-    m = get_policy().measure(view["measure_id"])
+    m = policies.load().measure(view["measure_id"])
     return render(request, "commitments/detail.html", c=view, m=m, owners=owners, reports=list(reversed(reports)),
                   editable=may_edit(user, owners), statuses=commitments.STATUSES, error=error, form=form or {},
                   message=message)

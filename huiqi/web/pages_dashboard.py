@@ -22,7 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiqi.catalogue import get_policy
+from huiqi import policies
 from huiqi.money import fen_to_yuan, format_fen
 from huiqi.storage.models import Application, ApplicationEvent, LedgerEntry, Pool, TargetProgress
 from huiqi.web import files, i18n
@@ -211,7 +211,7 @@ def _target_value_display(value: Decimal | None, unit: str) -> str:
 
 def collect(session: Session, lang: str = "zh") -> Dashboard:
     """Every figure of the dashboard, read in one transaction."""
-    policy = get_policy()
+    policy = policies.load()
     out = Dashboard()
     names = {p.id: _pick(lang, p.name_zh, p.name_en) for m in policy.measures for p in m.pools}
     pools = session.execute(select(Pool).order_by(Pool.id)).scalars().all()

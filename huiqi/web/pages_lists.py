@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from huiqi.catalogue import get_policy
+from huiqi import policies
 from huiqi.delivery import DeliveryError, NotYours, importer, lists
 from huiqi.storage.models_delivery import ListEntry
 from huiqi.web import files, i18n
@@ -138,7 +138,7 @@ def _district_name(code: str | None) -> str:
 
 
 def _policy_sentence() -> str:
-    text = get_policy().measure("m23").text
+    text = policies.load().measure("m23").text
     if POLICY_SENTENCE not in text:  # the quote must be the policy's own words
         raise RuntimeError("the m23 sentence quoted on /lists is not in the measure text")
     return POLICY_SENTENCE

@@ -79,9 +79,9 @@ def _title(policy, app: Application) -> dict[str, Any]:
 
 
 def _entries(s) -> tuple[list[dict], list[dict], dict]:
-    from huiqi.workflow.parameters import effective_policy
+    from huiqi import policies
 
-    policy = effective_policy(s)
+    policy = policies.effective(s)
     rows = s.execute(select(Application).where(Application.status.in_(["public_notice", "disbursed"]))
                      .order_by(Application.id)).scalars().all()
     out = []

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from huiqi.catalogue import get_policy
+from huiqi import policies
 from huiqi.profile.model import Profile
 from huiqi.storage.models import Application, Evidence
 from huiqi.web import i18n
@@ -84,7 +84,7 @@ i18n.add({
 
 
 def _provision_titles(provision_id: str) -> tuple[str, str]:
-    m = get_policy().measure(provision_id.split(".")[0])
+    m = policies.load().measure(provision_id.split(".")[0])
     p = m.provision(provision_id) if m else None
     return (p.title_zh, p.title_en) if p else (provision_id, provision_id)
 

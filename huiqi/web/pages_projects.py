@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from huiqi.catalogue import get_policy
+from huiqi import policies
 from huiqi.delivery import DeliveryError, NotYours, importer, may_edit, projects, targets, zones
 from huiqi.storage.models_delivery import Project, ProjectMilestone, ProjectPlanStep, ZoneCase
 from huiqi.web import files, i18n
@@ -194,7 +194,7 @@ def _error(e: DeliveryError, lang: str) -> str:
 
 def _departments() -> list[str]:
     out: list[str] = []
-    for m in get_policy().measures:
+    for m in policies.load().measures:
         for d in m.lead_departments:
             if d.name not in out:
                 out.append(d.name)
@@ -206,7 +206,7 @@ def _choices() -> dict[str, Any]:
 
     return {"stages": projects.STAGES, "origins": projects.ORIGINS, "zone_names": projects.ZONES,
             "districts": [(d.code, d.name_zh) for d in districts()], "project_measures": projects.PROJECT_MEASURES,
-            "checks": CHECKS, "tristate": TRISTATE, "all_departments": _departments(), "policy": get_policy()}
+            "checks": CHECKS, "tristate": TRISTATE, "all_departments": _departments(), "policy": policies.load()}
 
 
 def _form_data(form) -> dict[str, Any]:
@@ -263,7 +263,7 @@ def _list_page(request: Request, user, *, error: str | None = None, form: dict |
     with database(request).transaction() as s:
         rows = [_row(p) for p in _listing(s, f)]
         chains = sorted({c for c in s.execute(select(Project.chain)).scalars() if c})
-        figures = targets.computed(s, get_policy())
+        figures = targets.computed(s, policies.load())
     errors = []
     if import_result is not None:
         errors = [{"row": e.row, "field": _field(e.field, lang), "reason": bilingual(e.reason, lang)}

@@ -8,7 +8,7 @@ from collections import defaultdict
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from huiqi.catalogue import get_policy
+from huiqi import policies
 from huiqi.catalogue.present import display_value
 from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
 from huiqi.web import i18n
@@ -59,14 +59,14 @@ MONEY_KINDS = {"fixed_award", "capped_award", "share_with_cap"}
 
 def _index() -> SearchIndex:
     if not hasattr(_index, "cached"):
-        _index.cached = SearchIndex.for_policy(get_policy())
+        _index.cached = SearchIndex.for_policy(policies.load())
     return _index.cached
 
 
 @router.get("/")
 def catalogue(request: Request) -> Response:
     page_user(request)
-    policy = get_policy()
+    policy = policies.load()
     chapters = [(ch, [policy.measure(mid) for mid in ch.measures]) for ch in policy.header.chapters]
     by_dept: dict[str, list] = defaultdict(list)
     for m in policy.measures:
@@ -79,11 +79,12 @@ def catalogue(request: Request) -> Response:
 @router.get("/measures/{measure_id}")
 def measure_page(request: Request, measure_id: str) -> Response:
     from huiqi.web.auth import database
-    from huiqi.workflow.parameters import effective_policy, history
+    from huiqi import policies
+    from huiqi.workflow.parameters import history
 
     page_user(request)
     with database(request).transaction() as s:  # the figures in force, with administrators' changes
-        policy = effective_policy(s)
+        policy = policies.effective(s)
         changes = [c for c in history(s) if c.provision_id.startswith(f"{measure_id[:20].lower()}.")]
         for c in changes:
             s.expunge(c)
@@ -113,4 +114,4 @@ def search_page(request: Request, q: str = "") -> Response:
             hits = _index().search(q, limit=30)
         except QueryError:
             hits = []
-    return render(request, "public/search.html", q=q, hits=hits, policy=get_policy())
+    return render(request, "public/search.html", q=q, hits=hits, policy=policies.load())

@@ -150,9 +150,9 @@ i18n.add({
 
 
 def _policy(s):
-    from huiqi.workflow.parameters import effective_policy
+    from huiqi import policies
 
-    return effective_policy(s)
+    return policies.effective(s)
 
 
 def _provision(policy, app: Application):

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from huiqi.catalogue import get_policy
+from huiqi import policies
 from huiqi.delivery import DeliveryError, NotYours, voice
 from huiqi.storage.models_delivery import VoiceTicket
 from huiqi.web import i18n
@@ -115,7 +115,7 @@ i18n.add({
 
 
 def _sentences() -> tuple[str, ...]:
-    text = get_policy().measure("m27").text
+    text = policies.load().measure("m27").text
     if not all(s in text for s in SENTENCES):
         raise RuntimeError("a sentence quoted on /voice is not in the text of m27")
     return SENTENCES
@@ -135,7 +135,7 @@ def _stats(s) -> dict:
 
 
 def _measures() -> list[tuple[str, str, str]]:
-    return [(m.id, f"{m.number}. {m.title_zh}", f"{m.number}. {m.title_en}") for m in get_policy().measures]
+    return [(m.id, f"{m.number}. {m.title_zh}", f"{m.number}. {m.title_en}") for m in policies.load().measures]
 
 
 def _departments() -> list[str]:

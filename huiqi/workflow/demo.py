@@ -57,11 +57,11 @@ def seed(db: Database, if_empty: bool = True) -> Seeded:
 
     With ``if_empty`` nothing is created when any user exists; without it an existing demo username
     raises ValueError ("username: … is taken")."""
-    from huiqi.catalogue import get_policy
+    from huiqi import policies
 
     password = os.environ.get("HUIQI_DEMO_PASSWORD", DEFAULT_PASSWORD)
     with db.transaction() as s:
-        ledger.ensure_pools(s, get_policy())
+        ledger.ensure_pools(s, policies.load())
         if if_empty and s.execute(select(func.count()).select_from(User)).scalar_one():
             return Seeded()
         users = {name: accounts.create_user(s, name, password, role, display_name=label, department=dept,
@@ -69,23 +69,23 @@ def seed(db: Database, if_empty: bool = True) -> Seeded:
                  for name, role, dept, code, label in ACCOUNTS}
         ent, rev, fin = users["ent-demo"], users["rev-gongxin"], users["fin-demo"]
         # 1: 算力券 for c1, approved and in public notice (公示)
-        a1 = service.create(s, ent, PROFILE, "m07.compute_voucher", "c1")
-        service.submit(s, ent, a1.id, AS_OF)
+        a1 = service.create(s, ent, PROFILE, "m07.compute_voucher", "c1", today=AS_OF)
+        service.submit(s, ent, a1.id, AS_OF, today=AS_OF)
         service.start_review(s, rev, a1.id)
         service.approve(s, rev, a1.id, a1.entitlement_fen)
         service.publish(s, fin, a1.id, today=AS_OF)
         # 2: c2 under review by 市工业和信息化局
-        a2 = service.create(s, ent, PROFILE, "m07.compute_voucher", "c2")
-        service.submit(s, ent, a2.id, AS_OF)
+        a2 = service.create(s, ent, PROFILE, "m07.compute_voucher", "c2", today=AS_OF)
+        service.submit(s, ent, a2.id, AS_OF, today=AS_OF)
         service.start_review(s, rev, a2.id)
         # 3: c3 still a draft
-        a3 = service.create(s, ent, PROFILE, "m07.compute_voucher", "c3")
+        a3 = service.create(s, ent, PROFILE, "m07.compute_voucher", "c3", today=AS_OF)
         # the enterprise's own profile, so its portal shows its benefits without retyping
         s.add(EnterpriseProfile(credit_code=CREDIT_CODE, user_id=ent.id, profile_json=json.dumps(PROFILE, ensure_ascii=False)))
         # departments' work on the measures that promise actions and lists (commitments, projects, m23, m27)
         from huiqi.delivery import demo as delivery_demo
 
-        delivery_demo.seed(s, password, get_policy(), ent)
+        delivery_demo.seed(s, password, policies.load(), ent)
     return Seeded(
         accounts=[f"{name} ({role}{', ' + dept if dept else ''})" for name, role, dept, *_ in ACCOUNTS]
         + [f"{name} (reviewer, {dept})" for name, dept, _ in delivery_demo.ACCOUNTS],

@@ -25,10 +25,10 @@ def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor
     from huiqi.batch.profiles import profiles_for
     from huiqi.batch.screen import connect, run_rules_duckdb
     from huiqi.batch.validate import prepare
-    from huiqi.catalogue import get_policy
+    from huiqi import policies
     from huiqi.rules.loader import dumps
 
-    policy = get_policy()
+    policy = policies.effective(session)  # the figures the workflow will check the offer against
     con = connect()
     prepare(con, set(register_registry(con, registry)), [p.id for p in policy.provisions()])
     run_rules_duckdb(con, policy, as_of, None, referral_rows=False)

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from huiqi import policies
 from huiqi.storage.models import Application, ApplicationEvent, Objection, User, utcnow
 from huiqi.workflow import audit, ledger
 from huiqi.workflow.states import ACTORS, HOLDS_MONEY, TransitionError, may_review, next_status
@@ -36,13 +37,15 @@ class Refused(ValueError):
 
 def _policy(session: Session | None = None):
     """The policy in force: with the administrators' parameter changes when a session is at hand."""
-    if session is not None:
-        from huiqi.workflow.parameters import effective_policy
+    return policies.effective(session) if session is not None else policies.load()
 
-        return effective_policy(session)
-    from huiqi.catalogue import get_policy
 
-    return get_policy()
+def _check_window(policy, provision_id: str, today: dt.date | None) -> None:
+    """A new application only within its provision's 申报期 (applications already made continue)."""
+    try:
+        policies.check_window(policy, provision_id, today)
+    except policies.OutsideWindow as e:
+        raise Refused(str(e)) from None
 
 
 def _load(session: Session, app_id: int) -> Application:
@@ -100,7 +103,9 @@ def _move(session: Session, app: Application, user: User, action: str, note: str
     return after
 
 
-def create(session: Session, user: User, profile: dict, provision_id: str, event_id: str | None = None) -> Application:
+def create(session: Session, user: User, profile: dict, provision_id: str, event_id: str | None = None,
+           today: dt.date | None = None) -> Application:
+    """A draft application; refused outside the provision's 申报期 (``today`` defaults to the clock)."""
     if user.role != "applicant":
         raise PermissionDenied("only applicants create applications / 仅申请人可创建申请")
     from huiqi.profile.model import Profile
@@ -114,6 +119,7 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
     measure = policy.measure(provision_id.split(".")[0])
     if measure is None or measure.provision(provision_id) is None:
         raise NotFound(f"unknown provision {provision_id} / 未知的政策条款")
+    _check_window(policy, provision_id, today)
     app = Application(applicant_id=user.id, credit_code=profile.get("credit_code"), provision_id=provision_id,
                       measure_id=measure.id, event_id=event_id, status="draft",
                       profile_json=json.dumps(profile, ensure_ascii=False, default=str))
@@ -124,8 +130,9 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
     return app
 
 
-def submit(session: Session, user: User, app_id: int, as_of: dt.date) -> Application:
-    """Freeze the engine's answer (with its policy version) and submit; a later rule change never alters it."""
+def submit(session: Session, user: User, app_id: int, as_of: dt.date, today: dt.date | None = None) -> Application:
+    """Freeze the engine's answer (with its policy version) and submit; a later rule change never alters it.
+    A first submission must fall in the 申报期; one returned for more material continues after it."""
     from huiqi.engine.evaluate import evaluate
     from huiqi.profile.model import Profile
     from huiqi.rules.loader import dumps
@@ -133,6 +140,8 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date) -> Applica
     app = _load(session, app_id)
     authorize(user, "submit", app)
     policy = _policy(session)
+    if app.status == "draft":
+        _check_window(policy, app.provision_id, today)
     profile = Profile.model_validate(json.loads(app.profile_json))
     results = [r for r in evaluate(policy, profile, as_of).results
                if r.provision_id == app.provision_id and (app.event_id is None or r.event_id == app.event_id)]

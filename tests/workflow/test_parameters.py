@@ -12,6 +12,7 @@ from huiqi.catalogue import get_policy
 from huiqi.engine.evaluate import evaluate
 from huiqi.profile.model import Profile
 from huiqi.storage.models import Application
+from huiqi import policies
 from huiqi.workflow import accounts, audit, ledger, parameters, service
 
 CODE = "91530100MA6K3YXF8W"
@@ -46,7 +47,7 @@ def test_a_rate_change_applies_from_its_date_and_not_the_day_before(db):
         row = parameters.change(s, admin, *RATE, "25%", dt.date(2024, 7, 1), "年中调整补助比例")
         assert row.id and row.actor == "adm"
     with db.transaction() as s:
-        policy = parameters.effective_policy(s)
+        policy = policies.effective(s)
         assert policy.version.startswith(f"{get_policy().version}-p{row.id}-") and len(policy.version) <= 32
         values = policy.measure("m07").provision(RATE[0]).parameters["rate"].values
         assert [(v.start, v.end, v.value) for v in values] == [
@@ -72,7 +73,7 @@ def test_a_later_decision_wins_from_its_date(db):
         parameters.change(s, admin, *RATE, "0.25", dt.date(2024, 9, 1), "九月起")
         parameters.change(s, admin, *RATE, "0.20", dt.date(2024, 7, 1), "改为七月起")
     with db.transaction() as s:
-        values = parameters.effective_policy(s).measure("m07").provision(RATE[0]).parameters["rate"].values
+        values = policies.effective(s).measure("m07").provision(RATE[0]).parameters["rate"].values
         assert [(v.start, v.end, v.value) for v in values] == [
             (dt.date(2024, 3, 28), dt.date(2024, 6, 30), Decimal("0.30")),
             (dt.date(2024, 7, 1), dt.date(2024, 12, 31), Decimal("0.20"))]

@@ -1,0 +1,30 @@
+"""Today's date, in Beijing time, for everything the policy's dates are compared with.
+
+Government business days and the policy's windows are Chinese dates: a server clock in UTC would
+still be on yesterday from midnight to 08:00 in Kunming. ``HUIQI_TODAY`` (YYYY-MM-DD) fixes the date
+for a demonstration or a test — replaying a policy year that has passed; a running server says so
+in its log, and it is never set in production.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # China keeps no daylight saving
+
+
+def fixed() -> dt.date | None:
+    """The date set by HUIQI_TODAY, or None when the clock is real."""
+    raw = os.environ.get("HUIQI_TODAY", "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise SystemExit(f"HUIQI_TODAY：“{raw}”不是有效日期（YYYY-MM-DD）/ HUIQI_TODAY: '{raw}' is not a date") from None
+
+
+def today() -> dt.date:
+    """Today in Beijing, or the date HUIQI_TODAY fixes."""
+    return fixed() or dt.datetime.now(BEIJING).date()

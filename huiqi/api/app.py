@@ -112,21 +112,21 @@ def create_app(database=None) -> FastAPI:
 
     @app.get("/api/v1/policy", tags=["catalogue"], summary="政策总则与版本 / general provisions and version")
     def get_policy_info(request: Request) -> Any:
-        current = effective_policy(request)
+        current = current_policy(request)
         body = policy_dict(current)
         body["status"] = policies.status(current, clock.today()).as_dict()
         return PolicyJSON(body)
 
     @app.get("/api/v1/measures", tags=["catalogue"], summary="全部措施 / all measures, m01…m30")
     def list_measures(request: Request) -> Any:
-        current = effective_policy(request)
+        current = current_policy(request)
         return PolicyJSON([measure_dict(current, m) for m in current.measures])
 
     @app.get("/api/v1/measures/{measure_id}", tags=["catalogue"], summary="一条措施（含管理员调整后的参数）/ one measure, "
              "with the figures as administrators changed them")
     def get_measure(request: Request,
                     measure_id: Annotated[str, Path(max_length=20, description="措施编号，如 m07")]) -> Any:
-        current = effective_policy(request)
+        current = current_policy(request)
         measure = current.measure(measure_id)
         if measure is None:
             raise ApiError(
@@ -151,7 +151,7 @@ def create_app(database=None) -> FastAPI:
 
     @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision")
     def evaluate(body: EvaluateRequest, request: Request) -> Any:
-        current = effective_policy(request)
+        current = current_policy(request)
         day = body.as_of or policies.default_date(current)
         try:
             result = run_evaluation(current, body.profile, day, body.strategy)
@@ -175,7 +175,7 @@ def create_app(database=None) -> FastAPI:
 
 
 
-def effective_policy(request: Request):
+def current_policy(request: Request):
     """The policy with the administrators' parameter changes, from :mod:`huiqi.policies` (re-read at most
     every two seconds): every route and page that shows or prices a figure takes it from here."""
     from huiqi.api.routes_workflow import database

@@ -507,10 +507,10 @@ def result_url(request: Request, data: dict, as_of: dt.date, **extra: str) -> st
 
 def run(request: Request, profile: Profile, as_of: dt.date):
     """The engine as the API runs it: the policy with the administrators' changes, the default strategy."""
-    from huiqi.api.app import effective_policy
+    from huiqi.api.app import current_policy
     from huiqi.engine.evaluate import evaluate
 
-    policy = effective_policy(request)
+    policy = current_policy(request)
     return policy, evaluate(policy, profile, as_of, None)
 
 

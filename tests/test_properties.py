@@ -1,5 +1,7 @@
 """Properties that must hold for any applicant (hypothesis): no negative amount, never above a cap,
-amounts monotone in spend up to the cap, yearly caps across claims, and determinism."""
+amounts monotone in spend up to the cap, yearly caps across claims, determinism, 就高不重复 never paying
+on top of support already received, first entries rewarded only inside the policy's period, and totals
+that count only eligible amounts."""
 
 from __future__ import annotations
 
@@ -57,7 +59,10 @@ def test_amounts_are_never_negative_nor_above_their_cap(profile, as_of):
         cap = _cap_fen(r)
         if cap is not None:
             assert r.amount_fen <= cap, (r.provision_id, r.amount_fen, cap)
-        if r.status != "eligible":
+        if r.status == "referral":  # only a ceiling left to assessment travels with a referral
+            provision = POLICY.measure(r.measure_id).provision(r.provision_id)
+            assert provision.amount_by_assessment and r.is_cap, f"{r.provision_id}: an amount on a referral"
+        elif r.status != "eligible":
             assert False, f"{r.provision_id}: an amount on a {r.status} result"
 
 
@@ -107,3 +112,58 @@ def test_compute_voucher_is_monotone_in_spend_up_to_the_cap(a, b):
 def test_nev_relief_is_monotone_in_price_up_to_the_cap(a, b):
     lo, hi = sorted([a, b])
     assert _nev(lo) <= _nev(hi) <= 3_000_000
+
+
+# -- 就高不重复, first entries, totals ---------------------------------------------------------------
+
+IN_FORCE = (dt.date(2024, 3, 28), dt.date(2024, 12, 31))
+fen_amounts = st.integers(min_value=0, max_value=200_000_000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(fen_amounts, st.sampled_from(["national", "provincial", "district"]), st.booleans()),
+                min_size=0, max_size=3))
+def test_overlap_ends_with_the_higher_never_both_and_strategies_agree(supports):
+    """Whatever was received for the same matter, ours + received paid in all is max(ours, received)."""
+    base = {"kind": "enterprise", "name": "x", "credit_code": CODE, "industry": "3435",
+            "recognitions": [{"id": "r1", "date": "2024-07-15", "type": "专精特新“小巨人”", "level": "national"}]}
+    other = [{"provision": "m23.little_giant_award", "level": level, "amount": Decimal(fen) / 100,
+              **({"event_id": "r1"} if named else {})} for fen, level, named in supports]
+    p = Profile.model_validate({**base, "other_support": other})
+    received = sum(fen for fen, _, _ in supports)
+    paid = {}
+    for strategy in ("highest_only", "top_up"):
+        [r] = [r for r in evaluate(POLICY, p, dt.date(2024, 9, 30), strategy).results
+               if r.provision_id == "m23.little_giant_award"]
+        paid[strategy] = r.amount_fen or 0
+        assert (r.status == "eligible") == (paid[strategy] > 0)
+        if supports:
+            assert paid[strategy] + received == max(100_000_000, received)
+        else:
+            assert paid[strategy] == 100_000_000
+    assert paid["highest_only"] == paid["top_up"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(days, as_of_days)
+def test_first_entry_awards_only_for_entries_inside_the_policy_period(entry, as_of):
+    """m07/m08 name no period of their own: the entry must fall in 2024-03-28 … 2024-12-31."""
+    for industry, pid in (("6513", "m07.internet_software_first_scale_award"), ("5211", "m08.commerce_first_scale_award")):
+        p = Profile.model_validate({"kind": "enterprise", "name": "x", "credit_code": CODE, "industry": industry,
+                                    "scale_entries": [{"id": "e1", "date": entry, "path": "small_to_scale"}]})
+        [r] = [r for r in evaluate(POLICY, p, as_of).results if r.provision_id == pid]
+        if r.status == "eligible":
+            assert IN_FORCE[0] <= entry <= IN_FORCE[1] and entry <= as_of and as_of <= IN_FORCE[1], (pid, entry, as_of)
+        elif IN_FORCE[0] <= entry <= as_of <= IN_FORCE[1]:
+            assert False, (pid, entry, as_of, r.explanation_en)
+
+
+@settings(max_examples=100, deadline=None)
+@given(profiles, as_of_days)
+def test_totals_count_only_eligible_amounts(profile, as_of):
+    ev = evaluate(POLICY, profile, as_of)
+    money = {"fixed_award", "capped_award", "share_with_cap", "tax_relief"}
+    eligible = [r for r in ev.results if r.status == "eligible" and r.amount_fen and r.kind in money]
+    overall = ev.totals()["overall"]
+    assert overall["money_fen"] == sum(r.amount_fen for r in eligible)
+    assert overall["up_to_fen"] == sum(r.amount_fen for r in eligible if r.is_cap)

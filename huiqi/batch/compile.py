@@ -10,10 +10,11 @@ The steps mirror :func:`huiqi.engine.evaluate.evaluate` one for one, and produce
 
 1. candidates — one SELECT per provision (UNION ALL), status decided by a CASE in the
    evaluator's order: future event, expired, not yet in force, a failed condition, referral,
-   a missing fact, eligible;
+   a missing fact, eligible (a referral carrying a ceiling, ``amount_by_assessment``, only once
+   no fact is missing);
 2. ``aggregate: sum`` provisions — one row per entity on the total, rounded once;
 3. yearly caps (closed form with running sums) and one-off awards (first qualifying event);
-4. 就高不重复 against ``other_support``.
+4. 就高不重复 against ``other_support``: the city pays max(0, ours − everything received).
 
 Which rows a batch keeps is :func:`batch_visible` — every event row, and entity rows whose
 provision reads a fact and that are not "not eligible" (10 million entities × 60 blanket
@@ -28,10 +29,10 @@ from typing import Any
 
 from sqlglot import exp
 
-from huiqi.engine.evaluate import CLAIMANT_KINDS
+from huiqi.engine.evaluate import CLAIMANT_KINDS, is_referral
 from huiqi.engine.plan import ProvisionPlan, plan_for
 from huiqi.rules.loader import Policy
-from huiqi.rules.model import ProvisionKind, Unit
+from huiqi.rules.model import Unit
 
 DIVISION_PLACES = 8  # decimals kept after a division (DuckDB would otherwise go to DOUBLE)
 
@@ -128,7 +129,6 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = 
     day_sql = _sql(day)
     conds = [(cp.condition.id, _sql(_rewrite(cp.test.tree, plan, day, as_of)) if cp.test else None) for cp in plan.conditions]
     checkable = [(cid, sql) for cid, sql in conds if sql is not None]
-    unchecked = len(conds) - len(checkable)
 
     arms = []
     if on_event:
@@ -136,15 +136,17 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = 
     arms.append((f"{day_sql} > {_sql(_literal(plan.period.end))}", "expired"))
     arms.append((f"{day_sql} < {_sql(_literal(plan.period.start))}", "not_eligible:not_yet"))
     arms += [(f"({sql}) = FALSE", f"not_eligible:failed:{cid}") for cid, sql in checkable]
-    referral = p.kind is ProvisionKind.referral or (
-        unchecked and unchecked == len(conds) and plan.amount is None and not plan.figures
-    )
-    if referral:
-        arms.append(("TRUE", "referral"))
-    arms += [(f"({sql}) IS NULL", f"not_eligible:missing:{cid}") for cid, sql in checkable]
+    referral = is_referral(plan)
+    missing = [(f"({sql}) IS NULL", f"not_eligible:missing:{cid}") for cid, sql in checkable]
+    if referral and plan.amount is not None:  # a ceiling left to assessment: only once every fact is known
+        arms += missing + [("TRUE", "referral")]
+    elif referral:
+        arms += [("TRUE", "referral")] + missing
+    else:
+        arms += missing
     status = "CASE " + " ".join(f"WHEN {c} THEN '{k}'" for c, k in arms) + " ELSE 'eligible' END"
     amount = "NULL"
-    if plan.amount is not None and not referral:
+    if plan.amount is not None:
         amount = f"GREATEST(CAST({_sql(_rewrite(plan.amount.tree, plan, day, as_of))} AS DECIMAL(38,{DIVISION_PLACES})), 0)"
     cap = "NULL"
     if p.cap_period == "per_year" and "cap" in p.parameters:
@@ -165,15 +167,22 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = 
             return None
         keep = "explanation_key NOT LIKE 'not_eligible%'"
         if counts_only:
-            return (f"SELECT provision_id, measure_id, district, count(*) AS referrals FROM ({inner}) "
-                    f"WHERE explanation_key = 'referral' GROUP BY ALL")
+            if plan.amount is None:
+                return (f"SELECT provision_id, measure_id, district, count(*) AS referrals FROM ({inner}) "
+                        f"WHERE explanation_key = 'referral' GROUP BY ALL")
+            # a ceiling already covered by support received for the same matter is no referral (就高不重复)
+            return (f"SELECT c.provision_id, c.measure_id, c.district, count(*) AS referrals FROM ({inner}) c "
+                    f"LEFT JOIN (SELECT entity_id, sum(CAST(round(amount * 100) AS BIGINT)) AS other_fen FROM support "
+                    f"WHERE provision = '{p.id}' AND event_id IS NULL GROUP BY entity_id) o ON o.entity_id = c.entity_id "
+                    f"WHERE c.explanation_key = 'referral' "
+                    f"AND (o.other_fen IS NULL OR CAST(round(c.amount_expr * 100) AS BIGINT) > o.other_fen) GROUP BY ALL")
         if not referral_rows:
             keep += " AND explanation_key <> 'referral'"
     elif counts_only:
         return None
     return (
         f"SELECT provision_id, measure_id, entity_id, district, event_id, decision_date, explanation_key, "
-        f"CASE WHEN explanation_key = 'eligible' THEN amount_expr END AS exact_yuan, year_cap "
+        f"CASE WHEN explanation_key IN ('eligible', 'referral') THEN amount_expr END AS exact_yuan, year_cap "
         f"FROM ({inner}) WHERE {keep}"
     )
 
@@ -194,6 +203,7 @@ def screen_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, over
     once_ids = [pl.provision.id for pl in plans if pl.provision.cap_period == "once" and pl.provision.subject != "entity"]
     cap_ids = [pl.provision.id for pl in plans if pl.provision.cap_period == "per_year" and "cap" in pl.provision.parameters]
     window_ids = once_ids + cap_ids
+    entity_ids = [pl.provision.id for pl in plans if pl.provision.subject == "entity"]
     meta = " UNION ALL ".join(
         f"SELECT '{pl.provision.id}' AS provision_id, {str(pl.provision.is_cap).upper()} AS is_cap, "
         f"'{pl.provision.kind.value}' AS kind, {('NULL' if not pl.provision.pool else repr(pl.provision.pool))} AS pool_id"
@@ -247,33 +257,41 @@ after_caps AS (
          ELSE explanation_key END AS explanation_key,
     CASE WHEN year_room IS NOT NULL AND year_room < formula_fen THEN CASE WHEN year_room > 0 THEN year_room END
          WHEN once_rank > 1 THEN NULL
-         WHEN explanation_key = 'eligible' THEN formula_fen END AS amount_fen
+         WHEN explanation_key IN ('eligible', 'referral') THEN formula_fen END AS amount_fen
   FROM capped
 ),
-other AS (
-  SELECT a.entity_id, a.provision_id, a.event_id, CAST(round(max(s.amount) * 100) AS BIGINT) AS other_fen
-  FROM after_caps a JOIN support s
-    ON s.entity_id = a.entity_id AND s.provision = a.provision_id AND (s.event_id IS NULL OR s.event_id = a.event_id)
-  WHERE {status} = 'eligible' AND a.amount_fen IS NOT NULL
-  GROUP BY a.entity_id, a.provision_id, a.event_id
+other AS (  -- 就高不重复: everything already received for the same matter, added up
+  SELECT entity_id, provision_id, event_id, sum(fen) AS other_fen FROM (
+    SELECT a.entity_id, a.provision_id, a.event_id, CAST(round(s.amount * 100) AS BIGINT) AS fen
+    FROM after_caps a JOIN support s
+      ON s.entity_id = a.entity_id AND s.provision = a.provision_id AND (s.event_id IS NULL OR s.event_id = a.event_id)
+    WHERE {status} IN ('eligible', 'referral') AND a.amount_fen IS NOT NULL
+    UNION ALL  -- a total of events: support for any of the events counted in it
+    SELECT a.entity_id, a.provision_id, a.event_id, CAST(round(s.amount * 100) AS BIGINT) AS fen
+    FROM after_caps a JOIN support s ON s.entity_id = a.entity_id AND s.provision = a.provision_id
+      JOIN cand c ON c.entity_id = a.entity_id AND c.provision_id = a.provision_id AND c.event_id = s.event_id
+                 AND c.explanation_key = 'eligible'
+    WHERE a.provision_id IN ({ids(agg_ids)}) AND a.event_id IS NULL
+      AND {status.replace('explanation_key', 'a.explanation_key')} IN ('eligible', 'referral') AND a.amount_fen IS NOT NULL
+  ) GROUP BY entity_id, provision_id, event_id
 ),
-overlap AS (
+overlap AS (  -- both strategies pay max(0, ours - received): the enterprise ends with the higher, never both
   SELECT a.*, o.other_fen,
-    CASE WHEN o.other_fen IS NULL THEN a.amount_fen
-         ELSE {('CASE WHEN o.other_fen >= a.amount_fen THEN 0 ELSE a.amount_fen END' if strategy == 'highest_only'
-                else 'greatest(0, a.amount_fen - o.other_fen)')} END AS final_fen
+    CASE WHEN o.other_fen IS NULL THEN a.amount_fen ELSE greatest(0, a.amount_fen - o.other_fen) END AS final_fen
   FROM after_caps a LEFT JOIN other o
     ON o.entity_id = a.entity_id AND o.provision_id = a.provision_id AND o.event_id IS NOT DISTINCT FROM a.event_id
 ),
 meta AS ({meta})
 SELECT r.entity_id, r.district, r.provision_id, r.measure_id, r.event_id, r.decision_date,
-  CASE WHEN r.other_fen IS NOT NULL THEN CASE WHEN r.final_fen > 0 THEN 'eligible' ELSE 'not_eligible' END
+  CASE WHEN r.other_fen IS NOT NULL AND r.final_fen = 0 THEN 'not_eligible'
        ELSE {status.replace('explanation_key', 'r.explanation_key')} END AS status,
   CASE WHEN r.other_fen IS NOT NULL THEN CASE WHEN r.final_fen > 0 THEN r.final_fen END ELSE r.amount_fen END AS amount_fen,
   m.is_cap, m.kind,
   CASE WHEN r.other_fen IS NOT NULL
-       THEN CASE WHEN r.final_fen > 0 THEN 'eligible' ELSE 'not_eligible' END || ':overlap_{strategy}'
+       THEN CASE WHEN r.final_fen > 0 THEN {status.replace('explanation_key', 'r.explanation_key')} ELSE 'not_eligible' END
+            || ':overlap_{strategy}'
        ELSE r.explanation_key END AS explanation_key,
   m.pool_id
 FROM overlap r JOIN meta m USING (provision_id)
+WHERE NOT (r.other_fen IS NOT NULL AND r.final_fen = 0 AND r.provision_id IN ({ids(entity_ids)}))  -- as batch_visible
 """

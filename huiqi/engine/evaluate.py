@@ -206,13 +206,20 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
         return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
                                conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en,
                                explanation_key=f"not_eligible:failed:{failed[0].id}")
-    if p.kind is ProvisionKind.referral or (
-        unchecked and len(unchecked) == len(outcomes) and plan.amount is None and not plan.figures
-    ):
-        # No figure in the text, or a yes/no rule no fact can decide: refer to the department.
-        zh, en = explain.referral(p, plan.measure, unchecked + missing)
-        return ProvisionResult(**base, status="referral", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en, explanation_key="referral")
+    referral = is_referral(plan)
+    ceiling = referral and plan.amount is not None  # a ceiling left to the department's assessment
+    if referral and not (ceiling and missing):
+        # No figure in the text, a yes/no rule no fact can decide, or only a ceiling for an assessment whose
+        # criteria the text does not define: refer to the department (the ceiling travels with it, is_cap).
+        amount_fen = yuan = None
+        if ceiling:
+            yuan = plan.amount.evaluate(entity, ev, params)
+            amount_fen = None if yuan is None else max(0, to_fen(Decimal(yuan)))
+        zh, en = explain.referral(p, plan.measure, unchecked + missing, amount_fen)
+        return ProvisionResult(**base, status="referral", amount_fen=amount_fen, parameters=shown_params, facts=facts,
+                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en, formula_fen=amount_fen,
+                               exact_yuan=None if yuan is None else max(Decimal(0), Decimal(yuan)),
+                               explanation_key="referral")
     if missing:
         zh, en = explain.missing(missing)
         return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
@@ -230,6 +237,20 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
     return ProvisionResult(**base, status="eligible", amount_fen=amount_fen, parameters=shown_params, facts=facts,
                            conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en, formula_fen=amount_fen,
                            exact_yuan=None if yuan is None else max(Decimal(0), Decimal(yuan)), explanation_key="eligible")
+
+
+def is_referral(plan: ProvisionPlan) -> bool:
+    """Whether a provision whose checkable conditions hold is a referral rather than an amount.
+
+    A ``referral`` provision (the text states no figure); a ceiling whose amount the text leaves to criteria
+    it does not define (``amount_by_assessment``); or a rule with no figure that no fact can check.
+    The batch screen (:mod:`huiqi.batch.compile`) decides by the same function.
+    """
+    p = plan.provision
+    unchecked = sum(1 for cp in plan.conditions if cp.test is None)
+    return p.kind is ProvisionKind.referral or p.amount_by_assessment or (
+        unchecked > 0 and unchecked == len(plan.conditions) and plan.amount is None and not plan.figures
+    )
 
 
 def _round_figure(name: str, value: Any) -> Any:
@@ -371,11 +392,11 @@ def apply_period_caps(results: list[ProvisionResult], plans) -> list[ProvisionRe
 
 
 def _adjust(r: ProvisionResult, amount: int, kind: str, zh: str, en: str) -> ProvisionResult:
-    """Change an eligible result's amount, saying why; a result brought to nothing is not eligible."""
+    """Change an eligible result's amount (or a referral's ceiling), saying why; brought to nothing, it is not eligible."""
     status: Status = r.status if amount > 0 else "not_eligible"
     adjustments = r.adjustments + ({"type": kind, "zh": zh, "en": en},)
     final_zh, final_en = explain.adjusted(r.formula_fen or 0, amount, r.is_cap, [a["zh"] for a in adjustments],
-                                          [a["en"] for a in adjustments])
+                                          [a["en"] for a in adjustments], referral=r.status == "referral")
     return replace(r, amount_fen=amount if amount > 0 else None, status=status,
                    explanation_zh=final_zh, explanation_en=final_en, adjustments=adjustments,
                    explanation_key=f"{status}:{kind}")
@@ -385,25 +406,30 @@ def _adjust(r: ProvisionResult, amount: int, kind: str, zh: str, en: str) -> Pro
 
 
 def apply_overlap(results: list[ProvisionResult], profile: Profile, strategy: Strategy) -> list[ProvisionResult]:
-    """Support from another level for the same matter: pay only if higher, or top up the difference."""
+    """就高不重复: the enterprise ends with the higher of the two for the same matter, never both.
+
+    ``received`` is every support already received for the same matter (``other_support`` naming this
+    provision and this event, or the provision without an event; for a provision paid on a total of events,
+    any of the events counted), added up: money already held. The city pays ``max(0, ours − received)``, so
+    ours + received paid in all is ``max(ours, received)``. Both strategies pay exactly this — the text
+    leaves no room for another figure — and differ only in how the explanation words it
+    (docs/engine.md, "就高不重复"). A referral carrying a ceiling is lowered the same way: the department
+    can pay at most what brings the enterprise up to that ceiling.
+    """
     if not profile.other_support:
         return results
     out = []
     for r in results:
-        same = [
-            s for s in profile.other_support
-            if s.provision == r.provision_id and (s.event_id is None or s.event_id == r.event_id)
-        ]
-        if r.status != "eligible" or r.amount_fen is None or not same:
+        events = {r.event_id} if r.event_id is not None else set(r.facts.get("events_counted") or ())
+        same = [s for s in profile.other_support
+                if s.provision == r.provision_id and (s.event_id is None or s.event_id in events)]
+        if r.status not in ("eligible", "referral") or r.amount_fen is None or not same:
             out.append(r)
             continue
-        best = max(same, key=lambda s: s.amount)
-        other_fen = to_fen(best.amount)
-        if strategy == "highest_only":
-            amount = 0 if other_fen >= r.amount_fen else r.amount_fen
-        else:
-            amount = max(0, r.amount_fen - other_fen)
-        zh, en = explain.overlap(strategy, best.level, other_fen, r.amount_fen, amount)
+        received_fen = sum(to_fen(s.amount) for s in same)
+        amount = max(0, r.amount_fen - received_fen)
+        levels = list(dict.fromkeys(s.level for s in same))
+        zh, en = explain.overlap(strategy, levels, received_fen, r.amount_fen, amount)
         out.append(_adjust(r, amount, f"overlap_{strategy}", zh, en))
     return out
 

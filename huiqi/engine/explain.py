@@ -55,11 +55,19 @@ def missing(conds) -> tuple[str, str]:
     return f"信息不足，暂不能确认：{zh}。", f"Not enough information: {en}."
 
 
-def referral(p, measure, open_conds) -> tuple[str, str]:
+def referral(p, measure, open_conds, ceiling_fen: int | None = None) -> tuple[str, str]:
     deps = "、".join(d.name for d in measure.lead_departments)
     note = p.referral_note_zh or "具体标准以实施细则为准"
-    zh = f"可能适用。原文未规定具体金额（{note}），请向{deps}咨询申报。"
-    en = f"May apply. The text states no figure; the amount follows the implementing rules — ask the lead department(s): {deps}."
+    if ceiling_fen is not None:
+        # A ceiling whose amount the text leaves to criteria it does not define: not an amount to count on.
+        zh = (f"可能适用。原文只规定上限{format_fen(ceiling_fen)}，是否给予及具体金额由牵头单位评定（{note}），"
+              f"原文未规定评定标准，故不计入可获金额合计；请向{deps}咨询申报。")
+        en = (f"May apply. The text sets only a ceiling of {format_fen(ceiling_fen)}; whether anything is paid, and how "
+              f"much, is assessed by the lead department(s) on criteria the text does not define, so it is not counted "
+              f"in the totals — ask {deps}.")
+    else:
+        zh = f"可能适用。原文未规定具体金额（{note}），请向{deps}咨询申报。"
+        en = f"May apply. The text states no figure; the amount follows the implementing rules — ask the lead department(s): {deps}."
     if open_conds:
         zh += "需核实：" + "；".join(c.zh for c in open_conds) + "。"
         en += " To confirm: " + "; ".join(c.en for c in open_conds) + "."
@@ -135,35 +143,47 @@ def once_only() -> tuple[str, str]:
     return "本条为一次性奖补，已按较早的事项计算。", "A one-off award: already counted for an earlier event."
 
 
-def overlap(strategy: str, level: str, other_fen: int, city_fen: int, paid_fen: int) -> tuple[str, str]:
-    lv = LEVEL_ZH.get(level, level)
-    if strategy == "highest_only":
-        if paid_fen == 0:
-            return (
-                f"就高不重复（只取最高）：已获{lv}同类支持{format_fen(other_fen)}，不低于本条{format_fen(city_fen)}，本条不再给予。",
-                f"Highest only (就高不重复): {level} support of {format_fen(other_fen)} already received is not lower "
-                f"than this provision's {format_fen(city_fen)}, so nothing more is paid.",
-            )
+def overlap(strategy: str, levels: list[str], received_fen: int, city_fen: int, paid_fen: int) -> tuple[str, str]:
+    """就高不重复: ``received_fen`` already received for the same matter, ``city_fen`` this provision's amount.
+
+    Both strategies pay ``max(0, city − received)``; the words differ (only the highest / top up the difference).
+    """
+    lv = "、".join(LEVEL_ZH.get(level, level) for level in levels)
+    lv_en = ", ".join(levels)
+    label_zh, label_en = ("只取最高", "Highest only") if strategy == "highest_only" else ("补差", "Top-up")
+    head_zh = f"就高不重复（{label_zh}）：已获{lv}同类支持{format_fen(received_fen)}，本条{format_fen(city_fen)}。"
+    head_en = (f"{label_en} (就高不重复): {format_fen(received_fen)} of {lv_en} support already received for the same matter; "
+               f"this provision gives {format_fen(city_fen)}.")
+    if paid_fen == 0:
         return (
-            f"就高不重复（只取最高）：本条{format_fen(city_fen)}高于已获{lv}同类支持{format_fen(other_fen)}，按本条给予。",
-            f"Highest only (就高不重复): this provision's {format_fen(city_fen)} is higher than the {level} support of "
-            f"{format_fen(other_fen)}, so this provision applies.",
+            head_zh + "已获支持不低于本条，已按较高标准享受，本条不再给予。",
+            head_en + " The support already received is not lower, so the higher one is already held: nothing more is paid.",
+        )
+    if strategy == "highest_only":
+        return (
+            head_zh + f"本条较高，按本条标准就高执行，已获部分予以抵扣、不重复给予，本条给予{format_fen(paid_fen)}。",
+            head_en + f" This provision is higher, so it applies; what was received counts towards it and is not paid "
+            f"twice: {format_fen(paid_fen)} is paid.",
         )
     return (
-        f"就高不重复（补差）：本条{format_fen(city_fen)}减去已获{lv}同类支持{format_fen(other_fen)}，补足差额{format_fen(paid_fen)}。",
-        f"Top-up (就高不重复): this provision's {format_fen(city_fen)} less the {level} support of "
-        f"{format_fen(other_fen)} leaves {format_fen(paid_fen)} to pay.",
+        head_zh + f"补足差额{format_fen(paid_fen)}。",
+        head_en + f" The difference, {format_fen(paid_fen)}, is paid.",
     )
 
 
-def adjusted(formula_fen: int, final_fen: int, is_cap: bool, notes_zh: list[str], notes_en: list[str]) -> tuple[str, str]:
-    """An eligible result whose amount a yearly cap, a one-off rule or 就高不重复 changed."""
+def adjusted(formula_fen: int, final_fen: int, is_cap: bool, notes_zh: list[str], notes_en: list[str],
+             referral: bool = False) -> tuple[str, str]:
+    """An eligible result whose amount a yearly cap, a one-off rule or 就高不重复 changed (or a referral's ceiling)."""
     upto_zh, upto_en = ("最高", "up to ") if is_cap else ("", "")
-    zh = f"符合条件，按条款计算为{format_fen(formula_fen)}。" + "".join(notes_zh)
-    en = f"Conditions met; the provision gives {format_fen(formula_fen)}. " + " ".join(notes_en)
+    if referral:
+        zh = f"可能适用，原文上限为{format_fen(formula_fen)}（具体金额由牵头单位评定，不计入可获金额合计）。" + "".join(notes_zh)
+        en = f"May apply; the text's ceiling is {format_fen(formula_fen)} (assessed by the lead department, not counted in the totals). " + " ".join(notes_en)
+    else:
+        zh = f"符合条件，按条款计算为{format_fen(formula_fen)}。" + "".join(notes_zh)
+        en = f"Conditions met; the provision gives {format_fen(formula_fen)}. " + " ".join(notes_en)
     if final_fen > 0:
-        zh += f"最终{upto_zh}可获{format_fen(final_fen)}。"
-        en += f" Final: {upto_en}{format_fen(final_fen)}."
+        zh += f"最终{upto_zh}可获{format_fen(final_fen)}。" if not referral else f"本条至多还可给予{format_fen(final_fen)}。"
+        en += f" Final: {upto_en}{format_fen(final_fen)}." if not referral else f" At most {format_fen(final_fen)} more can be paid."
     else:
         zh += "本条不再给予。"
         en += " Nothing is paid under this provision."

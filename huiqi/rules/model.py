@@ -210,6 +210,10 @@ class Provision(Strict):
     # and rounded once (按上年度担保金额统筹给予), instead of one result per event.
     aggregate: Literal["sum"] | None = None
     cap: bool | None = Field(default=None, alias="is_cap")  # override: is the amount a ceiling?
+    # The text gives only a ceiling and leaves the amount — and whether anything is paid — to criteria it
+    # names but does not define (根据其发展情况、企业规模等给予最高不超过50万元): the engine reports a
+    # referral carrying the ceiling (is_cap), never an eligible amount, and keeps it out of the totals.
+    amount_by_assessment: bool = False
 
     @model_validator(mode="after")
     def _expressions_compile(self) -> "Provision":
@@ -242,6 +246,9 @@ class Provision(Strict):
                     raise ValueError(f"condition '{c.id}' names unknown parameter '{p}'")
         if len({c.id for c in self.conditions}) != len(self.conditions):
             raise ValueError("condition ids must be unique within a provision")
+        if self.amount_by_assessment and not (self.kind in (ProvisionKind.capped_award, ProvisionKind.share_with_cap)
+                                              and self.is_cap):
+            raise ValueError("amount_by_assessment is for a ceiling (a capped award or a capped share) only")
         return self
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import os
+import json
 import re
 import subprocess
 import sys
@@ -98,8 +99,11 @@ def test_apply_sign_in_upload_and_submit(server, page, tmp_path):
     assert card.locator("[data-test=apply]").count() == 0
     assert card.locator("[data-test=applied]").get_attribute("href") == f"/portal/applications/{app_id}"
     # one live application per claim: a second application for c9 (posted by hand) is refused on submission
-    form = card.evaluate("""c => Object.fromEntries(new FormData(c.closest('[data-test=eligible]').ownerDocument
-        .querySelector('form[action="/calculator/apply"]')))""")
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    profile = {"kind": "enterprise", "name": "昆明示例智能科技有限公司", "credit_code": DEMO_CODE, "district": "530111",
+               "industry": "6513", "compute_claims": [{"id": "c9", "date": "2024-05-10", "category": "compute_rental",
+                                                       "spend": "1000000.00"}]}
+    form = {"csrf_token": csrf, "profile": json.dumps(profile, ensure_ascii=False), "as_of": "2024-12-31"}
     form.update(provision_id="m07.compute_voucher", event_id="c9")
     r = page.request.post(server + "/calculator/apply", form=form, max_redirects=0)
     assert r.status == 303 and "/portal/applications/" in r.headers["location"]

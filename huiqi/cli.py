@@ -41,15 +41,19 @@ def fail(message_zh: str, message_en: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _policy():
+def _policy(policy_id: str | None = None):
     """The policy from :mod:`huiqi.policies` — with the administrators' changes when a database is configured
-    (HUIQI_DATABASE_URL, or the default var/huiqi.db once it exists) — saying on stderr which it applied."""
+    (HUIQI_DATABASE_URL, or the default var/huiqi.db once it exists) — saying on stderr which it applied.
+    ``policy_id`` None: the catalogue's default policy; an unknown id exits 2 listing the known ones."""
     from sqlalchemy.exc import ArgumentError, OperationalError
 
     from huiqi import policies
 
     try:
-        policy, source = policies.for_command_line()
+        policy, source = policies.for_command_line(policy_id)
+    except policies.UnknownPolicy as e:
+        fail(f"未知的政策“{e.policy_id}”（可选：{'、'.join(e.known)}）",
+             f"--policy: unknown policy '{e.policy_id}' (known: {', '.join(e.known)})")
     except PolicyDataError as e:
         fail("政策数据无效", f"policy data is invalid:\n{e}")
     except (ArgumentError, OperationalError) as e:
@@ -63,6 +67,9 @@ def _policy():
     return policy
 
 
+POLICY = typer.Option(None, "--policy", help="政策编号（默认目录中的第一项；见 huiqi policies list）/ policy id")
+
+
 def _console():
     from rich.console import Console
 
@@ -74,11 +81,12 @@ def _echo_json(data) -> None:
 
 
 @measures_app.command("list")
-def measures_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", help="table 或 json")) -> None:
+def measures_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", help="table 或 json"),
+                  policy_id: str = POLICY) -> None:
     """列出全部30条措施 / list all measures."""
     from huiqi.catalogue.present import measure_dict
 
-    policy = _policy()
+    policy = _policy(policy_id)
     if fmt is ListFormat.json:
         _echo_json([measure_dict(policy, m) for m in policy.measures])
         return
@@ -103,11 +111,12 @@ def measures_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", h
 def measures_show(
     measure_id: str = typer.Argument(..., help="措施编号，如 m07"),
     fmt: ShowFormat = typer.Option(ShowFormat.text, "--format", help="text 或 json"),
+    policy_id: str = POLICY,
 ) -> None:
     """显示一条措施：原文、条款、参数和出处 / show one measure."""
     from huiqi.catalogue.present import display_value, measure_dict
 
-    policy = _policy()
+    policy = _policy(policy_id)
     measure = policy.measure(measure_id)
     if measure is None:
         ids = f"{policy.measures[0].id}–{policy.measures[-1].id}"
@@ -148,11 +157,12 @@ def search(
     query: str = typer.Argument(..., help="中文或英文关键词，如 算力券 / compute voucher"),
     fmt: ListFormat = typer.Option(ListFormat.table, "--format", help="table 或 json"),
     limit: int = typer.Option(10, "--limit", min=1, max=30),
+    policy_id: str = POLICY,
 ) -> None:
     """搜索措施（中文或英文），最相关的在前 / search measures, best first."""
     from huiqi.catalogue.search import QueryError, SearchIndex
 
-    policy = _policy()
+    policy = _policy(policy_id)
     try:
         hits = SearchIndex.for_policy(policy).search(query, limit=limit)
     except QueryError as e:
@@ -172,11 +182,11 @@ def search(
 
 
 @policy_app.command("show")
-def policy_show(fmt: ShowFormat = typer.Option(ShowFormat.text, "--format")) -> None:
+def policy_show(fmt: ShowFormat = typer.Option(ShowFormat.text, "--format"), policy_id: str = POLICY) -> None:
     """政策总则：有效期、就高不重复、解释权和版本 / general provisions and version."""
     from huiqi.catalogue.present import policy_dict
 
-    policy = _policy()
+    policy = _policy(policy_id)
     if fmt is ShowFormat.json:
         _echo_json(policy_dict(policy))
         return
@@ -186,6 +196,42 @@ def policy_show(fmt: ShowFormat = typer.Option(ShowFormat.text, "--format")) -> 
     typer.echo(f"有效期：{g.in_force.start} 至 {g.in_force.end}（除有明确执行期限的外）")
     typer.echo(f"重叠政策：{g.overlap.principle_zh}（默认策略 {g.overlap.default_strategy}）")
     typer.echo(f"解释：由各措施牵头单位负责解释；{g.precedence_zh}")
+
+
+policies_app = typer.Typer(help="本平台承载的政策文件 / the policies this platform serves", no_args_is_help=True)
+app.add_typer(policies_app, name="policies")
+
+
+@policies_app.command("list")
+def policies_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", help="table 或 json")) -> None:
+    """列出全部政策及其今天的状态（未施行 / 施行中 / 已失效）/ list the policies with their status today."""
+    from huiqi import clock, policies
+
+    try:
+        served = policies.catalogue()
+    except PolicyDataError as e:
+        fail("政策数据无效", f"policy data is invalid:\n{e}")
+    today = clock.today()
+    rows = []
+    for i, p in enumerate(served):
+        st = policies.status(p, today)
+        rows.append({"id": p.header.id, "default": i == 0, "title_zh": p.header.title_zh, "title_en": p.header.title_en,
+                     "issuer_zh": p.header.issuer_zh, "issued": p.header.general.issued,
+                     "in_force": {"start": st.start, "end": st.end}, "status": st.as_dict(),
+                     "measure_count": len(p.measures), "version": p.version})
+    if fmt is ListFormat.json:
+        _echo_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"政策文件 policies（{today}）")
+    for col in ("编号 id", "名称 title", "发文机关 issuer", "有效期 in force", "状态 status", "措施 measures"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"] + ("（默认）" if r["default"] else ""), r["title_zh"], r["issuer_zh"],
+                      f"{r['in_force']['start']} 至 {r['in_force']['end']}",
+                      f"{r['status']['label_zh']} {r['status']['label_en']}", str(r["measure_count"]))
+    _console().print(table)
 
 
 @policy_app.command("check")
@@ -261,6 +307,7 @@ def evaluate_cmd(
     fmt: ShowFormat = typer.Option(ShowFormat.text, "--format", help="text 或 json"),
     strategy: Strategy = typer.Option(None, "--strategy", help="就高不重复策略：highest_only（默认）或 top_up"),
     show_all: bool = typer.Option(False, "--all", help="列出全部条款，包括不适用的"),
+    policy_id: str = POLICY,
 ) -> None:
     """政策计算器：逐条计算可享受的政策、金额和依据 / evaluate a profile against every provision."""
     from huiqi.engine.evaluate import ProfileError, evaluate
@@ -269,7 +316,7 @@ def evaluate_cmd(
 
     day = _parse_date(as_of, "--as-of") if as_of else None
     profile = _read_profile(profile_path)
-    policy = _policy()
+    policy = _policy(policy_id)
     day = day or policies.default_date(policy)
     try:
         result = evaluate(policy, profile, day, strategy.value if strategy else None)
@@ -345,13 +392,16 @@ def test_cases(
 
     from huiqi.engine.cases import in_process_evaluator, load_cases, run_cases
 
-    evaluator = in_process_evaluator()
     failures = total = 0
     for f in files:
         try:
             cases = load_cases(Path(f))
         except PolicyDataError as e:
             fail("用例文件无效", str(e))
+        try:
+            evaluator = in_process_evaluator(cases.policy)
+        except LookupError as e:  # policies.UnknownPolicy
+            fail(f"用例文件 {f} 的政策无效：{e}", f"{f}: policy: {e}")
         for outcome in run_cases(cases, evaluator):
             total += 1
             if outcome.ok:
@@ -397,6 +447,7 @@ def screen_cmd(
     spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL（默认 local[*]，或 HUIQI_SPARK_MASTER）"),
     excel: bool = typer.Option(True, "--excel/--no-excel", help="同时写出 Excel 工作簿"),
     referral_rows: bool = typer.Option(False, "--referral-rows", help="按主体逐行写出“请咨询”类条款（默认只按区县计数）"),
+    policy_id: str = POLICY,
 ) -> None:
     """免申即享：按同一规则筛查整个登记册 / screen a whole registry."""
     from pathlib import Path
@@ -407,7 +458,7 @@ def screen_cmd(
     from huiqi.batch.screen import screen
 
     day = _parse_date(as_of, "--as-of")
-    policy = _policy()
+    policy = _policy(policy_id)
     stages = ["读取登记册 reading", "校验 checking rows", "筛查 screening", "资金池 pools", "写出 writing"]
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=_console(), transient=False) as bar:
@@ -437,6 +488,7 @@ def simulate_cmd(
     as_of: str = typer.Option(None, "--as-of", help="计算日期 YYYY-MM-DD（默认今天；政策到期后为到期日）"),
     out: str = typer.Option("simulation", "--out", help="输出目录：simulation.csv / .png / .html"),
     strategy: Strategy = typer.Option(None, "--strategy", help="就高不重复策略"),
+    policy_id: str = POLICY,
 ) -> None:
     """参数模拟：调整参数后重新筛查并与基线比较 / what-if: re-screen with changed parameters."""
     from decimal import Decimal
@@ -453,7 +505,7 @@ def simulate_cmd(
         overrides[key.strip()] = value.strip()
     from huiqi import policies
 
-    policy = _policy()
+    policy = _policy(policy_id)
     day = _parse_date(as_of, "--as-of") if as_of else policies.default_date(policy)
     try:
         sim = simulate(policy, Path(registry), overrides, day, Path(out), strategy.value if strategy else None)

@@ -25,11 +25,39 @@ from huiqi.rules.changes import Change
 from huiqi.rules.loader import Policy
 
 
-def load() -> Policy:
-    """The policy as its files say, with no stored change (loaded and validated once per process)."""
+class UnknownPolicy(LookupError):
+    """No policy of that id is served; ``known`` lists the ones that are."""
+
+    def __init__(self, policy_id: str, known: list[str]):
+        super().__init__(f"未知的政策“{policy_id}”（可选：{'、'.join(known)}）/ unknown policy '{policy_id}' "
+                         f"(known: {', '.join(known)})")
+        self.policy_id, self.known, self.field = policy_id, known, "policy"
+
+
+def load(policy_id: str | None = None) -> Policy:
+    """A policy as its files say, with no stored change (loaded and validated once per process);
+    None is the default policy (the first of the catalogue's index)."""
     from huiqi.catalogue import get_policy
 
-    return get_policy()
+    try:
+        return get_policy(policy_id.strip() if policy_id else None)
+    except KeyError:
+        raise UnknownPolicy(str(policy_id), ids()) from None
+
+
+def catalogue() -> tuple[Policy, ...]:
+    """Every policy served, the default first."""
+    from huiqi.catalogue import all_policies
+
+    return all_policies()
+
+
+def ids() -> list[str]:
+    return [p.header.id for p in catalogue()]
+
+
+def is_default(policy: Policy) -> bool:
+    return policy.header.id == catalogue()[0].header.id
 
 
 # -- stored changes ------------------------------------------------------------------------------------
@@ -48,10 +76,12 @@ def stored_changes(session: Session) -> list[Change]:
 _CACHE: dict[tuple, Policy] = {}
 
 
-def effective(session: Session) -> Policy:
+def effective(session: Session, policy_id: str | None = None) -> Policy:
     """The policy with every stored change applied (cached by the changes' content, so two databases'
-    changes are never mixed up)."""
-    base = load()
+    changes are never mixed up). Stored changes name no policy yet: they belong to the default one."""
+    base = load(policy_id)
+    if not is_default(base):
+        return base
     changes = stored_changes(session)
     if not changes:
         return base
@@ -70,10 +100,12 @@ _RECENT: dict[int, tuple[float, Policy]] = {}
 RECENT_SECONDS = 2.0
 
 
-def recent(db) -> Policy:
+def recent(db, policy_id: str | None = None) -> Policy:
     """:func:`effective` for hot paths (the calculator, the API): looked up at most every RECENT_SECONDS per
     database and process, so an evaluation does not open a transaction (on SQLite, a write lock). A change
     made in this process is seen at once (:func:`forget_recent`); other processes see it within two seconds."""
+    if not is_default(load(policy_id)):
+        return load(policy_id)
     now = time.monotonic()
     hit = _RECENT.get(id(db))
     if hit is not None and now - hit[0] < RECENT_SECONDS:
@@ -98,21 +130,22 @@ def configured_database():
     return Database()
 
 
-def for_command_line() -> tuple[Policy, str | None]:
+def for_command_line(policy_id: str | None = None) -> tuple[Policy, str | None]:
     """The policy a command uses, and where its changes came from (None: no database configured).
     A database that is configured but cannot be read is an error, not a silent fall-back to the files."""
     from sqlalchemy import inspect
 
     from huiqi.storage.db import database_url
 
-    db = configured_database()
+    policy = load(policy_id)
+    db = configured_database() if is_default(policy) else None
     if db is None:
-        return load(), None
+        return policy, None
     try:
         if not inspect(db.engine).has_table("parameter_changes"):
-            return load(), database_url().split("@")[-1]
+            return policy, database_url().split("@")[-1]
         with db.transaction() as s:
-            return effective(s), database_url().split("@")[-1]
+            return effective(s, policy_id), database_url().split("@")[-1]
     finally:
         db.engine.dispose()
 

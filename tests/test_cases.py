@@ -12,10 +12,18 @@ from huiqi.engine.cases import check_case, in_process_evaluator, load_cases
 
 CASES_DIR = Path(__file__).parent / "cases"
 FILES = sorted(CASES_DIR.glob("m*.yaml"))
-CASES = [(f, c) for f in FILES for c in load_cases(f).cases]
+# the fictional second policy's case files (tests/fixtures/policies), served beside the default one
+OTHER_FILES = sorted(CASES_DIR.glob("*/m*.yaml"))
+CATALOGUE = Path(__file__).parent / "fixtures" / "policies" / "index.yaml"
+CASES = [(f, load_cases(f).policy, c) for f in [*FILES, *OTHER_FILES] for c in load_cases(f).cases]
 
 
-def _cli(profile, as_of: dt.date, strategy):
+@pytest.fixture(autouse=True)
+def _both_policies(monkeypatch):
+    monkeypatch.setenv("HUIQI_CATALOGUE", str(CATALOGUE))
+
+
+def _cli(profile, as_of: dt.date, strategy, policy=None):
     import tempfile
 
     from typer.testing import CliRunner
@@ -28,6 +36,8 @@ def _cli(profile, as_of: dt.date, strategy):
     args = ["evaluate", f.name, "--as-of", as_of.isoformat(), "--format", "json"]
     if strategy:
         args += ["--strategy", strategy]
+    if policy:
+        args += ["--policy", policy]
     result = CliRunner().invoke(app, args)
     Path(f.name).unlink()
     if result.exit_code == 2:
@@ -50,17 +60,18 @@ def test_one_case_file_per_measure():
 
 
 @pytest.mark.parametrize("path", ["python", "cli", "api"])
-@pytest.mark.parametrize("file,case", CASES, ids=[f"{f.stem}:{c.name}" for f, c in CASES])
-def test_case(file, case, path, api):
+@pytest.mark.parametrize("file,policy,case", CASES, ids=[f"{p or ''}{':' if p else ''}{f.stem}:{c.name}" for f, p, c in CASES])
+def test_case(file, policy, case, path, api):
     from huiqi.rules.loader import dumps
 
     try:
         if path == "python":
-            result = in_process_evaluator()(case.profile, case.as_of, case.strategy)
+            result = in_process_evaluator(policy)(case.profile, case.as_of, case.strategy)
         elif path == "cli":
-            result = _cli(case.profile, case.as_of, case.strategy)
+            result = _cli(case.profile, case.as_of, case.strategy, policy)
         else:
-            body = {"profile": json.loads(dumps(case.profile)), "as_of": case.as_of.isoformat(), "strategy": case.strategy}
+            body = {"profile": json.loads(dumps(case.profile)), "as_of": case.as_of.isoformat(), "strategy": case.strategy,
+                    "policy": policy}
             r = api.post("/api/v1/evaluate", json=body)
             if r.status_code == 422:
                 fields = [d["field"] for d in r.json()["error"]["details"]]
@@ -77,6 +88,7 @@ def test_case(file, case, path, api):
         assert wanted in str(e), (wanted, str(e))
         return
     assert not case.expect_error, f"expected a refusal at {case.expect_error}"
+    assert result["policy"]["id"] == (policy or "kunming_2024")  # the answer names the policy that produced it
     problems = check_case(case, result)
     assert not problems, "\n".join(problems)
 

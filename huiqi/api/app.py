@@ -35,6 +35,12 @@ class EvaluateRequest(BaseModel):
     as_of: dt.date | None = Field(default=None, description="计算日期，默认今天；政策到期后默认到期日 / evaluation "
                                   "date: today, or the policy's last day once it has expired")
     strategy: Literal["highest_only", "top_up"] | None = Field(default=None, description="就高不重复策略")
+    policy: str | None = Field(default=None, max_length=64, description="政策编号，默认为平台的默认政策 / policy id "
+                               "(GET /api/v1/policies), the default policy when omitted")
+
+
+PolicyParam = Annotated[str | None, Query(max_length=64, description="政策编号（见 /api/v1/policies），默认为默认政策 "
+                                                                 "/ policy id, the default policy when omitted")]
 
 
 class ApiError(Exception):
@@ -110,48 +116,64 @@ def create_app(database=None) -> FastAPI:
         code = "not_found" if exc.status_code == 404 else "http_error"
         return PolicyJSON(_error_body(code, "未找到该页面" if exc.status_code == 404 else "请求失败", str(exc.detail)), status_code=exc.status_code)
 
-    @app.get("/api/v1/policy", tags=["catalogue"], summary="政策总则与版本 / general provisions and version")
-    def get_policy_info(request: Request) -> Any:
-        current = current_policy(request)
-        body = policy_dict(current)
-        body["status"] = policies.status(current, clock.today()).as_dict()
-        return PolicyJSON(body)
+    def _described(p) -> dict[str, Any]:
+        body = policy_dict(p)
+        body["status"] = policies.status(p, clock.today()).as_dict()
+        body["default"] = policies.is_default(p)
+        return body
 
-    @app.get("/api/v1/measures", tags=["catalogue"], summary="全部措施 / all measures, m01…m30")
-    def list_measures(request: Request) -> Any:
-        current = current_policy(request)
+    @app.get("/api/v1/policies", tags=["catalogue"], summary="本平台承载的政策及其状态 / the policies served, with their status")
+    def list_policies() -> Any:
+        return PolicyJSON([_described(p) for p in policies.catalogue()])
+
+    @app.get("/api/v1/policy", tags=["catalogue"], summary="政策总则与版本 / general provisions and version")
+    def get_policy_info(request: Request, policy: PolicyParam = None) -> Any:
+        return PolicyJSON(_described(current_policy(request, policy)))
+
+    @app.get("/api/v1/measures", tags=["catalogue"], summary="全部措施 / all measures of a policy")
+    def list_measures(request: Request, policy: PolicyParam = None) -> Any:
+        current = current_policy(request, policy)
         return PolicyJSON([measure_dict(current, m) for m in current.measures])
 
     @app.get("/api/v1/measures/{measure_id}", tags=["catalogue"], summary="一条措施（含管理员调整后的参数）/ one measure, "
              "with the figures as administrators changed them")
     def get_measure(request: Request,
-                    measure_id: Annotated[str, Path(max_length=20, description="措施编号，如 m07")]) -> Any:
-        current = current_policy(request)
+                    measure_id: Annotated[str, Path(max_length=20, description="措施编号，如 m07")],
+                    policy: PolicyParam = None) -> Any:
+        current = current_policy(request, policy)
         measure = current.measure(measure_id)
         if measure is None:
+            ids = f"{current.measures[0].id}–{current.measures[-1].id}"
             raise ApiError(
                 404,
                 "measure_not_found",
-                f"未找到措施“{measure_id}”（有效编号 m01–m30）",
-                f"unknown measure id '{measure_id}' (valid ids are m01–m30)",
+                f"未找到措施“{measure_id}”（有效编号 {ids}）",
+                f"unknown measure id '{measure_id}' (valid ids are {ids})",
                 "measure_id",
             )
         return PolicyJSON(measure_dict(current, measure))
 
+    indexes: dict[str, SearchIndex] = {policy.header.id: index}
+
     @app.get("/api/v1/search", tags=["catalogue"], summary="搜索措施 / search measures, best first")
     def search(
+        request: Request,
         q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_LENGTH, description="中文或英文关键词")],
         limit: Annotated[int, Query(ge=1, le=30)] = 10,
+        policy: PolicyParam = None,
     ) -> Any:
+        current = current_policy(request, policy)
+        if current.header.id not in indexes:
+            indexes[current.header.id] = SearchIndex.for_policy(current)
         try:
-            hits = index.search(q, limit=limit)
+            hits = indexes[current.header.id].search(q, limit=limit)
         except QueryError as e:
             raise ApiError(422, "invalid_query", "查询内容为空或过长", str(e), "q") from None
         return PolicyJSON({"query": q, "count": len(hits), "results": [h.as_dict() for h in hits]})
 
     @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision")
     def evaluate(body: EvaluateRequest, request: Request) -> Any:
-        current = current_policy(request)
+        current = current_policy(request, body.policy)
         day = body.as_of or policies.default_date(current)
         try:
             result = run_evaluation(current, body.profile, day, body.strategy)
@@ -175,12 +197,17 @@ def create_app(database=None) -> FastAPI:
 
 
 
-def current_policy(request: Request):
-    """The policy with the administrators' parameter changes, from :mod:`huiqi.policies` (re-read at most
-    every two seconds): every route and page that shows or prices a figure takes it from here."""
+def current_policy(request: Request, policy_id: str | None = None):
+    """The policy (by id; None: the default) with the administrators' parameter changes, from
+    :mod:`huiqi.policies` (re-read at most every two seconds): every route and page that shows or prices a
+    figure takes it from here. An unknown id is a 404 naming the known ones."""
     from huiqi.api.routes_workflow import database
 
-    return policies.recent(database(request))
+    try:
+        return policies.recent(database(request), policy_id)
+    except policies.UnknownPolicy as e:
+        raise ApiError(404, "policy_not_found", f"未知的政策“{e.policy_id}”（可选：{'、'.join(e.known)}）",
+                       f"unknown policy '{e.policy_id}' (known: {', '.join(e.known)})", "policy") from None
 
 
 def _html_error(request: Request, status: int, key: str) -> Response:

@@ -1,8 +1,10 @@
-"""The policies huiqi knows, as data folders, and the cached loader for them.
+"""The policies huiqi knows, as data folders listed in an index, and the cached loader for them.
 
-Only data lives in the policy folders; the code that reads them is in
-:mod:`huiqi.rules`. ``HUIQI_POLICY_DIR`` points at another folder (used by tests
-that feed a broken policy to prove the loader refuses it).
+Only data lives in the policy folders; the code that reads them is in :mod:`huiqi.rules`, and the one
+module that hands policies to the rest of the platform is :mod:`huiqi.policies`. The index
+(``index.yaml`` beside this file, or the file ``HUIQI_CATALOGUE`` names) lists the folders, the default
+first. ``HUIQI_POLICY_DIR`` serves exactly one folder instead (used by tests that feed a broken policy to
+prove the loader refuses it).
 """
 
 from __future__ import annotations
@@ -11,23 +13,61 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from huiqi.rules.loader import Policy, load_policy
+from huiqi.rules.loader import Policy, PolicyDataError, load_policy, read_yaml
 
+INDEX = Path(__file__).parent / "index.yaml"
 DEFAULT_POLICY_DIR = Path(__file__).parent / "kunming_2024"
 
 
+def index_path() -> Path:
+    return Path(os.environ.get("HUIQI_CATALOGUE", INDEX))
+
+
+def folders() -> list[Path]:
+    """The policy folders served, the default first."""
+    if os.environ.get("HUIQI_POLICY_DIR"):
+        return [Path(os.environ["HUIQI_POLICY_DIR"])]
+    path = index_path()
+    data = read_yaml(path)
+    entries = data.get("policies") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, str) and e.strip() for e in entries):
+        raise PolicyDataError(f"{path}: policies: a list of policy folders is required")
+    return [(path.parent / e).resolve() for e in entries]
+
+
 def policy_dir() -> Path:
-    return Path(os.environ.get("HUIQI_POLICY_DIR", DEFAULT_POLICY_DIR))
+    """The default policy's folder."""
+    return folders()[0]
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)
 def _load(folder: str) -> Policy:
     return load_policy(Path(folder))
 
 
-def get_policy() -> Policy:
-    """The policy in use, loaded and validated once per process."""
-    return _load(str(policy_dir()))
+@lru_cache(maxsize=4)
+def _catalogue(key: tuple[str, ...]) -> tuple[Policy, ...]:
+    loaded = tuple(_load(f) for f in key)
+    ids = [p.header.id for p in loaded]
+    if len(set(ids)) != len(ids):
+        raise PolicyDataError(f"{index_path()}: two folders declare the same policy id ({', '.join(ids)})")
+    return loaded
+
+
+def all_policies() -> tuple[Policy, ...]:
+    """Every policy served, loaded and validated once per process, the default first."""
+    return _catalogue(tuple(str(f) for f in folders()))
+
+
+def get_policy(policy_id: str | None = None) -> Policy:
+    """One policy by id (None: the default), loaded and validated once per process; KeyError if unknown."""
+    policies = all_policies()
+    if policy_id is None:
+        return policies[0]
+    for p in policies:
+        if p.header.id == policy_id:
+            return p
+    raise KeyError(policy_id)
 
 
 def departments(policy: Policy | None = None) -> list[str]:

@@ -62,6 +62,7 @@ class Case(BaseModel):
 
 class CaseFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    policy: str | None = Field(default=None, max_length=64, description="政策编号；省略时为默认政策")
     measure: str = Field(pattern=r"^m\d\d$")
     cases: list[Case] = Field(min_length=1)
 
@@ -151,7 +152,7 @@ def run_cases(cases: CaseFile, evaluator: Evaluator) -> list[CaseOutcome]:
     return out
 
 
-def in_process_evaluator() -> Evaluator:
+def in_process_evaluator(policy_id: str | None = None) -> Evaluator:
     """Evaluate through the Python engine, returning the same JSON the CLI and API give."""
     import json
 
@@ -160,7 +161,7 @@ def in_process_evaluator() -> Evaluator:
     from huiqi.profile.model import Profile
     from huiqi.rules.loader import dumps
 
-    policy = policies.load()
+    policy = policies.load(policy_id)
 
     def run(profile: dict[str, Any], as_of: dt.date, strategy: str | None) -> dict[str, Any]:
         p = Profile.model_validate(profile)

@@ -124,3 +124,13 @@ def test_policy_check_cli_reports_the_field(policy_copy):
     result = CliRunner().invoke(app, ["policy", "check", str(policy_copy)])
     assert result.exit_code == 2
     assert "measures/m23.yaml: number" in result.output
+
+
+@pytest.mark.parametrize(("provision", "test", "fact"), [
+    (0, "entity.is_small_or_micro", "entity.is_small_or_micro"),  # an applicant fact that does not exist
+    (2, "event.spend > 0 AND event.price_incl_vat > 0", "event.price_incl_vat"),  # a vehicle's fact on a compute claim
+])
+def test_a_rule_naming_an_unknown_fact_is_refused(policy_copy, provision, test, fact):
+    _edit(policy_copy, "m07", lambda d: d["provisions"][provision]["conditions"][0].__setitem__("test", test))
+    message = _error(policy_copy)
+    assert "measures/m07.yaml" in message and f"unknown fact '{fact}'" in message

@@ -107,3 +107,18 @@ def _client_year_totals(rows: list[Row]) -> None:
         totals[key] = totals.get(key, 0) + r["amount"]
     for r in rows:
         r["client_year_total"] = totals[(r["client_credit_code"] or "#" + r["id"], r["date"].year)]
+
+
+def fact_names(subject: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The entity facts, and the facts of one event of ``subject``, that a rule expression may read — derived
+    from the profile model and the derived facts above, so a policy file naming a fact that does not exist
+    (``entity.is_small_or_micro``) is refused when it is loaded instead of reading as unknown."""
+    import typing
+
+    entity = (set(Profile.model_fields) - set(EVENT_LISTS) - {"other_support"}) | {"kind"}
+    entity |= {k for k, _ in size_facts(None)} | set(INDUSTRY_FACTS) | {k for k, _ in district_facts(None)}
+    event: set[str] = set()
+    if subject in EVENT_LISTS:
+        (model,) = typing.get_args(Profile.model_fields[subject].annotation)
+        event = set(model.model_fields) | {"id"} | ({"client_year_total"} if subject == "guarantees" else set())
+    return frozenset(entity), frozenset(event)

@@ -147,6 +147,7 @@ def load_policy(folder: Path) -> Policy:
         measures.append(measure)
         digest.update(path.read_bytes())
 
+    _check_facts(measures)
     chapter_of = {m: ch.number for ch in header.chapters for m in ch.measures}
     position = 0
     for measure in measures:
@@ -165,6 +166,28 @@ def load_policy(folder: Path) -> Policy:
         version=digest.hexdigest()[:16],
         _by_id={m.id: m for m in measures},
     )
+
+
+def _check_facts(measures: list[Measure]) -> None:
+    """Every ``entity.x`` / ``event.x`` a rule reads must be a fact the profile has (see profile.facts)."""
+    from huiqi.profile.facts import fact_names
+    from huiqi.rules.expr import compile_expr
+
+    for measure in measures:
+        for p in measure.provisions:
+            entity, event = fact_names(p.subject)
+            sources = [(f"conditions.{c.id}.test", c.test) for c in p.conditions]
+            sources += [("amount", p.amount), ("base", p.base)] + [(f"figures.{k}", v) for k, v in p.figures.items()]
+            for where, src in sources:
+                if src is None:
+                    continue
+                for ns, name in compile_expr(src).columns:
+                    known = entity if ns == "entity" else event
+                    if name not in known:
+                        raise PolicyDataError(
+                            f"measures/{measure.id}.yaml: {p.id}: {where}: unknown fact '{ns}.{name}' "
+                            f"(an {'event of ' + p.subject if ns == 'event' else 'applicant'} has: "
+                            f"{', '.join(sorted(known)) or 'no event facts'})")
 
 
 def json_default(o: Any) -> Any:

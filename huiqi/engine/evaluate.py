@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from huiqi.engine import explain
+from huiqi.engine import explain, gates
 from huiqi.engine.plan import ProvisionPlan, plan_for
 from huiqi.profile.facts import entity_facts, event_facts
 from huiqi.profile.model import ApplicantKind, Profile
@@ -163,6 +163,7 @@ def _facts_for(plan: ProvisionPlan, entity: dict, event: dict) -> dict[str, Any]
 
 
 def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.date) -> ProvisionResult:
+    """One candidate row, decided by the plan's gates (:mod:`huiqi.engine.gates`): the first that holds."""
     p = plan.provision
     ev = event or {}
     dated_by = p.dated_by or ("event" if event is not None else "as_of")
@@ -171,21 +172,21 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
     params = plan.params_on(day, as_of)
     shown_params = {k: params[k] for k in p.parameters}
     facts = _facts_for(plan, entity, ev)
+    dates = {"event_date": ev.get("date"), "day": day, "as_of": as_of,
+             "in_force_start": plan.period.start, "in_force_end": plan.period.end}
+    outcomes: list[ConditionOutcome] | None = None
+    truth: list[bool | None] | None = None
+    for gate in plan.gates:
+        if truth is None and gate.test.op not in ("after", "before"):  # conditions and figures, once, when first needed
+            outcomes = _outcomes(plan, entity, ev, params)
+            truth = [o.satisfied for o in outcomes]
+            base["figures"] = {name: _round_figure(name, f.evaluate(entity, ev, params)) for name, f in plan.figures}
+        if gates.holds(gate.test, dates, truth):
+            return _decided(gate, plan, base, shown_params, facts, tuple(outcomes or ()), entity, ev, params, day, as_of)
+    raise AssertionError(f"{p.id}: no gate decided")  # the last gate always holds
 
-    if event is not None and ev["date"] > as_of:
-        zh, en = explain.future_event(ev["date"], as_of)
-        return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=(), explanation_zh=zh, explanation_en=en,
-                               explanation_key="not_eligible:future_event")
-    if day > plan.period.end:
-        zh, en = explain.expired(day, plan.period.end)
-        return ProvisionResult(**base, status="expired", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=(), explanation_zh=zh, explanation_en=en, explanation_key="expired")
-    if day < plan.period.start:
-        zh, en = explain.not_yet(day, plan.period.start)
-        return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=(), explanation_zh=zh, explanation_en=en, explanation_key="not_eligible:not_yet")
 
+def _outcomes(plan: ProvisionPlan, entity: dict, ev: dict, params: dict) -> list[ConditionOutcome]:
     outcomes = []
     for cp in plan.conditions:
         c = cp.condition
@@ -195,62 +196,54 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
         value = cp.test.evaluate(entity, ev, params)
         cfacts = {f"{ns}.{col}": (entity if ns == "entity" else ev).get(col) for ns, col in cp.test.columns}
         outcomes.append(ConditionOutcome(c.id, c.zh, c.en, None if value is None else bool(value), True, cfacts))
-    figures = {name: _round_figure(name, f.evaluate(entity, ev, params)) for name, f in plan.figures}
-    base["figures"] = figures
+    return outcomes
 
-    failed = [o for o in outcomes if o.satisfied is False]
-    missing = [o for o in outcomes if o.satisfied is None and o.checkable]
-    unchecked = [o for o in outcomes if not o.checkable]
-    if failed:
-        zh, en = explain.failed(failed)
-        return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en,
-                               explanation_key=f"not_eligible:failed:{failed[0].id}")
-    referral = is_referral(plan)
-    ceiling = referral and plan.amount is not None  # a ceiling left to the department's assessment
-    if referral and not (ceiling and missing):
-        # No figure in the text, a yes/no rule no fact can decide, or only a ceiling for an assessment whose
-        # criteria the text does not define: refer to the department (the ceiling travels with it, is_cap).
-        amount_fen = yuan = None
-        if ceiling:
-            yuan = plan.amount.evaluate(entity, ev, params)
-            amount_fen = None if yuan is None else max(0, to_fen(Decimal(yuan)))
-        zh, en = explain.referral(p, plan.measure, unchecked + missing, amount_fen)
-        return ProvisionResult(**base, status="referral", amount_fen=amount_fen, parameters=shown_params, facts=facts,
-                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en, formula_fen=amount_fen,
-                               exact_yuan=None if yuan is None else max(Decimal(0), Decimal(yuan)),
-                               explanation_key="referral")
-    if missing:
-        zh, en = explain.missing(missing)
-        return ProvisionResult(**base, status="not_eligible", amount_fen=None, parameters=shown_params, facts=facts,
-                               conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en,
-                               explanation_key=f"not_eligible:missing:{missing[0].id}")
 
+def _decided(gate: gates.Gate, plan: ProvisionPlan, base: dict, shown_params: dict, facts: dict,
+             outcomes: tuple[ConditionOutcome, ...], entity: dict, ev: dict, params: dict, day: dt.date,
+             as_of: dt.date) -> ProvisionResult:
+    """The result a gate yields, with its explanation."""
+    p = plan.provision
+    kind = gate.kind
     amount_fen = yuan = None
-    if plan.amount is not None:
+    if gate.carries_amount and plan.amount is not None:
         yuan = plan.amount.evaluate(entity, ev, params)
         amount_fen = None if yuan is None else max(0, to_fen(Decimal(yuan)))
-    zh, en = explain.eligible(p, amount_fen, shown_params, figures)
-    if unchecked:  # stated by the text, but only the department can confirm them
-        zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"
-        en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
-    return ProvisionResult(**base, status="eligible", amount_fen=amount_fen, parameters=shown_params, facts=facts,
-                           conditions=tuple(outcomes), explanation_zh=zh, explanation_en=en, formula_fen=amount_fen,
-                           exact_yuan=None if yuan is None else max(Decimal(0), Decimal(yuan)), explanation_key="eligible")
+    if kind == "future_event":
+        zh, en = explain.future_event(ev["date"], as_of)
+    elif kind == "expired":
+        zh, en = explain.expired(day, plan.period.end)
+    elif kind == "not_yet":
+        zh, en = explain.not_yet(day, plan.period.start)
+    elif kind == "failed":
+        zh, en = explain.failed([o for o in outcomes if o.satisfied is False])
+    elif kind == "missing":
+        zh, en = explain.missing([o for o in outcomes if o.satisfied is None and o.checkable])
+    elif kind == "referral":
+        # No figure in the text, a yes/no rule no fact can decide, or only a ceiling for an assessment whose
+        # criteria the text does not define: refer to the department (the ceiling travels with it, is_cap).
+        open_conds = [o for o in outcomes if not o.checkable] + [o for o in outcomes if o.satisfied is None and o.checkable]
+        zh, en = explain.referral(p, plan.measure, open_conds, amount_fen)
+    else:
+        zh, en = explain.eligible(p, amount_fen, shown_params, base["figures"])
+        unchecked = [o for o in outcomes if not o.checkable]
+        if unchecked:  # stated by the text, but only the department can confirm them
+            zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"
+            en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
+    return ProvisionResult(**base, status=gate.status, amount_fen=amount_fen, parameters=shown_params, facts=facts,
+                           conditions=outcomes, explanation_zh=zh, explanation_en=en,
+                           formula_fen=amount_fen if gate.carries_amount else None,
+                           exact_yuan=None if yuan is None else max(Decimal(0), Decimal(yuan)),
+                           explanation_key=gate.key)
 
 
 def is_referral(plan: ProvisionPlan) -> bool:
     """Whether a provision whose checkable conditions hold is a referral rather than an amount.
 
-    A ``referral`` provision (the text states no figure); a ceiling whose amount the text leaves to criteria
-    it does not define (``amount_by_assessment``); or a rule with no figure that no fact can check.
-    The batch screen (:mod:`huiqi.batch.compile`) decides by the same function.
+    Decided once, when the plan is compiled (:func:`huiqi.engine.plan.is_referral`); both the calculator
+    and the batch screen read it from the plan's gates.
     """
-    p = plan.provision
-    unchecked = sum(1 for cp in plan.conditions if cp.test is None)
-    return p.kind is ProvisionKind.referral or p.amount_by_assessment or (
-        unchecked > 0 and unchecked == len(plan.conditions) and plan.amount is None and not plan.figures
-    )
+    return plan.referral
 
 
 def _round_figure(name: str, value: Any) -> Any:
@@ -317,7 +310,7 @@ def candidates(plans, profile: Profile, as_of: dt.date, entity: dict | None = No
 
 def apply_aggregates(results: list[ProvisionResult], plans) -> list[ProvisionResult]:
     """Merge the per-event rows of an ``aggregate: sum`` provision into one, rounded once."""
-    sums = {pl.provision.id: pl for pl in plans if pl.provision.aggregate == "sum"}
+    sums = {pl.provision.id: pl for pl in plans if pl.aggregate_sum}
     if not sums:
         return results
     out: list[ProvisionResult] = []
@@ -337,16 +330,16 @@ def apply_aggregates(results: list[ProvisionResult], plans) -> list[ProvisionRes
 
 
 def _merge(rows: list[ProvisionResult]) -> ProvisionResult:
-    counted = [r for r in rows if r.status == "eligible"]
-    left_out = [r for r in rows if r.status != "eligible"]
+    counted = [r for r in rows if r.explanation_key == "eligible"]
+    left_out = [r for r in rows if r.explanation_key != "eligible"]
     first = rows[0]
-    if not counted:
+    key = gates.merged_key([r.explanation_key for r in rows])
+    if key != "eligible":
         zh = "；".join(f"{r.event_id}：{r.explanation_zh}" for r in rows)
         en = "; ".join(f"{r.event_id}: {r.explanation_en}" for r in rows)
-        status = "expired" if all(r.status == "expired" for r in rows) else "not_eligible"
-        return replace(first, event_id=None, status=status, amount_fen=None, explanation_zh=zh, explanation_en=en,
-                       facts={"events_counted": [], "events_left_out": [r.event_id for r in rows]},
-                       explanation_key="expired" if status == "expired" else "not_eligible:none_counted")
+        return replace(first, event_id=None, status=gates.status_of(key), amount_fen=None, explanation_zh=zh,
+                       explanation_en=en, facts={"events_counted": [], "events_left_out": [r.event_id for r in rows]},
+                       explanation_key=key)
     total = sum((r.exact_yuan or Decimal(0)) for r in counted)
     fen = to_fen(total)
     zh, en = explain.aggregated([r.event_id for r in counted], fen, first.is_cap,
@@ -373,8 +366,8 @@ def apply_period_caps(results: list[ProvisionResult], plans) -> list[ProvisionRe
         r = out[i]
         if r.status != "eligible" or r.amount_fen is None:
             continue
-        p = by_id[r.provision_id].provision
-        if p.cap_period == "per_year" and "cap" in p.parameters:
+        pl = by_id[r.provision_id]
+        if pl.year_cap:
             cap_fen = to_fen(Decimal(r.parameters["cap"]))
             key = (r.provision_id, r.decision_date.year)
             room = max(0, cap_fen - used[key])
@@ -382,7 +375,7 @@ def apply_period_caps(results: list[ProvisionResult], plans) -> list[ProvisionRe
                 zh, en = explain.year_cap(r.decision_date.year, cap_fen, used[key], room)
                 out[i] = _adjust(r, room, "annual_cap", zh, en)
             used[key] += out[i].amount_fen or 0
-        elif p.cap_period == "once" and p.subject != "entity":
+        elif pl.once:
             key = (r.provision_id, None)
             if used[key]:
                 zh, en = explain.once_only()
@@ -393,13 +386,14 @@ def apply_period_caps(results: list[ProvisionResult], plans) -> list[ProvisionRe
 
 def _adjust(r: ProvisionResult, amount: int, kind: str, zh: str, en: str) -> ProvisionResult:
     """Change an eligible result's amount (or a referral's ceiling), saying why; brought to nothing, it is not eligible."""
-    status: Status = r.status if amount > 0 else "not_eligible"
+    key = gates.adjusted_key(r.status, amount, kind)
+    status: Status = gates.status_of(key)  # type: ignore[assignment]
     adjustments = r.adjustments + ({"type": kind, "zh": zh, "en": en},)
     final_zh, final_en = explain.adjusted(r.formula_fen or 0, amount, r.is_cap, [a["zh"] for a in adjustments],
                                           [a["en"] for a in adjustments], referral=r.status == "referral")
     return replace(r, amount_fen=amount if amount > 0 else None, status=status,
                    explanation_zh=final_zh, explanation_en=final_en, adjustments=adjustments,
-                   explanation_key=f"{status}:{kind}")
+                   explanation_key=key)
 
 
 # -- step 3: 就高不重复 -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from huiqi.engine.gates import Gate, gates_for
 from huiqi.rules.expr import CompiledExpr, compile_expr
 from huiqi.rules.loader import Policy
 from huiqi.rules.model import ENGINE_PARAMETERS, Condition, Measure, Period, Provision, ProvisionKind
@@ -31,6 +32,13 @@ class ProvisionPlan:
     columns: tuple[tuple[str, str], ...]  # every fact the provision reads, for the explanation
     static: dict  # the result fields that never depend on the applicant (ids, titles, citation …)
     reads_no_facts: bool  # no test, amount or figure reads a fact: the result depends on the date only
+    # The decision pipeline, declared once for the calculator and the batch screen (huiqi.engine.gates):
+    gates: tuple[Gate, ...] = ()  # a candidate's status: the first gate whose test holds
+    referral: bool = False  # a referral once its checkable conditions hold (is_referral)
+    ceiling: bool = False  # … carrying a ceiling left to assessment (amount_by_assessment)
+    aggregate_sum: bool = False  # paid once on the total of its qualifying events, rounded once
+    year_cap: bool = False  # a yearly cap (parameter ``cap``) held across claims in date order
+    once: bool = False  # a one-off award on events: the first qualifying event only
     _params_by_day: dict = field(default_factory=dict, compare=False, repr=False)
 
     def params_on(self, day, as_of) -> dict:
@@ -87,8 +95,26 @@ def compile_provision(policy: Policy, measure: Measure, p: Provision) -> Provisi
         lead_departments=tuple(d.name for d in measure.lead_departments),
     )
     reads_no_facts = p.subject == "entity" and not columns
+    referral = is_referral(p, conds, amount, figures)
+    ceiling = referral and amount is not None
     return ProvisionPlan(measure, p, policy.in_force(measure), conds, amount, figures, tuple(sorted(columns)), static,
-                         reads_no_facts)
+                         reads_no_facts,
+                         gates=gates_for(conds, on_event=p.subject != "entity", referral=referral, ceiling=ceiling),
+                         referral=referral, ceiling=ceiling, aggregate_sum=p.aggregate == "sum",
+                         year_cap=p.cap_period == "per_year" and "cap" in p.parameters,
+                         once=p.cap_period == "once" and p.subject != "entity")
+
+
+def is_referral(p: Provision, conds, amount, figures) -> bool:
+    """Whether a provision whose checkable conditions hold is a referral rather than an amount.
+
+    A ``referral`` provision (the text states no figure); a ceiling whose amount the text leaves to criteria
+    it does not define (``amount_by_assessment``); or a rule with no figure that no fact can check.
+    """
+    unchecked = sum(1 for cp in conds if cp.test is None)
+    return p.kind is ProvisionKind.referral or p.amount_by_assessment or (
+        unchecked > 0 and unchecked == len(conds) and amount is None and not figures
+    )
 
 
 _PLANS: dict[str, tuple[ProvisionPlan, ...]] = {}

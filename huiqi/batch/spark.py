@@ -1,7 +1,9 @@
 """The same screen on Apache Spark, for a registry that outgrows one machine.
 
 Not a second copy of the rules: :func:`huiqi.batch.compile.screen_sql` builds the query from the
-rule trees in DuckDB's dialect, and sqlglot transpiles that one query to Spark SQL. DuckDB still
+plan's gates and rule trees with sqlglot's builders and prints it in Spark's dialect
+(``dialect="spark"``); the steps after the candidates, written in DuckDB's dialect, are parsed by
+sqlglot into the same tree and printed in Spark's too. DuckDB still
 reads and checks the registry (row checks and the rejects file) and allocates the budget pools
 afterwards — pools are global and small; the per-entity work, which is what grows with the
 registry, runs on Spark.
@@ -24,7 +26,6 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-import sqlglot
 
 from huiqi.batch.compile import screen_sql
 from huiqi.batch.schema import EVENT_TABLES
@@ -34,9 +35,8 @@ FACT_VIEWS = ("entities_f", *(f"ev_{t}" for t in EVENT_TABLES), "support")
 
 
 def spark_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, referral_rows: bool = True) -> str:
-    """The screen query in Spark SQL, transpiled from the DuckDB one."""
-    return sqlglot.transpile(screen_sql(policy, as_of, strategy, referral_rows=referral_rows),
-                             read="duckdb", write="spark")[0]
+    """The screen query in Spark SQL (sqlglot's Spark dialect, from the same trees as DuckDB's)."""
+    return screen_sql(policy, as_of, strategy, referral_rows=referral_rows, dialect="spark")
 
 
 _SESSION = None

@@ -566,7 +566,8 @@ def db_upgrade() -> None:
 
     db = _database()
     with db.transaction() as s:
-        ledger.ensure_pools(s, _policy())
+        _policy()  # refuses broken policy data before anything is written
+        ledger.ensure_pools(s)  # every policy served
     typer.echo(f"数据库已是最新 / database up to date: {database_url().split('@')[-1]}")
 
 
@@ -668,7 +669,8 @@ def pools_cmd() -> None:
 
     db = _database()
     with db.transaction() as s:
-        ledger.ensure_pools(s, _policy())
+        _policy()  # refuses broken policy data before anything is written
+        ledger.ensure_pools(s)  # every policy served
         rec = ledger.reconcile(s)
     # plain aligned text, one line a pool: never cut to the terminal's width, easy to grep
     header = ["资金池 pool", "总额 total", "已预留 reserved", "已拨付 settled", "可用 available"]
@@ -690,12 +692,15 @@ def ledger_check() -> None:
     db = _database()
     with db.transaction() as s:
         rec = ledger.reconcile(s)
-    if rec.ok:
+    if rec.ok and not rec.total_mismatches:
         typer.echo(f"台账平衡 ledger balances ({len(rec.pools)} pools)")
         return
-    typer.echo(f"台账不平衡 ledger does not balance: {len(rec.problems)} problem(s)")
+    if not rec.ok:
+        typer.echo(f"台账不平衡 ledger does not balance: {len(rec.problems)} problem(s)")
     for p in rec.problems:
         typer.echo(f"  不平衡 {p}")
+    for p in rec.total_mismatches:
+        typer.echo(f"  总额不符 {p}")
     raise typer.Exit(1)
 
 

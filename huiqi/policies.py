@@ -60,15 +60,32 @@ def is_default(policy: Policy) -> bool:
     return policy.header.id == catalogue()[0].header.id
 
 
+# -- keys in storage: unique across policies -----------------------------------------------------------
+
+def pool_key(policy: Policy, pool_id: str) -> str:
+    """A pool's key in the ledger: ``<policy id>/<pool id>`` (two notices may both name m07.compute_voucher_pool)."""
+    return f"{policy.header.id}/{pool_id}"
+
+
+def cap_key(policy_id: str, provision_id: str) -> str:
+    """A yearly cap's key: ``<policy id>/<provision id>``."""
+    return f"{policy_id}/{provision_id}"
+
+
+def pools_of(policy: Policy) -> list[tuple[str, object]]:
+    """(ledger key, pool) for each of the policy's pools."""
+    return [(pool_key(policy, p.id), p) for m in policy.measures for p in m.pools]
+
+
 # -- stored changes ------------------------------------------------------------------------------------
 
-def stored_changes(session: Session) -> list[Change]:
-    """The administrators' changes, oldest first, as :class:`Change` objects."""
+def stored_changes(session: Session, policy_id: str) -> list[Change]:
+    """The administrators' changes to one policy, oldest first, as :class:`Change` objects."""
     from huiqi.storage.models import ParameterChange
 
     rows = session.execute(select(ParameterChange.id, ParameterChange.provision_id, ParameterChange.parameter,
                                   ParameterChange.value_text, ParameterChange.effective_from, ParameterChange.actor)
-                           .order_by(ParameterChange.id)).all()
+                           .where(ParameterChange.policy_id == policy_id).order_by(ParameterChange.id)).all()
     return [Change(f"{r.provision_id}.{r.parameter}", r.value_text, r.effective_from, f"#{r.id} {r.actor}")
             for r in rows]
 
@@ -78,11 +95,9 @@ _CACHE: dict[tuple, Policy] = {}
 
 def effective(session: Session, policy_id: str | None = None) -> Policy:
     """The policy with every stored change applied (cached by the changes' content, so two databases'
-    changes are never mixed up). Stored changes name no policy yet: they belong to the default one."""
+    changes are never mixed up); each policy has its own changes."""
     base = load(policy_id)
-    if not is_default(base):
-        return base
-    changes = stored_changes(session)
+    changes = stored_changes(session, base.header.id)
     if not changes:
         return base
     key = (base.version, tuple(changes))
@@ -96,7 +111,7 @@ def effective(session: Session, policy_id: str | None = None) -> Policy:
     return policy
 
 
-_RECENT: dict[int, tuple[float, Policy]] = {}
+_RECENT: dict[tuple[int, str], tuple[float, Policy]] = {}
 RECENT_SECONDS = 2.0
 
 
@@ -104,15 +119,14 @@ def recent(db, policy_id: str | None = None) -> Policy:
     """:func:`effective` for hot paths (the calculator, the API): looked up at most every RECENT_SECONDS per
     database and process, so an evaluation does not open a transaction (on SQLite, a write lock). A change
     made in this process is seen at once (:func:`forget_recent`); other processes see it within two seconds."""
-    if not is_default(load(policy_id)):
-        return load(policy_id)
+    key = (id(db), load(policy_id).header.id)
     now = time.monotonic()
-    hit = _RECENT.get(id(db))
+    hit = _RECENT.get(key)
     if hit is not None and now - hit[0] < RECENT_SECONDS:
         return hit[1]
     with db.transaction() as s:
-        policy = effective(s)
-    _RECENT[id(db)] = (now, policy)
+        policy = effective(s, policy_id)
+    _RECENT[key] = (now, policy)
     return policy
 
 
@@ -138,7 +152,7 @@ def for_command_line(policy_id: str | None = None) -> tuple[Policy, str | None]:
     from huiqi.storage.db import database_url
 
     policy = load(policy_id)
-    db = configured_database() if is_default(policy) else None
+    db = configured_database()
     if db is None:
         return policy, None
     try:

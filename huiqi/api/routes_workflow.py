@@ -45,10 +45,8 @@ def database(request: Request) -> Database:
             db.create_all()
             state.database = db
         if not getattr(state, "pools_ready", False):
-            from huiqi import policies
-
             with state.database.transaction() as s:
-                ledger.ensure_pools(s, policies.load())
+                ledger.ensure_pools(s)  # every policy served
             state.pools_ready = True
     return state.database
 
@@ -406,7 +404,8 @@ def report_progress(target_id: str, body: ProgressBody, user: CurrentUser, db: D
                                              "/ 该目标由项目库自动计算，不手工填报")
 
     def work(s):
-        row = TargetProgress(target_id=target_id, value=body.value, note=body.note, actor_id=user.id)
+        row = TargetProgress(policy_id=policies.load().header.id, target_id=target_id, value=body.value,
+                             note=body.note, actor_id=user.id)
         s.add(row)
         s.flush()
         audit.append(s, user.username, "target.progress", f"target/{target_id}", "ok", {"value": body.value})

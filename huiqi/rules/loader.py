@@ -10,7 +10,7 @@ chapter lists the measures that exist.
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -148,6 +148,7 @@ def load_policy(folder: Path) -> Policy:
         digest.update(path.read_bytes())
 
     _check_facts(measures)
+    _check_keys(header.id, measures)
     chapter_of = {m: ch.number for ch in header.chapters for m in ch.measures}
     position = 0
     for measure in measures:
@@ -166,6 +167,26 @@ def load_policy(folder: Path) -> Policy:
         version=digest.hexdigest()[:16],
         _by_id={m.id: m for m in measures},
     )
+
+
+POLICY_ID = re.compile(r"^[a-z][a-z0-9_]{1,23}$")
+
+
+def _check_keys(policy_id: str, measures: list[Measure]) -> None:
+    """Stored keys carry the policy's id (``<policy>/<pool>``, ``<policy>/<provision>``): they must fit the
+    database's columns (64 and 80 characters), so a policy id is short and plain."""
+    if not POLICY_ID.match(policy_id):
+        raise PolicyDataError(f"policy.yaml: id: '{policy_id}' must be 2–24 lowercase letters, digits or _ "
+                              "(it prefixes every stored key)")
+    for m in measures:
+        for p in m.pools:
+            if len(f"{policy_id}/{p.id}") > 64:
+                raise PolicyDataError(f"measures/{m.id}.yaml: pools: '{p.id}' is too long for its ledger key "
+                                      f"'{policy_id}/{p.id}' (at most 64 characters)")
+        for p in m.provisions:
+            if len(f"{policy_id}/{p.id}") > 80:
+                raise PolicyDataError(f"measures/{m.id}.yaml: provisions: '{p.id}' is too long for its key "
+                                      f"'{policy_id}/{p.id}' (at most 80 characters)")
 
 
 def _check_facts(measures: list[Measure]) -> None:

@@ -66,7 +66,8 @@ class Pool(Base):
     """A budget the policy sets aside. available = total − reserved − settled, never below zero."""
 
     __tablename__ = "pools"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # "<policy id>/<pool id>" (policies.pool_key)
+    policy_id: Mapped[str] = mapped_column(String(64))
     name_zh: Mapped[str] = mapped_column(String(200))
     total_fen: Mapped[int] = mapped_column(BigInteger)
     reserved_fen: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -82,8 +83,9 @@ class EntityCap(Base):
 
     __tablename__ = "entity_caps"
     credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
-    provision_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    provision_id: Mapped[str] = mapped_column(String(80), primary_key=True)  # "<policy id>/<provision id>"
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
     cap_fen: Mapped[int] = mapped_column(BigInteger)
     used_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     __table_args__ = (CheckConstraint("used_fen >= 0 AND used_fen <= cap_fen", name="ck_cap_never_exceeded"),)
@@ -96,6 +98,7 @@ class Application(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     credit_code: Mapped[str | None] = mapped_column(String(18))
+    policy_id: Mapped[str] = mapped_column(String(64))
     provision_id: Mapped[str] = mapped_column(String(80))
     measure_id: Mapped[str] = mapped_column(String(8))
     event_id: Mapped[str | None] = mapped_column(String(64))
@@ -111,8 +114,8 @@ class Application(Base):
     cap_year: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     notice_until: Mapped[dt.date | None] = mapped_column(Date)
-    # provision|event|claimant while the application holds its claim (submitted … disbursed); NULL in a
-    # draft and after rejection or cancellation. Unique: one spend is never claimed twice at once.
+    # policy|provision|event|claimant while the application holds its claim (submitted … disbursed); NULL in
+    # a draft and after rejection or cancellation. Unique: one spend is never claimed twice at once.
     claim_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -121,6 +124,7 @@ class Application(Base):
         CheckConstraint("approved_fen IS NULL OR entitlement_fen IS NULL OR approved_fen <= entitlement_fen",
                         name="ck_app_within_entitlement"),
         Index("ix_app_status", "status"),
+        Index("ix_applications_policy", "policy_id"),
         UniqueConstraint("claim_key", name="uq_applications_claim_key"),
     )
 
@@ -183,6 +187,7 @@ class TargetProgress(Base):
 
     __tablename__ = "target_progress"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[str] = mapped_column(String(80))
     value: Mapped[str] = mapped_column(String(40))  # exact decimal as text
     note: Mapped[str | None] = mapped_column(Text)
@@ -236,6 +241,7 @@ class Offer(Base):
 
     __tablename__ = "offers"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
     credit_code: Mapped[str] = mapped_column(String(18), index=True)
     provision_id: Mapped[str] = mapped_column(String(80))
     event_id: Mapped[str | None] = mapped_column(String(64))
@@ -273,6 +279,7 @@ class ParameterChange(Base):
 
     __tablename__ = "parameter_changes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
     provision_id: Mapped[str] = mapped_column(String(80))
     parameter: Mapped[str] = mapped_column(String(64))
     value_text: Mapped[str] = mapped_column(String(2000))

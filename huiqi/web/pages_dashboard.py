@@ -213,15 +213,16 @@ def collect(session: Session, lang: str = "zh") -> Dashboard:
     """Every figure of the dashboard, read in one transaction."""
     policy = policies.load()
     out = Dashboard()
-    names = {p.id: _pick(lang, p.name_zh, p.name_en) for m in policy.measures for p in m.pools}
-    pools = session.execute(select(Pool).order_by(Pool.id)).scalars().all()
+    names = {key: _pick(lang, p.name_zh, p.name_en) for key, p in policies.pools_of(policy)}
+    pools = session.execute(select(Pool).where(Pool.policy_id == policy.header.id).order_by(Pool.id)).scalars().all()
     for p in pools:
         out.pools.append(PoolRow(p.id, names.get(p.id, p.name_zh), p.total_fen, p.reserved_fen, p.settled_fen))
     totals = {p.id: p.total_fen for p in pools}
 
     # (a) pool use over time: reserve adds to committed, release takes it away, settle moves reserved to paid
     moves: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: {"reserve": 0, "release": 0, "settle": 0})
-    for e in session.execute(select(LedgerEntry).order_by(LedgerEntry.at, LedgerEntry.id)).scalars():
+    for e in session.execute(select(LedgerEntry).where(LedgerEntry.pool_id.in_(list(totals)))
+                             .order_by(LedgerEntry.at, LedgerEntry.id)).scalars():
         moves[(e.pool_id, e.at.date())][e.kind] += e.amount_fen
     running: dict[str, int] = defaultdict(int)
     for (pool_id, day) in sorted(moves, key=lambda k: (k[1], k[0])):
@@ -231,7 +232,8 @@ def collect(session: Session, lang: str = "zh") -> Dashboard:
                                      running[pool_id], totals.get(pool_id, 0)))
 
     # (b)–(d) awards
-    apps = session.execute(select(Application).where(Application.status.in_(AWARDED))
+    apps = session.execute(select(Application).where(Application.status.in_(AWARDED),
+                                                     Application.policy_id == policy.header.id)
                            .order_by(Application.id)).scalars().all()
     approved_on: dict[int, dt.datetime] = {}
     if apps:

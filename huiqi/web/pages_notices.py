@@ -90,8 +90,9 @@ def _entries(s) -> tuple[list[dict], list[dict], dict]:
             name = json.loads(a.profile_json).get("name") or ""
         except (TypeError, ValueError):
             name = ""
+        own = policy if a.policy_id == policy.header.id else policies.effective(s, a.policy_id)  # each its own notice
         out.append({"id": a.id, "name": name, "credit_code": a.credit_code, "status": a.status,
-                    "approved_fen": a.approved_fen or 0, "notice_until": a.notice_until, **_title(policy, a)})
+                    "approved_fen": a.approved_fen or 0, "notice_until": a.notice_until, **_title(own, a)})
     return ([e for e in out if e["status"] == "public_notice"], [e for e in out if e["status"] == "disbursed"],
             audit.head(s))
 

@@ -17,8 +17,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
+from huiqi import policies
 from huiqi.money import SubFenError, format_fen, to_fen
 from huiqi.storage.models import Application, ApplicationEvent, EntityCap, Evidence, Objection, Pool, User
 from huiqi.web import files, i18n
@@ -149,10 +150,8 @@ i18n.add({
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _policy(s):
-    from huiqi import policies
-
-    return policies.effective(s)
+def _policy(s, policy_id: str | None = None):
+    return policies.effective(s, policy_id)
 
 
 def _provision(policy, app: Application):
@@ -202,9 +201,10 @@ def _my_measures(policy, department: str | None) -> list[str]:
 
 def _queue_context(s, user: User, today: dt.date) -> dict[str, Any]:
     policy = _policy(s)
-    if user.role == "reviewer":
-        measures = _my_measures(policy, user.department)
-        apps = [a for a in s.execute(select(Application).where(Application.measure_id.in_(measures),
+    if user.role == "reviewer":  # the measures the department leads, in every policy served
+        mine = [and_(Application.policy_id == p.header.id, Application.measure_id.in_(_my_measures(p, user.department)))
+                for p in policies.catalogue()]
+        apps = [a for a in s.execute(select(Application).where(or_(*mine),
                                                                  Application.status.in_(WAITING + DECIDED))
                                      .order_by(Application.id)).scalars() if service.can_view(user, a)]
         submitted = _submitted_dates(s, [a.id for a in apps])
@@ -279,7 +279,7 @@ def _label(key: str, lang: str) -> str:
 
 
 def _detail_context(s, user: User, app: Application, lang: str = "zh") -> dict[str, Any]:
-    policy = _policy(s)
+    policy = _policy(s, app.policy_id)
     measure, provision = _provision(policy, app)
     try:
         profile = json.loads(app.profile_json) or {}
@@ -289,7 +289,7 @@ def _detail_context(s, user: User, app: Application, lang: str = "zh") -> dict[s
     pool = s.get(Pool, app.pool_id) if app.pool_id else None
     pool_view = None
     if pool is not None:
-        pool_def = next((p for m in policy.measures for p in m.pools if p.id == pool.id), None)
+        pool_def = next((p for key, p in policies.pools_of(policy) if key == pool.id), None)
         pool_view = {"id": pool.id, "name_zh": pool.name_zh, "name_en": pool_def.name_en if pool_def else pool.name_zh,
                      "total": pool.total_fen, "reserved": pool.reserved_fen, "settled": pool.settled_fen,
                      "available": pool.total_fen - pool.reserved_fen - pool.settled_fen}
@@ -297,7 +297,7 @@ def _detail_context(s, user: User, app: Application, lang: str = "zh") -> dict[s
     if provision is not None and provision.cap_period == "per_year" and app.credit_code and "cap" in provision.parameters:
         year = app.cap_year or (dt.date.fromisoformat(ent["decision_date"]).year if ent and ent.get("decision_date")
                                 else dt.date.today().year)
-        row = s.get(EntityCap, (app.credit_code, app.provision_id, year))
+        row = s.get(EntityCap, (app.credit_code, policies.cap_key(app.policy_id, app.provision_id), year))
         if row is not None:
             cap_fen, used = row.cap_fen, row.used_fen
         else:
@@ -433,7 +433,7 @@ def _funds_message(db, app_id: int, amount_fen: int, cap: bool, lang: str) -> st
         app = s.get(Application, app_id)
         left = None
         if cap and app is not None and app.cap_year is not None:
-            row = s.get(EntityCap, (app.credit_code, app.provision_id, app.cap_year))
+            row = s.get(EntityCap, (app.credit_code, policies.cap_key(app.policy_id, app.provision_id), app.cap_year))
             left = row.cap_fen - row.used_fen if row is not None else None
         elif app is not None and app.pool_id:
             pool = s.get(Pool, app.pool_id)

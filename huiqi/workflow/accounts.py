@@ -57,12 +57,14 @@ def create_user(session: Session, username: str, password: str, role: str, displ
 
 
 def known_departments() -> list[str]:
-    """The departments a department user may belong to, sorted: the policy's lead departments and the four
-    zones' committees (m21: 一区申请、四区联办)."""
+    """The departments a department user may belong to, sorted: the lead departments of every policy served
+    and the four zones' committees (m21: 一区申请、四区联办)."""
+    from huiqi import policies
     from huiqi.catalogue import departments
     from huiqi.delivery.zones import ZONE_DEPARTMENTS
 
-    return sorted(set(departments()) | set(ZONE_DEPARTMENTS.values()))
+    named = {d for p in policies.catalogue() for d in departments(p)}
+    return sorted(named | set(ZONE_DEPARTMENTS.values()))
 
 
 def login(session: Session, username: str, password: str, now: dt.datetime | None = None) -> User:

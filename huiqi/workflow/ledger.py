@@ -10,7 +10,7 @@ money has exactly its amount reserved or settled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -22,12 +22,16 @@ class InsufficientFunds(ValueError):
     """The pool (or the entity's yearly cap) has less left than the amount."""
 
 
-def ensure_pools(session: Session, policy) -> None:
-    """Create the policy's pools (by id) if they are not there yet."""
-    for m in policy.measures:
-        for p in m.pools:
-            if session.get(Pool, p.id) is None:
-                session.add(Pool(id=p.id, name_zh=p.name_zh, total_fen=int(p.total * 100), reserved_fen=0, settled_fen=0))
+def ensure_pools(session: Session, policy=None) -> None:
+    """Create the pools of ``policy`` — of every policy served when None — if they are not there yet, keyed
+    ``<policy id>/<pool id>``. A total that differs from the policy's is not silently kept: see :func:`reconcile`."""
+    from huiqi import policies
+
+    for pol in ([policy] if policy is not None else policies.catalogue()):
+        for key, p in policies.pools_of(pol):
+            if session.get(Pool, key) is None:
+                session.add(Pool(id=key, policy_id=pol.header.id, name_zh=p.name_zh, total_fen=int(p.total * 100),
+                                 reserved_fen=0, settled_fen=0))
     session.flush()
 
 
@@ -63,14 +67,16 @@ def settle(session: Session, pool_id: str, application_id: int, amount_fen: int)
 
 
 def use_cap(session: Session, credit_code: str, provision_id: str, year: int, cap_fen: int, amount_fen: int) -> None:
-    """Count an approval against the entity's yearly cap; refuse if it would pass the cap."""
+    """Count an approval against the entity's yearly cap; refuse if it would pass the cap. ``provision_id`` is
+    the cap's key, ``<policy id>/<provision id>`` (policies.cap_key)."""
     if session.get(EntityCap, (credit_code, provision_id, year)) is None:
         dialect = session.get_bind().dialect.name
         verb = "INSERT OR IGNORE INTO" if dialect == "sqlite" else "INSERT INTO"
         tail = "" if dialect == "sqlite" else " ON CONFLICT DO NOTHING"
-        session.execute(text(f"{verb} entity_caps (credit_code, provision_id, year, cap_fen, used_fen) "
-                             f"VALUES (:c, :p, :y, :cap, 0){tail}"),
-                        {"c": credit_code, "p": provision_id, "y": year, "cap": cap_fen})
+        session.execute(text(f"{verb} entity_caps (credit_code, provision_id, year, cap_fen, used_fen, policy_id) "
+                             f"VALUES (:c, :p, :y, :cap, 0, :pol){tail}"),
+                        {"c": credit_code, "p": provision_id, "y": year, "cap": cap_fen,
+                         "pol": provision_id.split("/", 1)[0]})
     done = session.execute(
         update(EntityCap)
         .where(EntityCap.credit_code == credit_code, EntityCap.provision_id == provision_id, EntityCap.year == year,
@@ -91,15 +97,29 @@ def free_cap(session: Session, credit_code: str, provision_id: str, year: int, a
 
 @dataclass
 class Reconciliation:
-    ok: bool
+    ok: bool  # balances equal their entries and applications hold exactly their amounts
     problems: list[str]
     pools: list[dict]
+    # pools whose stored total is not the one their policy states now (an edited notice, a hand-made change)
+    total_mismatches: list[str] = field(default_factory=list)
 
 
 def reconcile(session: Session) -> Reconciliation:
+    """Balances equal their entries, applications hold exactly their amounts, and every pool's total is the one
+    its policy states now (a changed notice whose pool total was not carried over is a problem, not a pass)."""
+    from huiqi import policies
+
+    stated: dict[str, int] = {}
+    for pol in policies.catalogue():
+        for key, p in policies.pools_of(pol):
+            stated[key] = int(p.total * 100)
     problems: list[str] = []
+    mismatches: list[str] = []
     pools = []
     for pool in session.execute(select(Pool).order_by(Pool.id)).scalars():
+        if pool.id in stated and stated[pool.id] != pool.total_fen:
+            mismatches.append(f"{pool.id}: total {pool.total_fen} fen but the policy states {stated[pool.id]} fen "
+                              f"/ 资金池总额与政策文件不一致")
         sums = dict(session.execute(
             select(LedgerEntry.kind, func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
             .where(LedgerEntry.pool_id == pool.id).group_by(LedgerEntry.kind)).all())
@@ -124,4 +144,4 @@ def reconcile(session: Session) -> Reconciliation:
         want_paid = app.approved_fen if app.status == "disbursed" else 0
         if held != (want_held or 0) or paid != (want_paid or 0):
             problems.append(f"application {app.id} ({app.status}): holds {held}, paid {paid}")
-    return Reconciliation(not problems, problems, pools)
+    return Reconciliation(not problems, problems, pools, mismatches)

@@ -19,8 +19,10 @@ from huiqi.storage.models import Offer, User
 from huiqi.workflow import audit, service
 
 
-def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor: str = "system") -> int:
-    """Screen ``registry`` and store new offers; returns how many were created."""
+def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor: str = "system",
+                         policy_id: str | None = None) -> int:
+    """Screen ``registry`` under ``policy_id`` (the default policy when None) and store new offers; returns how
+    many were created."""
     from huiqi.batch.inputs import register_registry
     from huiqi.batch.profiles import profiles_for
     from huiqi.batch.screen import connect, run_rules_duckdb
@@ -28,7 +30,7 @@ def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor
     from huiqi import policies
     from huiqi.rules.loader import dumps
 
-    policy = policies.effective(session)  # the figures the workflow will check the offer against
+    policy = policies.effective(session, policy_id)  # the figures the workflow will check the offer against
     con = connect()
     prepare(con, set(register_registry(con, registry)), [p.id for p in policy.provisions()])
     run_rules_duckdb(con, policy, as_of, None, referral_rows=False)
@@ -40,14 +42,15 @@ def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor
     con.close()
     created = 0
     for entity_id, code, provision_id, event_id, amount in rows:
-        exists = session.execute(select(Offer.id).where(Offer.credit_code == code, Offer.provision_id == provision_id,
+        exists = session.execute(select(Offer.id).where(Offer.policy_id == policy.header.id, Offer.credit_code == code,
+                                                        Offer.provision_id == provision_id,
                                                         Offer.event_id.is_(None) if event_id is None else Offer.event_id == event_id,
                                                         Offer.as_of == as_of)).first()
         if exists:
             continue
         profile = json.loads(dumps(profiles[entity_id].model_dump(mode="json", exclude_none=True), pretty=False))
         profile.pop("id", None)
-        session.add(Offer(credit_code=code, provision_id=provision_id, event_id=event_id, amount_fen=amount,
+        session.add(Offer(policy_id=policy.header.id, credit_code=code, provision_id=provision_id, event_id=event_id, amount_fen=amount,
                           as_of=as_of, profile_json=json.dumps(profile, ensure_ascii=False)))
         created += 1
     session.flush()
@@ -68,7 +71,8 @@ def confirm(session: Session, user: User, offer_id: int, as_of: dt.date | None =
         raise service.NotFound(f"offer {offer_id} not found / 未找到该免申即享事项")
     if offer.status != "offered":
         raise service.Refused("this offer was already confirmed / 已确认")
-    app = service.create(session, user, json.loads(offer.profile_json), offer.provision_id, offer.event_id)
+    app = service.create(session, user, json.loads(offer.profile_json), offer.provision_id, offer.event_id,
+                         policy_id=offer.policy_id)
     service.submit(session, user, app.id, as_of or offer.as_of)
     offer.status, offer.application_id = "confirmed", app.id
     audit.append(session, user.username, "offer.confirm", f"offer/{offer.id}", "ok", {"application": app.id})

@@ -28,13 +28,14 @@ ChangeRefused = ChangeError  # the name the pages and tests use for a refused ch
 
 
 def change(session: Session, user: User, provision_id: str, parameter: str, value_text: str,
-           effective_from: dt.date, reason: str) -> ParameterChange:
-    """Record a change by an administrator (checked, audited); it applies from ``effective_from``."""
+           effective_from: dt.date, reason: str, policy_id: str | None = None) -> ParameterChange:
+    """Record a change by an administrator (checked, audited) to a figure of ``policy_id`` (the default policy
+    when None); it applies from ``effective_from``."""
     from huiqi.workflow.service import PermissionDenied
 
     if user.role != "admin":
         raise PermissionDenied("only administrators change policy parameters / 仅管理员可调整政策参数")
-    policy = policies.effective(session)
+    policy = policies.effective(session, policy_id)
     measure = policy.measure(provision_id.split(".")[0]) if provision_id else None
     provision = measure.provision(provision_id) if measure else None
     if provision is None:
@@ -48,14 +49,14 @@ def change(session: Session, user: User, provision_id: str, parameter: str, valu
         raise ChangeRefused("effective_from", "a real date is required / 须填写有效日期")
     # refuse now what could not be applied later: the same operation the resolver performs
     apply_one(measure, provision_id, parameter, Change(f"{provision_id}.{parameter}", value_text, effective_from))
-    row = ParameterChange(provision_id=provision_id, parameter=parameter, value_text=value_text.strip()[:2000],
+    row = ParameterChange(policy_id=policy.header.id, provision_id=provision_id, parameter=parameter, value_text=value_text.strip()[:2000],
                           effective_from=effective_from, reason=reason.strip(), actor=user.username)
     session.add(row)
     session.flush()
     event.listen(session, "after_commit", lambda _s: policies.forget_recent(), once=True)  # seen at once here
     before = param.value_on(effective_from)
     audit.append(session, user.username, "parameter.change", f"parameter/{provision_id}.{parameter}", "ok",
-                 {"change": row.id, "from": effective_from.isoformat(), "value": row.value_text,
+                 {"change": row.id, "policy": policy.header.id, "from": effective_from.isoformat(), "value": row.value_text,
                   "before": None if before is None else str(before if not isinstance(before, list) else "、".join(before)),
                   "reason": row.reason})
     return row

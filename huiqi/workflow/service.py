@@ -35,9 +35,9 @@ class Refused(ValueError):
     """The request is understood but cannot be granted (not eligible, above entitlement, no money left)."""
 
 
-def _policy(session: Session | None = None):
-    """The policy in force: with the administrators' parameter changes when a session is at hand."""
-    return policies.effective(session) if session is not None else policies.load()
+def _policy(session: Session | None = None, policy_id: str | None = None):
+    """An application's policy: with the administrators' parameter changes when a session is at hand."""
+    return policies.effective(session, policy_id) if session is not None else policies.load(policy_id)
 
 
 def _check_window(policy, provision_id: str, today: dt.date | None) -> None:
@@ -55,8 +55,8 @@ def _load(session: Session, app_id: int) -> Application:
     return app
 
 
-def _lead_departments(provision_id: str) -> list[str]:
-    m = _policy().measure(provision_id.split(".")[0])
+def _lead_departments(app: Application) -> list[str]:
+    m = _policy(policy_id=app.policy_id).measure(app.provision_id.split(".")[0])
     return [d.name for d in m.lead_departments] if m else []
 
 
@@ -66,7 +66,7 @@ def authorize(user: User, action: str, app: Application) -> None:
         raise PermissionDenied(f"a {user.role} may not {action} / 无权执行此操作")
     if user.role == "applicant" and app.applicant_id != user.id:
         raise PermissionDenied("not your application / 不是您的申请")
-    if user.role == "reviewer" and not may_review(user.department, _lead_departments(app.provision_id)):
+    if user.role == "reviewer" and not may_review(user.department, _lead_departments(app)):
         raise PermissionDenied(f"{user.department} is not a lead department of {app.provision_id} / 非本条款牵头单位")
 
 
@@ -74,7 +74,7 @@ def can_view(user: User, app: Application) -> bool:
     if user.role == "applicant":
         return app.applicant_id == user.id
     if user.role == "reviewer":
-        return may_review(user.department, _lead_departments(app.provision_id))
+        return may_review(user.department, _lead_departments(app))
     return user.role in ("finance", "admin")
 
 
@@ -104,8 +104,9 @@ def _move(session: Session, app: Application, user: User, action: str, note: str
 
 
 def create(session: Session, user: User, profile: dict, provision_id: str, event_id: str | None = None,
-           today: dt.date | None = None) -> Application:
-    """A draft application; refused outside the provision's 申报期 (``today`` defaults to the clock)."""
+           today: dt.date | None = None, policy_id: str | None = None) -> Application:
+    """A draft application under ``policy_id`` (the default policy when None); refused outside the
+    provision's 申报期 (``today`` defaults to the clock)."""
     if user.role != "applicant":
         raise PermissionDenied("only applicants create applications / 仅申请人可创建申请")
     from huiqi.profile.model import Profile
@@ -115,18 +116,23 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
         # otherwise one enterprise could use up another's yearly cap, or dodge its own
         raise PermissionDenied("credit_code: the profile's credit code is not the applicant's own "
                                "/ 统一社会信用代码与申请人账户不一致")
-    policy = _policy()
+    try:
+        policy = _policy(policy_id=policy_id)
+    except policies.UnknownPolicy as e:
+        raise NotFound(str(e)) from None
     measure = policy.measure(provision_id.split(".")[0])
     if measure is None or measure.provision(provision_id) is None:
         raise NotFound(f"unknown provision {provision_id} / 未知的政策条款")
     _check_window(policy, provision_id, today)
-    app = Application(applicant_id=user.id, credit_code=profile.get("credit_code"), provision_id=provision_id,
+    app = Application(applicant_id=user.id, credit_code=profile.get("credit_code"), policy_id=policy.header.id,
+                      provision_id=provision_id,
                       measure_id=measure.id, event_id=event_id, status="draft",
                       profile_json=json.dumps(profile, ensure_ascii=False, default=str))
     session.add(app)
     session.flush()
     session.add(ApplicationEvent(application_id=app.id, actor_id=user.id, from_status=None, to_status="draft"))
-    audit.append(session, user.username, "application.create", f"application/{app.id}", "ok", {"provision": provision_id})
+    audit.append(session, user.username, "application.create", f"application/{app.id}", "ok",
+                 {"policy": policy.header.id, "provision": provision_id})
     return app
 
 
@@ -139,7 +145,7 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date, today: dt.
 
     app = _load(session, app_id)
     authorize(user, "submit", app)
-    policy = _policy(session)
+    policy = _policy(session, app.policy_id)
     if app.status == "draft":
         _check_window(policy, app.provision_id, today)
     profile = Profile.model_validate(json.loads(app.profile_json))
@@ -151,20 +157,23 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date, today: dt.
     if result.status not in ("eligible", "referral"):
         raise Refused(f"not eligible: {result.explanation_en} / 不符合条件：{result.explanation_zh}")
     provision = policy.measure(app.measure_id).provision(app.provision_id)
-    key = claim_key(app.provision_id, result.event_id, app.credit_code, app.applicant_id)
+    key = claim_key(app.policy_id, app.provision_id, result.event_id, app.credit_code, app.applicant_id)
     other = session.execute(select(Application.id).where(Application.claim_key == key, Application.id != app.id)).scalar()
     if other is not None:
         raise Refused(f"application {other} already claims {app.provision_id} {result.event_id or ''} "
                       f"/ 同一事项已有在办申请（{other}号），不能重复申请")
     _move(session, app, user, "submit", claim_key=key, entitlement_json=dumps(result.as_dict()), policy_version=policy.version,
-          entitlement_fen=result.amount_fen, is_cap=result.is_cap, pool_id=provision.pool,
+          entitlement_fen=result.amount_fen, is_cap=result.is_cap,
+          pool_id=policies.pool_key(policy, provision.pool) if provision.pool else None,
           event_id=result.event_id, cap_year=result.decision_date.year if provision.cap_period == "per_year" else None)
     return app
 
 
-def claim_key(provision_id: str, event_id: str | None, credit_code: str | None, applicant_id: int) -> str:
-    """What one application claims: a provision, its event and the claimant. Unique among live applications."""
-    return f"{provision_id}|{event_id or ''}|{credit_code or f'user:{applicant_id}'}"
+def claim_key(policy_id: str, provision_id: str, event_id: str | None, credit_code: str | None,
+              applicant_id: int) -> str:
+    """What one application claims: a policy's provision, its event and the claimant. Unique among live
+    applications."""
+    return f"{policy_id}|{provision_id}|{event_id or ''}|{credit_code or f'user:{applicant_id}'}"
 
 
 def start_review(session: Session, user: User, app_id: int) -> Application:
@@ -208,10 +217,11 @@ def approve(session: Session, user: User, app_id: int, amount_fen: int) -> Appli
         raise Refused(f"{amount_fen} fen is above the entitlement of {app.entitlement_fen} fen / 超过测算金额")
     _move(session, app, user, "approve", note=f"{amount_fen}", approved_fen=amount_fen)
     if app.cap_year is not None and app.credit_code:
-        provision = _policy(session).measure(app.measure_id).provision(app.provision_id)
+        provision = _policy(session, app.policy_id).measure(app.measure_id).provision(app.provision_id)
         cap_value = provision.parameters["cap"].value_on(dt.date(app.cap_year, 12, 31)) or \
             provision.parameters["cap"].values[-1].value
-        ledger.use_cap(session, app.credit_code, app.provision_id, app.cap_year, int(cap_value * 100), amount_fen)
+        ledger.use_cap(session, app.credit_code, policies.cap_key(app.policy_id, app.provision_id), app.cap_year,
+                       int(cap_value * 100), amount_fen)
     if app.pool_id:
         ledger.reserve(session, app.pool_id, app.id, amount_fen)
     return app
@@ -268,7 +278,7 @@ def _release(session: Session, app: Application, amount: int) -> None:
     if app.pool_id:
         ledger.release(session, app.pool_id, app.id, amount)
     if app.cap_year is not None and app.credit_code:
-        ledger.free_cap(session, app.credit_code, app.provision_id, app.cap_year, amount)
+        ledger.free_cap(session, app.credit_code, policies.cap_key(app.policy_id, app.provision_id), app.cap_year, amount)
 
 
 # Fixed-date statutory holidays (全国年节及纪念日放假办法): known before a year's schedule is published.

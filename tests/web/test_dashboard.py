@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from tests.web.conftest import PASSWORD, assert_fits, assert_labelled, shot
 
-POOL = "m07.compute_voucher_pool"
+POOL = "kunming_2024/m07.compute_voucher_pool"  # the ledger key: <policy>/<pool>
 POOL_TOTAL_FEN = 30_000_000 * 100  # 设立总额3000万元的“算力券”
 
 CANVAS_INK_JS = """(sel) => {

@@ -14,7 +14,7 @@ from tests.web.conftest import PASSWORD, login, shot
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 CODE = make_uscc("91530100MA6K4T8R2")
 NAME = "昆明故事智算科技有限公司"
-POOL = "m07.compute_voucher_pool"
+POOL = "kunming_2024/m07.compute_voucher_pool"  # the ledger key: <policy>/<pool>
 
 
 def _committed_fen(page, server) -> int:

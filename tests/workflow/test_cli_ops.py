@@ -96,7 +96,7 @@ def test_pools_show_yuan_with_two_decimals(env):
 
 
 @pytest.mark.parametrize("breakage, named", [
-    ("UPDATE pools SET reserved_fen = reserved_fen - 100 WHERE id = 'm07.compute_voucher_pool'", "m07.compute_voucher_pool"),
+    ("UPDATE pools SET reserved_fen = reserved_fen - 100 WHERE id = 'kunming_2024/m07.compute_voucher_pool'", "kunming_2024/m07.compute_voucher_pool"),
     ("UPDATE ledger_entries SET amount_fen = amount_fen + 1", "application 1"),
     ("UPDATE applications SET status = 'under_review' WHERE id = 1", "application 1 (under_review)"),
 ])

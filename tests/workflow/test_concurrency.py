@@ -21,7 +21,7 @@ from huiqi.standards.uscc import make_uscc
 from huiqi.storage.models import Application, EntityCap, Pool
 from huiqi.workflow import accounts, audit, ledger, service
 
-POOL = "m07.compute_voucher_pool"
+POOL = "kunming_2024/m07.compute_voucher_pool"  # the ledger key: <policy>/<pool>
 PROVISION = "m07.compute_voucher"
 AS_OF = dt.date(2024, 12, 1)
 ROUNDS = 5
@@ -154,7 +154,7 @@ def test_twenty_approvals_of_100k_against_the_500k_yearly_cap_give_exactly_five(
         assert lowest >= 0
         _check_books(db, 50_000_000 * (r + 1))
         with db.transaction() as s:
-            cap = s.get(EntityCap, (ent.credit_code, PROVISION, 2024))
+            cap = s.get(EntityCap, (ent.credit_code, "kunming_2024/" + PROVISION, 2024))
             assert (cap.used_fen, cap.cap_fen) == (50_000_000, 50_000_000)
 
 

@@ -25,7 +25,7 @@ from huiqi.workflow import accounts, audit, ledger, service
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
-POOL = "m07.compute_voucher_pool"
+POOL = "kunming_2024/m07.compute_voucher_pool"  # the ledger key: <policy>/<pool>
 CODE = "91530100MA6K3YXF8W"
 PROFILE = {"kind": "enterprise", "name": "企业", "credit_code": CODE,
            "compute_claims": [{"id": "c1", "date": "2024-05-10", "category": "model_service", "spend": "1000000.00"},
@@ -85,7 +85,7 @@ def _kill_inside(db, action: str, hook: str, app_id: int, user_id: int) -> None:
 def _books(db, app_id: int) -> dict:
     with db.transaction() as s:
         pool = s.get(Pool, POOL)
-        cap = s.get(EntityCap, (CODE, "m07.compute_voucher", 2024))
+        cap = s.get(EntityCap, (CODE, "kunming_2024/m07.compute_voucher", 2024))
         rec = ledger.reconcile(s)
         v = audit.verify(s)
         return {"status": s.get(Application, app_id).status, "reserved": pool.reserved_fen, "settled": pool.settled_fen,

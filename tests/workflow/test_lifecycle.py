@@ -44,7 +44,7 @@ def test_draft_to_disbursed(db, people):
             service.disburse(s, people["finance"], app.id, today=dt.date(2024, 6, 11))  # the notice still runs
         service.disburse(s, people["finance"], app.id, today=dt.date(2024, 6, 12))
     with db.transaction() as s:
-        pool = s.get(Pool, "m07.compute_voucher_pool")
+        pool = s.get(Pool, "kunming_2024/m07.compute_voucher_pool")
         assert (pool.reserved_fen, pool.settled_fen) == (0, 25_000_000)
         assert ledger.reconcile(s).ok
         assert [t["to"] for t in service.timeline(s, app.id)] == [
@@ -78,7 +78,7 @@ def test_cancellation_releases_the_money(db, people):
         service.approve(s, people["reviewer"], app.id, 30_000_000)
         service.cancel(s, people["finance"], app.id)
     with db.transaction() as s:
-        pool = s.get(Pool, "m07.compute_voucher_pool")
+        pool = s.get(Pool, "kunming_2024/m07.compute_voucher_pool")
         assert (pool.reserved_fen, pool.settled_fen) == (0, 0)
         assert ledger.reconcile(s).ok
 

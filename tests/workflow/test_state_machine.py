@@ -26,7 +26,7 @@ from huiqi.storage.models import Application, EntityCap, LedgerEntry, Pool
 from huiqi.workflow import accounts, audit, ledger, service
 from huiqi.workflow.states import HOLDS_MONEY, TRANSITIONS, TransitionError
 
-POOL = "m07.compute_voucher_pool"
+POOL = "kunming_2024/m07.compute_voucher_pool"  # the ledger key: <policy>/<pool>
 PROVISION = "m07.compute_voucher"
 POOL_FEN = st.sampled_from([5_000_000, 20_000_000, 50_000_000, 80_000_000])  # small pools: 50,000 to 800,000 yuan
 CAP_FEN = 50_000_000  # 算力券: 500,000 yuan per enterprise per year
@@ -248,7 +248,7 @@ def _machine(db, reviewer, other_reviewer, finance):
                         if m.approved is not None:
                             assert app.approved_fen == m.approved
                 for code, used in self.cap_used.items():
-                    cap = s.get(EntityCap, (code, PROVISION, 2024))
+                    cap = s.get(EntityCap, (code, "kunming_2024/" + PROVISION, 2024))
                     assert (cap.used_fen if cap else 0) == used
                     assert cap is None or cap.used_fen <= cap.cap_fen == CAP_FEN
                 rec = ledger.reconcile(s)
@@ -297,5 +297,5 @@ def test_a_publicly_noticed_approval_released_by_an_upheld_objection_or_a_cancel
     with db.transaction() as s:
         pool = s.get(Pool, POOL)
         assert (pool.reserved_fen, pool.settled_fen) == (0, 0)
-        assert s.get(EntityCap, (ent.credit_code, PROVISION, 2024)).used_fen == 0
+        assert s.get(EntityCap, (ent.credit_code, "kunming_2024/" + PROVISION, 2024)).used_fen == 0
         assert ledger.reconcile(s).ok and audit.verify(s).ok

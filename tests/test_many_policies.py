@@ -133,3 +133,42 @@ def test_screen_of_the_second_policy_agrees_with_its_calculator(tmp_path):
                                   "explanation_key = 'not_eligible:failed:entered_while_in_force'").fetchone()[0]
             assert outside > 0
     con.close()
+
+
+def test_pages_serve_both(tmp_path, monkeypatch):
+    """The pages: the list of notices with their state, each notice's catalogue, measure pages and search, and
+    the calculator carrying the chosen notice from the wizard to the answer."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from huiqi.api.app import create_app
+    from huiqi.storage.db import Database
+
+    monkeypatch.setenv("HUIQI_TODAY", "2025-06-01")  # the fictional notice in force, the 2024 one expired
+    db = Database(f"sqlite:///{tmp_path}/huiqi.db")
+    db.create_all()
+    with TestClient(create_app(db)) as client:
+        listed = client.get("/policies").text
+        assert re.search(r'data-policy="kunming_2024" data-status="expired"', listed)
+        assert re.search(r'data-policy="shili_2025" data-status="in_force"', listed)
+        assert 'href="/?policy=shili_2025"' in listed
+        home = client.get("/?policy=shili_2025").text
+        assert "示例区2025年促进数字经济和消费若干措施" in home and 'href="/measures/m01?policy=shili_2025"' in home
+        assert "持续推动经济回升向好若干政策措施" in client.get("/").text  # the default notice as before
+        measure = client.get("/measures/m03?policy=shili_2025").text
+        assert "每辆给予2000元消费补贴" in measure and "/calculator?measure=m03&amp;policy=shili_2025" in measure
+        assert client.get("/measures/m07?policy=shili_2025").status_code == 404
+        assert client.get("/?policy=nope").status_code == 404
+        assert 'href="/measures/m01?policy=shili_2025"' in client.get("/search?q=算力&policy=shili_2025").text
+        # the calculator: the notice rides along as a hidden field and in the answer's address
+        wizard = client.get("/calculator?measure=m03&policy=shili_2025").text
+        assert 'name="policy" value="shili_2025"' in wizard
+        form = {"kind": "individual", "name": "李四", "policy": "shili_2025", "families": "vehicles", "vehicles-n": "1",
+                "vehicles-0-date": "2025-05-02", "vehicles-0-price_incl_vat": "120000", "vehicles-0-new_energy": "yes",
+                "action": "calc"}
+        answer_url = client.post("/calculator", data=form, follow_redirects=False).headers["location"]
+        assert answer_url.endswith("&policy=shili_2025")
+        answer = client.get(answer_url).text
+        assert re.search(r'data-test="total">¥2,000.00<', answer) and "政策状态：施行中" in answer
+        assert 'name="policy" value="shili_2025"' in answer  # the apply form applies under this notice

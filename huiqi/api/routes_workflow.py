@@ -110,7 +110,7 @@ def _run(db: Database, fn: Callable, *args, **kwargs):
 def app_dict(app: Application, s=None) -> dict[str, Any]:
     from huiqi.money import format_fen
 
-    d = {k: getattr(app, k) for k in ("id", "provision_id", "measure_id", "event_id", "status", "credit_code", "policy_version",
+    d = {k: getattr(app, k) for k in ("id", "policy_id", "provision_id", "measure_id", "event_id", "status", "credit_code", "policy_version",
                                       "entitlement_fen", "is_cap", "approved_fen", "pool_id", "reason", "notice_until")}
     d["approved_display"] = format_fen(app.approved_fen) if app.approved_fen else None
     d["entitlement"] = json.loads(app.entitlement_json) if app.entitlement_json else None
@@ -244,13 +244,16 @@ class NewApplication(BaseModel):
     profile: dict
     provision_id: str = Field(pattern=r"^m\d\d\.[a-z][a-z0-9_]*$")
     event_id: str | None = Field(default=None, max_length=64)
+    policy: str | None = Field(default=None, max_length=64, description="政策编号，默认为默认政策 / policy id "
+                               "(GET /api/v1/policies), the default policy when omitted")
 
 
 @router.post("/applications", status_code=201, summary="新建申请 / create an application (draft)")
 def create_application(body: NewApplication, user: CurrentUser, db: DB,
                        idempotency_key: Annotated[str | None, Header()] = None) -> Any:
     def produce():
-        app = _run(db, lambda s: service.create(s, s.merge(user), body.profile, body.provision_id, body.event_id))
+        app = _run(db, lambda s: service.create(s, s.merge(user), body.profile, body.provision_id, body.event_id,
+                                                policy_id=body.policy))
         return 201, app_dict(app)
 
     return idempotent(db, user, idempotency_key, "create", produce)
@@ -307,7 +310,7 @@ def _act(db: Database, user: User, app_id: Id, fn: Callable) -> dict:
 @router.post("/applications/{app_id}/submit", summary="提交（冻结测算结果）/ submit")
 def submit(app_id: Id, user: CurrentUser, db: DB, body: SubmitBody | None = None,
            idempotency_key: Annotated[str | None, Header()] = None) -> Any:
-    as_of = (body.as_of if body else None) or dt.date.today()
+    as_of = body.as_of if body else None  # None: the application's policy's default date (policies.default_date)
     return idempotent(db, user, idempotency_key, f"submit/{app_id}",
                       lambda: (200, _act(db, user, app_id, lambda s, u: service.submit(s, u, app_id, as_of))))
 

@@ -25,6 +25,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from huiqi import clock, policies
+from huiqi.web import policy_choice as choice
 from huiqi.catalogue.present import display_value
 from huiqi.profile.model import EVENT_LISTS, ApplicantKind, Profile, Recognition
 from huiqi.web import i18n
@@ -245,14 +246,23 @@ BASIC_LABELS = {"kind": "calc.kind", "name": "calc.name", "credit_code": "calc.c
                 "industry": "calc.industry", "size_class": "calc.size_class", "as_of": "calc.as_of"}
 
 
-def policy_period() -> tuple[dt.date, dt.date]:
-    period = policies.load().header.general.in_force
+def policy_period(policy_id: str | None = None) -> tuple[dt.date, dt.date]:
+    period = policies.load(policy_id).header.general.in_force
     return period.start, period.end
 
 
-def default_as_of(today: dt.date | None = None) -> dt.date:
+def default_as_of(today: dt.date | None = None, policy_id: str | None = None) -> dt.date:
     """Today, or the policy's last day once it has passed (a calculation for 2026 would say "expired")."""
-    return policies.default_date(policies.load(), today)
+    return policies.default_date(policies.load(policy_id), today)
+
+
+def _chosen(request: Request, values: dict | None = None) -> str | None:
+    """The policy the visitor is working with (``policy`` in the address or the form; None: the default).
+    An unknown one falls back to the default rather than failing a half-filled form."""
+    try:
+        return choice.chosen_id(request, values)
+    except choice.NoSuchPolicy:
+        return None
 
 
 def bilingual(message: str, lang: str) -> str:
@@ -505,12 +515,12 @@ def result_url(request: Request, data: dict, as_of: dt.date, **extra: str) -> st
 # -- evaluation ------------------------------------------------------------------------------------
 
 
-def run(request: Request, profile: Profile, as_of: dt.date):
+def run(request: Request, profile: Profile, as_of: dt.date, policy_id: str | None = None):
     """The engine as the API runs it: the policy with the administrators' changes, the default strategy."""
     from huiqi.api.app import current_policy
     from huiqi.engine.evaluate import evaluate
 
-    policy = current_policy(request)
+    policy = current_policy(request, policy_id)
     return policy, evaluate(policy, profile, as_of, None)
 
 
@@ -585,8 +595,8 @@ def _choices() -> dict[str, Any]:
     return _choices.cached
 
 
-def _families_for_measure(measure_id: str) -> list[str]:
-    m = policies.load().measure(measure_id[:20])
+def _families_for_measure(measure_id: str, policy_id: str | None = None) -> list[str]:
+    m = policies.load(policy_id).measure(measure_id[:20])
     if m is None:
         return []
     money = [p.subject for p in m.provisions if p.subject in FAMILY and p.kind.value in APPLY_KINDS | {"tax_relief", "loan_limit"}]
@@ -597,8 +607,13 @@ def _families_for_measure(measure_id: str) -> list[str]:
 def wizard(request: Request, state: State, step: int, errors: dict[str, str] | None = None, note: str = "") -> Response:
     lang = i18n.lang_of(request)
     errors = errors or {}
-    start, end = policy_period()
-    default = default_as_of()
+    policy_id = _chosen(request, state.values)
+    if policy_id:
+        state.values["policy"] = policy_id  # carried as a hidden field from step to step
+    else:
+        state.values.pop("policy", None)
+    start, end = policy_period(policy_id)
+    default = default_as_of(policy_id=policy_id)
     if not state.get("as_of"):
         state.values["as_of"] = default.isoformat()
     visible = set(BASICS) if step == 1 else {"as_of"}
@@ -612,7 +627,8 @@ def wizard(request: Request, state: State, step: int, errors: dict[str, str] | N
     return render(request, "calculator/wizard.html", step=step, state=state, errors=errors,
                   error_list=[(name, "" if name == "p" else field_label(name, lang), msg) for name, msg in errors.items()],
                   hidden=hidden, families=FAMILIES, choices=_choices(), note=note,
-                  start=start, end=end, default_as_of=default, date_label=_date_label)
+                  start=start, end=end, default_as_of=default, date_label=_date_label,
+                  policy=policies.load(policy_id), many=len(policies.ids()) > 1)
 
 
 @router.get("/calculator")
@@ -631,11 +647,14 @@ def calculator(request: Request, measure: str = "", p: str = "", step: int = 1, 
         if stored:
             state, note = state_from_profile(stored), i18n.translate("calc.from_mine", lang)
     if measure and not state.families:
-        state.families = _families_for_measure(measure)
+        state.families = _families_for_measure(measure, _chosen(request))
         if state.families:
             note = i18n.translate("calc.measure_hint", lang, id=measure[:20])
     if not state.get("kind"):
         state.values["kind"] = "enterprise"
+    policy_id = _chosen(request)
+    if policy_id:
+        state.values["policy"] = policy_id
     if step not in (1, 2) or errors:
         step = 1
     return wizard(request, state, step, errors, note)
@@ -678,7 +697,8 @@ async def calculator_post(request: Request) -> Response:
         return wizard(request, state, 2)
     data = profile_data(state)
     errors = {}
-    as_of = parse_as_of(state.get("as_of")) if state.get("as_of").strip() else default_as_of()
+    policy_id = _chosen(request, state.values)
+    as_of = parse_as_of(state.get("as_of")) if state.get("as_of").strip() else default_as_of(policy_id=policy_id)
     if as_of is None:
         errors["as_of"] = i18n.translate("calc.err.date", lang)
     try:
@@ -691,14 +711,14 @@ async def calculator_post(request: Request) -> Response:
     from huiqi.engine.evaluate import ProfileError
 
     try:
-        run(request, profile, as_of)
+        run(request, profile, as_of, policy_id)
     except ProfileError as e:
         return wizard(request, state, 2, {_field_name(tuple(re.findall(r"\w+", e.field))): e.zh if lang == "zh" else e.en})
-    return RedirectResponse(result_url(request, canonical(profile), as_of), status_code=303)
+    return RedirectResponse(result_url(request, canonical(profile), as_of, policy=policy_id or ""), status_code=303)
 
 
 def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", event: str = "",
-                 message: str = "", status_code: int = 200) -> Response:
+                 message: str = "", status_code: int = 200, policy_id: str | None = None) -> Response:
     lang = i18n.lang_of(request)
     try:
         profile = Profile.model_validate(data)
@@ -707,32 +727,34 @@ def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", 
     from huiqi.engine.evaluate import ProfileError
 
     try:
-        policy, evaluation = run(request, profile, as_of)
+        policy, evaluation = run(request, profile, as_of, policy_id)
     except ProfileError as e:
         return wizard(request, state_from_profile(data), 2, {"p": e.zh if lang == "zh" else e.en})
     data = canonical(profile)
-    start, end = policy_period()
+    start, end = policy_period(policy_id)
     groups = present(policy, evaluation)
     _mark_closed(policy, groups)
     return render(request, "calculator/results.html", status_code=status_code, profile=profile, data=data,
                   profile_json=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
                   lifecycle=policies.answer_status(policy, as_of),
                   p=encode(request, data), as_of=as_of, groups=groups, apply=apply, event=event,
-                  message=message, start=start, end=end, default_as_of=default_as_of(),
+                  message=message, start=start, end=end, default_as_of=default_as_of(policy_id=policy_id),
                   district_name=_district_name(profile.district), industry_name=_industry_name(profile.industry),
-                  applied=_applied(request, profile))
+                  applied=_applied(request, profile, policy.header.id), policy=policy, policy_id=policy_id or "",
+                  pq_more=choice.query(policy_id, first=False), many=len(policies.ids()) > 1)
 
 
 @router.get("/calculator/result")
 def calculator_result(request: Request, p: str = "", as_of: str = "", apply: str = "", event: str = "") -> Response:
     page_user(request)
     lang = i18n.lang_of(request)
+    policy_id = _chosen(request)
     data = decode(request, p)
-    day = parse_as_of(as_of) if as_of else default_as_of()
+    day = parse_as_of(as_of) if as_of else default_as_of(policy_id=policy_id)
     if data is None or day is None:
         state = State({"kind": "enterprise"})
         return wizard(request, state, 1, {"p": i18n.translate("calc.err.bad_link", lang)})
-    return results_page(request, data, day, apply[:80], event[:64])
+    return results_page(request, data, day, apply[:80], event[:64], policy_id=policy_id)
 
 
 # -- applying --------------------------------------------------------------------------------------
@@ -753,8 +775,9 @@ def stored_profile(request: Request, user) -> dict | None:
         return json.loads(row.profile_json)
 
 
-def live_applications(request: Request, user) -> dict[str, int]:
-    """``provision|event`` → id of the applicant's live application for it (so a benefit is not applied for twice)."""
+def live_applications(request: Request, user, policy_id: str | None = None) -> dict[str, int]:
+    """``provision|event`` → id of the applicant's live application for it under one policy (the default when
+    None), so a benefit is not applied for twice."""
     from sqlalchemy import select
 
     from huiqi.storage.models import Application
@@ -764,14 +787,15 @@ def live_applications(request: Request, user) -> dict[str, int]:
     with database(request).transaction() as s:
         rows = s.execute(select(Application.id, Application.provision_id, Application.event_id)
                          .where(Application.applicant_id == user.id,
+                                Application.policy_id == (policy_id or policies.ids()[0]),
                                 Application.status.not_in(["cancelled", "rejected"]))).all()
     return {f"{prov}|{event or ''}": app_id for app_id, prov, event in rows}
 
 
-def _applied(request: Request, profile: Profile) -> dict[str, int]:
+def _applied(request: Request, profile: Profile, policy_id: str | None = None) -> dict[str, int]:
     user = page_user(request)
     own = user is not None and profile.credit_code is not None and profile.credit_code == user.credit_code
-    return live_applications(request, user) if own else {}
+    return live_applications(request, user, policy_id) if own else {}
 
 
 def save_profile(session, user, data: dict) -> None:
@@ -798,7 +822,8 @@ async def calculator_apply(request: Request) -> Response:
     lang = i18n.lang_of(request)
     provision_id = str(form.get("provision_id", ""))[:80]
     event_id = str(form.get("event_id", ""))[:64] or None
-    day = parse_as_of(str(form.get("as_of", ""))) or default_as_of()
+    policy_id = _chosen(request, {"policy": str(form.get("policy", ""))})
+    day = parse_as_of(str(form.get("as_of", ""))) or default_as_of(policy_id=policy_id)
     try:
         data = json.loads(str(form.get("profile", "")))
         if not isinstance(data, dict):
@@ -808,17 +833,18 @@ async def calculator_apply(request: Request) -> Response:
         return wizard(request, State({"kind": "enterprise"}), 1, {"p": i18n.translate("calc.err.bad_link", lang)})
     user = page_user(request)
     if user is None:
-        raise LoginRequired(result_url(request, data, day, apply=provision_id, event=event_id or ""))
+        raise LoginRequired(result_url(request, data, day, apply=provision_id, event=event_id or "", policy=policy_id or ""))
     check_csrf(request, form)
     if user.role != "applicant":
-        return results_page(request, data, day, provision_id, event_id or "", i18n.translate("calc.apply_role", lang))
+        return results_page(request, data, day, provision_id, event_id or "", i18n.translate("calc.apply_role", lang),
+                            policy_id=policy_id)
     try:
         with database(request).transaction() as s:
             me = s.merge(user)
-            app = service.create(s, me, data, provision_id, event_id)
+            app = service.create(s, me, data, provision_id, event_id, policy_id=policy_id)
             save_profile(s, me, data)
             app_id = app.id
     except (service.PermissionDenied, service.NotFound, service.Refused, TransitionError, ValueError) as e:
         message = i18n.translate("calc.apply_failed", lang, msg=bilingual(str(e).removeprefix("credit_code: "), lang))
-        return results_page(request, data, day, provision_id, event_id or "", message)
+        return results_page(request, data, day, provision_id, event_id or "", message, policy_id=policy_id)
     return RedirectResponse(f"/portal/applications/{app_id}?done=created", status_code=303)

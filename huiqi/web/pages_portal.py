@@ -83,8 +83,8 @@ i18n.add({
 })
 
 
-def _provision_titles(provision_id: str) -> tuple[str, str]:
-    m = policies.load().measure(provision_id.split(".")[0])
+def _provision_titles(provision_id: str, policy_id: str | None = None) -> tuple[str, str]:
+    m = policies.load(policy_id).measure(provision_id.split(".")[0])
     p = m.provision(provision_id) if m else None
     return (p.title_zh, p.title_en) if p else (provision_id, provision_id)
 
@@ -96,8 +96,8 @@ def _done(request: Request) -> str:
 
 
 def _app_row(a: Application) -> dict:
-    zh, en = _provision_titles(a.provision_id)
-    return {"id": a.id, "provision_id": a.provision_id, "measure_id": a.measure_id, "title_zh": zh, "title_en": en,
+    zh, en = _provision_titles(a.provision_id, a.policy_id)
+    return {"id": a.id, "policy_id": a.policy_id, "provision_id": a.provision_id, "measure_id": a.measure_id, "title_zh": zh, "title_en": en,
             "event_id": a.event_id, "status": a.status, "entitlement_fen": a.entitlement_fen, "is_cap": a.is_cap,
             "approved_fen": a.approved_fen, "updated": a.updated_at.strftime("%Y-%m-%d %H:%M") if a.updated_at else ""}
 
@@ -115,7 +115,7 @@ def portal_page(request: Request, message: str = "") -> Response:
                                                .order_by(Application.id.desc())).scalars()]
         offer_rows = []
         for o in offers.for_user(s, user):
-            zh, en = _provision_titles(o.provision_id)
+            zh, en = _provision_titles(o.provision_id, o.policy_id)
             offer_rows.append({"id": o.id, "provision_id": o.provision_id, "measure_id": o.provision_id.split(".")[0],
                                "title_zh": zh, "title_en": en, "event_id": o.event_id, "amount_fen": o.amount_fen,
                                "as_of": o.as_of, "status": o.status, "application_id": o.application_id})
@@ -205,7 +205,8 @@ def application_page(request: Request, app_id: int, message: str = "", as_of_val
     preview = None
     if entitlement is None and row["status"] in SUBMITTABLE:
         try:
-            policy, evaluation = run(request, Profile.model_validate(profile_data), default_as_of())
+            policy, evaluation = run(request, Profile.model_validate(profile_data),
+                                     default_as_of(policy_id=row["policy_id"]), row["policy_id"])
             groups = present(policy, evaluation)
             every = groups["eligible"] + groups["referral"] + groups["general"] + groups["rest"]
             found = [x for x in every if x["r"].provision_id == row["provision_id"]
@@ -213,11 +214,12 @@ def application_page(request: Request, app_id: int, message: str = "", as_of_val
             preview = found[0] if len(found) == 1 else None
         except (ValidationError, ValueError):
             preview = None
-    start, end = policy_period()
+    start, end = policy_period(row["policy_id"])
+    default = default_as_of(policy_id=row["policy_id"])
     return render(request, "portal/application.html", app=row, entitlement=entitlement, preview=preview,
                   timeline=timeline, files=files, profile_name=profile_data.get("name", ""), message=message,
-                  done=_done(request), start=start, end=end, default_as_of=default_as_of(),
-                  as_of_value=as_of_value or default_as_of().isoformat(),
+                  done=_done(request), start=start, end=end, default_as_of=default,
+                  as_of_value=as_of_value or default.isoformat(),
                   can_submit=row["status"] in SUBMITTABLE, can_cancel=row["status"] in CANCELLABLE,
                   can_upload=row["status"] not in NO_EVIDENCE)
 
@@ -271,11 +273,11 @@ async def submit(request: Request, app_id: str) -> Response:
     check_csrf(request, form)
     lang = i18n.lang_of(request)
     raw = str(form.get("as_of", "")).strip()[:20]
-    day = parse_as_of(raw) if raw else default_as_of()
-    start, end = policy_period()
+    with database(request).transaction() as s:
+        policy_id = _own(s, user, app_id).policy_id
+    day = parse_as_of(raw) if raw else default_as_of(policy_id=policy_id)
+    start, end = policy_period(policy_id)
     if day is None or not (start <= day <= end):
-        with database(request).transaction() as s:
-            _own(s, user, app_id)
         return application_page(request, app_id, i18n.translate("portal.submit_bad_date", lang, start=start, end=end),
                                 as_of_value=raw)
     try:

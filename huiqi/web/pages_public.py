@@ -12,6 +12,7 @@ from huiqi import policies
 from huiqi.catalogue.present import display_value
 from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
 from huiqi.web import i18n
+from huiqi.web import policy_choice as choice
 from huiqi.web.auth import page_user
 from huiqi.web.render import render
 
@@ -43,7 +44,17 @@ i18n.add({
     "measure.changes": ("参数调整记录", "Changes to the figures"),
     "measure.change_row": ("{date} 起 {param} 调整为 {value}（{reason}）", "{param} is {value} from {date} ({reason})"),
     "measure.calc": ("用政策计算器测算", "Work it out with the calculator"),
-    "measure.not_found": ("未找到措施“{id}”（有效编号 m01–m30）", "Unknown measure '{id}' (valid ids are m01–m30)"),
+    "measure.not_found": ("未找到措施“{id}”（有效编号 {first}–{last}）", "Unknown measure '{id}' (valid ids are {first}–{last})"),
+    "policies.title": ("政策文件", "Policies"),
+    "policies.intro": ("本平台承载的政策文件及其在 {today} 的状态", "The policies on this platform and their state on {today}"),
+    "policies.unknown": ("本平台没有编号为“{id}”的政策文件", "There is no policy '{id}' on this platform"),
+    "policies.issuer": ("发文机关", "Issued by"),
+    "policies.period": ("有效期", "In force"),
+    "policies.status": ("状态", "Status"),
+    "policies.measures": ("{n} 条措施", "{n} measures"),
+    "policies.other": ("其他政策文件", "Other policies"),
+    "status.not_yet": ("未施行", "not yet in force"), "status.in_force": ("施行中", "in force"),
+    "status.expired": ("已失效", "expired"),
     "proc.money": ("① 在政策计算器中测算 → ② 登录后提交申请并上传证明材料 → ③ {dept}审核 → ④ 公示 5 个工作日 → ⑤ 财政拨付",
                    "① work it out in the calculator → ② sign in, apply and upload evidence → ③ review by {dept} → ④ public notice for 5 working days → ⑤ payment"),
     "proc.relief": ("符合条件的按规定直接享受（税务部门办理），无需另行申请资金", "Applied directly by the tax office when the conditions are met; no money application"),
@@ -57,23 +68,47 @@ i18n.add({
 MONEY_KINDS = {"fixed_award", "capped_award", "share_with_cap"}
 
 
-def _index() -> SearchIndex:
-    if not hasattr(_index, "cached"):
-        _index.cached = SearchIndex.for_policy(policies.load())
-    return _index.cached
+_INDEXES: dict[str, SearchIndex] = {}
+
+
+def _index(policy) -> SearchIndex:
+    if policy.header.id not in _INDEXES:
+        _INDEXES[policy.header.id] = SearchIndex.for_policy(policy)
+    return _INDEXES[policy.header.id]
+
+
+def _unknown_policy(request: Request, raw: str) -> Response:
+    lang = i18n.lang_of(request)
+    return render(request, "error.html", status_code=404, message=i18n.translate("policies.unknown", lang, id=raw))
+
+
+@router.get("/policies")
+def policies_page(request: Request) -> Response:
+    """Every notice the platform serves, with its state today (未施行 / 施行中 / 已失效)."""
+    from huiqi import clock
+
+    page_user(request)
+    today = clock.today()
+    rows = [(p, policies.status(p, today), choice.query(p.header.id)) for p in policies.catalogue()]
+    return render(request, "public/policies.html", rows=rows, today=today)
 
 
 @router.get("/")
 def catalogue(request: Request) -> Response:
     page_user(request)
-    policy = policies.load()
+    try:
+        policy_id = choice.chosen_id(request)
+    except choice.NoSuchPolicy as e:
+        return _unknown_policy(request, str(e))
+    policy = policies.load(policy_id)
     chapters = [(ch, [policy.measure(mid) for mid in ch.measures]) for ch in policy.header.chapters]
     by_dept: dict[str, list] = defaultdict(list)
     for m in policy.measures:
         for d in m.lead_departments:
             by_dept[d.name].append(m)
     departments = sorted(by_dept.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    return render(request, "public/catalogue.html", policy=policy, chapters=chapters, departments=departments)
+    return render(request, "public/catalogue.html", policy=policy, chapters=chapters, departments=departments,
+                  pq=choice.query(policy_id), many=len(policies.ids()) > 1, policy_id=policy_id or "")
 
 
 @router.get("/measures/{measure_id}")
@@ -83,16 +118,22 @@ def measure_page(request: Request, measure_id: str) -> Response:
     from huiqi.workflow.parameters import history
 
     page_user(request)
+    try:
+        policy_id = choice.chosen_id(request)
+    except choice.NoSuchPolicy as e:
+        return _unknown_policy(request, str(e))
     with database(request).transaction() as s:  # the figures in force, with administrators' changes
-        policy = policies.effective(s)
-        changes = [c for c in history(s) if c.provision_id.startswith(f"{measure_id[:20].lower()}.")]
+        policy = policies.effective(s, policy_id)
+        changes = [c for c in history(s) if c.policy_id == policy.header.id
+                   and c.provision_id.startswith(f"{measure_id[:20].lower()}.")]
         for c in changes:
             s.expunge(c)
     measure = policy.measure(measure_id[:20])
     if measure is None:
         lang = i18n.lang_of(request)
         return render(request, "error.html", status_code=404,
-                      message=i18n.translate("measure.not_found", lang, id=measure_id[:20]))
+                      message=i18n.translate("measure.not_found", lang, id=measure_id[:20],
+                                             first=policy.measures[0].id, last=policy.measures[-1].id))
     period = policy.in_force(measure)
     provisions = []
     for p in measure.provisions:
@@ -101,17 +142,24 @@ def measure_page(request: Request, measure_id: str) -> Response:
         provisions.append((p, figures))
     leads = "、".join(d.name for d in measure.lead_departments if d.role == "lead") or measure.lead_departments[0].name
     return render(request, "public/measure.html", policy=policy, m=measure, period=period, provisions=provisions,
-                  leads=leads, money_kinds=MONEY_KINDS, changes=changes)
+                  leads=leads, money_kinds=MONEY_KINDS, changes=changes, pq=choice.query(policy_id),
+                  pq_more=choice.query(policy_id, first=False))
 
 
 @router.get("/search")
 def search_page(request: Request, q: str = "") -> Response:
     page_user(request)
+    try:
+        policy_id = choice.chosen_id(request)
+    except choice.NoSuchPolicy as e:
+        return _unknown_policy(request, str(e))
+    policy = policies.load(policy_id)
     q = q.strip()[:MAX_QUERY_LENGTH]
     hits = []
     if q:
         try:
-            hits = _index().search(q, limit=30)
+            hits = _index(policy).search(q, limit=30)
         except QueryError:
             hits = []
-    return render(request, "public/search.html", q=q, hits=hits, policy=policies.load())
+    return render(request, "public/search.html", q=q, hits=hits, policy=policy, pq=choice.query(policy_id),
+                  policy_id=policy_id or "")

@@ -136,7 +136,8 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
     return app
 
 
-def submit(session: Session, user: User, app_id: int, as_of: dt.date, today: dt.date | None = None) -> Application:
+def submit(session: Session, user: User, app_id: int, as_of: dt.date | None = None,
+           today: dt.date | None = None) -> Application:
     """Freeze the engine's answer (with its policy version) and submit; a later rule change never alters it.
     A first submission must fall in the 申报期; one returned for more material continues after it."""
     from huiqi.engine.evaluate import evaluate
@@ -148,6 +149,7 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date, today: dt.
     policy = _policy(session, app.policy_id)
     if app.status == "draft":
         _check_window(policy, app.provision_id, today)
+    as_of = as_of or policies.default_date(policy, today)
     profile = Profile.model_validate(json.loads(app.profile_json))
     results = [r for r in evaluate(policy, profile, as_of).results
                if r.provision_id == app.provision_id and (app.event_id is None or r.event_id == app.event_id)]

@@ -642,6 +642,7 @@ def users_create(
 def offers_cmd(
     registry: str = typer.Argument(..., help="登记册 / registry (folder or .xlsx)"),
     as_of: str = typer.Option(..., "--as-of", help="计算日期 YYYY-MM-DD"),
+    policy_id: str = POLICY,
 ) -> None:
     """免申即享：筛查登记册并生成待企业确认的事项 / turn a registry screen into offers."""
     from pathlib import Path
@@ -650,10 +651,11 @@ def offers_cmd(
     from huiqi.workflow import offers
 
     day = _parse_date(as_of, "--as-of")
+    policy = _policy(policy_id)  # an unknown --policy exits 2 before anything is written
     db = _database()
     try:
         with db.transaction() as s:
-            n = offers.create_from_registry(s, Path(registry), day, actor="cli")
+            n = offers.create_from_registry(s, Path(registry), day, actor="cli", policy_id=policy.header.id)
     except RegistryError as e:
         fail("登记册无法读取", str(e))
     typer.echo(f"新增免申即享事项 {n} 项 / {n} new offers")

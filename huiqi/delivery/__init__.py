@@ -1,7 +1,7 @@
 """Making every measure land (落实落地): the commitments ledger (督办台账), the project registry behind
-the investment measures with its four-zone cases, the published lists for private capital (m23),
-and the enterprise-voice channel (m27). Services here; pages in :mod:`huiqi.web`; Excel import in
-:mod:`huiqi.delivery.importer`.
+the investment measures with its joint zone cases, the published lists and the enterprise-voice channel —
+each for the measures whose files declare it (:mod:`huiqi.delivery.features`). Services here; pages in
+:mod:`huiqi.web`; Excel import in :mod:`huiqi.delivery.importer`.
 
 Who may change what: a department user (role ``reviewer``, with one department) edits only the
 commitments of measures it leads and the projects and list entries it keeps; administrators

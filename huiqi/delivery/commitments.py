@@ -3,7 +3,7 @@ from the policy data (never typed by hand), with progress reports, history and o
 
 A commitment is one sentence of the measure's text (split at 。 and ；), without the measure's
 heading and its lead-department parenthesis. It belongs to the measure's lead departments and is
-due at the end of the measure's in-force period (2024-12-31 unless the measure has its own period).
+due at the end of the measure's in-force period (the policy's general period unless the measure has its own).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Published lists for private capital (m23): 拟向民间资本推介的国家重大工程和补短板项目、重点产业链供应链
-项目、完全使用者付费的特许经营项目 (three lists) and the infrastructure REITs list. An entry is public from the
-date it is published until it is withdrawn; drafts are seen only by departments."""
+"""Published lists: the lists a measure requires to be published (its file declares ``published_lists``
+with each list's key and names — for instance lists of projects offered to private capital). An entry is
+public from the date it is published until it is withdrawn; drafts are seen only by departments."""
 
 from __future__ import annotations
 
@@ -15,38 +15,60 @@ from huiqi.delivery.fields import date_value, money_fen
 from huiqi.storage.models_delivery import ListEntry
 from huiqi.workflow import audit
 
-KINDS = {
-    "major_works": ("国家重大工程和补短板项目", "National major works and gap-filling projects"),
-    "chain": ("重点产业链供应链项目", "Key industrial and supply chain projects"),
-    "concession": ("完全使用者付费的特许经营项目", "Concessions paid entirely by users"),
-    "reits": ("基础设施领域不动产投资信托基金（REITs）项目", "Infrastructure REITs projects"),
-}
-KIND_BY_ZH = {zh: k for k, (zh, _) in KINDS.items()}
+
+
+def kinds(policy=None) -> dict[str, tuple[str, str]]:
+    """key → (中文, English) of the lists the policy requires, in the order its measure file gives them."""
+    from huiqi.delivery.features import declared
+
+    found = declared("published_lists", policy)
+    return {k.key: (k.name_zh, k.name_en) for k in found[1].lists} if found else {}
+
+
+def __getattr__(name: str):  # KINDS and KIND_BY_ZH: the default policy's, read when asked
+    if name == "KINDS":
+        return kinds()
+    if name == "KIND_BY_ZH":
+        return {zh: k for k, (zh, _) in kinds().items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def clean(data: dict[str, Any]) -> dict[str, Any]:
     from huiqi.standards.divisions import in_kunming_jurisdiction
 
+    known = kinds()
     kind = str(data.get("kind") or "").strip()
-    kind = KIND_BY_ZH.get(kind, kind)
-    if kind not in KINDS:
-        raise DeliveryError("kind", "one of the three project lists or REITs / 清单类别无效")
+    kind = {zh: k for k, (zh, _) in known.items()}.get(kind, kind)
+    if kind not in known:
+        raise DeliveryError("kind", f"one of: {'、'.join(zh for zh, _ in known.values()) or '—'} / 清单类别无效")
     name = str(data.get("name") or "").strip()
     if not name:
         raise DeliveryError("name", "required / 必填")
     district = str(data.get("district") or "").strip() or None
     if district and not in_kunming_jurisdiction(district):
-        raise DeliveryError("district", f"'{district}' is not a Kunming district code / 不是昆明市县区代码")
+        from huiqi.delivery.features import district_refused
+
+        raise DeliveryError("district", district_refused(district))
     return {"kind": kind, "name": name[:200], "sector": (str(data.get("sector") or "").strip() or None),
             "district": district, "investment_fen": money_fen("investment", data.get("investment")),
             "contact": (str(data.get("contact") or "").strip()[:200] or None),
             "published_on": date_value("published_on", data.get("published_on"))}
 
 
+def _first_lead_department() -> str:
+    """An administrator's entry with no department belongs to the first lead department of the measure
+    requiring the lists."""
+    from huiqi.delivery.features import declared
+
+    found = declared("published_lists")
+    return found[0].lead_departments[0].name if found else ""
+
+
 def add(session: Session, user, data: dict[str, Any]) -> ListEntry:
     if user.role not in ("reviewer", "admin"):
         raise NotYours("only departments publish lists / 仅部门用户可发布清单")
-    department = user.department if user.role == "reviewer" else (str(data.get("department") or "").strip() or "市发展改革委")
+    department = user.department if user.role == "reviewer" else (str(data.get("department") or "").strip()
+                                                                    or _first_lead_department())
     from huiqi.workflow.accounts import known_departments
 
     if department not in known_departments():

@@ -1,9 +1,11 @@
-"""The project registry behind the investment measures (m15–m18, m21, m22).
+"""The project registry behind the investment measures: the measures whose files declare
+``features: [project_registry]``.
 
 Projects are kept by a department (the one that entered or imported them); only it and the
-administrators change them. The m16/m22 subsidies are judged by the engine itself from a project's
-facts (:func:`evaluate_project` builds the applicant profile the calculator uses), and the m17 and
-m16 targets are computed from the registry (:mod:`huiqi.delivery.targets`), never typed in.
+administrators change them. The subsidies those measures grant to projects are judged by the engine
+itself from a project's facts (:func:`evaluate_project` builds the applicant profile the calculator uses),
+and the targets with ``computed_from`` are computed from the registry (:mod:`huiqi.delivery.targets`),
+never typed in. The zones a project may lie in are those of the measure declaring ``four_zones``.
 """
 
 from __future__ import annotations
@@ -25,12 +27,33 @@ STAGES = {"reserve": "储备", "preparation": "前期", "started": "开工", "op
 STAGE_BY_ZH = {v: k for k, v in STAGES.items()}
 ORIGINS = {"in_province": "省内", "out_of_province": "省外", "foreign": "境外"}
 ORIGIN_BY_ZH = {v: k for k, v in ORIGINS.items()}
-ZONES = ("磨憨—磨丁合作区", "自贸试验区昆明片区", "经开区", "昆明综保区")  # 四区 (m21)
-PROJECT_MEASURES = ("m15", "m16", "m17", "m18", "m21", "m22")
 MONEY_FIELDS = ("total_investment", "annual_investment", "annual_fixed_asset", "equipment")
 TEXT_FIELDS = {"code": 40, "name": 200, "investor": 200, "park": 100, "chain": 60, "service_officer": 100}
 BOOL_FIELDS = ("packaged", "fits_park_leading_industry", "technical_renovation", "park_development_mode",
                "in_mohan_border_park")
+
+
+def project_measures(policy=None) -> tuple[str, ...]:
+    """The ids of the measures whose projects the registry keeps (``features: [project_registry]``)."""
+    from huiqi.delivery.features import measures_with
+
+    return tuple(m.id for m in measures_with("project_registry", policy))
+
+
+def zone_names(policy=None) -> tuple[str, ...]:
+    """The zones of the joint-handling service (``four_zones``), as the text names them; () when none."""
+    from huiqi.delivery.features import declared
+
+    found = declared("four_zones", policy)
+    return tuple(z.name for z in found[1].zones) if found else ()
+
+
+def __getattr__(name: str):  # ZONES and PROJECT_MEASURES: the default policy's, read when asked
+    if name == "ZONES":
+        return zone_names()
+    if name == "PROJECT_MEASURES":
+        return project_measures()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +81,9 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     out["stage"] = stage
     district = str(data.get("district") or "").strip() or None
     if district and not in_kunming_jurisdiction(district):
-        raise DeliveryError("district", f"'{district}' is not a Kunming district code / 不是昆明市县区代码")
+        from huiqi.delivery.features import district_refused
+
+        raise DeliveryError("district", district_refused(district))
     out["district"] = district
     code = str(data.get("credit_code") or "").strip().upper() or None
     if code:
@@ -70,8 +95,10 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
             raise DeliveryError("credit_code", str(e)) from None
     out["credit_code"] = code
     zone = str(data.get("zone") or "").strip() or None
-    if zone and zone not in ZONES:
-        raise DeliveryError("zone", f"one of {'、'.join(ZONES)} / 不是“四区”之一")
+    zones = zone_names()
+    if zone and zone not in zones:
+        raise DeliveryError("zone", f"one of {'、'.join(zones)} / 不是所列园区之一" if zones
+                            else "this policy names no zones / 本政策未设联办园区")
     out["zone"] = zone
     out["total_investment_fen"] = money_fen("total_investment", data.get("total_investment"), required=True)
     for f in MONEY_FIELDS[1:]:
@@ -83,9 +110,10 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     measures = data.get("measures") or []
     if isinstance(measures, str):
         measures = [m.strip().lower() for m in measures.replace("，", ",").replace("、", ",").split(",") if m.strip()]
-    bad = [m for m in measures if m not in PROJECT_MEASURES]
+    allowed = project_measures()
+    bad = [m for m in measures if m not in allowed]
     if bad:
-        raise DeliveryError("measures", f"{', '.join(bad)}: not an investment measure ({', '.join(PROJECT_MEASURES)}) / 措施编号无效")
+        raise DeliveryError("measures", f"{', '.join(bad)}: not an investment measure ({', '.join(allowed)}) / 措施编号无效")
     out["measures"] = json.dumps(sorted(set(measures)))
     return out
 
@@ -149,7 +177,7 @@ def add_milestone(session: Session, user, project_id: int, title: str, due: Any 
 
 def add_plan_step(session: Session, user, project_id: int, step: str, responsible: str | None = None,
                   status: str = "todo") -> ProjectPlanStep:
-    """A step of the project's 一企一案 plan (m18: 两个全程 service from introduction to operation)."""
+    """A step of the project's 一企一案 plan (两个全程 service from introduction to operation)."""
     p = _own(session, user, project_id)
     if not step or not step.strip():
         raise DeliveryError("step", "required / 必填")
@@ -191,8 +219,8 @@ def profile_of(p: Project, as_of: dt.date) -> dict[str, Any]:
 
 
 def evaluate_project(p: Project, as_of: dt.date, policy=None) -> list:
-    """The engine's results for the project's own provisions (m16, m22 subsidies): the same rules the
-    calculator and the batch screen use."""
+    """The engine's results for the project's own provisions (the registry measures' subsidies judged on a
+    project event): the same rules the calculator and the batch screen use."""
     from huiqi import policies
     from huiqi.engine.evaluate import evaluate
     from huiqi.profile.model import Profile
@@ -201,4 +229,5 @@ def evaluate_project(p: Project, as_of: dt.date, policy=None) -> list:
     if not p.credit_code:  # the engine judges an organisation by its credit code; without it, nothing to say
         return []
     result = evaluate(policy, Profile.model_validate(profile_of(p, as_of)), as_of)
-    return [r for r in result.results if r.event_id == p.code[:64] and r.provision_id.split(".")[0] in PROJECT_MEASURES]
+    measures = project_measures(policy)
+    return [r for r in result.results if r.event_id == p.code[:64] and r.provision_id.split(".")[0] in measures]

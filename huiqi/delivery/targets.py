@@ -1,11 +1,11 @@
-"""Target figures computed from the registry, never typed in (m17 counts, m16 named projects).
+"""Target figures computed from the registry, never typed in.
 
-m17: 年内引进亿元以上省外产业项目160个以上，其中10亿元以上省外产业项目20个以上 — projects whose investor is
-from outside the province (省外; in-province and foreign 境外 investors are not counted), introduced in
-the target's year, with total investment of at least the threshold (以上 includes the figure:
-exactly 1亿 counts). 围绕“8+N”产业链…策划包装不少于100个 — projects marked as packaged with their chain
-named (the registry holds the current programme; the text gives no date of its own for this one).
-m16: the named projects, found in the registry by name, achieved once started (开工) or operating.
+Which targets and how they are counted is policy data: a target with ``computed_from`` in its measure file
+(:class:`huiqi.rules.model.RegistryCount`) is counted here from the project registry, by the rule written
+there — the investor's origin (省外 counts; in-province and foreign investors do not), the year of
+introduction (年内: the year of the target's due date), the total investment of at least the threshold the
+target names (以上 includes the figure: exactly 1亿 counts), packaged projects with their chain named, or
+each named project found by name and achieved once at one of the stages given.
 """
 
 from __future__ import annotations
@@ -18,10 +18,33 @@ from sqlalchemy.orm import Session
 
 from huiqi.storage.models_delivery import Project
 
-STARTED = ("started", "operating")
+
+def computed_targets(policy=None) -> list:
+    """The targets of ``policy`` (default: the default policy) counted from a registry."""
+    if policy is None:
+        from huiqi import policies
+
+        policy = policies.load()
+    return [t for m in policy.measures for t in m.targets if t.computed_from is not None]
+
+
+def is_computed(target_id: str, policy=None) -> bool:
+    """True when the target's figure comes from a registry (reporting it by hand is refused)."""
+    return any(t.id == target_id for t in computed_targets(policy))
+
+
+class _RegistryTargets:
+    """The ids of the default policy's registry-computed targets, read when asked (``id in REGISTRY_TARGETS``)."""
+
+    def __contains__(self, target_id: object) -> bool:
+        return isinstance(target_id, str) and is_computed(target_id)
+
+    def __iter__(self):
+        return iter([t.id for t in computed_targets()])
+
+
 # the targets whose figures come from the registry (reporting them by hand is refused)
-REGISTRY_TARGETS = frozenset({"m17.out_of_province_projects_100m", "m17.out_of_province_projects_1bn",
-                              "m17.packaged_investment_projects", "m16.projects_to_start", "m16.projects_to_accelerate"})
+REGISTRY_TARGETS = _RegistryTargets()
 
 
 @dataclass
@@ -34,32 +57,43 @@ class Figure:
     met: bool | None
     unit: str
     items: list[dict] = field(default_factory=list)  # the projects counted (or the named ones)
+    named: bool = False  # items are the target's named projects (found or not), not the projects counted
+
+
+def _counts(rule, t, p: Project) -> bool:
+    if rule.investor_origin and p.investor_origin not in rule.investor_origin:
+        return False
+    if rule.introduced == "in_year_due" and not (p.introduced_on and p.introduced_on.year == t.due.year):
+        return False
+    if rule.total_investment_at_least:
+        floor_fen = int(t.thresholds[rule.total_investment_at_least] * 100)
+        if p.total_investment_fen < floor_fen:
+            return False
+    if rule.packaged is not None and bool(p.packaged) != rule.packaged:
+        return False
+    if rule.chain_named and not p.chain:
+        return False
+    return True
 
 
 def computed(session: Session, policy) -> list[Figure]:
     projects = list(session.execute(select(Project).order_by(Project.code)).scalars())
     out = []
-    for m in policy.measures:
-        for t in m.targets:
-            if m.id == "m17" and "min_project_investment" in t.thresholds:
-                floor_fen = int(t.thresholds["min_project_investment"] * 100)
-                counted = [p for p in projects if p.investor_origin == "out_of_province" and p.introduced_on
-                           and p.introduced_on.year == t.due.year and p.total_investment_fen >= floor_fen]
-                out.append(_figure(t, counted))
-            elif t.id == "m17.packaged_investment_projects":
-                counted = [p for p in projects if p.packaged and p.chain]
-                out.append(_figure(t, counted))
-            elif m.id == "m16" and t.items:
-                named = []
-                for item in t.items:
-                    match = next((p for p in projects if item in p.name), None)
-                    named.append({"item": item, "code": match.code if match else None,
-                                  "stage": match.stage if match else None,
-                                  "achieved": bool(match and match.stage in STARTED)})
-                f = Figure(t.id, t.label_zh, t.label_en, Decimal(len(t.items)), sum(n["achieved"] for n in named),
-                           None, t.unit, named)
-                f.met = f.actual >= len(t.items)
-                out.append(f)
+    for t in computed_targets(policy):
+        rule = t.computed_from
+        if rule.count == "projects":
+            out.append(_figure(t, [p for p in projects if _counts(rule, t, p)]))
+            continue
+        named = []
+        for item in t.items:
+            match = next((p for p in projects if item in p.name), None)
+            named.append({"item": item, "code": match.code if match else None,
+                          "stage": match.stage if match else None,
+                          "achieved": bool(match and match.stage in rule.achieved_at_stages)})
+        f = Figure(t.id, t.label_zh, t.label_en, Decimal(len(t.items)), sum(n["achieved"] for n in named),
+                   None, t.unit, named, named=True)
+        f.met = f.actual >= len(t.items)
+        out.append(f)
     return out
 
 

@@ -1,7 +1,7 @@
-"""The enterprise-voice channel (m27: 三个听取, 营商环境会客厅): an enterprise raises a problem; it goes to
-the responsible department, which answers within a deadline counted in Chinese working days (public
-holidays skipped, adjusted working days counted); the enterprise rates the answer; an unanswered
-problem past its deadline is escalated. The text sets no deadline: ANSWER_WORKING_DAYS is this
+"""The enterprise-voice channel (for the measure whose file declares ``voice_channel``): an enterprise
+raises a problem; it goes to the responsible department, which answers within a deadline counted in
+Chinese working days (public holidays skipped, adjusted working days counted); the enterprise rates the
+answer; an unanswered problem past its deadline is escalated. The text sets no deadline: ANSWER_WORKING_DAYS is this
 platform's service standard and can be set by HUIQI_VOICE_WORKING_DAYS."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""一区申请、四区联办 (m21): a project's application is filed once, in any of the four zones, and is
-then visible to and processed by the four zones' committees, each with its own status."""
+"""一区申请、多区联办: a project's application is filed once, in any of the zones, and is then visible to
+and processed by every zone's committee, each with its own status. The zones and their committees are those
+of the measure whose file declares ``four_zones`` (:func:`huiqi.delivery.projects.zone_names`)."""
 
 from __future__ import annotations
 
@@ -7,26 +8,39 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import DeliveryError, NotYours
-from huiqi.delivery.projects import ZONES
+from huiqi.delivery.projects import zone_names
 from huiqi.storage.models import utcnow
 from huiqi.storage.models_delivery import Project, ZoneCase, ZoneCaseStatus
 from huiqi.workflow import audit
 
 ZONE_STATUSES = {"received": "已接收", "processing": "办理中", "done": "已办结", "not_applicable": "无需本区办理"}
-# the committees' departments as users are registered (m21 names them: 按职责分工负责)
-ZONE_DEPARTMENTS = {"磨憨—磨丁合作区": "磨憨—磨丁合作区管委会", "自贸试验区昆明片区": "自贸试验区昆明片区管委会",
-                    "经开区": "经开区管委会", "昆明综保区": "昆明综保区管委会"}
+
+
+def zone_departments(policy=None) -> dict[str, str]:
+    """zone → the committee's department as users are registered, from the ``four_zones`` declaration."""
+    from huiqi.delivery.features import declared
+
+    found = declared("four_zones", policy)
+    return {z.name: z.committee for z in found[1].zones} if found else {}
+
+
+def __getattr__(name: str):  # ZONE_DEPARTMENTS: the default policy's, read when asked
+    if name == "ZONE_DEPARTMENTS":
+        return zone_departments()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def zone_of(user) -> str | None:
     """The zone whose committee ``user`` works for, if any."""
-    return next((z for z, d in ZONE_DEPARTMENTS.items() if user.department == d), None)
+    return next((z for z, d in zone_departments().items() if user.department == d), None)
 
 
 def file(session: Session, user, project_id: int, zone: str, matter: str) -> ZoneCase:
-    """File once (in ``zone``); the case opens at all four zones with status 已接收."""
-    if zone not in ZONES:
-        raise DeliveryError("zone", f"one of {'、'.join(ZONES)} / 不是“四区”之一")
+    """File once (in ``zone``); the case opens at every zone with status 已接收."""
+    zones = zone_names()
+    if zone not in zones:
+        raise DeliveryError("zone", f"one of {'、'.join(zones)} / 不是所列园区之一" if zones
+                            else "this policy names no zones / 本政策未设联办园区")
     if session.get(Project, project_id) is None:
         raise DeliveryError("project_id", f"unknown project {project_id} / 未找到项目")
     if not matter or not matter.strip():
@@ -34,7 +48,7 @@ def file(session: Session, user, project_id: int, zone: str, matter: str) -> Zon
     case = ZoneCase(project_id=project_id, filed_zone=zone, matter=matter.strip()[:5000], filed_by=user.username)
     session.add(case)
     session.flush()
-    for z in ZONES:
+    for z in zones:
         session.add(ZoneCaseStatus(case_id=case.id, zone=z, status="received", updated_by=user.username))
     session.flush()
     audit.append(session, user.username, "zone_case.file", f"zone_case/{case.id}", "ok", {"zone": zone})
@@ -46,7 +60,7 @@ def set_status(session: Session, user, case_id: int, zone: str, status: str, not
     if status not in ZONE_STATUSES:
         raise DeliveryError("status", f"one of {', '.join(ZONE_STATUSES)} / 状态无效")
     if user.role != "admin" and zone_of(user) != zone:
-        raise NotYours(f"only {ZONE_DEPARTMENTS.get(zone, zone)} updates {zone} / 仅本区管委会可办理")
+        raise NotYours(f"only {zone_departments().get(zone, zone)} updates {zone} / 仅本区管委会可办理")
     row = session.get(ZoneCaseStatus, (case_id, zone))
     if row is None:
         raise DeliveryError("case_id", f"no case {case_id} at {zone} / 未找到该联办事项")

@@ -279,6 +279,33 @@ class Pool(Strict):
         return v
 
 
+class RegistryCount(Strict):
+    """How a target's figure is counted from a registry kept on the platform instead of being reported by hand.
+
+    ``count: projects`` counts the projects that pass every rule given; ``count: named_items`` looks each of
+    the target's ``items`` up in the registry by name and counts those at one of ``achieved_at_stages``.
+    The words that justify the rule are ``citation`` (verbatim in the measure's text; the target's own
+    citation when omitted)."""
+
+    registry: Literal["project_registry"]
+    count: Literal["projects", "named_items"]
+    investor_origin: list[Literal["in_province", "out_of_province", "foreign"]] = Field(default_factory=list)  # empty: any
+    introduced: Literal["in_year_due"] | None = None  # 年内: introduced in the calendar year of the target's due date
+    total_investment_at_least: Annotated[str, Field(pattern=SLUG)] | None = None  # a threshold of the target (以上: included)
+    packaged: bool | None = None  # 策划包装: only projects marked as packaged
+    chain_named: bool = False  # only projects with their industrial chain named
+    achieved_at_stages: list[Literal["reserve", "preparation", "started", "operating"]] = Field(default_factory=list)
+    citation: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rule_fits(self) -> "RegistryCount":
+        if self.count == "named_items" and not self.achieved_at_stages:
+            raise ValueError("count: named_items needs achieved_at_stages")
+        if self.count == "projects" and self.achieved_at_stages:
+            raise ValueError("achieved_at_stages is for count: named_items")
+        return self
+
+
 class Target(Strict):
     """A figure the text commits the city to reach (for the implementation dashboard)."""
 
@@ -292,12 +319,71 @@ class Target(Strict):
     thresholds: dict[Annotated[str, Field(pattern=SLUG)], Decimal] = Field(default_factory=dict)  # e.g. what counts (亿元以上)
     due: dt.date
     citation: list[str] = Field(min_length=1)
+    computed_from: RegistryCount | None = None  # counted from a registry, never reported by hand
+
+    @model_validator(mode="after")
+    def _computed_fits(self) -> "Target":
+        rule = self.computed_from
+        if rule is not None:
+            if rule.total_investment_at_least and rule.total_investment_at_least not in self.thresholds:
+                raise ValueError(f"computed_from.total_investment_at_least names unknown threshold "
+                                 f"'{rule.total_investment_at_least}'")
+            if rule.count == "named_items" and not self.items:
+                raise ValueError("computed_from.count: named_items needs the target's items")
+        return self
 
 
 class Period(Strict):
     start: dt.date
     end: dt.date
     citation: list[str] = Field(min_length=1)
+
+
+FEATURES = ("project_registry", "four_zones", "published_lists", "voice_channel")
+
+
+class Zone(Strict):
+    """One zone of a joint-handling service (四区联办) and the committee that handles its part."""
+
+    name: str  # as the text names it
+    committee: str  # the department a committee user is registered with
+
+
+class ListKind(Strict):
+    """One of the lists a measure requires to be published."""
+
+    key: Annotated[str, Field(pattern=SLUG)]  # stored with each entry: never changed once entries exist
+    name_zh: str  # as the text names it
+    name_en: str
+
+
+class Feature(Strict):
+    """A service of the platform a measure calls for, beyond the money it grants (落实落地):
+
+    ``project_registry`` (项目库: the measure's projects, targets and subsidies judged from it),
+    ``four_zones`` (一区申请、多区联办 over ``zones``), ``published_lists`` (the ``lists`` it requires) and
+    ``voice_channel`` (an enterprise raises a problem and is answered by a deadline). ``provision`` names the
+    provision whose citation the feature's page quotes as its basis. In a measure file
+    ``features: [project_registry]`` is short for ``features: [{name: project_registry}]``."""
+
+    name: Literal[FEATURES]  # type: ignore[valid-type]
+    provision: str | None = None
+    zones: list[Zone] = Field(default_factory=list)
+    lists: list[ListKind] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fits(self) -> "Feature":
+        if self.name == "four_zones" and len(self.zones) < 2:
+            raise ValueError("four_zones needs its zones (at least two)")
+        if self.name == "published_lists" and not self.lists:
+            raise ValueError("published_lists needs its lists")
+        if self.zones and self.name != "four_zones":
+            raise ValueError("zones are for four_zones only")
+        if self.lists and self.name != "published_lists":
+            raise ValueError("lists are for published_lists only")
+        if len({z.name for z in self.zones}) != len(self.zones) or len({k.key for k in self.lists}) != len(self.lists):
+            raise ValueError("zone names and list keys must be unique")
+        return self
 
 
 class Measure(Strict):
@@ -318,6 +404,36 @@ class Measure(Strict):
     provisions: list[Provision] = Field(default_factory=list)
     pools: list[Pool] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
+    features: list[Feature] = Field(default_factory=list)  # the platform's services the measure calls for
+
+    @field_validator("features", mode="before")
+    @classmethod
+    def _feature_shorthand(cls, v):
+        return [{"name": f} if isinstance(f, str) else f for f in v] if isinstance(v, list) else v
+
+    @model_validator(mode="after")
+    def _features_consistent(self) -> "Measure":
+        names = [f.name for f in self.features]
+        if len(set(names)) != len(names):
+            raise ValueError("a feature is declared once per measure")
+        for i, f in enumerate(self.features):
+            if f.provision is not None and self.provision(f.provision) is None:
+                raise ValueError(f"features[{i}].provision: '{f.provision}' is not a provision of {self.id}")
+            for z in f.zones:
+                if z.name not in self.text:
+                    raise ValueError(f"features[{i}].zones: '{z.name}' is not named in the measure text")
+            for k in f.lists:
+                if k.name_zh not in self.text:
+                    raise ValueError(f"features[{i}].lists: '{k.name_zh}' is not named in the measure text")
+        for t in self.targets:
+            for sentence in (t.computed_from.citation if t.computed_from else []):
+                if sentence not in self.text:
+                    raise ValueError(f"computed_from citation of {t.id} is not verbatim in the text: {sentence[:40]}…")
+        return self
+
+    def feature(self, name: str) -> Feature | None:
+        """The measure's declaration of feature ``name`` (see :class:`Feature`), or None."""
+        return next((f for f in self.features if f.name == name), None)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Measure":
@@ -394,6 +510,8 @@ class PolicyHeader(Strict):
     title_en: str
     issuer_zh: str
     issuer_en: str
+    region_zh: str | None = None  # the place the policy governs (a city, a province), for titles and footers
+    region_en: str | None = None
     document_zh: str
     source_file: str
     chapters: list[Chapter]

@@ -1,9 +1,12 @@
 """Demo data for ``make run``: one account per role and applications at several stages.
 
 So a first visitor can sign in as any role and find something to do: the enterprise sees its
-applications (one in 公示, one under review, one draft), the 工信局 reviewer has one to decide,
-the 商务局 reviewer sees none of them (not its provision), finance can disburse once the notice ends.
-The password comes from HUIQI_DEMO_PASSWORD (default ``huiqi-demo-2024``); the CLI prints it once.
+applications (for instance one in 公示, one under review, one draft), a reviewer has one to decide,
+a reviewer of another department sees none of them, finance can disburse once the notice ends.
+What is created is the policy's own: ``demo.yaml`` in the policy's folder (accounts, the enterprise's
+profile, applications, the departments' delivery work); a policy without one gets an administrator and
+a finance account only. The password comes from HUIQI_DEMO_PASSWORD (default :data:`DEFAULT_PASSWORD`);
+the CLI prints it once.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -20,25 +24,58 @@ from huiqi.storage.models import EnterpriseProfile, User
 from huiqi.workflow import accounts, ledger, service
 
 DEFAULT_PASSWORD = "huiqi-demo-2024"
-CREDIT_CODE = "91530100MA6K3YXF8W"
-PROFILE = {
-    "kind": "enterprise", "name": "昆明示例智能科技有限公司", "credit_code": CREDIT_CODE, "district": "530111",
-    "industry": "6513", "size_class": "small",
-    "compute_claims": [
-        {"id": "c1", "date": "2024-04-10", "category": "compute_rental", "spend": "1200000.00"},
-        {"id": "c2", "date": "2024-06-20", "category": "model_service", "spend": "300000.00"},
-        {"id": "c3", "date": "2024-09-05", "category": "model_product", "spend": "200000.00"},
-    ],
-}
-# username, role, department, credit code, display name
-ACCOUNTS = [
-    ("ent-demo", "applicant", None, CREDIT_CODE, "昆明示例智能科技有限公司"),
-    ("rev-gongxin", "reviewer", "市工业和信息化局", None, "市工业和信息化局审核员"),
-    ("rev-shangwu", "reviewer", "市商务局", None, "市商务局审核员"),
-    ("fin-demo", "finance", None, None, "市财政局"),
-    ("admin", "admin", None, None, "系统管理员"),
-]
-AS_OF = dt.date(2024, 10, 8)  # inside the policy's term, so the engine's answers are the 2024 ones
+# without a demo file: accounts whose roles need no department of the policy
+FALLBACK_ACCOUNTS = [("admin", "admin", None, None, "系统管理员"), ("fin-demo", "finance", None, None, "财政")]
+STAGES = ("draft", "submitted", "under_review", "approved", "public_notice")
+STAGE_LABELS = {"draft": "草稿 draft", "submitted": "已提交 submitted", "under_review": "审核中 under review",
+                "approved": "已批准 approved", "public_notice": "公示中 public notice"}
+
+
+def demo_file(policy) -> Path | None:
+    """The ``demo.yaml`` of ``policy``'s folder, or None when its folder has none."""
+    from huiqi.catalogue import folders
+    from huiqi.rules.loader import read_yaml
+
+    for folder in folders():
+        header = folder / "policy.yaml"
+        if header.exists() and (read_yaml(header) or {}).get("id") == policy.header.id:
+            path = folder / "demo.yaml"
+            return path if path.exists() else None
+    return None
+
+
+def demo_data(policy=None) -> dict:
+    """The policy's demo data as its ``demo.yaml`` gives it ({} when there is none)."""
+    from huiqi.rules.loader import read_yaml
+
+    if policy is None:
+        from huiqi import policies
+
+        policy = policies.load()
+    path = demo_file(policy)
+    data = read_yaml(path) if path else None
+    return data if isinstance(data, dict) else {}
+
+
+def account_rows(data: dict) -> list[tuple]:
+    """(username, role, department, credit code, display name) of the demo's accounts."""
+    if not data.get("accounts"):
+        return list(FALLBACK_ACCOUNTS)
+    return [(a["username"], a["role"], a.get("department"), a.get("credit_code"), a.get("display_name"))
+            for a in data["accounts"]]
+
+
+def __getattr__(name: str):  # the default policy's demo, read when asked
+    data = demo_data()
+    if name == "ACCOUNTS":
+        return account_rows(data)
+    if name == "PROFILE":
+        return (data.get("enterprise") or {}).get("profile")
+    if name == "CREDIT_CODE":
+        return ((data.get("enterprise") or {}).get("profile") or {}).get("credit_code")
+    if name == "AS_OF":
+        return dt.date.fromisoformat(str(data["as_of"])) if data.get("as_of") else None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -52,43 +89,53 @@ class Seeded:
         return bool(self.accounts)
 
 
-def seed(db: Database, if_empty: bool = True) -> Seeded:
+def seed(db: Database, if_empty: bool = True, policy=None) -> Seeded:
     """Create the demo accounts and applications in one transaction (all or nothing).
 
     With ``if_empty`` nothing is created when any user exists; without it an existing demo username
     raises ValueError ("username: … is taken")."""
     from huiqi import policies
 
+    policy = policy or policies.load()
+    data = demo_data(policy)
+    rows = account_rows(data)
     password = os.environ.get("HUIQI_DEMO_PASSWORD", DEFAULT_PASSWORD)
+    as_of = dt.date.fromisoformat(str(data["as_of"])) if data.get("as_of") else None
+    made: list[str] = []
     with db.transaction() as s:
-        ledger.ensure_pools(s, policies.load())
+        ledger.ensure_pools(s, policy)
         if if_empty and s.execute(select(func.count()).select_from(User)).scalar_one():
             return Seeded()
         users = {name: accounts.create_user(s, name, password, role, display_name=label, department=dept,
                                             credit_code=code, actor="demo")
-                 for name, role, dept, code, label in ACCOUNTS}
-        ent, rev, fin = users["ent-demo"], users["rev-gongxin"], users["fin-demo"]
-        # 1: 算力券 for c1, approved and in public notice (公示)
-        a1 = service.create(s, ent, PROFILE, "m07.compute_voucher", "c1", today=AS_OF)
-        service.submit(s, ent, a1.id, AS_OF, today=AS_OF)
-        service.start_review(s, rev, a1.id)
-        service.approve(s, rev, a1.id, a1.entitlement_fen)
-        service.publish(s, fin, a1.id, today=AS_OF)
-        # 2: c2 under review by 市工业和信息化局
-        a2 = service.create(s, ent, PROFILE, "m07.compute_voucher", "c2", today=AS_OF)
-        service.submit(s, ent, a2.id, AS_OF, today=AS_OF)
-        service.start_review(s, rev, a2.id)
-        # 3: c3 still a draft
-        a3 = service.create(s, ent, PROFILE, "m07.compute_voucher", "c3", today=AS_OF)
+                 for name, role, dept, code, label in rows}
+        enterprise = data.get("enterprise") or {}
+        ent = users.get(enterprise.get("username", ""))
+        profile = enterprise.get("profile")
+        for a in data.get("applications") or []:
+            stage = a.get("stage", "draft")
+            reach = STAGES.index(stage)
+            app = service.create(s, ent, profile, a["provision"], a.get("event"), today=as_of)
+            if reach >= STAGES.index("submitted"):
+                service.submit(s, ent, app.id, as_of, today=as_of)
+            if reach >= STAGES.index("under_review"):
+                service.start_review(s, users[a["reviewer"]], app.id)
+            if reach >= STAGES.index("approved"):
+                service.approve(s, users[a["reviewer"]], app.id, app.entitlement_fen)
+            if reach >= STAGES.index("public_notice"):
+                service.publish(s, users[a["finance"]], app.id, today=as_of)
+            made.append(f"#{app.id} {a.get('label', a['provision'])} {a.get('event') or ''} {STAGE_LABELS[stage]}"
+                        .replace("  ", " "))
         # the enterprise's own profile, so its portal shows its benefits without retyping
-        s.add(EnterpriseProfile(credit_code=CREDIT_CODE, user_id=ent.id, profile_json=json.dumps(PROFILE, ensure_ascii=False)))
-        # departments' work on the measures that promise actions and lists (commitments, projects, m23, m27)
+        if ent is not None and profile:
+            s.add(EnterpriseProfile(credit_code=ent.credit_code, user_id=ent.id,
+                                    profile_json=json.dumps(profile, ensure_ascii=False)))
+        # departments' work on the measures that promise actions and lists (commitments, projects, lists, voice)
         from huiqi.delivery import demo as delivery_demo
 
-        delivery_demo.seed(s, password, policies.load(), ent)
+        extra = delivery_demo.seed(s, password, policy, ent, data.get("delivery") or {}, users)
     return Seeded(
-        accounts=[f"{name} ({role}{', ' + dept if dept else ''})" for name, role, dept, *_ in ACCOUNTS]
-        + [f"{name} (reviewer, {dept})" for name, dept, _ in delivery_demo.ACCOUNTS],
-        applications=[f"#{a1.id} 算力券 c1 公示中 public notice", f"#{a2.id} 算力券 c2 审核中 under review",
-                      f"#{a3.id} 算力券 c3 草稿 draft"],
+        accounts=[f"{name} ({role}{', ' + dept if dept else ''})" for name, role, dept, *_ in rows]
+        + [f"{name} (reviewer, {dept})" for name, dept in extra],
+        applications=made,
     )

@@ -346,7 +346,7 @@ def _print_evaluation(result, show_all: bool, status: dict) -> None:
     groups = {
         "eligible": ("符合", "green", "✓"),
         "expired": ("已过期", "yellow", "…"),
-        "referral": ("请咨询牵头单位（原文未规定金额）", "cyan", "?"),
+        "referral": ("请咨询牵头单位（原文未规定金额，或只规定上限、由牵头单位评定；不计入合计）", "cyan", "?"),
         "not_eligible": ("不符合", "red", "✗"),
     }
     for status, (label, colour, mark) in groups.items():
@@ -360,7 +360,9 @@ def _print_evaluation(result, show_all: bool, status: dict) -> None:
             amount = "" if r.amount_fen is None else ("  最高 " if r.is_cap else "  ") + format_fen(r.amount_fen)
             event = f" [{escape(r.event_id)}]" if r.event_id else ""
             if status == "referral" and not show_all:  # one line each: there are many
-                con.print(f" {mark} {r.provision_id} {escape(r.title_zh)} — {'、'.join(r.lead_departments)}", style="dim")
+                ceiling = f"（最高 {format_fen(r.amount_fen)}，由牵头单位评定）" if r.amount_fen else ""
+                con.print(f" {mark} {r.provision_id} {escape(r.title_zh)}{ceiling} — {'、'.join(r.lead_departments)}",
+                          style="dim")
                 continue
             con.print(f" {mark} {r.provision_id} {escape(r.title_zh)}{escape(event)}[bold]{amount}[/bold]")
             con.print(f"     {escape(r.explanation_zh)}", style="dim" if status != "eligible" else None)

@@ -172,3 +172,32 @@ def test_pages_serve_both(tmp_path, monkeypatch):
         answer = client.get(answer_url).text
         assert re.search(r'data-test="total">¥2,000.00<', answer) and "政策状态：施行中" in answer
         assert 'name="policy" value="shili_2025"' in answer  # the apply form applies under this notice
+
+
+def test_an_administrator_changes_a_figure_of_one_policy_only(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from huiqi.api.app import create_app
+    from huiqi.storage.db import Database
+    from huiqi.workflow import accounts
+
+    db = Database(f"sqlite:///{tmp_path}/huiqi.db")
+    db.create_all()
+    with db.transaction() as s:
+        accounts.create_user(s, "adm", "a-long-password-1", "admin")
+    with TestClient(create_app(db), base_url="https://testserver") as client:
+        csrf = client.post("/api/v1/auth/login", json={"username": "adm", "password": "a-long-password-1"}).json()["csrf_token"]
+        page = client.get("/admin/parameters?policy=shili_2025").text
+        assert 'name="policy" value="shili_2025"' in page and 'data-test="policy-switch"' in page
+        done = client.post("/admin/parameters", follow_redirects=False, data={
+            "csrf_token": csrf, "policy": "shili_2025", "key": "m01.compute_subsidy:rate", "value": "15%",
+            "effective_from": "2025-07-01", "reason": "区财政调整"})
+        assert done.status_code == 303 and "policy=shili_2025" in done.headers["location"]
+        values = client.get("/api/v1/measures/m01?policy=shili_2025").json()["provisions"][0]["parameters"]["rate"]["values"]
+        assert [(v["from"], v["display"]) for v in values] == [("2025-03-01", "10%"), ("2025-07-01", "15%")]
+        assert "data-change=" not in client.get("/admin/parameters").text  # the default policy's history is untouched
+        body = {"policy": "shili_2025", "as_of": "2025-07-31", "profile": {
+            "kind": "enterprise", "name": "示例算力公司", "credit_code": "91530100MA6K000013", "industry": "6513",
+            "compute_claims": [{"id": "c1", "date": "2025-07-15", "category": "compute_rental", "spend": "100000.00"}]}}
+        result = client.post("/api/v1/evaluate", json=body).json()
+        assert next(r for r in result["results"] if r["provision_id"] == "m01.compute_subsidy")["amount_fen"] == 1_500_000

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from huiqi import policies
 from huiqi.catalogue.present import display_value
+from huiqi.web import policy_choice as choice
 from huiqi.storage.models import User, utcnow
 from huiqi.web import i18n
 from huiqi.web.auth import check_csrf, database, require
@@ -186,19 +187,24 @@ def _parameter_rows(policy) -> list[dict[str, Any]]:
 
 
 def _parameters_page(request: Request, form: dict[str, str] | None = None, error: tuple[str, str] | None = None,
-                     saved: int | None = None) -> Response:
+                     saved: int | None = None, policy_id: str | None = None) -> Response:
+    """One policy's figures and their changes; with several policies, links to the others."""
     from huiqi.workflow import parameters
 
     with database(request).transaction() as s:
-        policy = policies.effective(s)
-        changes = parameters.history(s)
+        policy = policies.effective(s, policy_id)
+        changes = [c for c in parameters.history(s) if c.policy_id == policy.header.id]
         for c in changes:
             s.expunge(c)
     rows = _parameter_rows(policy)
     labels = {r["key"]: r for r in rows}
     just_saved = next((c for c in changes if c.id == saved), None) if saved else None
+    lang = i18n.lang_of(request)
+    others = [(p.header.id, p.header.title_zh if lang == "zh" else p.header.title_en,
+               "/admin/parameters" + choice.query(p.header.id)) for p in policies.catalogue()]
     return render(request, "admin/parameters.html", rows=rows, labels=labels, changes=changes,
-                  form=form or {}, error=error, saved=just_saved)
+                  form=form or {}, error=error, saved=just_saved, policy=policy, policy_id=policy_id or "",
+                  others=others if len(others) > 1 else [])
 
 
 @router.post("/admin/users/{username}/access")
@@ -220,8 +226,13 @@ async def set_access(request: Request, username: str) -> Response:
 @router.get("/admin/parameters")
 def parameters_page(request: Request, key: str = "", saved: str = "") -> Response:
     require(request, ROLES)
+    try:
+        policy_id = choice.chosen_id(request)
+    except choice.NoSuchPolicy:
+        return render(request, "error.html", status_code=404,
+                      message=i18n.translate("error.404", i18n.lang_of(request)))
     saved_id = int(saved) if saved.isdigit() and len(saved) < 10 else None
-    return _parameters_page(request, form={"key": key[:150]} if key else None, saved=saved_id)
+    return _parameters_page(request, form={"key": key[:150]} if key else None, saved=saved_id, policy_id=policy_id)
 
 
 @router.post("/admin/parameters")
@@ -235,6 +246,10 @@ async def change_parameter(request: Request) -> Response:
     lang = i18n.lang_of(request)
     provision_id, _, name = form["key"].partition(":")
     try:
+        policy_id = choice.chosen_id(request, {"policy": str(raw.get("policy", ""))})
+    except choice.NoSuchPolicy:
+        return _parameters_page(request, form=form, error=("key", i18n.translate("error.404", lang)))
+    try:
         if not form["key"] or not name:
             raise parameters.ChangeRefused("parameter", i18n.translate("admin.required", lang))
         try:
@@ -242,9 +257,11 @@ async def change_parameter(request: Request) -> Response:
         except ValueError:
             raise parameters.ChangeRefused("effective_from", "a real date is required (YYYY-MM-DD) / 须填写有效日期") from None
         with database(request).transaction() as s:
-            row = parameters.change(s, s.merge(user), provision_id, name, form["value"], effective, form["reason"])
+            row = parameters.change(s, s.merge(user), provision_id, name, form["value"], effective, form["reason"],
+                                    policy_id=policy_id)
             saved = row.id
     except parameters.ChangeRefused as e:
         field = "key" if e.field in ("provision_id", "parameter") else e.field
-        return _parameters_page(request, form=form, error=(field, e.message))
-    return RedirectResponse(f"/admin/parameters?saved={saved}#history", status_code=303)
+        return _parameters_page(request, form=form, error=(field, e.message), policy_id=policy_id)
+    return RedirectResponse(f"/admin/parameters?saved={saved}{choice.query(policy_id, first=False)}#history",
+                            status_code=303)

@@ -8,13 +8,19 @@ about a rule is written twice: a change to a measure file changes both paths.
 The steps mirror :func:`huiqi.engine.evaluate.evaluate` one for one, and produce the same
 ``explanation_key`` for every row:
 
-1. candidates — one SELECT per provision (UNION ALL), status decided by a CASE in the
-   evaluator's order: future event, expired, not yet in force, a failed condition, referral,
+1. candidates — one SELECT per provision (UNION ALL), built with sqlglot's expression builders;
+   the status is a CASE emitted from the plan's gates (:mod:`huiqi.engine.gates`, the list the
+   calculator walks): future event, expired, not yet in force, a failed condition, referral,
    a missing fact, eligible (a referral carrying a ceiling, ``amount_by_assessment``, only once
-   no fact is missing);
+   no fact is missing), and the amount is kept for the keys whose gate carries it;
 2. ``aggregate: sum`` provisions — one row per entity on the total, rounded once;
 3. yearly caps (closed form with running sums) and one-off awards (first qualifying event);
 4. 就高不重复 against ``other_support``: the city pays max(0, ours − everything received).
+
+Steps 2–4 are SQL text in DuckDB's dialect (windows and joins have no counterpart in the
+calculator's loops); the provisions each applies to are the plan's flags and the keys they
+yield come from :mod:`huiqi.engine.gates`. ``screen_sql(dialect=…)`` prints the query for DuckDB
+or, parsing the steps into the same sqlglot tree, for Spark.
 
 Which rows a batch keeps is :func:`batch_visible` — every event row, and entity rows whose
 provision reads a fact and that are not "not eligible" (10 million entities × 60 blanket

@@ -1,8 +1,12 @@
 """Compile a policy's rule expressions once into a plan the evaluator runs many times.
 
 The plan holds, per provision, its compiled condition tests, its amount formula
-(defaulted from the provision's kind when the file states none) and its extra
-figures. It is keyed by the policy version, so a changed policy is a new plan.
+(defaulted from the provision's kind when the file states none), its extra
+figures and its decision pipeline: the ordered gates that decide a candidate's
+status (:mod:`huiqi.engine.gates`) and the steps across rows it takes part in
+(a total of events, a yearly cap, a one-off award) — read by the calculator and
+the batch compiler alike. It is keyed by the policy version, so a changed policy
+is a new plan.
 """
 
 from __future__ import annotations

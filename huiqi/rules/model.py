@@ -18,6 +18,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from huiqi.profile.model import EVENT_LISTS
+
 MEASURE_ID = r"^m(0[1-9]|[12][0-9]|30)$"
 SLUG = r"^[a-z][a-z0-9_]*$"
 
@@ -160,12 +162,9 @@ class Parameter(Strict):
 # in-force period and the date the answer is computed for.
 ENGINE_PARAMETERS = frozenset({"in_force_start", "in_force_end", "as_of"})
 
-# What a provision is judged over: the applicant itself, or each of its dated events.
-SUBJECTS = (
-    "entity", "recognitions", "scale_entries", "listings", "compute_claims", "projects",
-    "guarantees", "tenders", "procurements", "vehicles", "home_purchases",
-    "startup_loans", "payrolls", "vat_periods",
-)
+# What a provision is judged over: the applicant itself, or each of its dated events — the event lists of the
+# applicant profile, named once there (huiqi.profile.model.EVENT_LISTS).
+SUBJECTS = ("entity", *EVENT_LISTS)
 
 
 class Condition(Strict):

@@ -15,7 +15,8 @@ import typer
 from huiqi.rules.loader import PolicyDataError, dumps
 
 app = typer.Typer(
-    help="惠企 huiqi — 政策即代码 / policy as code: 昆明市持续推动经济回升向好若干政策措施",
+    help="惠企 huiqi — 政策即代码：政策文件的条款、计算器与兑现流程（所承载的政策见 huiqi policies list）/ "
+         "policy as code: a policy's provisions, calculator and delivery (the policies served: huiqi policies list)",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -25,33 +25,46 @@ SUBJECT_ZH = {
 LEVEL_ZH = {"national": "国家", "provincial": "省级", "municipal": "市级", "district": "县区级"}
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, lang: str = "zh") -> str:
+    from huiqi.profile.questions import fact_value
+
     if v is None:
-        return "未填报"
+        return "未填报" if lang == "zh" else "not given"
     if isinstance(v, bool):
-        return "是" if v else "否"
+        return ("是" if v else "否") if lang == "zh" else ("yes" if v else "no")
     if isinstance(v, Decimal):
         return f"{v.normalize():f}"
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, list):
         return "、".join(map(str, v))
-    return str(v)
+    return fact_value(v, lang) or str(v)
 
 
-def _facts(facts: dict[str, Any]) -> str:
-    return "，".join(f"{k.split('.', 1)[1]}={_fmt(v)}" for k, v in facts.items())
+def _facts(facts: dict[str, Any], lang: str = "zh") -> str:
+    """The facts a condition read, in the words of the questions (「首次纳入统计：是」, not ``first_time=True``)."""
+    from huiqi.profile.questions import fact_label
+
+    sep, colon = ("，", "：") if lang == "zh" else (", ", ": ")
+    return sep.join(f"{fact_label(k, lang)}{colon}{_fmt(v, lang)}" for k, v in facts.items())
+
+
+def _missing(facts: dict[str, Any], lang: str) -> str:
+    from huiqi.profile.questions import fact_label
+
+    return ("、" if lang == "zh" else ", ").join(fact_label(k, lang) for k, v in facts.items() if v is None)
 
 
 def failed(conds) -> tuple[str, str]:
     zh = "；".join(f"不满足：{c.zh}（实际：{_facts(c.facts)}）" for c in conds)
-    en = "; ".join(f"not met: {c.en} (given: {_facts(c.facts)})" for c in conds)
+    en = "; ".join(f"not met: {c.en} (given: {_facts(c.facts, 'en')})" for c in conds)
     return zh + "。", en + "."
 
 
 def missing(conds) -> tuple[str, str]:
-    zh = "；".join(f"待核实：{c.zh}" + (f"（缺少：{'、'.join(k.split('.', 1)[1] for k, v in c.facts.items() if v is None)}）" if c.facts else "") for c in conds)
-    en = "; ".join(f"cannot be confirmed: {c.en}" + (f" (missing: {', '.join(k.split('.', 1)[1] for k, v in c.facts.items() if v is None)})" if c.facts else "") for c in conds)
+    zh = "；".join(f"待核实：{c.zh}" + (f"（缺少：{_missing(c.facts, 'zh')}）" if c.facts else "") for c in conds)
+    en = "; ".join(f"cannot be confirmed: {c.en}" + (f" (missing: {_missing(c.facts, 'en')})" if c.facts else "")
+                   for c in conds)
     return f"信息不足，暂不能确认：{zh}。", f"Not enough information: {en}."
 
 

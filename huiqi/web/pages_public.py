@@ -77,6 +77,13 @@ def _index(policy) -> SearchIndex:
     return _INDEXES[policy.header.id]
 
 
+def _lifecycle(policy) -> dict:
+    """The notice's state today (未施行 / 施行中 / 已失效), shown above the catalogue and every measure."""
+    from huiqi import clock
+
+    return policies.status(policy, clock.today())
+
+
 def _unknown_policy(request: Request, raw: str) -> Response:
     lang = i18n.lang_of(request)
     return render(request, "error.html", status_code=404, message=i18n.translate("policies.unknown", lang, id=raw))
@@ -108,6 +115,7 @@ def catalogue(request: Request) -> Response:
             by_dept[d.name].append(m)
     departments = sorted(by_dept.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     return render(request, "public/catalogue.html", policy=policy, chapters=chapters, departments=departments,
+                  lifecycle=_lifecycle(policy),
                   pq=choice.query(policy_id), many=len(policies.ids()) > 1, policy_id=policy_id or "")
 
 
@@ -142,6 +150,7 @@ def measure_page(request: Request, measure_id: str) -> Response:
         provisions.append((p, figures))
     leads = "、".join(d.name for d in measure.lead_departments if d.role == "lead") or measure.lead_departments[0].name
     return render(request, "public/measure.html", policy=policy, m=measure, period=period, provisions=provisions,
+                  lifecycle=_lifecycle(policy),
                   leads=leads, money_kinds=MONEY_KINDS, changes=changes, pq=choice.query(policy_id),
                   pq_more=choice.query(policy_id, first=False))
 

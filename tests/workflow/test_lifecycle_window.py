@@ -142,6 +142,8 @@ def test_api_and_calculator_page_state_the_status(db, monkeypatch):
         page = client.get(f"/calculator/result?p={token}&as_of=2024-12-31").text
         assert "政策状态：已失效" in page and "本政策已于2024年12月31日到期" in page
         assert 'data-test="apply"' not in page and 'data-test="window-closed"' in page  # no button after the window
+        for address in ("/", "/measures/m07"):  # the catalogue and every measure say so too
+            assert "政策状态：已失效" in client.get(address).text and "已不受理新的申请" in client.get(address).text
         monkeypatch.setenv("HUIQI_TODAY", "2024-12-31")
         page = client.get(f"/calculator/result?p={token}&as_of=2024-12-31").text
         assert "政策状态：施行中" in page and 'data-test="apply"' in page

@@ -24,15 +24,26 @@ def index_path() -> Path:
 
 
 def folders() -> list[Path]:
-    """The policy folders served, the default first."""
+    """The policy folders served, the default first (the index is read again only when it changes: every
+    evaluation asks, so this must cost nothing)."""
     if os.environ.get("HUIQI_POLICY_DIR"):
         return [Path(os.environ["HUIQI_POLICY_DIR"])]
     path = index_path()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as e:
+        raise PolicyDataError(f"{path}: cannot read the catalogue's index ({e.strerror})") from e
+    return list(_read_index(str(path), stamp))
+
+
+@lru_cache(maxsize=8)
+def _read_index(index: str, _stamp: int) -> tuple[Path, ...]:
+    path = Path(index)
     data = read_yaml(path)
     entries = data.get("policies") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries or not all(isinstance(e, str) and e.strip() for e in entries):
         raise PolicyDataError(f"{path}: policies: a list of policy folders is required")
-    return [(path.parent / e).resolve() for e in entries]
+    return tuple((path.parent / e).resolve() for e in entries)
 
 
 def policy_dir() -> Path:

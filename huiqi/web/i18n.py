@@ -2,6 +2,9 @@
 
 Each page module adds its own messages with :func:`add`, so page families never edit one shared
 table. The language comes from ``?lang=`` (remembered in a cookie), then the cookie, then Chinese.
+
+No message names a policy: ``{policy_title}``, ``{policy_issuer}``, ``{policy_region}`` and
+``{policy_year}`` in a message are filled from the policy's header (:func:`policy_values`).
 """
 
 from __future__ import annotations
@@ -29,16 +32,32 @@ def lang_of(request: Request) -> str:
     return kept if kept in LANGS else "zh"
 
 
+def policy_values(lang: str, policy=None) -> dict[str, object]:
+    """The policy's identity for messages, in ``lang``: its title, issuer, region and year of issue."""
+    if policy is None:
+        from huiqi import policies
+
+        policy = policies.load()
+    h = policy.header
+    if lang == "en":
+        return {"policy_title": h.title_en, "policy_issuer": h.issuer_en, "policy_region": h.region_en or "",
+                "policy_year": h.general.issued.year}
+    return {"policy_title": h.title_zh, "policy_issuer": h.issuer_zh, "policy_region": h.region_zh or "",
+            "policy_year": h.general.issued.year}
+
+
 def translate(key: str, lang: str, **values) -> str:
     """The message in ``lang``; an unknown key shows itself (a visible gap, never a crash)."""
     pair = MESSAGES.get(key)
     text = key if pair is None else pair[1 if lang == "en" else 0]
+    if "{policy_" in text:
+        values = {**policy_values(lang), **values}
     return text.format(**values) if values else text
 
 
 add({
     "site.name": ("惠企", "huiqi"),
-    "site.tagline": ("昆明市持续推动经济回升向好若干政策措施 · 政策兑现平台", "Kunming 2024 recovery measures · benefits platform"),
+    "site.tagline": ("{policy_region}{policy_title} · 政策兑现平台", "{policy_title} · benefits platform"),
     "nav.catalogue": ("政策目录", "Measures"),
     "nav.calculator": ("政策计算器", "Benefit calculator"),
     "nav.notices": ("公示", "Public notice"),
@@ -70,6 +89,7 @@ add({
     "role.reviewer": ("审核员", "Reviewer"),
     "role.finance": ("财政", "Finance"),
     "role.admin": ("管理员", "Administrator"),
-    "footer.source": ("依据：昆明市人民政府印发的《持续推动经济回升向好若干政策措施》（2024年）；以原文为准。",
-                      "Source: Kunming's 2024 measures; the Chinese original prevails."),
+    "footer.source": ("依据：{policy_issuer}印发的《{policy_title}》（{policy_year}年）；以原文为准。",
+                      "Source: {policy_title}, issued by the {policy_issuer} ({policy_year}); the Chinese original prevails."),
+    "feature.absent": ("本政策未设此项服务", "This policy does not provide this service"),
 })

@@ -50,7 +50,7 @@ i18n.add({
     "dash.by_month": ("已批准奖补：按批准月份", "Awards by month of approval"),
     "dash.targets": ("政策目标完成进度", "Progress against the policy's targets"),
     "dash.from_registry": ("由项目库自动计算", "computed from the project registry"),
-    "dash.voice": ("政企沟通（三个听取、营商环境会客厅）", "Enterprise voice (m27)"),
+    "dash.voice": ("政企沟通", "Enterprise voice"),
     "dash.voice.raised": ("反映问题", "Problems raised"),
     "dash.voice.answered": ("已答复", "Answered"),
     "dash.voice.on_time": ("按期答复率", "Answered on time"),
@@ -271,7 +271,7 @@ def collect(session: Session, lang: str = "zh") -> Dashboard:
         reports[r.target_id].append(r)
     from huiqi.delivery.targets import computed
 
-    registry = {f.target_id: f for f in computed(session, policy)}  # m17 counts, m16 named projects
+    registry = {f.target_id: f for f in computed(session, policy)}  # targets with computed_from
     for m in policy.measures:
         for t in m.targets:
             goal = t.value if t.value is not None else (Decimal(len(t.items)) if t.items else None)
@@ -356,9 +356,11 @@ def dashboard(request: Request) -> Response:
     lang = i18n.lang_of(request)
     from huiqi.delivery import voice
 
+    from huiqi.delivery import features
+
     with database(request).transaction() as s:
         d = collect(s, lang)
-        voice_figures = voice.stats(s, dt.date.today())
+        voice_figures = voice.stats(s, dt.date.today()) if features.has("voice_channel") else None
     return render(request, "dashboard/index.html", d=d, data_json=_json_for_script(chart_data(d, lang)),
                   voice=voice_figures)
 

@@ -1,6 +1,7 @@
-"""Published lists for private capital (推介清单, m23): the public page of the three project lists
-and the REITs list with filters and an Excel export, and the departments' page to add entries
-(one by one or from Excel), publish and withdraw them.
+"""Published lists (推介清单): the public page of the lists a measure requires to be published (the measure
+whose file declares ``published_lists``, with its lists) with filters and an Excel export, and the
+departments' page to add entries (one by one or from Excel), publish and withdraw them. A policy with no
+such measure answers these addresses with the 404 page 「本政策未设此项服务」.
 
 The public sees exactly what :func:`huiqi.delivery.lists.public` returns for today: published on or
 before today and not withdrawn. A department (role ``reviewer``) manages the entries it keeps; an
@@ -19,10 +20,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from huiqi import policies
-from huiqi.delivery import DeliveryError, NotYours, importer, lists
+from huiqi.delivery import DeliveryError, NotYours, features, importer, lists
 from huiqi.storage.models_delivery import ListEntry
 from huiqi.web import files, i18n
+from huiqi.web.policy_view import absent, article
 from huiqi.web.auth import Forbidden, check_csrf, database, page_user, require
 from huiqi.web.render import render
 
@@ -30,18 +31,15 @@ router = APIRouter(include_in_schema=False)
 
 ROLES = ("reviewer", "admin")
 MAX_UPLOAD = 5 * 1024 * 1024
-# the sentence of m23 that requires the lists, quoted on the page (checked against the text at start)
-POLICY_SENTENCE = ("依托“云南省投资项目在线审批监管平台”和“融信服”平台昆明专区持续发布拟向民间资本推介的国家重大工程和补短板项目、"
-                   "重点产业链供应链项目、完全使用者付费的特许经营项目等三类项目清单，以及基础设施领域不动产投资信托基金（REITs）项目清单。")
+FEATURE = "published_lists"
 EXPORT_HEADERS = ["清单类别", "项目名称", "行业领域", "县区代码", "县区", "总投资（元）", "联系方式", "发布日期", "发布单位"]
 FIELDS = ("kind", "name", "sector", "district", "investment", "contact", "published_on", "department")
 
 i18n.add({
     "ls.title": ("推介清单", "Project lists for private capital"),
-    "ls.intro": ("依据政策第二十三条，以下为向民间资本推介的三类项目清单和基础设施领域不动产投资信托基金（REITs）项目清单，仅显示已发布且未撤回的项目。",
-                 "Under measure 23, these are the three lists of projects offered to private capital and the infrastructure "
-                 "REITs list; only entries published and not withdrawn are shown."),
-    "ls.basis": ("政策依据（第二十三条）", "Basis in the policy (measure 23, Chinese original)"),
+    "ls.intro": ("依据政策{article}，以下为{lists}清单，仅显示已发布且未撤回的项目。",
+                 "Under {article}, these are the lists it requires ({lists}); only entries published and not withdrawn are shown."),
+    "ls.basis": ("政策依据（{article}）", "Basis in the policy ({article}, Chinese original)"),
     "ls.tabs": ("清单类别", "Lists"),
     "ls.all": ("全部清单", "All lists"),
     "ls.filter": ("筛选", "Filter"),
@@ -119,7 +117,7 @@ i18n.add({
 
 
 def _kinds(lang: str) -> list[tuple[str, str]]:
-    return [(k, en if lang == "en" else zh) for k, (zh, en) in lists.KINDS.items()]
+    return [(k, en if lang == "en" else zh) for k, (zh, en) in lists.kinds().items()]
 
 
 def _districts() -> list[tuple[str, str]]:
@@ -137,15 +135,18 @@ def _district_name(code: str | None) -> str:
     return d.name_zh if d else code
 
 
-def _policy_sentence() -> str:
-    text = policies.load().measure("m23").text
-    if POLICY_SENTENCE not in text:  # the quote must be the policy's own words
-        raise RuntimeError("the m23 sentence quoted on /lists is not in the measure text")
-    return POLICY_SENTENCE
+def _basis(lang: str) -> dict[str, object]:
+    """The measure requiring the lists: its sentences quoted on the page (its provision's citation, checked
+    verbatim by the loader), and the intro and heading naming it."""
+    measure, sentences = features.basis(FEATURE)
+    where = article(measure, lang)
+    names = ("; " if lang == "en" else "、").join(name for _, name in _kinds(lang))
+    return {"sentences": sentences, "intro": i18n.translate("ls.intro", lang, article=where, lists=names),
+            "heading": i18n.translate("ls.basis", lang, article=where)}
 
 
 def _filters(kind: str, district: str, q: str) -> dict[str, str]:
-    kind = kind if kind in lists.KINDS else ""
+    kind = kind if kind in lists.kinds() else ""
     district = district if district in dict(_districts()) else ""
     return {"kind": kind, "district": district, "q": q.strip()[:100]}
 
@@ -160,6 +161,8 @@ def _public_rows(request: Request, f: dict[str, str]) -> list[ListEntry]:
 
 @router.get("/lists")
 def public_lists(request: Request, kind: str = "", district: str = "", q: str = "") -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = page_user(request)
     lang = i18n.lang_of(request)
     f = _filters(kind, district, q)
@@ -167,7 +170,7 @@ def public_lists(request: Request, kind: str = "", district: str = "", q: str = 
     query = urlencode({k: v for k, v in f.items() if v})
     tab_links = [("", i18n.translate("ls.all", lang))] + _kinds(lang)
     return render(request, "lists/public.html", rows=rows, f=f, kinds=dict(_kinds(lang)), tab_links=tab_links,
-                  districts=_districts(), district_name=_district_name, sentence=_policy_sentence(),
+                  districts=_districts(), district_name=_district_name, basis=_basis(lang),
                   export_url="/lists.xlsx" + (f"?{query}" if query else ""),
                   tab_url=lambda k: "/lists?" + urlencode({k2: v for k2, v in {**f, "kind": k}.items() if v}),
                   manager=user is not None and user.role in ROLES)
@@ -178,8 +181,11 @@ def export_lists(request: Request, kind: str = "", district: str = "", q: str = 
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     f = _filters(kind, district, q)
     rows = _public_rows(request, f)
+    kinds = lists.kinds()
     wb = Workbook()
     ws = wb.active
     ws.title = "推介清单"
@@ -188,7 +194,7 @@ def export_lists(request: Request, kind: str = "", district: str = "", q: str = 
         cell.font = Font(bold=True)
     for e in rows:
         amount = None if e.investment_fen is None else Decimal(e.investment_fen) / 100  # exact: fen / 100 as Decimal
-        ws.append([lists.KINDS[e.kind][0], e.name, e.sector, e.district, _district_name(e.district), amount,
+        ws.append([kinds.get(e.kind, ("", ""))[0], e.name, e.sector, e.district, _district_name(e.district), amount,
                    e.contact, e.published_on, e.department])
         r = ws.max_row
         ws.cell(r, 6).number_format = '"¥"#,##0.00'
@@ -239,6 +245,8 @@ def _manage_page(request: Request, user, form: dict[str, str] | None = None, err
 
 @router.get("/lists/manage")
 def manage(request: Request, added: str = "", published: str = "", withdrawn: str = "") -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ROLES)
     done = None
     for key, value in (("added", added), ("published", published), ("withdrawn", withdrawn)):
@@ -252,6 +260,8 @@ def manage(request: Request, added: str = "", published: str = "", withdrawn: st
 
 @router.post("/lists/manage/add")
 async def add_entry(request: Request) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ROLES)
     raw = await request.form()
     check_csrf(request, raw)
@@ -270,6 +280,8 @@ async def add_entry(request: Request) -> Response:
 
 
 async def _act(request: Request, entry_id: int, action) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ROLES)
     raw = await request.form()
     check_csrf(request, raw)
@@ -296,6 +308,8 @@ async def withdraw_entry(request: Request, entry_id: int) -> Response:
 
 @router.post("/lists/manage/import")
 async def import_entries(request: Request) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ROLES)
     raw = await request.form()
     check_csrf(request, raw)
@@ -312,5 +326,7 @@ async def import_entries(request: Request) -> Response:
 
 @router.get("/lists/template.xlsx")
 def list_template(request: Request) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     require(request, ROLES)
     return files.xlsx(importer.template(importer.LIST_COLUMNS), "list-template.xlsx")

@@ -171,7 +171,10 @@ def workbook(current: list[dict], disbursed: list[dict], head: dict) -> bytes:
     about.cell(1, 2).number_format = "yyyy-mm-dd hh:mm:ss"
     about.append(["审计链头序号", head.get("seq")])
     about.append(["审计链头哈希", head.get("hash")])
-    about.append(["依据", "昆明市《持续推动经济回升向好若干政策措施》（2024年）"])
+    from huiqi import policies
+
+    about.append(["依据", "；".join(f"{h.issuer_zh}《{h.title_zh}》（{h.general.issued.year}年）"
+                                   for h in (p.header for p in policies.catalogue()))])
     about.column_dimensions["A"].width = 16
     about.column_dimensions["B"].width = 70
     out = io.BytesIO()

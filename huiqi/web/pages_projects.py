@@ -1,11 +1,13 @@
-"""The project registry (项目库) behind the investment measures, and the four zones' joint cases.
+"""The project registry (项目库) behind the investment measures (those whose files declare
+``project_registry``), and the zones' joint cases (the measure declaring ``four_zones``).
 
-``/projects``: the registry with filters, the m17/m16 target figures computed from it (never typed
-in), a create form, Excel import (each bad row named by its row number, the good rows kept) and
-export. ``/projects/{id}``: the project, the engine's judgement of its m16/m22 subsidies, its
-milestones and 一企一案 plan, an edit form for the keeping department, and its four-zone cases.
-``/zones``: a zone committee's cases, each with its own status and an update form. A department
-that does not keep a project sees it read-only; its POSTs get the 403 page.
+``/projects``: the registry with filters, the target figures computed from it (targets with
+``computed_from``; never typed in), a create form, Excel import (each bad row named by its row number,
+the good rows kept) and export. ``/projects/{id}``: the project, the engine's judgement of the subsidies
+the registry's measures grant to a project, its milestones and 一企一案 plan, an edit form for the keeping
+department, and its joint zone cases. ``/zones``: a zone committee's cases, each with its own status and
+an update form. A department that does not keep a project sees it read-only; its POSTs get the 403 page.
+A policy without the feature answers its addresses with the 404 page 「本政策未设此项服务」.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from huiqi import policies
-from huiqi.delivery import DeliveryError, NotYours, importer, may_edit, projects, targets, zones
+from huiqi.delivery import DeliveryError, NotYours, features, importer, may_edit, projects, targets, zones
 from huiqi.storage.models_delivery import Project, ProjectMilestone, ProjectPlanStep, ZoneCase
 from huiqi.web import files, i18n
 from huiqi.web.auth import Forbidden, check_csrf, database, require
 from huiqi.web.pages_commitments import bilingual, local
+from huiqi.web.policy_view import absent, articles
 from huiqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,11 +39,12 @@ FORM_FIELDS = ("code", "name", "investor", "credit_code", "investor_origin", "di
 CHECKS = ("packaged", "technical_renovation", "in_mohan_border_park")
 TRISTATE = ("fits_park_leading_industry", "park_development_mode")
 PLAN_STATUSES = ("todo", "doing", "done")
+FEATURE = "project_registry"
 
 i18n.add({
     "pj.title": ("项目库", "Project registry"),
-    "pj.intro": ("投资类措施（第十五至十八、二十一、二十二条）的项目台账。目标完成情况由项目库自动统计，不手工填报。",
-                 "The registry behind the investment measures (m15–m18, m21, m22). Target figures are counted from it, never typed in."),
+    "pj.intro": ("投资类措施（{articles}）的项目台账。目标完成情况由项目库自动统计，不手工填报。",
+                 "The registry behind the investment measures ({articles}). Target figures are counted from it, never typed in."),
     "pj.targets": ("目标完成情况（由项目库计算）", "Targets (computed from the registry)"),
     "pj.goal": ("目标", "Goal"),
     "pj.actual": ("已完成", "Achieved"),
@@ -125,11 +129,11 @@ i18n.add({
     "pj.not_found": ("未找到第 {id} 号项目", "Project {id} not found"),
     "pj.facts": ("项目信息", "The project"),
     "pj.read_only": ("本项目由{dept}登记维护，您可查看，不能修改。", "{dept} keeps this project; you can read it but not change it."),
-    "pj.evaluation": ("政策计算器研判（第十六、二十二条补助）", "The engine's judgement (m16, m22 subsidies)"),
+    "pj.evaluation": ("政策计算器研判（{articles}补助）", "The engine's judgement ({articles} subsidies)"),
     "pj.as_of": ("研判日期", "Judged as of"),
     "pj.as_of_submit": ("重新研判", "Judge again"),
     "pj.no_credit_code": ("须填写项目公司统一社会信用代码才能研判", "The project company's credit code is needed for a judgement"),
-    "pj.no_results": ("本项目不涉及第十六、二十二条补助", "No m16/m22 subsidy concerns this project"),
+    "pj.no_results": ("本项目不涉及{articles}补助", "No subsidy of {articles} concerns this project"),
     "pj.res.eligible": ("符合条件", "Eligible"),
     "pj.res.not_eligible": ("不符合条件", "Not eligible"),
     "pj.res.referral": ("需进一步核实", "To check"),
@@ -198,15 +202,24 @@ def _departments() -> list[str]:
         for d in m.lead_departments:
             if d.name not in out:
                 out.append(d.name)
-    return out + [d for d in zones.ZONE_DEPARTMENTS.values() if d not in out]
+    return out + [d for d in zones.zone_departments().values() if d not in out]
 
 
-def _choices() -> dict[str, Any]:
+def _subsidy_measures():
+    """The registry's measures that grant something to a project (provisions judged on a project event)."""
+    return [m for m in features.measures_with("project_registry")
+            if any(p.subject == "projects" for p in m.provisions)]
+
+
+def _choices(lang: str = "zh") -> dict[str, Any]:
     from huiqi.standards.divisions import districts
 
-    return {"stages": projects.STAGES, "origins": projects.ORIGINS, "zone_names": projects.ZONES,
-            "districts": [(d.code, d.name_zh) for d in districts()], "project_measures": projects.PROJECT_MEASURES,
-            "checks": CHECKS, "tristate": TRISTATE, "all_departments": _departments(), "policy": policies.load()}
+    return {"stages": projects.STAGES, "origins": projects.ORIGINS, "zone_names": projects.zone_names(),
+            "districts": [(d.code, d.name_zh) for d in districts()], "project_measures": projects.project_measures(),
+            "checks": CHECKS, "tristate": TRISTATE, "all_departments": _departments(), "policy": policies.load(),
+            "has_zones": features.has("four_zones"),
+            "registry_articles": articles(features.measures_with("project_registry"), lang),
+            "subsidy_articles": articles(_subsidy_measures(), lang)}
 
 
 def _form_data(form) -> dict[str, Any]:
@@ -225,9 +238,9 @@ def _filters(request: Request) -> dict[str, str]:
         f["stage"] = ""
     if f["origin"] not in projects.ORIGINS:
         f["origin"] = ""
-    if f["zone"] not in projects.ZONES:
+    if f["zone"] not in projects.zone_names():
         f["zone"] = ""
-    if f["measure"] not in projects.PROJECT_MEASURES:
+    if f["measure"] not in projects.project_measures():
         f["measure"] = ""
     return f
 
@@ -270,17 +283,21 @@ def _list_page(request: Request, user, *, error: str | None = None, form: dict |
                   for e in import_result.errors]
     return render(request, "projects/list.html", rows=rows, f=f, chains=chains, figures=figures,
                   query=urlencode(f), error=error, form=form or {}, import_result=import_result,
-                  import_errors=errors, import_error=import_error, message=message, **_choices())
+                  import_errors=errors, import_error=import_error, message=message, **_choices(lang))
 
 
 @router.get("/projects")
 def registry(request: Request) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ROLES)
     return _list_page(request, user)
 
 
 @router.post("/projects")
 async def create(request: Request) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ROLES)
     form = await request.form()
     check_csrf(request, form)
@@ -298,6 +315,8 @@ async def create(request: Request) -> Response:
 
 @router.get("/projects.xlsx")
 def export(request: Request) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     require(request, ROLES)
     f = _filters(request)
     with database(request).transaction() as s:
@@ -317,12 +336,16 @@ def export(request: Request) -> Response:
 
 @router.get("/projects/template.xlsx")
 def template(request: Request) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     require(request, ROLES)
     return files.xlsx(importer.template(importer.PROJECT_COLUMNS), "项目库导入模板.xlsx", "project-import.xlsx")
 
 
 @router.post("/projects/import")
 async def import_projects(request: Request) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ROLES)
     form = await request.form()
     check_csrf(request, form)
@@ -358,7 +381,7 @@ def _cases(s, project_ids: list[int] | None) -> list[dict[str, Any]]:
                     "overall": zones.overall(st),
                     "zones": [{"zone": z, "status": st[z].status if z in st else "received",
                                "note": st[z].note if z in st else None, "by": st[z].updated_by if z in st else None,
-                               "at": local(st[z].updated_at) if z in st else ""} for z in projects.ZONES]})
+                               "at": local(st[z].updated_at) if z in st else ""} for z in projects.zone_names()]})
     return out
 
 
@@ -391,7 +414,7 @@ def _detail(request: Request, user, project_id: int, *, error: str | None = None
                   credit_code=credit_code, milestones=milestones, steps=steps, cases=cases, editable=editable,
                   may_file=editable or zones.zone_of(user) is not None, my_zone=zones.zone_of(user),
                   zone_statuses=zones.ZONE_STATUSES, plan_statuses=PLAN_STATUSES, error=error, error_at=error_at,
-                  form=form or {}, message=message, **_choices())
+                  form=form or {}, message=message, **_choices(lang))
 
 
 DONE = {"created": "pj.created", "updated": "pj.updated", "filed": "pj.filed", "status": "pj.status_updated",
@@ -400,6 +423,8 @@ DONE = {"created": "pj.created", "updated": "pj.updated", "filed": "pj.filed", "
 
 @router.get("/projects/{project_id}")
 def detail(request: Request, project_id: int, done: str | None = None) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ROLES)
     message = i18n.translate(DONE[done], i18n.lang_of(request)) if done in DONE else None
     return _detail(request, user, project_id, message=message)
@@ -423,10 +448,12 @@ def _not_found(request: Request, project_id: int) -> Response:
 
 @router.post("/projects/{project_id}/{action}")
 async def act(request: Request, project_id: int, action: str) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ROLES)
     form = await request.form()
     check_csrf(request, form)
-    if action not in ("edit", "milestones", "plan", "cases"):
+    if action not in ("edit", "milestones", "plan", "cases") or (action == "cases" and not features.has("four_zones")):
         return _not_found(request, project_id)
     if action == "cases":
         with database(request).transaction() as s:
@@ -471,22 +498,26 @@ def _acting_zone(request: Request, user) -> str | None:
     if mine:
         return mine
     asked = request.query_params.get("zone", "")
-    return asked if user.role == "admin" and asked in projects.ZONES else None
+    return asked if user.role == "admin" and asked in projects.zone_names() else None
 
 
 @router.get("/zones")
 def zone_cases(request: Request, done: str | None = None) -> Response:
+    if (missing := absent(request, "four_zones")) is not None:
+        return missing
     user = require(request, ROLES)
     with database(request).transaction() as s:
         cases = _cases(s, None)
     message = i18n.translate("pj.status_updated", i18n.lang_of(request)) if done == "status" else None
     return render(request, "projects/zones.html", cases=cases, my_zone=_acting_zone(request, user),
-                  zone_statuses=zones.ZONE_STATUSES, zone_names=projects.ZONES, message=message, error=None,
+                  zone_statuses=zones.ZONE_STATUSES, zone_names=projects.zone_names(), message=message, error=None,
                   error_case=None, form={})
 
 
 @router.post("/zone-cases/{case_id}/status")
 async def zone_status(request: Request, case_id: int) -> Response:
+    if (missing := absent(request, "four_zones")) is not None:
+        return missing
     user = require(request, ROLES)
     form = await request.form()
     check_csrf(request, form)
@@ -513,7 +544,7 @@ async def zone_status(request: Request, case_id: int) -> Response:
         with database(request).transaction() as s:
             cases = _cases(s, None)
         return render(request, "projects/zones.html", cases=cases, my_zone=_acting_zone(request, user) or zone,
-                      zone_statuses=zones.ZONE_STATUSES, zone_names=projects.ZONES, message=None, error=error,
+                      zone_statuses=zones.ZONE_STATUSES, zone_names=projects.zone_names(), message=None, error=error,
                       error_case=case_id, form={"status": status, "note": note})
     if back == "project" and project_id:
         return RedirectResponse(f"/projects/{project_id}?done=status#case-{case_id}", status_code=303)

@@ -1,12 +1,13 @@
-"""Enterprise voice (政企沟通, m27: 三个听取, 营商环境会客厅): the public page with what the measure
-says and the aggregate figures (no personal data); for a signed-in enterprise a form to raise a
+"""Enterprise voice (政企沟通, for the measure whose file declares ``voice_channel``): the public page with
+what the measure says and the aggregate figures (no personal data); for a signed-in enterprise a form to raise a
 problem and its own problems with their answers and a rating; for a department its inbox with an
 answer form; for an administrator every department's inbox and the escalation list (督办).
 
 Deadlines are counted in Chinese working days by :func:`huiqi.delivery.voice.raise_ticket`; opening
 the inbox escalates the open problems past their deadline (idempotent). A refused form is shown
 again (HTTP 200) with a message naming the field, and nothing is stored; a department answering
-another department's problem gets a 403 page.
+another department's problem gets a 403 page. A policy with no such measure answers these addresses with
+the 404 page 「本政策未设此项服务」.
 """
 
 from __future__ import annotations
@@ -21,19 +22,16 @@ from sqlalchemy import select
 from huiqi import policies
 from huiqi.delivery import DeliveryError, NotYours, voice
 from huiqi.storage.models_delivery import VoiceTicket
+from huiqi.delivery import features
 from huiqi.web import i18n
+from huiqi.web.policy_view import absent, article
 from huiqi.web.auth import Forbidden, check_csrf, database, page_user, require
 from huiqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
 STAFF = ("reviewer", "admin")
-# the sentences of m27 about 三个听取 and 营商环境会客厅, quoted on the page (checked against the text)
-SENTENCES = (
-    "持续开展听取群众意见、听取企业家意见、听取服务对象意见“三个听取”行动，坚持问需于企、问计于企、问效于企，为企业提供主动服务、优质服务、高效服务。",
-    "健全完善政企多层次常态化沟通机制，巩固开展“营商环境会客厅”、“优化营商环境昆明在行动”、“我陪群众走流程”等系列活动，"
-    "畅通政企沟通渠道，真诚互信、听取意见、解决问题，不断激发企业家创新创业热情和发展信心。",
-)
+FEATURE = "voice_channel"
 RAISE_FIELDS = ("channel", "measure_id", "department", "subject", "content")
 
 i18n.add({
@@ -42,7 +40,7 @@ i18n.add({
                  "Enterprises raise problems and suggestions here. Each goes to the lead department of the measure concerned "
                  "(or the department you choose), which answers within {days} Chinese working days (public holidays skipped, "
                  "adjusted working days counted); an unanswered problem past its deadline is escalated. You rate the answer."),
-    "vc.basis": ("政策依据（第二十七条）", "Basis in the policy (measure 27, Chinese original)"),
+    "vc.basis": ("政策依据（{article}）", "Basis in the policy ({article}, Chinese original)"),
     "vc.stats": ("办理情况", "How problems are handled"),
     "vc.stats_note": ("仅统计汇总数据，不公开反映人信息。", "Aggregate figures only; nobody who raised a problem is named."),
     "vc.stat.raised": ("受理问题", "Problems raised"),
@@ -114,11 +112,11 @@ i18n.add({
 })
 
 
-def _sentences() -> tuple[str, ...]:
-    text = policies.load().measure("m27").text
-    if not all(s in text for s in SENTENCES):
-        raise RuntimeError("a sentence quoted on /voice is not in the text of m27")
-    return SENTENCES
+def _basis(lang: str) -> dict[str, object]:
+    """The sentences of the measure declaring the channel quoted on the page (the citation of the provision
+    its declaration names, checked verbatim by the loader) and the heading naming the measure."""
+    measure, sentences = features.basis(FEATURE)
+    return {"sentences": sentences, "heading": i18n.translate("vc.basis", lang, article=article(measure, lang))}
 
 
 def _percent(part: int, whole: int) -> str | None:
@@ -155,7 +153,7 @@ def _voice_page(request: Request, form: dict[str, str] | None = None, error: tup
                                   .order_by(VoiceTicket.id.desc())).scalars())
             for t in mine:
                 s.expunge(t)
-    return render(request, "voice/public.html", sentences=_sentences(), stats=stats, mine=mine, form=form or {},
+    return render(request, "voice/public.html", basis=_basis(i18n.lang_of(request)), stats=stats, mine=mine, form=form or {},
                   error=error, done=done, raised=raised, channels=list(voice.CHANNELS), measures=_measures(),
                   departments=_departments(), days=voice.answer_days(), today=dt.date.today(),
                   is_overdue=voice.is_overdue)
@@ -163,6 +161,8 @@ def _voice_page(request: Request, form: dict[str, str] | None = None, error: tup
 
 @router.get("/voice")
 def voice_page(request: Request, raised: str = "", rated: str = "") -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = page_user(request)
     ticket = None
     if raised.isdigit() and len(raised) < 10 and user is not None:
@@ -176,6 +176,8 @@ def voice_page(request: Request, raised: str = "", rated: str = "") -> Response:
 
 @router.post("/voice/raise")
 async def raise_problem(request: Request) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ("applicant",))
     raw = await request.form()
     check_csrf(request, raw)
@@ -194,6 +196,8 @@ async def raise_problem(request: Request) -> Response:
 
 @router.post("/voice/{ticket_id}/rate")
 async def rate_answer(request: Request, ticket_id: int) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, ("applicant",))
     raw = await request.form()
     check_csrf(request, raw)
@@ -242,12 +246,16 @@ def _inbox_page(request: Request, user, error: tuple[str, str] | None = None, an
 
 @router.get("/voice/inbox")
 def inbox(request: Request, answered: str = "") -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, STAFF)
     return _inbox_page(request, user, answered=bool(answered))
 
 
 @router.post("/voice/{ticket_id}/answer")
 async def answer_problem(request: Request, ticket_id: int) -> Response:
+    if (missing := absent(request, FEATURE)) is not None:
+        return missing
     user = require(request, STAFF)
     raw = await request.form()
     check_csrf(request, raw)

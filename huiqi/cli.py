@@ -169,10 +169,13 @@ def search(
     except QueryError as e:
         fail("查询内容为空或过长", f"query: {e}")
     if fmt is ListFormat.json:
-        _echo_json({"query": query, "count": len(hits), "results": [h.as_dict() for h in hits]})
+        _echo_json({"query": query, "count": len(hits), "results": [h.as_dict() for h in hits],
+                    "suggestions": list(hits.suggestions)})
         return
     if not hits:
         typer.echo(f"未找到与“{query}”相关的措施 / no measure matches '{query}'")
+        if hits.suggestions:
+            typer.echo(f"可换个说法，如 / try: {'、'.join(hits.suggestions)}")
         return
     from rich.markup import escape
 
@@ -358,7 +361,8 @@ def _print_evaluation(result, show_all: bool, status: dict) -> None:
             continue
         con.print(f"\n[bold {colour}]{label}（{len(rows)}）[/bold {colour}]")
         for r in rows:
-            amount = "" if r.amount_fen is None else ("  最高 " if r.is_cap else "  ") + format_fen(r.amount_fen)
+            word = {"relief": "  可减免 ", "loan_limit": "  贷款额度最高 "}.get(r.benefit, "  最高 " if r.is_cap else "  ")
+            amount = "" if r.amount_fen is None else word + format_fen(r.amount_fen)
             event = f" [{escape(r.event_id)}]" if r.event_id else ""
             if status == "referral" and not show_all:  # one line each: there are many
                 ceiling = f"（最高 {format_fen(r.amount_fen)}，由牵头单位评定）" if r.amount_fen else ""
@@ -371,10 +375,12 @@ def _print_evaluation(result, show_all: bool, status: dict) -> None:
                 con.print(f"     依据：“{escape(r.citation[0])}”", style="dim")
             if status == "referral":
                 con.print(f"     牵头单位：{'、'.join(r.lead_departments)}", style="dim")
-    totals = result.totals()["overall"]
+    totals = result.totals()["overall"]  # each kind on its own: a tax not levied is not money received
+    up_to = f"（其中“最高”限额 {format_fen(totals['up_to_fen'])}，具体金额经审核确定）" if totals["up_to_fen"] else ""
     con.print(
-        f"\n合计可获奖补及税收减免：[bold]{format_fen(totals['money_fen'])}[/bold]"
-        f"（其中“不超过”上限类 {format_fen(totals['up_to_fen'])}）；可申请贷款额度：{format_fen(totals['loan_limit_fen'])}"
+        f"\n合计：可获资金 [bold]{format_fen(totals['paid_fen'])}[/bold]{up_to}；"
+        f"可减免税费 [bold]{format_fen(totals['relief_fen'])}[/bold]；"
+        f"可申请贷款额度 [bold]{format_fen(totals['loan_limit_fen'])}[/bold]"
     )
 
 

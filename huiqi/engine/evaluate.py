@@ -29,7 +29,7 @@ from huiqi.engine.plan import ProvisionPlan, plan_for
 from huiqi.profile.facts import entity_facts, event_facts
 from huiqi.profile.model import ApplicantKind, Profile
 from huiqi.rules.loader import Policy
-from huiqi.rules.model import Claimant, ProvisionKind
+from huiqi.rules.model import Claimant, Provision, ProvisionKind
 
 Status = Literal["eligible", "not_eligible", "referral", "expired"]
 Strategy = Literal["highest_only", "top_up"]
@@ -92,6 +92,11 @@ class ProvisionResult:
     explanation_key: str = ""  # machine-readable reason, the same in the batch screener: eligible, not_eligible:failed:<condition> …
     adjustments: tuple[dict[str, Any], ...] = ()
 
+    @property
+    def benefit(self) -> str:
+        """The benefit kind (money / relief / loan_limit / right / referral), from ``kind``."""
+        return Provision.BENEFIT_OF_KIND[self.kind]
+
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON; memoised, because results that depend only on the date are shared."""
         cached = self.__dict__.get("_as_dict")
@@ -105,6 +110,7 @@ class ProvisionResult:
         d["citation"] = list(self.citation)
         d["lead_departments"] = list(self.lead_departments)
         d["adjustments"] = list(self.adjustments)
+        d["benefit"] = explain.benefit_words(self.benefit)
         object.__setattr__(self, "_as_dict", d)
         return d
 
@@ -121,18 +127,28 @@ class Evaluation:
     results: list[ProvisionResult] = field(default_factory=list)
 
     def totals(self) -> dict[str, Any]:
-        by_measure: dict[str, dict[str, int]] = defaultdict(lambda: {"money_fen": 0, "up_to_fen": 0, "loan_limit_fen": 0})
+        """Eligible amounts per measure and overall, each benefit kind on its own.
+
+        ``paid_fen`` 可获资金 (awards and subsidies paid), ``relief_fen`` 可减免税费 (tax and fees not levied),
+        ``loan_limit_fen`` 可申请贷款额度; ``up_to_fen`` the part of the money paid that is a ceiling.
+        ``money_fen`` is kept for existing readers: ``paid_fen + relief_fen``, the value of awards and reliefs
+        together — never to be worded as money received.
+        """
+        keys = ("money_fen", "paid_fen", "relief_fen", "up_to_fen", "loan_limit_fen")
+        by_measure: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(keys, 0))
         for r in self.results:
             if r.status != "eligible" or r.amount_fen is None:
                 continue
             t = by_measure[r.measure_id]
-            if r.kind == ProvisionKind.loan_limit.value:
+            benefit = r.benefit
+            if benefit == "loan_limit":
                 t["loan_limit_fen"] += r.amount_fen
-            elif r.kind in {k.value for k in MONEY_KINDS}:
+            elif benefit in ("money", "relief"):
                 t["money_fen"] += r.amount_fen
+                t["paid_fen" if benefit == "money" else "relief_fen"] += r.amount_fen
                 if r.is_cap:
                     t["up_to_fen"] += r.amount_fen
-        overall = {k: sum(t[k] for t in by_measure.values()) for k in ("money_fen", "up_to_fen", "loan_limit_fen")}
+        overall = {k: sum(t[k] for t in by_measure.values()) for k in keys}
         return {"by_measure": dict(by_measure), "overall": overall}
 
     def as_dict(self) -> dict[str, Any]:
@@ -146,7 +162,13 @@ class Evaluation:
             "profile": {"id": self.profile_id, "name": self.profile_name, "derived": self.derived},
             "totals": {
                 **totals,
-                "overall_display": format_fen(totals["overall"]["money_fen"]),
+                "overall_display": format_fen(totals["overall"]["money_fen"]),  # kept: paid + relief, see totals()
+                # each benefit kind's total in words, never added together (可获资金 / 可减免税费 / 可申请贷款额度)
+                "by_benefit": [
+                    {**explain.benefit_words(code), "fen": totals["overall"][key],
+                     "display": format_fen(totals["overall"][key])}
+                    for code, key in (("money", "paid_fen"), ("relief", "relief_fen"), ("loan_limit", "loan_limit_fen"))
+                ],
             },
             "results": [r.as_dict() for r in self.results],
         }

@@ -24,6 +24,21 @@ SUBJECT_ZH = {
 }
 LEVEL_ZH = {"national": "国家", "provincial": "省级", "municipal": "市级", "district": "县区级"}
 
+# Benefit kinds (huiqi.rules.model.Provision.BENEFIT_OF_KIND): the kind's name, and the words of its total.
+# Each kind is totalled on its own: a tax not levied is never money received, a loan limit is neither.
+BENEFIT_WORDS: dict[str, dict[str, str]] = {
+    "money": {"zh": "资金", "en": "money paid", "total_zh": "可获资金", "total_en": "Money you may receive"},
+    "relief": {"zh": "减免", "en": "tax or fee not levied", "total_zh": "可减免税费", "total_en": "Tax and fees not levied"},
+    "loan_limit": {"zh": "额度", "en": "loan limit", "total_zh": "可申请贷款额度", "total_en": "Loan limits you may apply for"},
+    "right": {"zh": "资格/便利", "en": "a right or facilitation"},
+    "referral": {"zh": "咨询", "en": "ask the lead department"},
+}
+
+
+def benefit_words(code: str) -> dict[str, str]:
+    """``{"code", "zh", "en"}`` (and ``total_zh``/``total_en`` for the kinds that are totalled)."""
+    return {"code": code, **BENEFIT_WORDS[code]}
+
 
 def _fmt(v: Any, lang: str = "zh") -> str:
     from huiqi.profile.questions import fact_value
@@ -74,7 +89,7 @@ def referral(p, measure, open_conds, ceiling_fen: int | None = None) -> tuple[st
     if ceiling_fen is not None:
         # A ceiling whose amount the text leaves to criteria it does not define: not an amount to count on.
         zh = (f"可能适用。原文只规定上限{format_fen(ceiling_fen)}，是否给予及具体金额由牵头单位评定（{note}），"
-              f"原文未规定评定标准，故不计入可获金额合计；请向{deps}咨询申报。")
+              f"原文未规定评定标准，故不计入可获资金合计；请向{deps}咨询申报。")
         en = (f"May apply. The text sets only a ceiling of {format_fen(ceiling_fen)}; whether anything is paid, and how "
               f"much, is assessed by the lead department(s) on criteria the text does not define, so it is not counted "
               f"in the totals — ask {deps}.")
@@ -88,8 +103,26 @@ def referral(p, measure, open_conds, ceiling_fen: int | None = None) -> tuple[st
 
 
 def eligible(p, amount_fen: int | None, params: dict[str, Any], figures: dict[str, Any]) -> tuple[str, str]:
+    """Worded by the benefit kind: money 「可获」, a tax relief 「可免征…」, a loan limit 「可申请贷款额度最高」,
+    a determination its effect (免于收取投标保证金 …)."""
+    benefit = p.benefit
     if amount_fen is None:
-        zh, en = "符合条件。", "Conditions met."
+        if p.effect_zh:  # a right: what it grants, in the text's words
+            zh, en = f"符合条件：{p.effect_zh}。", f"Conditions met: {p.effect_en or p.effect_zh}."
+        else:
+            zh, en = "符合条件。", "Conditions met."
+    elif benefit == "relief":
+        amount = format_fen(amount_fen)
+        if p.effect_zh:
+            zh = "符合条件，" + p.effect_zh.replace("{amount}", amount) + "。"
+            en = "Conditions met: " + (p.effect_en or p.effect_zh).replace("{amount}", amount) + "."
+        else:
+            zh = f"符合条件，可减免税费{amount}。"
+            en = f"Conditions met: {amount} of tax or fees not levied."
+    elif benefit == "loan_limit":
+        zh = f"符合条件，可申请贷款额度最高{format_fen(amount_fen)}（额度上限，实际贷款金额以贷款机构审核为准）。"
+        en = (f"Conditions met: you may apply for a loan of up to {format_fen(amount_fen)} (a loan limit, not money "
+              f"paid; the lender sets the actual loan on review).")
     elif p.is_cap:
         zh = f"符合条件，最高可获{format_fen(amount_fen)}（上限，具体金额经审核确定）。"
         en = f"Conditions met: up to {format_fen(amount_fen)} (a ceiling; the exact sum is set on review)."
@@ -189,7 +222,7 @@ def adjusted(formula_fen: int, final_fen: int, is_cap: bool, notes_zh: list[str]
     """An eligible result whose amount a yearly cap, a one-off rule or 就高不重复 changed (or a referral's ceiling)."""
     upto_zh, upto_en = ("最高", "up to ") if is_cap else ("", "")
     if referral:
-        zh = f"可能适用，原文上限为{format_fen(formula_fen)}（具体金额由牵头单位评定，不计入可获金额合计）。" + "".join(notes_zh)
+        zh = f"可能适用，原文上限为{format_fen(formula_fen)}（具体金额由牵头单位评定，不计入可获资金合计）。" + "".join(notes_zh)
         en = f"May apply; the text's ceiling is {format_fen(formula_fen)} (assessed by the lead department, not counted in the totals). " + " ".join(notes_en)
     else:
         zh = f"符合条件，按条款计算为{format_fen(formula_fen)}。" + "".join(notes_zh)

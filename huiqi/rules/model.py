@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -213,6 +213,23 @@ class Provision(Strict):
     # names but does not define (根据其发展情况、企业规模等给予最高不超过50万元): the engine reports a
     # referral carrying the ceiling (is_cap), never an eligible amount, and keeps it out of the totals.
     amount_by_assessment: bool = False
+    # What the provision grants, in the text's words, for the answer to state (the benefit kind comes from
+    # ``kind``: 资金 / 减免 / 额度 / 资格便利 / 咨询, see ``benefit``). For a determination, the effect
+    # (免于收取投标保证金); for a tax relief, the tax not levied with ``{amount}`` where the sum goes
+    # (可免征车辆购置税{amount}). Optional: without it the answer uses the kind's general words.
+    effect_zh: str | None = None
+    effect_en: str | None = None
+
+    # The benefit kind of each ``kind``: money paid (资金), a tax or fee not levied (减免), a loan limit (额度),
+    # a right or facilitation (资格/便利), a referral (咨询). Totals never add one kind to another.
+    BENEFIT_OF_KIND: ClassVar[dict[str, str]] = {
+        "fixed_award": "money", "capped_award": "money", "share_with_cap": "money", "tax_relief": "relief",
+        "loan_limit": "loan_limit", "determination": "right", "referral": "referral"}
+
+    @property
+    def benefit(self) -> str:
+        """The benefit kind, derived from ``kind`` (:attr:`BENEFIT_OF_KIND`)."""
+        return self.BENEFIT_OF_KIND[self.kind.value]
 
     @model_validator(mode="after")
     def _expressions_compile(self) -> "Provision":

@@ -239,7 +239,7 @@ def policies_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", h
 
 
 @policy_app.command("check")
-def policy_check(folder: str = typer.Argument(None, help="政策数据目录（默认内置的昆明2024）")) -> None:
+def policy_check(folder: str = typer.Argument(None, help="政策数据目录（默认为默认政策的目录）/ a policy folder (default: the default policy's)")) -> None:
     """校验政策数据文件 / validate a policy folder against the schema."""
     from pathlib import Path
 
@@ -734,7 +734,7 @@ def audit_verify() -> None:
 
 
 import_app = typer.Typer(help="从 Excel 导入台账 / import a registry from Excel", no_args_is_help=True)
-voice_app = typer.Typer(help="政企沟通 / the enterprise-voice channel (m27)", no_args_is_help=True)
+voice_app = typer.Typer(help="政企沟通 / the enterprise-voice channel", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(voice_app, name="voice")
 IMPORT_KINDS = {"projects": "import_projects", "lists": "import_list_entries", "progress": "import_commitment_progress"}
@@ -780,7 +780,7 @@ def import_projects(file: str = typer.Argument(..., help=".xlsx"), as_user: str 
 
 @import_app.command("lists")
 def import_lists(file: str = typer.Argument(..., help=".xlsx"), as_user: str = AS_USER) -> None:
-    """导入推介清单条目（m23）/ import m23 list entries; exit 1 if any row was refused."""
+    """导入推介清单条目 / import published-list entries; exit 1 if any row was refused."""
     _import("lists", file, as_user)
 
 

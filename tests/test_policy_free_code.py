@@ -34,16 +34,12 @@ SKIP = {PACKAGE / "standards": "standards tables: national codes and the divisio
 ALLOWED: dict[str, dict[str, str]] = {
     "*": {"huiqi-demo-2024": "the demo password (README, make run); names the platform's demo, not a policy"},
     "catalogue/index.yaml": {"kunming_2024": "the catalogue index lists the policy folders by name: its purpose"},
-    "catalogue/__init__.py": {'"kunming_2024"': "pending (catalogue owner): DEFAULT_POLICY_DIR, superseded by index.yaml"},
     "storage/migrations/versions/0007_policy_id.py": {
         "'kunming_2024'": "a migration records the one policy the data belonged to before it; history, never rewritten"},
     "api/app.py": {"措施编号，如 m07": "an example of the id format in the OpenAPI description"},
     "cli.py": {
         "措施编号，如 m07": "an example of the id format in a help text",
         "如 m07.compute_voucher.rate=0.40 或 m07.compute_voucher_pool=50000000": "an example of --set in a help text",
-        "（默认内置的昆明2024）": "pending (CLI owner): reword as 默认政策",
-        "(m27)": "pending (CLI owner): voice command help",
-        "（m23）/ import m23": "pending (CLI owner): list-import help",
     },
     "policies.py": {"m07.compute_voucher_pool": "docstring example of a ledger key"},
     "rules/loader.py": {"measures/m07.yaml": "docstring example of an error message",
@@ -57,15 +53,6 @@ ALLOWED: dict[str, dict[str, str]] = {
                         "as_of: 2024-06-30": "docstring example of a case file",
                         "m03.small_to_scale_award": "docstring example of a case file"},
     "catalogue/search.py": {"'m07'": "doctest: the expected answer of a search in the default policy"},
-    "web/pages_calculator.py": {"2024-05-10": "pending (calculator owner): an example date in a format hint"},
-    "storage/models_delivery.py": {
-        "# m07.c03": "comment: an example of a commitment id",
-        "(m23)": "pending (storage owner): comment", "(m27)": "pending (storage owner): comment",
-        "(m15–m18, m21, m22)": "pending (storage owner): comment", "for m17": "pending (storage owner): comment",
-        "(m17)": "pending (storage owner): comment", "(m22)": "pending (storage owner): comment",
-        "m15, m16": "pending (storage owner): comment", "(m18)": "pending (storage owner): comment",
-        "m21)": "pending (storage owner): comment", ", m27)": "pending (storage owner): comment"},
-    "workflow/accounts.py": {"(m21: 一区申请、四区联办)": "pending (accounts owner): docstring"},
     "batch/synth.py": {
         "昆明示例企业": "pending: synthetic registry names (synth is left as it is; see the report)",
         "m23.little_giant_award": "pending: synth picks this provision for its little-giant rows",

@@ -16,7 +16,7 @@ from pathlib import Path
 from huiqi.rules.loader import Policy, PolicyDataError, load_policy, read_yaml
 
 INDEX = Path(__file__).parent / "index.yaml"
-DEFAULT_POLICY_DIR = Path(__file__).parent / "kunming_2024"
+DEFAULT_POLICY_DIR = (INDEX.parent / read_yaml(INDEX)["policies"][0]).resolve()  # the built-in default policy
 
 
 def index_path() -> Path:

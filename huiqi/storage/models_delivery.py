@@ -1,6 +1,6 @@
 """Tables for making the measures land (落实落地): commitments and their progress reports, the project
 registry with its milestones, 一企一案 plans and four-zone cases, the published lists for private
-capital (m23), and the enterprise-voice channel (m27). Money is integer fen, as everywhere.
+capital, and the enterprise-voice channel. Money is integer fen, as everywhere.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ class Commitment(Base):
     """One concrete commitment of a measure: the sentence it comes from, who owns it, when it is due."""
 
     __tablename__ = "commitments"
-    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # m07.c03
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # <measure id>.c<NN>
     measure_id: Mapped[str] = mapped_column(String(8), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     sentence: Mapped[str] = mapped_column(Text)
@@ -44,7 +44,7 @@ class CommitmentReport(Base):
 
 
 class Project(Base):
-    """A project in the registry behind the investment measures (m15–m18, m21, m22)."""
+    """A project in the registry behind the measures that declare the project registry."""
 
     __tablename__ = "projects"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,13 +62,13 @@ class Project(Base):
     annual_fixed_asset_fen: Mapped[int | None] = mapped_column(BigInteger)  # excluding land
     equipment_fen: Mapped[int | None] = mapped_column(BigInteger)
     stage: Mapped[str] = mapped_column(String(16))  # reserve 储备 / preparation 前期 / started 开工 / operating 投产
-    introduced_on: Mapped[dt.date | None] = mapped_column(Date)  # signed / introduced (引进) — counts for m17
-    packaged: Mapped[bool] = mapped_column(Boolean, default=False)  # 策划包装的招商项目 (m17)
+    introduced_on: Mapped[dt.date | None] = mapped_column(Date)  # signed / introduced (引进) — counted by registry targets
+    packaged: Mapped[bool] = mapped_column(Boolean, default=False)  # 策划包装的招商项目
     fits_park_leading_industry: Mapped[bool | None] = mapped_column(Boolean)
     technical_renovation: Mapped[bool] = mapped_column(Boolean, default=False)
-    park_development_mode: Mapped[bool | None] = mapped_column(Boolean)  # 园中园 (m22)
+    park_development_mode: Mapped[bool | None] = mapped_column(Boolean)  # 园中园
     in_mohan_border_park: Mapped[bool] = mapped_column(Boolean, default=False)
-    measures: Mapped[str] = mapped_column(String(100), default="[]")  # JSON list: m15, m16 …
+    measures: Mapped[str] = mapped_column(String(100), default="[]")  # JSON list of measure ids
     department: Mapped[str] = mapped_column(String(100))  # the department that keeps the entry
     service_officer: Mapped[str | None] = mapped_column(String(100))  # 一带一 service officer
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -95,7 +95,7 @@ class ProjectMilestone(Base):
 
 
 class ProjectPlanStep(Base):
-    """A step of the project's 一企一案 service plan (m18), with who does it and where it stands."""
+    """A step of the project's 一企一案 service plan, with who does it and where it stands."""
 
     __tablename__ = "project_plan_steps"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -107,7 +107,7 @@ class ProjectPlanStep(Base):
 
 
 class ZoneCase(Base):
-    """A project's application filed once and handled by the four zones together (一区申请、四区联办, m21)."""
+    """A project's application filed once and handled by the four zones together (一区申请、四区联办)."""
 
     __tablename__ = "zone_cases"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -131,7 +131,7 @@ class ZoneCaseStatus(Base):
 
 
 class ListEntry(Base):
-    """An entry of a published list for private capital (m23): three kinds of project and REITs."""
+    """An entry of a published list for private capital: three kinds of project and REITs."""
 
     __tablename__ = "list_entries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -151,7 +151,7 @@ class ListEntry(Base):
 
 
 class VoiceTicket(Base):
-    """A problem an enterprise raises (三个听取 / 营商环境会客厅, m27): routed, answered by a working-day
+    """A problem an enterprise raises (三个听取 / 营商环境会客厅): routed, answered by a working-day
     deadline, rated, escalated when overdue."""
 
     __tablename__ = "voice_tickets"

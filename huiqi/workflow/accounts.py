@@ -58,7 +58,7 @@ def create_user(session: Session, username: str, password: str, role: str, displ
 
 def known_departments() -> list[str]:
     """The departments a department user may belong to, sorted: the lead departments of every policy served
-    and the four zones' committees (m21: 一区申请、四区联办)."""
+    and the four zones' committees (一区申请、四区联办)."""
     from huiqi import policies
     from huiqi.catalogue import departments
     from huiqi.delivery.zones import ZONE_DEPARTMENTS

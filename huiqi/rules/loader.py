@@ -83,6 +83,8 @@ class Policy:
     version: str  # content hash of every policy file: names the rules an answer used
     _by_id: dict[str, Measure] = field(default_factory=dict, repr=False, compare=False)
     changes: tuple = field(default=(), compare=False)  # the rules.changes.Change objects applied, in order
+    # synonyms.yaml (optional): what people type → words of the source text, for search only (not in the version)
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def measure(self, measure_id: str) -> Measure | None:
         return self._by_id.get(measure_id.strip().lower())
@@ -166,7 +168,29 @@ def load_policy(folder: Path) -> Policy:
         source_text=source_text,
         version=digest.hexdigest()[:16],
         _by_id={m.id: m for m in measures},
+        synonyms=_load_synonyms(folder / "synonyms.yaml", source_text, header.source_file),
     )
+
+
+def _load_synonyms(path: Path, source_text: str, source_file: str) -> dict[str, tuple[str, ...]]:
+    """``synonyms.yaml``: a mapping word → [words of the source text]; every target must be verbatim in the text."""
+    if not path.exists():
+        return {}
+    data = read_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise PolicyDataError(f"{path.name}: (top level): expected a mapping of word: [words of the text]")
+    out: dict[str, tuple[str, ...]] = {}
+    for key, targets in data.items():
+        if isinstance(targets, str):
+            targets = [targets]
+        if not isinstance(key, str) or not key.strip() or not isinstance(targets, list) or not targets \
+                or not all(isinstance(t, str) and t.strip() for t in targets):
+            raise PolicyDataError(f"{path.name}: {key}: expected a word and a list of words of the text")
+        for t in targets:
+            if t not in source_text:
+                raise PolicyDataError(f"{path.name}: {key}: '{t}' is not verbatim in {source_file}")
+        out[key.strip()] = tuple(t.strip() for t in targets)
+    return out
 
 
 POLICY_ID = re.compile(r"^[a-z][a-z0-9_]{1,23}$")

@@ -169,7 +169,8 @@ def create_app(database=None) -> FastAPI:
             hits = indexes[current.header.id].search(q, limit=limit)
         except QueryError as e:
             raise ApiError(422, "invalid_query", "查询内容为空或过长", str(e), "q") from None
-        return PolicyJSON({"query": q, "count": len(hits), "results": [h.as_dict() for h in hits]})
+        return PolicyJSON({"query": q, "count": len(hits), "results": [h.as_dict() for h in hits],
+                           "suggestions": list(getattr(hits, "suggestions", ()))})
 
     @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision")
     def evaluate(body: EvaluateRequest, request: Request) -> Any:

@@ -104,6 +104,7 @@ SYNONYM_FIRST = [
     ("保障房", "m29"),
     ("创业贷款", "m28"),
     ("市工信局 算力补贴", "m07"),
+    ("工信局算力补贴", "m07"),  # no space: both words found inside one term
 ]
 
 

@@ -146,6 +146,7 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date | None = No
 
     app = _load(session, app_id)
     authorize(user, "submit", app)
+    next_status(app.status, "submit")  # a cancelled or decided application says so before anything is evaluated
     policy = _policy(session, app.policy_id)
     if app.status == "draft":
         _check_window(policy, app.provision_id, today)

@@ -102,7 +102,7 @@ def _web_amounts(client, app, data: dict) -> dict[str, int | None]:
                                           r'data-status="([^"]*)"(.*?)</article>', page.text, flags=re.S):
         if status != "eligible":
             continue
-        shown = re.search(r'data-test="amount">.*?¥([\d,]+\.\d\d)', body, flags=re.S)
+        shown = re.search(r'data-test="amount"[^>]*>.*?¥([\d,]+\.\d\d)', body, flags=re.S)
         out[event] = int(Decimal(shown.group(1).replace(",", "")) * 100) if shown else None
     return out
 

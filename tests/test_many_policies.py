@@ -201,3 +201,22 @@ def test_an_administrator_changes_a_figure_of_one_policy_only(tmp_path):
             "compute_claims": [{"id": "c1", "date": "2025-07-15", "category": "compute_rental", "spend": "100000.00"}]}}
         result = client.post("/api/v1/evaluate", json=body).json()
         assert next(r for r in result["results"] if r["provision_id"] == "m01.compute_subsidy")["amount_fen"] == 1_500_000
+
+
+def test_the_dashboard_of_each_policy(tmp_path):
+    """Each notice's dashboard shows its own pools and targets; an unknown one is a 404 page."""
+    from fastapi.testclient import TestClient
+
+    from huiqi.api.app import create_app
+    from huiqi.storage.db import Database
+
+    db = Database(f"sqlite:///{tmp_path}/huiqi.db")
+    db.create_all()
+    with TestClient(create_app(db)) as client:
+        own = client.get("/dashboard?policy=shili_2025")
+        assert own.status_code == 200 and 'data-pool="shili_2025/m01.compute_subsidy_pool"' in own.text
+        assert "kunming_2024/" not in own.text and 'href="/dashboard.xlsx?policy=shili_2025"' in own.text
+        default = client.get("/dashboard").text
+        assert 'data-pool="kunming_2024/m07.compute_voucher_pool"' in default and "shili_2025/" not in default
+        assert client.get("/dashboard?policy=nope").status_code == 404
+        assert client.get("/dashboard.xlsx?policy=shili_2025").status_code == 200

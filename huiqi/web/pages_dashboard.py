@@ -209,9 +209,9 @@ def _target_value_display(value: Decimal | None, unit: str) -> str:
     return f"{value.normalize():f} {unit}"
 
 
-def collect(session: Session, lang: str = "zh") -> Dashboard:
-    """Every figure of the dashboard, read in one transaction."""
-    policy = policies.load()
+def collect(session: Session, lang: str = "zh", policy_id: str | None = None) -> Dashboard:
+    """Every figure of one policy's dashboard (the default policy when None), read in one transaction."""
+    policy = policies.load(policy_id)
     out = Dashboard()
     names = {key: _pick(lang, p.name_zh, p.name_en) for key, p in policies.pools_of(policy)}
     pools = session.execute(select(Pool).where(Pool.policy_id == policy.header.id).order_by(Pool.id)).scalars().all()
@@ -267,7 +267,8 @@ def collect(session: Session, lang: str = "zh") -> Dashboard:
 
     # (e) targets: the latest report against the goal (a list of named items counts its items)
     reports: dict[str, list[TargetProgress]] = defaultdict(list)
-    for r in session.execute(select(TargetProgress).order_by(TargetProgress.id)).scalars():
+    for r in session.execute(select(TargetProgress).where(TargetProgress.policy_id == policy.header.id)
+                             .order_by(TargetProgress.id)).scalars():
         reports[r.target_id].append(r)
     from huiqi.delivery.targets import computed
 
@@ -350,6 +351,17 @@ def _json_for_script(data: dict) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def _chosen_or_404(request: Request):
+    """(policy id or None, None) — or (None, a 404 page) for an address naming a policy not served."""
+    from huiqi.web import policy_choice as choice
+
+    try:
+        return choice.chosen_id(request), None
+    except choice.NoSuchPolicy:
+        return None, render(request, "error.html", status_code=404,
+                            message=i18n.translate("error.404", i18n.lang_of(request)))
+
+
 @router.get("/dashboard")
 def dashboard(request: Request) -> Response:
     page_user(request)
@@ -358,11 +370,17 @@ def dashboard(request: Request) -> Response:
 
     from huiqi.delivery import features
 
+    policy_id, missing = _chosen_or_404(request)
+    if missing is not None:
+        return missing
+    policy = policies.load(policy_id)
     with database(request).transaction() as s:
-        d = collect(s, lang)
-        voice_figures = voice.stats(s, dt.date.today()) if features.has("voice_channel") else None
+        d = collect(s, lang, policy_id)
+        # the voice channel's tickets carry no policy yet: shown with the policy that declares the channel
+        voice_figures = voice.stats(s, dt.date.today()) if features.has("voice_channel", policy) else None
     return render(request, "dashboard/index.html", d=d, data_json=_json_for_script(chart_data(d, lang)),
-                  voice=voice_figures)
+                  voice=voice_figures, policy=policy, many=len(policies.ids()) > 1,
+                  xlsx_query=("?policy=" + policy_id) if policy_id else "")
 
 
 # -- Excel --------------------------------------------------------------------------------------
@@ -420,6 +438,9 @@ def workbook(d: Dashboard) -> bytes:
 
 @router.get("/dashboard.xlsx")
 def dashboard_xlsx(request: Request) -> Response:
+    policy_id, missing = _chosen_or_404(request)
+    if missing is not None:
+        return missing
     with database(request).transaction() as s:
-        d = collect(s, "zh")
+        d = collect(s, "zh", policy_id)
     return files.xlsx(workbook(d), "huiqi-dashboard.xlsx")

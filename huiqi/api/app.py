@@ -76,7 +76,9 @@ def create_app(database=None) -> FastAPI:
         version=__version__,
         description=f"{policy.header.title_zh} — policy as code. Policy version {policy.version}.",
         default_response_class=PolicyJSON,
+        docs_url=None, redoc_url=None,  # served below from our own static files: no CDN, works on an intranet
     )
+    _api_docs(app)
 
     app.add_middleware(BodyLimitMiddleware)
     app.state.database = database
@@ -196,6 +198,32 @@ def create_app(database=None) -> FastAPI:
     mount(app)
     return app
 
+
+
+def _api_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs and ReDoc at /redoc with their scripts vendored in huiqi/web/static/vendor (Apache-2.0
+    and MIT, licences beside them) and no web fonts: a government intranet has no public CDN."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+
+    vendor = "/static/vendor"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> Response:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} — Swagger UI",
+                                   oauth2_redirect_url="/docs/oauth2-redirect",
+                                   swagger_js_url=f"{vendor}/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{vendor}/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url=f"{vendor}/swagger-ui/favicon-32x32.png")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    def swagger_ui_redirect() -> Response:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> Response:
+        return get_redoc_html(openapi_url=app.openapi_url, title=f"{app.title} — ReDoc",
+                              redoc_js_url=f"{vendor}/redoc/redoc.standalone.js",
+                              redoc_favicon_url=f"{vendor}/swagger-ui/favicon-32x32.png", with_google_fonts=False)
 
 
 def current_policy(request: Request, policy_id: str | None = None):

@@ -111,6 +111,12 @@ def create_app(database=None) -> FastAPI:
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
         return _html_error(request, 403, "csrf.bad" if exc.detail == "csrf" else "error.403")
 
+    from huiqi.web.policy_choice import NoSuchPolicy
+
+    @app.exception_handler(NoSuchPolicy)
+    async def _no_such_policy(request: Request, exc: NoSuchPolicy) -> Response:  # a page's ?policy= not served
+        return _html_error(request, 404, "policies.unknown", id=str(exc))
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if not request.url.path.startswith("/api/") and exc.status_code in (404, 405):
@@ -239,7 +245,7 @@ def current_policy(request: Request, policy_id: str | None = None):
                        f"unknown policy '{e.policy_id}' (known: {', '.join(e.known)})", "policy") from None
 
 
-def _html_error(request: Request, status: int, key: str) -> Response:
+def _html_error(request: Request, status: int, key: str, **values: str) -> Response:
     """An error as a page (in the visitor's language) for the browser-facing paths."""
     from huiqi.web import i18n
     from huiqi.web.auth import page_user
@@ -249,4 +255,5 @@ def _html_error(request: Request, status: int, key: str) -> Response:
         page_user(request)
     except Exception:  # an error page must not fail on a broken session
         request.state.page_user, request.state.page_csrf = None, None
-    return render(request, "error.html", status_code=status, message=i18n.translate(key, i18n.lang_of(request)))
+    return render(request, "error.html", status_code=status,
+                  message=i18n.translate(key, i18n.lang_of(request), **values))

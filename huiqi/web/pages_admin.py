@@ -226,11 +226,7 @@ async def set_access(request: Request, username: str) -> Response:
 @router.get("/admin/parameters")
 def parameters_page(request: Request, key: str = "", saved: str = "") -> Response:
     require(request, ROLES)
-    try:
-        policy_id = choice.chosen_id(request)
-    except choice.NoSuchPolicy:
-        return render(request, "error.html", status_code=404,
-                      message=i18n.translate("error.404", i18n.lang_of(request)))
+    policy_id = choice.chosen_id(request)
     saved_id = int(saved) if saved.isdigit() and len(saved) < 10 else None
     return _parameters_page(request, form={"key": key[:150]} if key else None, saved=saved_id, policy_id=policy_id)
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi import policies
+from huiqi.web import policy_choice as choice
 from huiqi.money import fen_to_yuan, format_fen
 from huiqi.storage.models import Application, ApplicationEvent, LedgerEntry, Pool, TargetProgress
 from huiqi.web import files, i18n
@@ -351,17 +352,6 @@ def _json_for_script(data: dict) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def _chosen_or_404(request: Request):
-    """(policy id or None, None) — or (None, a 404 page) for an address naming a policy not served."""
-    from huiqi.web import policy_choice as choice
-
-    try:
-        return choice.chosen_id(request), None
-    except choice.NoSuchPolicy:
-        return None, render(request, "error.html", status_code=404,
-                            message=i18n.translate("error.404", i18n.lang_of(request)))
-
-
 @router.get("/dashboard")
 def dashboard(request: Request) -> Response:
     page_user(request)
@@ -370,9 +360,7 @@ def dashboard(request: Request) -> Response:
 
     from huiqi.delivery import features
 
-    policy_id, missing = _chosen_or_404(request)
-    if missing is not None:
-        return missing
+    policy_id = choice.chosen_id(request)
     policy = policies.load(policy_id)
     with database(request).transaction() as s:
         d = collect(s, lang, policy_id)
@@ -438,9 +426,7 @@ def workbook(d: Dashboard) -> bytes:
 
 @router.get("/dashboard.xlsx")
 def dashboard_xlsx(request: Request) -> Response:
-    policy_id, missing = _chosen_or_404(request)
-    if missing is not None:
-        return missing
+    policy_id = choice.chosen_id(request)
     with database(request).transaction() as s:
         d = collect(s, "zh", policy_id)
     return files.xlsx(workbook(d), "huiqi-dashboard.xlsx")

@@ -47,7 +47,6 @@ i18n.add({
     "measure.not_found": ("未找到措施“{id}”（有效编号 {first}–{last}）", "Unknown measure '{id}' (valid ids are {first}–{last})"),
     "policies.title": ("政策文件", "Policies"),
     "policies.intro": ("本平台承载的政策文件及其在 {today} 的状态", "The policies on this platform and their state on {today}"),
-    "policies.unknown": ("本平台没有编号为“{id}”的政策文件", "There is no policy '{id}' on this platform"),
     "policies.issuer": ("发文机关", "Issued by"),
     "policies.period": ("有效期", "In force"),
     "policies.status": ("状态", "Status"),
@@ -84,11 +83,6 @@ def _lifecycle(policy) -> dict:
     return policies.status(policy, clock.today())
 
 
-def _unknown_policy(request: Request, raw: str) -> Response:
-    lang = i18n.lang_of(request)
-    return render(request, "error.html", status_code=404, message=i18n.translate("policies.unknown", lang, id=raw))
-
-
 @router.get("/policies")
 def policies_page(request: Request) -> Response:
     """Every notice the platform serves, with its state today (未施行 / 施行中 / 已失效)."""
@@ -103,10 +97,7 @@ def policies_page(request: Request) -> Response:
 @router.get("/")
 def catalogue(request: Request) -> Response:
     page_user(request)
-    try:
-        policy_id = choice.chosen_id(request)
-    except choice.NoSuchPolicy as e:
-        return _unknown_policy(request, str(e))
+    policy_id = choice.chosen_id(request)
     policy = policies.load(policy_id)
     chapters = [(ch, [policy.measure(mid) for mid in ch.measures]) for ch in policy.header.chapters]
     by_dept: dict[str, list] = defaultdict(list)
@@ -126,10 +117,7 @@ def measure_page(request: Request, measure_id: str) -> Response:
     from huiqi.workflow.parameters import history
 
     page_user(request)
-    try:
-        policy_id = choice.chosen_id(request)
-    except choice.NoSuchPolicy as e:
-        return _unknown_policy(request, str(e))
+    policy_id = choice.chosen_id(request)
     with database(request).transaction() as s:  # the figures in force, with administrators' changes
         policy = policies.effective(s, policy_id)
         changes = [c for c in history(s) if c.policy_id == policy.header.id
@@ -158,10 +146,7 @@ def measure_page(request: Request, measure_id: str) -> Response:
 @router.get("/search")
 def search_page(request: Request, q: str = "") -> Response:
     page_user(request)
-    try:
-        policy_id = choice.chosen_id(request)
-    except choice.NoSuchPolicy as e:
-        return _unknown_policy(request, str(e))
+    policy_id = choice.chosen_id(request)
     policy = policies.load(policy_id)
     q = q.strip()[:MAX_QUERY_LENGTH]
     hits = []

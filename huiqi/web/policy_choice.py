@@ -1,6 +1,7 @@
 """Which policy a page is about: the ``policy`` parameter of the address (or of a form), the default policy
 when there is none. Links between pages carry it on (``pq``), so a visitor who opened another notice stays
-in it; the default policy's addresses stay as they always were."""
+in it; the default policy's addresses stay as they always were. An address naming a policy that is not
+served raises :class:`NoSuchPolicy`, which the app answers with a 404 page naming it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from urllib.parse import quote
 from fastapi import Request
 
 from huiqi import policies
+from huiqi.web import i18n
+
+i18n.add({"policies.unknown": ("本平台没有编号为“{id}”的政策文件", "There is no policy '{id}' on this platform")})
 
 
 class NoSuchPolicy(LookupError):

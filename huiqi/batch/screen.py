@@ -179,9 +179,11 @@ def write_outputs(con: duckdb.DuckDBPyConnection, policy: Policy, out: Path, exc
     con.execute(f"""COPY (SELECT entity_id, district, provision_id, measure_id, event_id, decision_date, status, amount_fen,
                              is_cap, explanation_key, pool_id, funded_fen, pool_status FROM entitlements)
                     TO {_path(out / 'entitlements.parquet')} (FORMAT parquet, COMPRESSION zstd)""")
-    con.execute(f"COPY ({SUMMARY_BY_MEASURE}) TO {_path(out / 'summary_by_measure.csv')} (HEADER)")
-    con.execute(f"COPY ({SUMMARY_BY_DISTRICT}) TO {_path(out / 'summary_by_district.csv')} (HEADER)")
-    con.execute(f"COPY (SELECT * FROM rejects) TO {_path(out / 'rejects.csv')} (HEADER)")
+    from huiqi import exports  # CSV cells that a spreadsheet would run as formulas are neutralised
+
+    exports.query_to_csv(con, SUMMARY_BY_MEASURE, out / "summary_by_measure.csv")
+    exports.query_to_csv(con, SUMMARY_BY_DISTRICT, out / "summary_by_district.csv")
+    exports.query_to_csv(con, "SELECT * FROM rejects", out / "rejects.csv")
     if excel:
         from huiqi.batch.workbook import write_workbook
 

@@ -106,12 +106,10 @@ def simulate(policy: Policy, registry: Path, overrides: dict[str, str], as_of: d
 
 
 def _write(sim: Simulation, overrides: dict[str, str], as_of: dt.date) -> None:
-    import csv
+    from huiqi import exports
 
-    with (sim.out / "simulation.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(sim.rows[0]) if sim.rows else ["provision_id"])
-        w.writeheader()
-        w.writerows(sim.rows)
+    names = list(sim.rows[0]) if sim.rows else ["provision_id"]
+    exports.write_csv_file(sim.out / "simulation.csv", names, ([r.get(n) for n in names] for r in sim.rows))
     png = _chart(sim.rows)
     (sim.out / "simulation.png").write_bytes(png)
     (sim.out / "simulation.html").write_text(_html(sim, overrides, as_of, png), encoding="utf-8")

@@ -6,50 +6,33 @@ Amounts are kept in fen in the data and shown in yuan (fen / 100) with a ¥ numb
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
-YUAN_FORMAT = '"¥"#,##0.00'
+from huiqi import exports
+
 STATUS_ZH = {"eligible": "符合", "not_eligible": "不符合", "referral": "请咨询", "expired": "已过期"}
 
 
 def _sheet(wb: Workbook, title: str, con: duckdb.DuckDBPyConnection, sql: str, limit: int | None = None) -> int:
-    ws = wb.create_sheet(title)
-    ws.freeze_panes = "A2"
     cur = con.execute(sql + (f" LIMIT {limit}" if limit else ""))
     names = [d[0] for d in cur.description]
-    header = []
-    for n in names:
-        c = WriteOnlyCell(ws, value=n.replace("_分", "（元）"))
-        c.font = Font(bold=True)
-        header.append(c)
-    ws.append(header)
+    ws = exports.add_sheet(wb, title, [n.replace("_分", "（元）") for n in names])
     money = [n.endswith("_分") for n in names]
     rows = 0
     while batch := cur.fetchmany(10_000):
         for r in batch:
-            cells = []
-            for v, is_money in zip(r, money):
-                if is_money and v is not None:
-                    c = WriteOnlyCell(ws, value=Decimal(v) / 100)
-                    c.number_format = YUAN_FORMAT
-                elif isinstance(v, str) and v in STATUS_ZH:
-                    c = WriteOnlyCell(ws, value=STATUS_ZH[v])
-                else:
-                    c = WriteOnlyCell(ws, value=v)
-                cells.append(c)
-            ws.append(cells)
+            exports.append(ws, (exports.yuan(v) if is_money and v is not None
+                                else STATUS_ZH[v] if isinstance(v, str) and v in STATUS_ZH else v
+                                for v, is_money in zip(r, money)))
             rows += 1
     return rows
 
 
 def write_workbook(con, path: Path, by_measure: str, by_district: str, pools: str, max_rows: int) -> None:
-    wb = Workbook(write_only=True)
+    wb = exports.new_workbook(write_only=True)
     _sheet(wb, "按措施汇总", con, by_measure)
     _sheet(wb, "按区县汇总", con, by_district)
     _sheet(wb, "资金池", con, pools)

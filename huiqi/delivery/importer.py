@@ -134,12 +134,7 @@ def import_commitment_progress(session: Session, user, data: bytes) -> ImportRes
 
 
 def template(columns: dict[str, str], rows: list[list[Any]] | None = None) -> bytes:
-    """An .xlsx with the expected header (and ``rows``, e.g. examples or an export)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.append(list(columns))
-    for r in rows or []:
-        ws.append(list(r))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """An .xlsx with the expected header (and ``rows``, e.g. examples or an export), written by :mod:`huiqi.exports`."""
+    from huiqi import exports
+
+    return exports.table("Sheet", list(columns), rows or [], default_width=16)

@@ -11,7 +11,6 @@ from a workbook, each bad row named by its row number, the good rows kept.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -202,25 +201,18 @@ def ledger(request: Request) -> Response:
 
 @router.get("/commitments.xlsx")
 def export(request: Request) -> Response:
-    from openpyxl import Workbook
+    from huiqi import exports
 
     user = require(request, ROLES)
     f = _filters(request, user)
     with database(request).transaction() as s:
         _ensure_seeded(s)
         rows, _ = _rows(s, f, today())
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "督办台账"
-    ws.append(["任务编号", "措施", "任务内容", "牵头单位", "完成时限", "状态", "最近进展", "更新时间"])
-    for r in rows:
-        ws.append([r["id"], f"{r['measure_id']}（{r['measure_no']}）{r['measure_zh']}", r["sentence"], "、".join(r["departments"]),
-                   r["due"].isoformat(), commitments.STATUS_ZH[r["status"]], r["latest"], r["updated"]])
-    for col, width in zip("ABCDEFGH", (10, 24, 60, 24, 12, 8, 40, 17)):
-        ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return files.xlsx(buf.getvalue(), f"督办台账-{today().isoformat()}.xlsx", "commitments.xlsx")
+    data = exports.table("督办台账", ["任务编号", "措施", "任务内容", "牵头单位", "完成时限", "状态", "最近进展", "更新时间"], (
+        [r["id"], f"{r['measure_id']}（{r['measure_no']}）{r['measure_zh']}", r["sentence"], "、".join(r["departments"]),
+         r["due"], commitments.STATUS_ZH[r["status"]], r["latest"], r["updated"]] for r in rows),
+        (10, 24, 60, 24, 12, 8, 40, 17))
+    return files.xlsx(data, f"督办台账-{today().isoformat()}.xlsx", "commitments.xlsx")
 
 
 @router.get("/commitments/template.xlsx")

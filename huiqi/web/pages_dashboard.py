@@ -10,7 +10,6 @@ the same numbers. Money is integer fen throughout; the charts get yuan as exact 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -373,55 +372,33 @@ def dashboard(request: Request) -> Response:
 
 # -- Excel --------------------------------------------------------------------------------------
 
-YUAN_FORMAT = '"¥"#,##0.00'
-
-
 def workbook(d: Dashboard) -> bytes:
-    """One sheet per table, Chinese headers, amounts as exact yuan with a ¥ number format."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """One sheet per table, Chinese headers, amounts as exact yuan with a ¥ number format (:mod:`huiqi.exports`)."""
+    from huiqi import exports
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = exports.new_workbook()
 
-    def sheet(title: str, headers: list[str], rows: list[list], money_cols: set[int], widths: dict[int, int] | None = None):
-        ws = wb.create_sheet(title)
-        ws.append(headers)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+    def sheet(title: str, headers: list[str], rows: list[list], widths: dict[int, int] | None = None) -> None:
+        ws = exports.add_sheet(wb, title, headers, widths or {}, default_width=16)
         for row in rows:
-            ws.append(row)
-            for col in money_cols:
-                ws.cell(row=ws.max_row, column=col).number_format = YUAN_FORMAT
-        for col in range(1, len(headers) + 1):
-            ws.column_dimensions[get_column_letter(col)].width = (widths or {}).get(col, 16)
-        ws.freeze_panes = "A2"
-        return ws
+            exports.append(ws, row)
 
-    y = fen_to_yuan
+    y = exports.yuan
     sheet("资金池", ["资金池编号", "资金池", "总额", "已预留", "已拨付", "已占用", "可用余额", "使用比例（%）"],
           [[p.id, p.name, y(p.total_fen), y(p.reserved_fen), y(p.settled_fen), y(p.committed_fen), y(p.available_fen),
-            p.share] for p in d.pools], {3, 4, 5, 6, 7}, {1: 28, 2: 36})
+            p.share] for p in d.pools], {1: 28, 2: 36})
     sheet("资金池逐日", ["日期", "资金池编号", "资金池", "当日预留", "当日释放", "当日拨付", "累计已占用", "总额", "使用比例（%）"],
           [[pd.day, pd.pool_id, pd.pool_name, y(pd.reserved_fen), y(pd.released_fen), y(pd.settled_fen),
-            y(pd.committed_fen), y(pd.total_fen), pd.share] for pd in d.pool_days], {4, 5, 6, 7, 8}, {2: 28, 3: 36})
+            y(pd.committed_fen), y(pd.total_fen), pd.share] for pd in d.pool_days], {2: 28, 3: 36})
     for title, head, rows in (("按政策措施", "政策措施", d.by_measure), ("按区县", "区县", d.by_district),
                               ("按月份", "月份", d.by_month)):
         body = [[r.label, r.count, y(r.amount_fen)] for r in rows]
         body.append(["合计", sum(r.count for r in rows), y(sum(r.amount_fen for r in rows))])
-        sheet(title, [head, "项数", "批准金额"], body, {3}, {1: 40, 3: 20})
+        sheet(title, [head, "项数", "批准金额"], body, {1: 40, 3: 20})
     sheet("目标进度", ["目标编号", "目标", "目标值", "最新填报", "完成比例（%）", "填报次数", "完成时限"],
           [[r.id, r.label, r.goal_display, r.latest_display if r.latest is not None else "未填报",
-            r.reached, r.reports, r.due] for r in d.targets], set(), {1: 36, 2: 60})
-    for ws in wb.worksheets:
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, dt.date):
-                    cell.number_format = "yyyy-mm-dd"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+            r.reached, r.reports, r.due] for r in d.targets], {1: 36, 2: 60})
+    return exports.to_bytes(wb)
 
 
 @router.get("/dashboard.xlsx")

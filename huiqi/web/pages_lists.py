@@ -12,8 +12,6 @@ the field, and nothing is stored; a department acting on another department's en
 from __future__ import annotations
 
 import datetime as dt
-import io
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -178,32 +176,18 @@ def public_lists(request: Request, kind: str = "", district: str = "", q: str = 
 
 @router.get("/lists.xlsx")
 def export_lists(request: Request, kind: str = "", district: str = "", q: str = "") -> Response:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from huiqi import exports
 
     if (missing := absent(request, FEATURE)) is not None:
         return missing
     f = _filters(kind, district, q)
     rows = _public_rows(request, f)
     kinds = lists.kinds()
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "推介清单"
-    ws.append(EXPORT_HEADERS)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for e in rows:
-        amount = None if e.investment_fen is None else Decimal(e.investment_fen) / 100  # exact: fen / 100 as Decimal
-        ws.append([kinds.get(e.kind, ("", ""))[0], e.name, e.sector, e.district, _district_name(e.district), amount,
-                   e.contact, e.published_on, e.department])
-        r = ws.max_row
-        ws.cell(r, 6).number_format = '"¥"#,##0.00'
-        ws.cell(r, 8).number_format = "yyyy-mm-dd"
-    for col, width in zip("ABCDEFGHI", (30, 36, 16, 10, 12, 20, 20, 12, 20)):
-        ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return files.xlsx(buf.getvalue(), f"推介清单-{dt.date.today().isoformat()}.xlsx", "lists.xlsx")
+    data = exports.table("推介清单", EXPORT_HEADERS, (
+        [kinds.get(e.kind, ("", ""))[0], e.name, e.sector, e.district, _district_name(e.district),
+         exports.yuan(e.investment_fen), e.contact, e.published_on, e.department] for e in rows),
+        (30, 36, 16, 10, 12, 20, 20, 12, 20))
+    return files.xlsx(data, f"推介清单-{dt.date.today().isoformat()}.xlsx", "lists.xlsx")
 
 
 # -- department management -----------------------------------------------------------------------

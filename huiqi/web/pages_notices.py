@@ -8,9 +8,7 @@ later tell whether history was rewritten. ``/notices.xlsx`` is the same list as 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,7 +24,6 @@ from huiqi.workflow.states import STATUS_ZH, TransitionError
 
 router = APIRouter(include_in_schema=False)
 
-YUAN_FORMAT = '"¥"#,##0.00'
 
 i18n.add({
     "notices.title": ("公示", "Public notice"),
@@ -144,42 +141,23 @@ async def object_to(request: Request, app_id: int) -> Response:
 
 def workbook(current: list[dict], disbursed: list[dict], head: dict) -> bytes:
     """The notice list as .xlsx: Chinese headers, amounts as exact numbers in ¥ format, dates as dates."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from huiqi import exports, policies
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "公示名单"
+    wb = exports.new_workbook()
     headers = ["编号", "申请人", "统一社会信用代码", "政策措施", "兑现事项", "核定金额（元）", "公示截止日期", "状态", "审核部门"]
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(vertical="center")
+    ws = exports.add_sheet(wb, "公示名单", headers, (8, 32, 22, 36, 24, 18, 14, 10, 24))
     for e in current + disbursed:
-        ws.append([e["id"], e["name"], e["credit_code"] or "", e["measure_zh"], e["provision_zh"],
-                   (Decimal(e["approved_fen"]) / 100).quantize(Decimal("0.01")), e["notice_until"],
-                   STATUS_ZH.get(e["status"], e["status"]), e["dept"]])
-        row = ws.max_row
-        ws.cell(row, 6).number_format = YUAN_FORMAT
-        ws.cell(row, 7).number_format = "yyyy-mm-dd"
-    for col, width in zip("ABCDEFGHI", (8, 32, 22, 36, 24, 18, 14, 10, 24)):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A2"
+        exports.append(ws, [e["id"], e["name"], e["credit_code"] or "", e["measure_zh"], e["provision_zh"],
+                            exports.yuan(e["approved_fen"]), e["notice_until"],
+                            STATUS_ZH.get(e["status"], e["status"]), e["dept"]])
     ws.auto_filter.ref = f"A1:I{max(ws.max_row, 1)}"
-    about = wb.create_sheet("说明")
-    about.append(["生成时间", dt.datetime.now().replace(microsecond=0)])
-    about.cell(1, 2).number_format = "yyyy-mm-dd hh:mm:ss"
-    about.append(["审计链头序号", head.get("seq")])
-    about.append(["审计链头哈希", head.get("hash")])
-    from huiqi import policies
-
-    about.append(["依据", "；".join(f"{h.issuer_zh}《{h.title_zh}》（{h.general.issued.year}年）"
-                                   for h in (p.header for p in policies.catalogue()))])
-    about.column_dimensions["A"].width = 16
-    about.column_dimensions["B"].width = 70
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    about = exports.add_sheet(wb, "说明", [], (16, 70))
+    exports.append(about, ["生成时间", dt.datetime.now().replace(microsecond=0)])
+    exports.append(about, ["审计链头序号", head.get("seq")])
+    exports.append(about, ["审计链头哈希", head.get("hash")])
+    exports.append(about, ["依据", "；".join(f"{h.issuer_zh}《{h.title_zh}》（{h.general.issued.year}年）"
+                                             for h in (p.header for p in policies.catalogue()))])
+    return exports.to_bytes(wb)
 
 
 @router.get("/notices.xlsx")

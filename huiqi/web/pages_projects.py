@@ -315,6 +315,8 @@ async def create(request: Request) -> Response:
 
 @router.get("/projects.xlsx")
 def export(request: Request) -> Response:
+    from huiqi import exports
+
     if (missing := absent(request, FEATURE)) is not None:
         return missing
     require(request, ROLES)
@@ -323,12 +325,13 @@ def export(request: Request) -> Response:
         rows = []
         for p in _listing(s, f):
             d = projects.as_dict(p)
+            for m in projects.MONEY_FIELDS:  # numbers in the ¥ format, not text
+                d[m] = exports.yuan(getattr(p, f"{m}_fen"))
             d["investor_origin"] = projects.ORIGINS[p.investor_origin]
             d["stage"] = projects.STAGES[p.stage]
             d["measures"] = ",".join(d["measures"])
             for b in projects.BOOL_FIELDS:
                 d[b] = None if d[b] is None else ("是" if d[b] else "否")
-            d["introduced_on"] = d["introduced_on"].isoformat() if d["introduced_on"] else None
             rows.append([d.get(field) for field in importer.PROJECT_COLUMNS.values()] + [p.department])
     columns = {**importer.PROJECT_COLUMNS, "登记单位": "department"}
     return files.xlsx(importer.template(columns, rows), f"项目库-{today().isoformat()}.xlsx", "projects.xlsx")

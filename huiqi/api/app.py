@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from huiqi import __version__, clock, policies
 from huiqi.catalogue.present import measure_dict, policy_dict
 from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
+from huiqi.api import security_headers
 from huiqi.api.limits import BodyLimitMiddleware
 from huiqi.engine.evaluate import ProfileError
 from huiqi.engine.evaluate import evaluate as run_evaluation
@@ -81,6 +82,7 @@ def create_app(database=None) -> FastAPI:
     _api_docs(app)
 
     app.add_middleware(BodyLimitMiddleware)
+    security_headers.install(app)  # CSP, nosniff, no framing, referrer policy: on every answer, a 500 too
     app.state.database = database
     app.include_router(workflow_router)
 
@@ -209,21 +211,29 @@ def create_app(database=None) -> FastAPI:
 def _api_docs(app: FastAPI) -> None:
     """Swagger UI at /docs and ReDoc at /redoc with their scripts vendored in huiqi/web/static/vendor (Apache-2.0
     and MIT, licences beside them) and no web fonts: a government intranet has no public CDN."""
-    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+    from html import escape
+
+    from fastapi.openapi.docs import get_redoc_html
+    from fastapi.responses import HTMLResponse
 
     vendor = "/static/vendor"
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> Response:
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} — Swagger UI",
-                                   oauth2_redirect_url="/docs/oauth2-redirect",
-                                   swagger_js_url=f"{vendor}/swagger-ui/swagger-ui-bundle.js",
-                                   swagger_css_url=f"{vendor}/swagger-ui/swagger-ui.css",
-                                   swagger_favicon_url=f"{vendor}/swagger-ui/favicon-32x32.png")
+        # our own page, not FastAPI's: its inline start-up script would need 'unsafe-inline' in the CSP
+        return HTMLResponse(f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(app.title)} — Swagger UI</title>
+<link rel="stylesheet" href="{vendor}/swagger-ui/swagger-ui.css">
+<link rel="icon" href="{vendor}/swagger-ui/favicon-32x32.png"></head>
+<body><div id="swagger-ui" data-openapi-url="{escape(app.openapi_url or '')}" data-oauth2-redirect-url="/docs/oauth2-redirect"></div>
+<script src="{vendor}/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script></body></html>""")
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     def swagger_ui_redirect() -> Response:
-        return get_swagger_ui_oauth2_redirect_html()
+        return HTMLResponse('<!doctype html><html lang="en-US"><head><title>Swagger UI: OAuth2 Redirect</title></head>'
+                            '<body><script src="/static/swagger-oauth2-redirect.js"></script></body></html>')
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> Response:

@@ -45,7 +45,7 @@ def _page_too_large(limit: int) -> bytes:
     return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
             f'<title>文件过大 / Too large</title><link rel="stylesheet" href="/static/huiqi.css"><main>'
             f'<h1>上传内容过大</h1><p role="alert" class="notice error">上传的文件超过 {mb} MB，未保存任何内容。'
-            f'The upload is larger than {mb} MB; nothing was stored.</p><p><a href="javascript:history.back()">返回 / Back</a></p>'
+            f'The upload is larger than {mb} MB; nothing was stored.</p><p><a href="/">返回首页 / Home</a></p>'
             f'</main></html>').encode()
 
 

@@ -281,6 +281,7 @@ def _read_profile(path: str):
 
     from pydantic import ValidationError
 
+    from huiqi.errors import field_problems
     from huiqi.profile.model import Profile
     from huiqi.rules.loader import field_path
 
@@ -292,13 +293,18 @@ def _read_profile(path: str):
         fail(f"画像文件过大（上限 {MAX_PROFILE_BYTES} 字节）", f"{path}: larger than {MAX_PROFILE_BYTES} bytes")
     try:
         data = json.loads(raw, parse_float=__import__("decimal").Decimal)
-    except (ValueError, RecursionError) as e:
-        fail(f"画像文件不是有效的 JSON：{e}", f"{path}: not valid JSON: {e}")
+    except RecursionError:
+        fail("画像文件嵌套过深，不是可接受的画像", f"{path}: nested too deeply to be a profile")
+    except ValueError as e:
+        where = f"（第{e.lineno}行第{e.colno}列）" if hasattr(e, "lineno") else ""
+        fail(f"画像文件不是有效的 JSON{where}", f"{path}: not valid JSON: {e}")
     try:
         return Profile.model_validate(data)
     except ValidationError as e:
-        lines_zh = [f"{field_path(err['loc'])}：{err['msg']}" for err in e.errors()]
-        fail("画像数据无效：\n  " + "\n  ".join(lines_zh), f"invalid profile ({len(lines_zh)} problem(s)), see above")
+        problems = field_problems(e.errors())
+        fail("画像数据有误，请更正：\n  " + "\n  ".join(p.message("zh") for p in problems),
+             "invalid profile (field in the JSON file, then the problem):\n  "
+             + "\n  ".join(f"{field_path(err['loc'])}: {p.message('en')}" for err, p in zip(e.errors(), problems)))
 
 
 MAX_PROFILE_BYTES = 1_000_000

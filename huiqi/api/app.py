@@ -17,7 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from huiqi import __version__, clock, policies
+from huiqi import __version__, clock, messages, policies
+from huiqi.errors import HuiqiError, field_problems
 from huiqi.catalogue.present import measure_dict, policy_dict
 from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
 from huiqi.api import security_headers
@@ -90,17 +91,22 @@ def create_app(database=None) -> FastAPI:
     async def _workflow_error(_: Request, exc: WorkflowError) -> Response:
         return PolicyJSON(_error_body(exc.code, exc.message, exc.message, exc.field), status_code=exc.status)
 
+    @app.exception_handler(HuiqiError)
+    async def _huiqi_error(_: Request, exc: HuiqiError) -> Response:
+        return PolicyJSON({"error": exc.as_dict()}, status_code=exc.status)
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> Response:
         return PolicyJSON(_error_body(exc.code, exc.zh, exc.en, exc.field), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> Response:
-        errors = exc.errors()
-        first = errors[0]
-        field = ".".join(str(p) for p in first["loc"])
-        body = _error_body("invalid_request", f"请求参数无效：{field}：{first['msg']}", f"invalid request: {field}: {first['msg']}", field)
-        body["error"]["details"] = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors[:20]]
+        # worded by the catalogue, naming each field by its question: no pydantic English reaches a person
+        problems = field_problems(list(exc.errors()))
+        first = problems[0]
+        body = _error_body("invalid_request", messages.text("request.invalid", "zh", first=first.message("zh")),
+                           messages.text("request.invalid", "en", first=first.message("en")), first.path)
+        body["error"]["details"] = [p.as_dict() for p in problems[:20]]
         return PolicyJSON(body, status_code=422)
 
     from huiqi.web.auth import Forbidden, LoginRequired, login_redirect

@@ -11,17 +11,10 @@ from __future__ import annotations
 
 from fastapi import Request
 
-LANGS = ("zh", "en")
+from huiqi.messages import LANGS, MESSAGES, add  # the one catalogue; pages register their text into it
+
+__all__ = ["LANGS", "MESSAGES", "add", "lang_of", "policy_values", "translate"]
 COOKIE = "huiqi_lang"
-MESSAGES: dict[str, tuple[str, str]] = {}
-
-
-def add(messages: dict[str, tuple[str, str]]) -> None:
-    """Register ``key -> (中文, English)``; a key defined twice with other words is a mistake."""
-    for key, pair in messages.items():
-        if key in MESSAGES and MESSAGES[key] != pair:
-            raise ValueError(f"message {key!r} defined twice with different text")
-        MESSAGES[key] = pair
 
 
 def lang_of(request: Request) -> str:

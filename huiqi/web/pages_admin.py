@@ -155,9 +155,11 @@ async def create_user(request: Request) -> Response:
                        display_name=form["display_name"] or None, department=department or None,
                        credit_code=credit_code or None)
     except ValidationError as e:
-        first = e.errors()[0]
+        from huiqi.errors import field_problems
+
+        first, problem = e.errors()[0], field_problems(e.errors())[0]  # worded by the catalogue, not pydantic
         field = str(first["loc"][0]) if first.get("loc") else "form"
-        return refuse(field if field in USER_FIELDS else "form", first["msg"])
+        return refuse(field if field in USER_FIELDS else "form", problem.reason(i18n.lang_of(request)))
     try:
         with database(request).transaction() as s:
             created = accounts.create_user(s, body.username, body.password, body.role, body.display_name,

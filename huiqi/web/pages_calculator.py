@@ -62,13 +62,7 @@ i18n.add({
     "calc.as_of_note": ("本政策执行期为 {start} 至 {end}。计算日期默认取今天与政策截止日中较早的一天（{default}）；可改为其他日期。",
                         "The policy runs from {start} to {end}. The date defaults to today or the policy's last day, whichever is earlier ({default}); you may pick another."),
     "calc.errors": ("请更正以下 {n} 处：", "Please correct {n} field(s):"),
-    "calc.err.required": ("必填", "required"),
     "calc.err.date": ("日期无效（格式如 2025-05-10，且须是真实存在的日期）", "not a valid date (like 2025-05-10, and a day that exists)"),
-    "calc.err.number": ("请输入数字", "enter a number"),
-    "calc.err.integer": ("请输入整数", "enter a whole number"),
-    "calc.err.choice": ("请选择一项", "choose one"),
-    "calc.err.too_long": ("内容过长", "too long"),
-    "calc.err.bad_id": ("编号只能含字母、数字、-、_、.", "letters, digits, - _ . only"),
     "calc.err.bad_link": ("链接中的测算数据无效或已过期（保留30天），请重新填写", "The calculation in the address is not valid or has expired (kept 30 days); please fill in the form again"),
     "calc.event_id": ("事项编号", "Item id"),
     "calc.event_id_hint": ("用于区分同类事项，可不填（自动编号）", "tells items apart; left empty it is numbered for you"),
@@ -324,35 +318,15 @@ def _date_label(f: Family, lang: str) -> str:
 
 
 def explain_errors(exc: ValidationError, lang: str) -> dict[str, str]:
-    """Field name → a message in the visitor's language (the first error of each field)."""
+    """Field name → a message in the visitor's language (the first error of each field), worded by the one
+    catalogue (:func:`huiqi.errors.field_problems`): the form shows the field's label beside it."""
+    from huiqi.errors import field_problems
+
     out: dict[str, str] = {}
-    for e in exc.errors():
+    for e, problem in zip(exc.errors(), field_problems(exc.errors())):
         name = _field_name(tuple(e["loc"]))
-        if name in out:
-            continue
-        kind, msg = e["type"], str(e.get("msg", ""))
-        if kind == "value_error":
-            text = msg.removeprefix("Value error, ")
-            if name == "credit_code" and text.startswith("credit_code: "):
-                text = text.removeprefix("credit_code: ")
-            text = bilingual(text, lang)
-        elif kind == "missing" or kind == "string_too_short":
-            text = i18n.translate("calc.err.required", lang)
-        elif kind.startswith("date"):
-            text = i18n.translate("calc.err.date", lang)
-        elif kind in ("decimal_parsing", "decimal_type", "float_parsing"):
-            text = i18n.translate("calc.err.number", lang)
-        elif kind.startswith("int"):
-            text = i18n.translate("calc.err.integer", lang)
-        elif kind in ("literal_error", "enum", "bool_parsing"):
-            text = i18n.translate("calc.err.choice", lang)
-        elif kind == "string_too_long":
-            text = i18n.translate("calc.err.too_long", lang)
-        elif kind == "string_pattern_mismatch":
-            text = i18n.translate("calc.err.bad_id", lang)
-        else:
-            text = msg
-        out[name] = text
+        if name not in out:
+            out[name] = problem.reason(lang)
     return out
 
 

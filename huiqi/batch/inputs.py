@@ -26,6 +26,12 @@ def _register_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
     import openpyxl
     import pyarrow as pa
 
+    from huiqi import xlsx_guard
+
+    try:  # the same limits as the pages' imports, sized for a whole registry, checked before inflating
+        xlsx_guard.check(path, xlsx_guard.REGISTRY)
+    except xlsx_guard.WorkbookRefused as e:
+        raise RegistryError(f"registry: {path.name}: {e.en} / 登记册：{e.zh}") from None
     found = set()
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     for ws in wb.worksheets:

@@ -10,12 +10,14 @@ import io
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
+
+from huiqi import xlsx_guard
 
 from huiqi.delivery import DeliveryError, NotYours
 
-MAX_ROWS = 20_000
+MAX_ROWS = xlsx_guard.IMPORT.rows - 1
 
 PROJECT_COLUMNS = {
     "项目编号": "code", "项目名称": "name", "投资方": "investor", "统一社会信用代码": "credit_code", "投资方来源": "investor_origin", "县区代码": "district",
@@ -36,15 +38,21 @@ class RowError:
     row: int  # the spreadsheet's own row number (the header is row 1)
     field: str
     reason: str
+    limit: str | None = None  # the whole file crossed this limit (huiqi.xlsx_guard) and nothing was read
 
 
 @dataclass
 class ImportResult:
     imported: int = 0
     errors: list[RowError] = field(default_factory=list)
+    refused: str | None = None  # the limit the file crossed: nothing was read (a 413 on the pages)
 
 
 def _rows(data: bytes, columns: dict[str, str], required: tuple[str, ...]) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    try:
+        xlsx_guard.check(data, xlsx_guard.IMPORT)  # the limits first: nothing is inflated before they pass
+    except xlsx_guard.WorkbookRefused as e:
+        return [], [RowError(0, "file", e.text("zh"), limit=e.limit)]
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
@@ -72,7 +80,7 @@ def _rows(data: bytes, columns: dict[str, str], required: tuple[str, ...]) -> tu
 
 
 def _run(session: Session, rows, errors, one: Callable[[dict[str, Any]], Any]) -> ImportResult:
-    result = ImportResult(errors=list(errors))
+    result = ImportResult(errors=list(errors), refused=next((e.limit for e in errors if e.limit), None))
     for n, values in rows:
         savepoint = session.begin_nested()  # a row that fails leaves nothing behind, the others stay
         try:

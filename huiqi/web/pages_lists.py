@@ -15,6 +15,7 @@ import datetime as dt
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -303,8 +304,16 @@ async def import_entries(request: Request) -> Response:
         return _manage_page(request, user, import_error=i18n.translate("ls.no_file", lang))
     if len(data) > MAX_UPLOAD:
         return _manage_page(request, user, import_error=i18n.translate("ls.too_big", lang))
-    with database(request).transaction() as s:
-        result = importer.import_list_entries(s, s.merge(user), data)
+
+    def work():
+        with database(request).transaction() as s:
+            return importer.import_list_entries(s, s.merge(user), data)
+
+    result = await run_in_threadpool(work)  # reading a workbook must not hold up every other request
+    if result.refused:  # the file crossed a limit (huiqi.xlsx_guard): nothing was read
+        page = _manage_page(request, user, import_error=result.errors[0].reason)
+        page.status_code = 413
+        return page
     return _manage_page(request, user, result=result)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -355,8 +356,16 @@ async def import_projects(request: Request) -> Response:
     _, data = await files.uploaded(form)
     if not data:
         return _list_page(request, user, import_error=i18n.translate("pj.no_file", i18n.lang_of(request)))
-    with database(request).transaction() as s:
-        result = importer.import_projects(s, s.merge(user), data)
+
+    def work():
+        with database(request).transaction() as s:
+            return importer.import_projects(s, s.merge(user), data)
+
+    result = await run_in_threadpool(work)  # reading a workbook must not hold up every other request
+    if result.refused:  # the file crossed a limit (huiqi.xlsx_guard): nothing was read
+        page = _list_page(request, user, import_error=result.errors[0].reason)
+        page.status_code = 413
+        return page
     return _list_page(request, user, import_result=result)
 
 

@@ -36,13 +36,16 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from huiqi.engine import gates
+from huiqi.engine import gates, steps
 from huiqi.engine.evaluate import CLAIMANT_KINDS
 from huiqi.engine.plan import ProvisionPlan, plan_for
 from huiqi.rules.loader import Policy
 from huiqi.rules.model import Unit
 
 DIVISION_PLACES = 8  # decimals kept after a division (DuckDB would otherwise go to DOUBLE)
+# The columns of a row between the steps: a candidate's, then each step's (huiqi.engine.steps).
+ROW = ("provision_id", "measure_id", "entity_id", "district", "event_id", "decision_date", "explanation_key",
+       "exact_yuan", "cap_yuan", "formula_fen", "amount_fen")
 
 
 def batch_visible(result: Any, plan: ProvisionPlan, referral_rows: bool = True) -> bool:
@@ -166,14 +169,15 @@ def _candidates(plan: ProvisionPlan, as_of: dt.date) -> exp.Select:
         amount = exp.Greatest(this=_cast(_rewrite(plan.amount.tree, plan, day, as_of), f"DECIMAL(38,{DIVISION_PLACES})"),
                               expressions=[exp.Literal.number(0)])
     cap: exp.Expression = exp.Null()
-    if plan.year_cap:
-        cap = _param_sql(plan, "cap", day, as_of)
+    cap_step = plan.step("cap")
+    if cap_step is not None:
+        cap = _param_sql(plan, cap_step.limit, day, as_of)
     select = exp.Select(expressions=[
         _as(_string(p.id), "provision_id"), _as(_string(plan.measure.id), "measure_id"),
         _col("entity_id", "e"), _col("district", "e"),
         _as(_col("id", "ev") if on_event else _cast(exp.Null(), "VARCHAR"), "event_id"),
         _as(day.copy(), "decision_date"), _as(status, "explanation_key"),
-        _as(amount, "amount_expr"), _as(_cast(cap, "DECIMAL(18,2)"), "year_cap"),
+        _as(amount, "amount_expr"), _as(_cast(cap, "DECIMAL(18,2)"), "cap_yuan"),
     ]).from_(_table("entities_f", "e"), copy=False)
     if on_event:
         select = select.join(_table(f"ev_{p.subject}", "ev"), copy=False,
@@ -201,7 +205,7 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = 
                                          _as(exp.Count(this=exp.Star()), "referrals")]).from_(inner, copy=False)
         if plan.amount is not None:
             # a ceiling already covered by support received for the same matter is no referral (就高不重复)
-            other = (exp.Select(expressions=[_col("entity_id"), _as(exp.Sum(this=_fen(_col("amount"))), "other_fen")])
+            other = (exp.Select(expressions=[_col("entity_id"), _as(exp.Sum(this=steps.fen_sql(_col("amount"))), "other_fen")])
                      .from_(exp.to_table("support"), copy=False)
                      .where(exp.and_(exp.EQ(this=_col("provision"), expression=_string(p.id)),
                                      exp.Is(this=_col("event_id"), expression=exp.Null())), copy=False)
@@ -210,24 +214,19 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = 
                                  on=exp.EQ(this=_col("entity_id", "o"), expression=_col("entity_id", "c")))
             is_referral_row = exp.and_(is_referral_row, exp.or_(
                 exp.Is(this=_col("other_fen", "o"), expression=exp.Null()),
-                exp.GT(this=_fen(_col("amount_expr", "c")), expression=_col("other_fen", "o"))))
+                exp.GT(this=steps.fen_sql(_col("amount_expr", "c")), expression=_col("other_fen", "o"))))
         return select.where(is_referral_row, copy=False).group_by(
             _col("provision_id", "c"), _col("measure_id", "c"), _col("district", "c"), copy=False)
     carried = exp.Case().when(_in(key.copy(), gates.amount_keys(plan.gates)), _col("amount_expr"), copy=False)
-    select = exp.Select(expressions=[*[_col(c) for c in ("provision_id", "measure_id", "entity_id", "district", "event_id",
-                                                         "decision_date", "explanation_key")],
-                                     _as(carried, "exact_yuan"), _col("year_cap")]).from_(inner, copy=False)
+    fen = steps.fen_sql(carried.copy())
+    select = exp.Select(expressions=[*[_col(c) for c in ROW[:7]], _as(carried, "exact_yuan"), _col("cap_yuan"),
+                                     _as(fen, "formula_fen"), _as(fen.copy(), "amount_fen")]).from_(inner, copy=False)
     if not on_event:
         keep = exp.not_(exp.Like(this=key.copy(), expression=_string("not_eligible%")), copy=False)
         if not referral_rows:
             keep = exp.and_(keep, exp.NEQ(this=key.copy(), expression=_string("referral")), copy=False)
         select = select.where(keep, copy=False)
     return select
-
-
-def _fen(yuan: exp.Expression) -> exp.Expression:
-    """Yuan to integer fen, rounded half away from zero (as the calculator's ROUND_HALF_UP on amounts ≥ 0)."""
-    return _cast(exp.Round(this=exp.Mul(this=yuan, expression=exp.Literal.number(100))), "BIGINT")
 
 
 def _union(selects: list[exp.Select]) -> exp.Expression:
@@ -243,151 +242,211 @@ def referral_counts_sql(policy: Policy, as_of: dt.date, dialect: str = "duckdb")
     return _union(parts).sql(dialect=dialect, copy=False) if parts else ""
 
 
-# -- steps 2–4: totals of events, caps across claims, 就高不重复 -------------------------------------
-# The structure of these steps is SQL (windows and joins); which provisions each step applies to, and the
-# keys it yields, come from the plan and huiqi.engine.gates. The text is DuckDB's dialect, parsed by sqlglot
-# into the same tree as the candidates and printed in the target dialect.
-
-_STEPS = """
-WITH cand AS (SELECT 1),
-agg AS (
-  SELECT provision_id, any_value(measure_id) AS measure_id, entity_id, any_value(district) AS district,
-         CAST(NULL AS VARCHAR) AS event_id,
-         min(decision_date) AS decision_date,
-         {merged_key} AS explanation_key,
-         sum(exact_yuan) FILTER (WHERE explanation_key = 'eligible') AS exact_yuan, any_value(year_cap) AS year_cap
-  FROM cand WHERE provision_id IN ({agg_ids}) GROUP BY provision_id, entity_id
-),
-base AS (
-  SELECT * FROM cand WHERE provision_id NOT IN ({agg_ids})
-  UNION ALL SELECT * FROM agg
-),
-rounded AS (
-  SELECT *, CAST(round(exact_yuan * 100) AS BIGINT) AS formula_fen FROM base
-),
-windowed AS (
-  SELECT *,
-    CASE WHEN year_cap IS NOT NULL AND explanation_key = 'eligible' AND formula_fen IS NOT NULL THEN
-      least((sum(formula_fen) OVER w_year), CAST(round(year_cap * 100) AS BIGINT))
-      - least((sum(formula_fen) OVER w_year) - formula_fen, CAST(round(year_cap * 100) AS BIGINT))
-    END AS year_room,
-    CASE WHEN provision_id IN ({once_ids}) AND explanation_key = 'eligible' AND formula_fen IS NOT NULL THEN
-      (row_number() OVER w_once)
-    END AS once_rank
-  FROM rounded WHERE provision_id IN ({window_ids})
-  WINDOW w_year AS (PARTITION BY entity_id, provision_id, year(decision_date), (explanation_key = 'eligible' AND formula_fen IS NOT NULL)
-                    ORDER BY decision_date, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-         w_once AS (PARTITION BY entity_id, provision_id, (explanation_key = 'eligible' AND formula_fen IS NOT NULL)
-                    ORDER BY decision_date, event_id)
-),
-capped AS (  -- only provisions with a yearly cap or a one-off rule need the windows
-  SELECT *, CAST(NULL AS BIGINT) AS year_room, CAST(NULL AS BIGINT) AS once_rank
-  FROM rounded WHERE provision_id NOT IN ({window_ids})
-  UNION ALL SELECT * FROM windowed
-),
-after_caps AS (
-  SELECT provision_id, measure_id, entity_id, district, event_id, decision_date, formula_fen,
-    CASE WHEN year_room IS NOT NULL AND year_room < formula_fen THEN {year_cap_key}
-         WHEN once_rank > 1 THEN '{once_key}'
-         ELSE explanation_key END AS explanation_key,
-    CASE WHEN year_room IS NOT NULL AND year_room < formula_fen THEN CASE WHEN year_room > 0 THEN year_room END
-         WHEN once_rank > 1 THEN NULL
-         WHEN explanation_key IN ({amount_keys}) THEN formula_fen END AS amount_fen
-  FROM capped
-),
-other AS (  -- 就高不重复: everything already received for the same matter, added up
-  SELECT entity_id, provision_id, event_id, sum(fen) AS other_fen FROM (
-    SELECT a.entity_id, a.provision_id, a.event_id, CAST(round(s.amount * 100) AS BIGINT) AS fen
-    FROM after_caps a JOIN support s
-      ON s.entity_id = a.entity_id AND s.provision = a.provision_id AND (s.event_id IS NULL OR s.event_id = a.event_id)
-    WHERE {status_a} IN ({amount_statuses}) AND a.amount_fen IS NOT NULL
-    UNION ALL  -- a total of events: support for any of the events counted in it
-    SELECT a.entity_id, a.provision_id, a.event_id, CAST(round(s.amount * 100) AS BIGINT) AS fen
-    FROM after_caps a JOIN support s ON s.entity_id = a.entity_id AND s.provision = a.provision_id
-      JOIN cand c ON c.entity_id = a.entity_id AND c.provision_id = a.provision_id AND c.event_id = s.event_id
-                 AND c.explanation_key = 'eligible'
-    WHERE a.provision_id IN ({agg_ids}) AND a.event_id IS NULL
-      AND {status_a} IN ({amount_statuses}) AND a.amount_fen IS NOT NULL
-  ) AS x GROUP BY entity_id, provision_id, event_id
-),
-overlap AS (  -- both strategies pay max(0, ours - received): the enterprise ends with the higher, never both
-  SELECT a.*, o.other_fen,
-    CASE WHEN o.other_fen IS NULL THEN a.amount_fen ELSE greatest(0, a.amount_fen - o.other_fen) END AS final_fen
-  FROM after_caps a LEFT JOIN other o
-    ON o.entity_id = a.entity_id AND o.provision_id = a.provision_id AND o.event_id IS NOT DISTINCT FROM a.event_id
-),
-meta AS ({meta})
-SELECT r.entity_id, r.district, r.provision_id, r.measure_id, r.event_id, r.decision_date,
-  CASE WHEN r.other_fen IS NOT NULL AND r.final_fen = 0 THEN 'not_eligible' ELSE {status_r} END AS status,
-  CASE WHEN r.other_fen IS NOT NULL THEN CASE WHEN r.final_fen > 0 THEN r.final_fen END ELSE r.amount_fen END AS amount_fen,
-  m.is_cap, m.kind,
-  CASE WHEN r.other_fen IS NOT NULL THEN {overlap_key} ELSE r.explanation_key END AS explanation_key,
-  m.pool_id
-FROM overlap r JOIN meta m USING (provision_id)
-WHERE NOT (r.other_fen IS NOT NULL AND r.final_fen = 0 AND r.provision_id IN ({entity_ids}))  -- as batch_visible
-"""
-
-def _steps_text(plans, strategy: str) -> str:
-    """The steps after the candidates, in DuckDB's dialect, with the keys of huiqi.engine.gates filled in."""
-    ids = lambda xs: ", ".join(f"'{x}'" for x in xs) or "''"  # noqa: E731
-    agg_ids = [pl.provision.id for pl in plans if pl.aggregate_sum]
-    once_ids = [pl.provision.id for pl in plans if pl.once]
-    window_ids = once_ids + [pl.provision.id for pl in plans if pl.year_cap]
-    entity_ids = [pl.provision.id for pl in plans if pl.provision.subject == "entity"]
-    carried = sorted({k for pl in plans for k in gates.amount_keys(pl.gates)})
-    meta = " UNION ALL ".join(
-        f"SELECT '{pl.provision.id}' AS provision_id, {str(pl.provision.is_cap).upper()} AS is_cap, "
-        f"'{pl.provision.kind.value}' AS kind, {('NULL' if not pl.provision.pool else repr(pl.provision.pool))} AS pool_id"
-        for pl in plans
-    )
-    key_r = _col("explanation_key", "r")
-    return _STEPS.format(
-        merged_key=_sql(gates.merged_key_sql(_col("explanation_key"))),
-        agg_ids=ids(agg_ids), once_ids=ids(once_ids), window_ids=ids(window_ids), entity_ids=ids(entity_ids),
-        year_cap_key=_sql(gates.adjusted_key_sql(_string("eligible"), _col("year_room"), "annual_cap")),
-        once_key=gates.adjusted_key("eligible", 0, "once"),
-        amount_keys=ids(carried), amount_statuses=ids(sorted({gates.status_of(k) for k in carried})),
-        status_a=_sql(gates.status_of_sql(_col("explanation_key", "a"))),
-        status_r=_sql(gates.status_of_sql(key_r)),
-        overlap_key=_sql(gates.adjusted_key_sql(gates.status_of_sql(key_r), _col("final_fen", "r"), f"overlap_{strategy}")),
-        meta=meta,
-    )
 
 
-_CAND = "WITH cand AS (SELECT 1)"
-_SQL: dict[tuple, str] = {}
+# -- the steps across rows (huiqi.engine.steps), one emitter per kind ------------------------------
+# Each emitter turns one declared step into common table expressions over the rows of the one before
+# (columns ROW), built with sqlglot's builders and printed in any dialect.
+
+
+def _row(table: str | None = None, **replaced: exp.Expression) -> list[exp.Expression]:
+    """The columns of ROW, read from ``table``, some replaced by an expression."""
+    return [_as(replaced[c], c) if c in replaced else _col(c, table) for c in ROW]
+
+
+def _member(column: exp.Expression, ids: frozenset[str], every: frozenset[str]) -> exp.Expression:
+    """``column IN ids`` (just TRUE when ``ids`` is every provision of the policy)."""
+    return exp.true() if ids >= every else _in(column, sorted(ids))
+
+
+def _status(key: exp.Expression) -> exp.Expression:
+    return gates.status_of_sql(key)
+
+
+def _held(step: steps.Step, ctx: dict, table: str | None = None) -> exp.Expression:
+    """The rows ``step`` changes: its provisions, with a status it applies to and an amount."""
+    return exp.and_(_member(_col("provision_id", table), step.provisions, ctx["every"]),
+                    _in(_status(_col("explanation_key", table)), step.statuses),
+                    exp.not_(exp.Is(this=_col("amount_fen", table), expression=exp.Null())))
+
+
+def _select(columns, source: str, where: exp.Expression | None = None) -> exp.Select:
+    select = exp.Select(expressions=columns).from_(exp.to_table(source), copy=False)
+    return select.where(where, copy=False) if where is not None else select
+
+
+def _sum_events(step: steps.Step, src: str, ctx: dict) -> list[tuple[str, exp.Expression]]:
+    """``sum_events``: one row per entity and provision on the total of the eligible events, rounded once."""
+    key = _col("explanation_key")
+    ids = _in(_col("provision_id"), sorted(step.provisions))
+    total = exp.Filter(this=exp.Sum(this=_col("exact_yuan")),
+                       expression=exp.Where(this=exp.EQ(this=key.copy(), expression=_string("eligible"))))
+    merged = _select(_row(measure_id=exp.AnyValue(this=_col("measure_id")), district=exp.AnyValue(this=_col("district")),
+                          event_id=_cast(exp.Null(), "VARCHAR"), decision_date=exp.Min(this=_col("decision_date")),
+                          explanation_key=gates.merged_key_sql(key), exact_yuan=total,
+                          cap_yuan=exp.Min(this=_col("cap_yuan")), formula_fen=steps.fen_sql(total.copy()),
+                          amount_fen=steps.fen_sql(total.copy())),
+                     src, exp.and_(ids.copy(), exp.not_(exp.Is(this=_col("event_id"), expression=exp.Null()))))
+    merged = merged.group_by(_col("provision_id"), _col("entity_id"), copy=False)
+    rest = _select(_row(), src, exp.not_(ids))
+    return [(f"sum_events_{ctx['n']}", exp.Union(this=rest, expression=merged, distinct=False))]
+
+
+_PARTITION = {"entity": lambda: _col("entity_id"), "provision": lambda: _col("provision_id"),
+              "year": lambda: exp.Year(this=_col("decision_date"))}
+
+
+def _window(fn: exp.Expression, step: steps.Step, running: bool) -> exp.Window:
+    """``fn`` over the claims sharing ``step.per``, in ``step.order`` (a missing event id first, as the calculator)."""
+    order = exp.Order(expressions=[exp.Ordered(this=_col(o), nulls_first=True) for o in step.order])
+    spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW") if running else None
+    return exp.Window(this=fn, partition_by=[_PARTITION[p]() for p in step.per], order=order, spec=spec, over="OVER")
+
+
+def _lowered(src: str, step: steps.Step, ctx: dict, name: str, held: exp.Select, lower: exp.Expression,
+             to: exp.Expression) -> list[tuple[str, exp.Expression]]:
+    """A step that lowers an amount: ``held`` reads the rows the step changes (all of ROW and the columns the
+    step needs); where ``lower`` holds the amount becomes ``to`` — brought to nothing, the row is not eligible
+    (:func:`huiqi.engine.gates.adjusted_key_sql`). The other rows pass unchanged."""
+    key = _col("explanation_key")
+    positive = exp.GT(this=to.copy(), expression=exp.Literal.number(0))
+    adjusted = exp.Select(expressions=_row(
+        explanation_key=exp.Case().when(lower, gates.adjusted_key_sql(_status(key), to, step.name)).else_(key.copy()),
+        amount_fen=exp.Case().when(lower.copy(), exp.Case().when(positive, to.copy())).else_(_col("amount_fen")),
+    )).from_(held.subquery("h", copy=False), copy=False)
+    rest = _select(_row(), src, exp.not_(_held(step, ctx)))
+    return [(name, exp.Union(this=rest, expression=adjusted, distinct=False))]
+
+
+def _least(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    return exp.Least(this=a, expressions=[b], ignore_nulls=True)  # both never NULL where used
+
+
+def _cap(step: steps.Step, src: str, ctx: dict) -> list[tuple[str, exp.Expression]]:
+    """``cap``: room = least(running total, ceiling) − least(running total before this claim, ceiling)
+    (the closed form of the calculator's loop: what it has paid before a claim is least(running before, ceiling))."""
+    running = _window(exp.Sum(this=_col("amount_fen")), step, running=True)
+    inner = _select([exp.Star(), _as(running, "running"), _as(steps.fen_sql(_col("cap_yuan")), "limit_fen")], src,
+                    _held(step, ctx))
+    room = exp.Sub(this=_least(_col("running"), _col("limit_fen")),
+                   expression=_least(exp.Sub(this=_col("running"), expression=_col("amount_fen")), _col("limit_fen")))
+    held = exp.Select(expressions=[exp.Star(), _as(room, "room")]).from_(inner.subquery("w", copy=False), copy=False)
+    lower = exp.LT(this=_col("room"), expression=_col("amount_fen"))
+    return _lowered(src, step, ctx, f"cap_{ctx['n']}", held, lower, _col("room"))
+
+
+def _first_only(step: steps.Step, src: str, ctx: dict) -> list[tuple[str, exp.Expression]]:
+    """``first_only``: every claim after the first that shares ``per`` is brought to nothing."""
+    held = _select([exp.Star(), _as(_window(exp.RowNumber(), step, running=False), "claim_no")], src, _held(step, ctx))
+    lower = exp.GT(this=_col("claim_no"), expression=exp.Literal.number(1))
+    return _lowered(src, step, ctx, f"first_only_{ctx['n']}", held, lower, exp.Literal.number(0))
+
+
+def _overlap(step: steps.Step, src: str, ctx: dict) -> list[tuple[str, exp.Expression]]:
+    """就高不重复: everything received for the same matter (support naming the provision and the row's event, or
+    no event; for a total of events, any event counted in it) added up; the city pays max(0, ours − received)."""
+    a, s_, c = "a", "s", "c"
+    same = exp.and_(exp.EQ(this=_col("entity_id", s_), expression=_col("entity_id", a)),
+                    exp.EQ(this=_col("provision", s_), expression=_col("provision_id", a)))
+    fen = _as(steps.fen_sql(_col("amount", s_)), "fen")
+    keys = [_col("entity_id", a), _col("provision_id", a), _col("event_id", a)]
+    parts: exp.Expression = (
+        exp.Select(expressions=[*[k.copy() for k in keys], fen])
+        .from_(_table(src, a), copy=False)
+        .join(_table("support", s_), copy=False, on=exp.and_(same, exp.or_(
+            exp.Is(this=_col("event_id", s_), expression=exp.Null()),
+            exp.EQ(this=_col("event_id", s_), expression=_col("event_id", a)))))
+        .where(_held(step, ctx, a), copy=False))
+    summed = frozenset().union(*(x.provisions for x in ctx["pipeline"] if x.kind == "sum_events"))
+    if summed:  # a total of events: support naming any event counted in it (an eligible candidate row)
+        counted = (exp.Select(expressions=[*[k.copy() for k in keys], fen.copy()])
+                   .from_(_table(src, a), copy=False)
+                   .join(_table("support", s_), on=same.copy(), copy=False)
+                   .join(_table("cand", c), copy=False, on=exp.and_(
+                       exp.EQ(this=_col("entity_id", c), expression=_col("entity_id", a)),
+                       exp.EQ(this=_col("provision_id", c), expression=_col("provision_id", a)),
+                       exp.EQ(this=_col("event_id", c), expression=_col("event_id", s_)),
+                       exp.EQ(this=_col("explanation_key", c), expression=_string("eligible"))))
+                   .where(exp.and_(_in(_col("provision_id", a), sorted(summed)),
+                                   exp.Is(this=_col("event_id", a), expression=exp.Null()), _held(step, ctx, a)),
+                          copy=False))
+        parts = exp.Union(this=parts, expression=counted, distinct=False)
+    name = f"overlap_{ctx['n']}"
+    received = (exp.Select(expressions=[_col("entity_id"), _col("provision_id"), _col("event_id"),
+                                        _as(exp.Sum(this=_col("fen")), "received_fen")])
+                .from_(parts.subquery("x", copy=False), copy=False)
+                .group_by(_col("entity_id"), _col("provision_id"), _col("event_id"), copy=False))
+    r, o = "r", "o"
+    paid = exp.Greatest(this=exp.Literal.number(0), ignore_nulls=True,
+                        expressions=[exp.Sub(this=_col("amount_fen", r), expression=_col("received_fen", o))])
+    held = (exp.Select(expressions=[exp.Column(this=exp.Star(), table=exp.to_identifier(r)), _col("received_fen", o), _as(paid, "paid")])
+            .from_(_table(src, r), copy=False)
+            .join(_table(f"{name}_received", o), join_type="LEFT", copy=False, on=exp.and_(
+                exp.EQ(this=_col("entity_id", o), expression=_col("entity_id", r)),
+                exp.EQ(this=_col("provision_id", o), expression=_col("provision_id", r)),
+                exp.NullSafeEQ(this=_col("event_id", o), expression=_col("event_id", r))))
+            .where(_held(step, ctx, r), copy=False))
+    lower = exp.not_(exp.Is(this=_col("received_fen"), expression=exp.Null()))
+    return [(f"{name}_received", received), *_lowered(src, step, ctx, name, held, lower, _col("paid"))]
+
+
+# The batch compiler's side of huiqi.engine.steps: one emitter per step kind (the calculator has its own
+# registry, huiqi.engine.evaluate.STEP_EXECUTORS; tests/test_steps.py checks both name every kind).
+STEP_EMITTERS = {"sum_events": _sum_events, "cap": _cap, "first_only": _first_only, "overlap": _overlap}
+
+
+def _meta(plans) -> exp.Expression:
+    """Per provision: whether its amount is a ceiling, its kind and its budget pool."""
+    return _union([exp.Select(expressions=[
+        _as(_string(pl.provision.id), "provision_id"), _as(exp.Boolean(this=bool(pl.provision.is_cap)), "is_cap"),
+        _as(_string(pl.provision.kind.value), "kind"),
+        _as(_string(pl.provision.pool) if pl.provision.pool else _cast(exp.Null(), "VARCHAR"), "pool_id"),
+    ]) for pl in plans])
 
 
 def screen_tree(policy: Policy, as_of: dt.date, strategy: str | None = None, referral_rows: bool = True) -> exp.Expression:
-    """The whole screen as one sqlglot tree over the views ``entities_f``, ``ev_<list>`` and ``support``."""
+    """The whole screen as one sqlglot tree over the views ``entities_f``, ``ev_<list>`` and ``support``:
+    the candidates, then each declared step (:func:`huiqi.engine.steps.pipeline`) by its emitter."""
     strategy = strategy or policy.header.general.overlap.default_strategy
     plans = plan_for(policy)
-    tree = sqlglot.parse_one(_steps_text(plans, strategy), read="duckdb")
-    cand = next(c for c in tree.find(exp.With).expressions if c.alias == "cand")
-    cand.set("this", _union([s for s in (provision_select(pl, as_of, referral_rows) for pl in plans) if s]))
+    pipeline = steps.pipeline(plans, strategy)
+    ctes: list[tuple[str, exp.Expression]] = [
+        ("cand", _union([s for s in (provision_select(pl, as_of, referral_rows) for pl in plans) if s]))]
+    ctx = {"pipeline": pipeline, "every": frozenset(pl.provision.id for pl in plans)}
+    for n, step in enumerate(pipeline):
+        ctx["n"] = n
+        ctes += STEP_EMITTERS[step.kind](step, ctes[-1][0], ctx)
+    last = next(name for name, _ in reversed(ctes) if not name.endswith("_received"))
+    ctes.append(("meta", _meta(plans)))
+    r, m = "r", "m"
+    status = _status(_col("explanation_key", r))
+    entity_ids = sorted(pl.provision.id for pl in plans if pl.provision.subject == "entity")
+    hidden = exp.and_(_in(_col("provision_id", r), entity_ids) if entity_ids else exp.false(),
+                      exp.EQ(this=status.copy(), expression=_string("not_eligible")))  # as batch_visible
+    tree = (exp.Select(expressions=[
+        _col("entity_id", r), _col("district", r), _col("provision_id", r), _col("measure_id", r), _col("event_id", r),
+        _col("decision_date", r), _as(status, "status"), _col("amount_fen", r), _col("is_cap", m), _col("kind", m),
+        _col("explanation_key", r), _col("pool_id", m)])
+        .from_(_table(last, r), copy=False)
+        .join(_table("meta", m), on=exp.EQ(this=_col("provision_id", m), expression=_col("provision_id", r)), copy=False)
+        .where(exp.not_(hidden), copy=False))
+    for name, body in ctes:
+        tree = tree.with_(name, as_=body, copy=False)
     return tree
+
+
+_SQL: dict[tuple, str] = {}
 
 
 def screen_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, overrides: dict | None = None,
                referral_rows: bool = True, dialect: str = "duckdb") -> str:
-    """The whole screen as one query, printed in ``dialect`` (``duckdb``; ``spark`` for the Spark engine).
-
-    The candidates are built as sqlglot trees and printed in ``dialect``; the later steps are DuckDB text,
-    used as it is for DuckDB (no parsing of a 70 kB query on every screen) and parsed by sqlglot into the same
-    tree for any other dialect (:func:`screen_tree`).
-    """
+    """The whole screen as one query, printed in ``dialect`` (``duckdb``; ``spark`` for the Spark engine),
+    cached per policy version, date, strategy and dialect."""
     strategy = strategy or policy.header.general.overlap.default_strategy
     cache_key = (policy.version, as_of, strategy, referral_rows, dialect)
     sql = _SQL.get(cache_key)
     if sql is None:
-        if dialect == "duckdb":
-            plans = plan_for(policy)
-            steps = _steps_text(plans, strategy)
-            assert steps.lstrip().startswith(_CAND)
-            cand = _union([s for s in (provision_select(pl, as_of, referral_rows) for pl in plans) if s])
-            sql = f"WITH cand AS ({cand.sql(dialect='duckdb', copy=False)})" + steps.lstrip()[len(_CAND):]
-        else:
-            sql = screen_tree(policy, as_of, strategy, referral_rows).sql(dialect=dialect, copy=False)
+        sql = screen_tree(policy, as_of, strategy, referral_rows).sql(dialect=dialect, copy=False)
         if len(_SQL) > 64:
             _SQL.clear()
         _SQL[cache_key] = sql

@@ -1,19 +1,20 @@
 """Evaluate one applicant against every provision: who gets what, how much, and why.
 
-The pipeline, each step a plain function:
+The pipeline:
 
 1. **candidates** — for each provision, one row per subject (the applicant, or each
-   event of the provision's list), with every condition's truth and the amount the
-   formula gives, using the parameter values in force on the row's decision date;
-2. **annual and one-off caps** — the compute voucher's yearly ceiling holds across
-   claims; a one-off award is paid once;
-3. **就高不重复** — support already received for the same matter from another level
-   is resolved by the chosen strategy;
-4. **totals** — per measure and overall, awards and tax relief separately from loan
-   limits (a loan limit is not money received).
+   event of the provision's list), decided by the plan's gates (:mod:`huiqi.engine.gates`),
+   with the amount the formula gives, using the parameter values in force on the row's
+   decision date;
+2. **steps across rows**, declared once in :mod:`huiqi.engine.steps` and carried out here
+   by :data:`STEP_EXECUTORS` (the batch compiler emits the same steps as SQL): totals of
+   events, caps across claims (the compute voucher's yearly ceiling), one-off awards,
+   就高不重复 against support already received;
+3. **totals** — per measure and overall, each benefit kind apart (a loan limit is not
+   money received).
 
 Money is integer fen; yuan amounts from formulas are rounded half-up (四舍五入) to
-the fen only here, at the edge.
+the fen by the one rule of :data:`huiqi.engine.steps.MONEY`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from huiqi.engine import explain, gates
+from huiqi.engine import explain, gates, steps
 from huiqi.engine.plan import ProvisionPlan, plan_for
 from huiqi.profile.facts import entity_facts, event_facts
 from huiqi.profile.model import ApplicantKind, Profile
@@ -51,8 +52,7 @@ CLAIMANT_KINDS: dict[Claimant, frozenset[ApplicantKind]] = {
 MONEY_KINDS = {ProvisionKind.fixed_award, ProvisionKind.capped_award, ProvisionKind.share_with_cap, ProvisionKind.tax_relief}
 
 
-def to_fen(yuan: Decimal) -> int:
-    return int((yuan * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+to_fen = steps.to_fen  # the one rounding rule (huiqi.engine.steps.MONEY)
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ def _round_figure(name: str, value: Any) -> Any:
     """Money figures to the fen (四舍五入); rates keep six places."""
     if not isinstance(value, Decimal):
         return value
-    places = Decimal("0.000001") if name.endswith("_rate") else Decimal("0.01")
+    places = Decimal("0.000001") if name.endswith("_rate") else Decimal(1).scaleb(-steps.MONEY.places)
     return value.quantize(places, rounding=ROUND_HALF_UP)
 
 
@@ -327,18 +327,15 @@ def candidates(plans, profile: Profile, as_of: dt.date, entity: dict | None = No
     return out
 
 
-# -- step 1b: provisions paid on a total of events ---------------------------------------------
+# -- steps across rows (huiqi.engine.steps): each kind carried out by one function ------------------
 
 
-def apply_aggregates(results: list[ProvisionResult], plans) -> list[ProvisionResult]:
-    """Merge the per-event rows of an ``aggregate: sum`` provision into one, rounded once."""
-    sums = {pl.provision.id: pl for pl in plans if pl.aggregate_sum}
-    if not sums:
-        return results
+def _sum_events(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
+    """``sum_events``: the per-event rows of each provision in the step merged into one, rounded once."""
     out: list[ProvisionResult] = []
     pending: dict[str, list[ProvisionResult]] = {}
     for r in results:
-        if r.provision_id in sums and r.event_id is not None:
+        if r.provision_id in step.provisions and r.event_id is not None:
             if r.provision_id not in pending:
                 pending[r.provision_id] = []
                 out.append(r)  # placeholder, replaced below, keeps the text's order
@@ -375,34 +372,45 @@ def _merge(rows: list[ProvisionResult]) -> ProvisionResult:
                    facts={"events_counted": [r.event_id for r in counted], "events_left_out": [r.event_id for r in left_out]})
 
 
-# -- step 2: caps across claims --------------------------------------------------------------
+_PART = {"entity": lambda r: None,  # one applicant per evaluation
+         "provision": lambda r: r.provision_id,
+         "year": lambda r: r.decision_date.year}
+_ORDER = {"decision_date": lambda r: r.decision_date, "event_id": lambda r: r.event_id or ""}  # a missing id first
 
 
-def apply_period_caps(results: list[ProvisionResult], plans) -> list[ProvisionResult]:
-    """Yearly caps hold across claims (in date order); one-off awards are paid once."""
-    by_id = {pl.provision.id: pl for pl in plans}
-    used: dict[tuple[str, Any], int] = defaultdict(int)
-    order = sorted(range(len(results)), key=lambda i: (results[i].decision_date, results[i].event_id or ""))
+def _claims(results: list[ProvisionResult], step: steps.Step) -> list[int]:
+    """The indexes of the results a cap step holds together, in the step's order."""
+    idx = [i for i, r in enumerate(results) if r.provision_id in step.provisions and r.status in step.statuses
+           and r.amount_fen is not None]
+    return sorted(idx, key=lambda i: tuple(_ORDER[o](results[i]) for o in step.order))
+
+
+def _cap(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
+    """``cap``: the claims sharing ``per`` get, in order, what room the ceiling leaves (e.g. 每年最高50万元)."""
+    used: dict[tuple, int] = defaultdict(int)
     out = list(results)
-    for i in order:
+    for i in _claims(out, step):
         r = out[i]
-        if r.status != "eligible" or r.amount_fen is None:
-            continue
-        pl = by_id[r.provision_id]
-        if pl.year_cap:
-            cap_fen = to_fen(Decimal(r.parameters["cap"]))
-            key = (r.provision_id, r.decision_date.year)
-            room = max(0, cap_fen - used[key])
-            if r.amount_fen > room:
-                zh, en = explain.year_cap(r.decision_date.year, cap_fen, used[key], room)
-                out[i] = _adjust(r, room, "annual_cap", zh, en)
-            used[key] += out[i].amount_fen or 0
-        elif pl.once:
-            key = (r.provision_id, None)
-            if used[key]:
-                zh, en = explain.once_only()
-                out[i] = _adjust(r, 0, "once", zh, en)
-            used[key] += 1
+        cap_fen = to_fen(Decimal(r.parameters[step.limit]))
+        key = tuple(_PART[p](r) for p in step.per)
+        room = max(0, cap_fen - used[key])
+        if r.amount_fen > room:
+            zh, en = explain.year_cap(r.decision_date.year, cap_fen, used[key], room)
+            out[i] = _adjust(r, room, step.name, zh, en)
+        used[key] += out[i].amount_fen or 0
+    return out
+
+
+def _first_only(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
+    """``first_only``: a one-off award is paid for the first claim sharing ``per`` only."""
+    seen: set[tuple] = set()
+    out = list(results)
+    for i in _claims(out, step):
+        key = tuple(_PART[p](out[i]) for p in step.per)
+        if key in seen:
+            zh, en = explain.once_only()
+            out[i] = _adjust(out[i], 0, step.name, zh, en)
+        seen.add(key)
     return out
 
 
@@ -418,10 +426,7 @@ def _adjust(r: ProvisionResult, amount: int, kind: str, zh: str, en: str) -> Pro
                    explanation_key=key)
 
 
-# -- step 3: 就高不重复 -----------------------------------------------------------------------
-
-
-def apply_overlap(results: list[ProvisionResult], profile: Profile, strategy: Strategy) -> list[ProvisionResult]:
+def _overlap(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
     """就高不重复: the enterprise ends with the higher of the two for the same matter, never both.
 
     ``received`` is every support already received for the same matter (``other_support`` naming this
@@ -439,15 +444,26 @@ def apply_overlap(results: list[ProvisionResult], profile: Profile, strategy: St
         events = {r.event_id} if r.event_id is not None else set(r.facts.get("events_counted") or ())
         same = [s for s in profile.other_support
                 if s.provision == r.provision_id and (s.event_id is None or s.event_id in events)]
-        if r.status not in ("eligible", "referral") or r.amount_fen is None or not same:
+        if r.provision_id not in step.provisions or r.status not in step.statuses or r.amount_fen is None or not same:
             out.append(r)
             continue
         received_fen = sum(to_fen(s.amount) for s in same)
         amount = max(0, r.amount_fen - received_fen)
         levels = list(dict.fromkeys(s.level for s in same))
-        zh, en = explain.overlap(strategy, levels, received_fen, r.amount_fen, amount)
-        out.append(_adjust(r, amount, f"overlap_{strategy}", zh, en))
+        zh, en = explain.overlap(step.strategy, levels, received_fen, r.amount_fen, amount)
+        out.append(_adjust(r, amount, step.name, zh, en))
     return out
+
+
+# The calculator's side of huiqi.engine.steps: one function per step kind (the batch compiler has its own
+# registry, huiqi.batch.compile.STEP_EMITTERS; tests/test_steps.py checks both name every kind).
+STEP_EXECUTORS = {"sum_events": _sum_events, "cap": _cap, "first_only": _first_only, "overlap": _overlap}
+
+
+def run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...], profile: Profile) -> list[ProvisionResult]:
+    for step in pipeline:
+        results = STEP_EXECUTORS[step.kind](results, step, profile)
+    return results
 
 
 # -- the whole pipeline ----------------------------------------------------------------------
@@ -489,10 +505,7 @@ def evaluate(policy: Policy, profile: Profile, as_of: dt.date, strategy: Strateg
     check_against_policy(policy, profile)
     plans = plan_for(policy)
     entity = entity_facts(profile)
-    results = candidates(plans, profile, as_of, entity)
-    results = apply_aggregates(results, plans)
-    results = apply_period_caps(results, plans)
-    results = apply_overlap(results, profile, strategy)
+    results = run_steps(candidates(plans, profile, as_of, entity), steps.pipeline(plans, strategy), profile)
     derived = {k: entity.get(k) for k in ("size_class", "industry_section", "is_industrial", "is_internet_software",
                                           "is_commerce", "is_sme", "is_main_urban")}
     return Evaluation(policy.header.id, policy.version, as_of, strategy, profile.id, profile.name, derived, results)

@@ -4,8 +4,8 @@ The plan holds, per provision, its compiled condition tests, its amount formula
 (defaulted from the provision's kind when the file states none), its extra
 figures and its decision pipeline: the ordered gates that decide a candidate's
 status (:mod:`huiqi.engine.gates`) and the steps across rows it takes part in
-(a total of events, a yearly cap, a one-off award) — read by the calculator and
-the batch compiler alike. It is keyed by the policy version, so a changed policy
+(:mod:`huiqi.engine.steps`: a total of events, a yearly cap, a one-off award) — read
+by the calculator and the batch compiler alike. It is keyed by the policy version, so a changed policy
 is a new plan.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from huiqi.engine.gates import Gate, gates_for
+from huiqi.engine.steps import Step, provision_steps
 from huiqi.rules.expr import CompiledExpr, compile_expr
 from huiqi.rules.loader import Policy
 from huiqi.rules.model import ENGINE_PARAMETERS, Condition, Measure, Period, Provision, ProvisionKind
@@ -40,10 +41,13 @@ class ProvisionPlan:
     gates: tuple[Gate, ...] = ()  # a candidate's status: the first gate whose test holds
     referral: bool = False  # a referral once its checkable conditions hold (is_referral)
     ceiling: bool = False  # … carrying a ceiling left to assessment (amount_by_assessment)
-    aggregate_sum: bool = False  # paid once on the total of its qualifying events, rounded once
-    year_cap: bool = False  # a yearly cap (parameter ``cap``) held across claims in date order
-    once: bool = False  # a one-off award on events: the first qualifying event only
+    # … and the steps across rows it takes part in (huiqi.engine.steps): a total of events, a cap, a one-off award
+    steps: tuple[Step, ...] = ()
     _params_by_day: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def step(self, kind: str) -> Step | None:
+        """The provision's step of ``kind`` (``sum_events``, ``cap``, ``first_only``), if it takes part in one."""
+        return next((s for s in self.steps if s.kind == kind), None)
 
     def params_on(self, day, as_of) -> dict:
         """Parameter values in force on ``day`` plus the engine's own (cached: days repeat)."""
@@ -104,9 +108,8 @@ def compile_provision(policy: Policy, measure: Measure, p: Provision) -> Provisi
     return ProvisionPlan(measure, p, policy.in_force(measure), conds, amount, figures, tuple(sorted(columns)), static,
                          reads_no_facts,
                          gates=gates_for(conds, on_event=p.subject != "entity", referral=referral, ceiling=ceiling),
-                         referral=referral, ceiling=ceiling, aggregate_sum=p.aggregate == "sum",
-                         year_cap=p.cap_period == "per_year" and "cap" in p.parameters,
-                         once=p.cap_period == "once" and p.subject != "entity")
+                         referral=referral, ceiling=ceiling,
+                         steps=provision_steps(p.aggregate, p.cap_period, tuple(p.parameters), p.subject))
 
 
 def is_referral(p: Provision, conds, amount, figures) -> bool:

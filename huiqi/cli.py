@@ -275,14 +275,14 @@ def _parse_date(value: str | None, field: str):
         fail(f"{field} 不是有效日期：{value}（格式 YYYY-MM-DD）", f"{field}: not a valid date '{value}' (use YYYY-MM-DD)")
 
 
-def _read_profile(path: str):
+def _read_profile(path: str, policy=None):
     import json
     from pathlib import Path
 
     from pydantic import ValidationError
 
     from huiqi.errors import field_problems
-    from huiqi.profile.model import Profile
+    from huiqi.profile.model import profile_model
     from huiqi.rules.loader import field_path
 
     try:
@@ -299,7 +299,7 @@ def _read_profile(path: str):
         where = f"（第{e.lineno}行第{e.colno}列）" if hasattr(e, "lineno") else ""
         fail(f"画像文件不是有效的 JSON{where}", f"{path}: not valid JSON: {e}")
     try:
-        return Profile.model_validate(data)
+        return profile_model(policy).model_validate(data)  # the policy's event kinds (core + its events.yaml)
     except ValidationError as e:
         problems = field_problems(e.errors())
         fail("画像数据有误，请更正：\n  " + "\n  ".join(p.message("zh") for p in problems),
@@ -325,8 +325,8 @@ def evaluate_cmd(
     from huiqi import policies
 
     day = _parse_date(as_of, "--as-of") if as_of else None
-    profile = _read_profile(profile_path)
     policy = _policy(policy_id)
+    profile = _read_profile(profile_path, policy)
     day = day or policies.default_date(policy)
     try:
         result = evaluate(policy, profile, day, strategy.value if strategy else None)
@@ -391,11 +391,17 @@ def _print_evaluation(result, show_all: bool, status: dict) -> None:
 
 
 @schema_app.command("profile")
-def schema_profile() -> None:
-    """申请人画像的 JSON Schema / the profile's JSON Schema."""
-    from huiqi.profile.model import Profile
+def schema_profile(policy_id: str = POLICY) -> None:
+    """申请人画像的 JSON Schema（含该政策自有的事项类型）/ the profile's JSON Schema (with the policy's own kinds of event)."""
+    from huiqi import policies
+    from huiqi.profile.model import profile_model
 
-    _echo_json(Profile.model_json_schema())
+    try:
+        policy = policies.load(policy_id)
+    except policies.UnknownPolicy as e:
+        fail(f"未知的政策“{e.policy_id}”（可选：{'、'.join(e.known)}）",
+             f"--policy: unknown policy '{e.policy_id}' (known: {', '.join(e.known)})")
+    _echo_json(profile_model(policy).model_json_schema())
 
 
 @app.command("test")
@@ -440,13 +446,21 @@ def synth_cmd(
     n: int = typer.Option(..., "--n", min=1, max=100_000_000, help="主体数量 / number of entities"),
     seed: int = typer.Option(..., "--seed", help="随机种子：相同种子生成相同字节 / same seed, same bytes"),
     out: str = typer.Option(..., "--out", help="输出目录（Parquet）/ output folder"),
+    policy_id: str = POLICY,
 ) -> None:
-    """生成合成企业登记册（Parquet）/ write a synthetic registry."""
+    """生成合成企业登记册（Parquet；事项类型、日期与区县取自所选政策）/ write a synthetic registry for a policy."""
     from pathlib import Path
 
-    from huiqi.batch.synth import generate, write
+    from huiqi import policies
+    from huiqi.batch.synth import SynthError, generate, write
 
-    tables = generate(n, seed)
+    try:
+        tables = generate(n, seed, policies.load(policy_id))
+    except policies.UnknownPolicy as e:
+        fail(f"未知的政策“{e.policy_id}”（可选：{'、'.join(e.known)}）",
+             f"--policy: unknown policy '{e.policy_id}' (known: {', '.join(e.known)})")
+    except SynthError as e:
+        fail(f"合成登记册的设置有误：{e}", str(e))
     paths = write(tables, Path(out))
     for p in paths:
         typer.echo(f"{p}  {tables[p.stem].num_rows} 行 rows")

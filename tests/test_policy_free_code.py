@@ -53,12 +53,6 @@ ALLOWED: dict[str, dict[str, str]] = {
                         "as_of: 2024-06-30": "docstring example of a case file",
                         "m03.small_to_scale_award": "docstring example of a case file"},
     "catalogue/search.py": {"'m07'": "doctest: the expected answer of a search in the default policy"},
-    "batch/synth.py": {
-        "昆明示例企业": "pending: synthetic registry names (synth is left as it is; see the report)",
-        "m23.little_giant_award": "pending: synth picks this provision for its little-giant rows",
-        "2024-01-01": "pending: synthetic event dates around the policy year",
-        "2024-02-01": "pending: synthetic event dates around the policy year",
-        "2024-12-31": "pending: synthetic event dates around the policy year"},
 }
 
 

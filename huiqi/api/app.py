@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +25,7 @@ from huiqi.api import security_headers
 from huiqi.api.limits import BodyLimitMiddleware
 from huiqi.engine.evaluate import ProfileError
 from huiqi.engine.evaluate import evaluate as run_evaluation
-from huiqi.profile.model import Profile
+from huiqi.profile.model import profile_model
 from huiqi.rules.loader import dumps_bytes
 
 
@@ -33,7 +33,8 @@ class EvaluateRequest(BaseModel):
     """政策计算请求 / an evaluation request."""
 
     model_config = ConfigDict(extra="forbid")
-    profile: Profile
+    profile: dict[str, Any] = Field(description="申请人画像，格式见 GET /api/v1/schema/profile?policy=…（含该政策自有的事项类型）"
+                                    " / the applicant profile: its JSON Schema is GET /api/v1/schema/profile?policy=…")
     as_of: dt.date | None = Field(default=None, description="计算日期，默认今天；政策到期后默认到期日 / evaluation "
                                   "date: today, or the policy's last day once it has expired")
     strategy: Literal["highest_only", "top_up"] | None = Field(default=None, description="就高不重复策略")
@@ -192,8 +193,12 @@ def create_app(database=None) -> FastAPI:
     def evaluate(body: EvaluateRequest, request: Request) -> Any:
         current = current_policy(request, body.policy)
         day = body.as_of or policies.default_date(current)
+        try:  # the policy's profile model: the core kinds of event and its own (its events.yaml)
+            profile = profile_model(current).model_validate(body.profile)
+        except ValidationError as e:
+            raise RequestValidationError([{**err, "loc": ("body", "profile", *err["loc"])} for err in e.errors()]) from None
         try:
-            result = run_evaluation(current, body.profile, day, body.strategy)
+            result = run_evaluation(current, profile, day, body.strategy)
         except ProfileError as e:
             field = "body.profile." + e.field.replace("[", ".").replace("]", "")
             err = _error_body("invalid_profile", f"画像数据无效：{e.zh}", e.en, field)
@@ -204,8 +209,13 @@ def create_app(database=None) -> FastAPI:
         return PolicyJSON(answer)
 
     @app.get("/api/v1/schema/profile", tags=["engine"], summary="申请人画像 JSON Schema / the profile's JSON Schema")
-    def profile_schema() -> Any:
-        return PolicyJSON(Profile.model_json_schema())
+    def profile_schema(request: Request, policy: PolicyParam = None) -> Any:
+        try:  # the files' policy is enough: a parameter change does not change the profile's shape
+            chosen = policies.load(policy)
+        except policies.UnknownPolicy as e:
+            raise ApiError(404, "policy_not_found", f"未知的政策“{e.policy_id}”（可选：{'、'.join(e.known)}）",
+                           f"unknown policy '{e.policy_id}' (known: {', '.join(e.known)})", "policy") from None
+        return PolicyJSON(profile_model(chosen).model_json_schema())
 
     from huiqi.web import mount
 

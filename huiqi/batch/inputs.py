@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from huiqi.batch.schema import ALL_TABLES, ENTITY_TABLE
+from huiqi.batch.schema import ENTITY_TABLE, all_tables
 
 
 class RegistryError(ValueError):
@@ -22,7 +22,7 @@ def _sql_str(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _register_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+def _register_xlsx(con: duckdb.DuckDBPyConnection, path: Path, tables: tuple[str, ...]) -> set[str]:
     import openpyxl
     import pyarrow as pa
 
@@ -35,7 +35,7 @@ def _register_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
     found = set()
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     for ws in wb.worksheets:
-        if ws.title not in ALL_TABLES:
+        if ws.title not in tables:
             continue
         rows = ws.iter_rows(values_only=True)
         header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
@@ -54,19 +54,21 @@ def _register_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
     return found
 
 
-def register_registry(con: duckdb.DuckDBPyConnection, source: Path) -> dict[str, str]:
-    """Create ``raw_<table>`` views for every registry table; returns table → source description."""
+def register_registry(con: duckdb.DuckDBPyConnection, source: Path, kinds=None) -> dict[str, str]:
+    """Create ``raw_<table>`` views for every registry table; returns table → source description. The tables
+    are those of ``kinds`` (a policy's), by default of every kind of the policies served (see batch.schema)."""
     source = Path(source)
+    tables = all_tables(kinds)
     found: dict[str, str] = {}
     if not source.exists():
         raise RegistryError(f"registry: {source} does not exist / 登记册不存在")
     if source.is_file() and source.suffix.lower() == ".xlsx":
-        for t in _register_xlsx(con, source):
+        for t in _register_xlsx(con, source, tables):
             found[t] = f"{source.name}#{t}"
     elif source.is_file():
         found[ENTITY_TABLE] = _register_file(con, ENTITY_TABLE, source)
     else:
-        for table in ALL_TABLES:
+        for table in tables:
             for ext in (".parquet", ".csv"):
                 f = source / f"{table}{ext}"
                 if f.exists():
@@ -75,7 +77,7 @@ def register_registry(con: duckdb.DuckDBPyConnection, source: Path) -> dict[str,
             else:
                 f = source / f"{table}.xlsx"
                 if f.exists():
-                    for t in _register_xlsx(con, f):
+                    for t in _register_xlsx(con, f, tables):
                         found[t] = f.name
     if ENTITY_TABLE not in found:
         raise RegistryError(f"registry: no '{ENTITY_TABLE}' table in {source} (entities.parquet, .csv or a sheet) / 缺少主体表")

@@ -10,12 +10,12 @@ from typing import Iterable
 
 import duckdb
 
-from huiqi.batch.schema import ENTITY_TABLE, EVENT_TABLES, SUPPORT_TABLE, table_columns
-from huiqi.profile.model import Profile
+from huiqi.batch.schema import ENTITY_TABLE, SUPPORT_TABLE, table_columns
+from huiqi.profile.model import ProfileBase, profile_model
 
 
-def _rows(con: duckdb.DuckDBPyConnection, table: str, ids: list[str]) -> dict[str, list[dict]]:
-    cols = [c.name for c in table_columns(table) if c.name != "entity_id"]
+def _rows(con: duckdb.DuckDBPyConnection, table: str, ids: list[str], kinds=None) -> dict[str, list[dict]]:
+    cols = [c.name for c in table_columns(table, kinds) if c.name != "entity_id"]
     sel = ", ".join(f'"{c}"' for c in cols)
     cur = con.execute(f"SELECT entity_id, {sel} FROM typed_{table} WHERE _reason IS NULL AND entity_id IN "
                       f"(SELECT unnest(?)) ORDER BY entity_id, _row", [ids])
@@ -25,17 +25,19 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, ids: list[str]) -> dict[st
     return out
 
 
-def profiles_for(con: duckdb.DuckDBPyConnection, entity_ids: Iterable[str]) -> dict[str, Profile]:
-    """Profiles for the given entities of a prepared connection (see huiqi.batch.validate.prepare)."""
+def profiles_for(con: duckdb.DuckDBPyConnection, entity_ids: Iterable[str], policy=None) -> dict[str, ProfileBase]:
+    """Profiles for the given entities of a prepared connection (see huiqi.batch.validate.prepare), in the
+    profile model of ``policy`` (its event kinds; None: the core kinds)."""
+    model = profile_model(policy)
     ids = list(entity_ids)
     entities = _rows(con, ENTITY_TABLE, ids)
-    events = {t: _rows(con, t, ids) for t in EVENT_TABLES}
+    events = {t: _rows(con, t, ids, model.kinds) for t in model.event_list_names}
     support = _rows(con, SUPPORT_TABLE, ids)
     out = {}
     for eid, [row] in entities.items():
         data = {**row, "id": eid}
-        for t in EVENT_TABLES:
+        for t in model.event_list_names:
             data[t] = events[t].get(eid, [])
         data["other_support"] = support.get(eid, [])
-        out[eid] = Profile.model_validate(data)
+        out[eid] = model.model_validate(data)
     return out

@@ -3,7 +3,10 @@
 A registry is a folder (or an Excel workbook) of tables: ``entities`` (one row per applicant, the
 profile's standing facts, keyed by ``entity_id``), one table per event list (``compute_claims``,
 ``vehicles`` …, each row with its ``entity_id``) and ``other_support``. Each column's type and
-allowed values come from the pydantic field of :mod:`huiqi.profile.model`.
+allowed values come from the pydantic field of :mod:`huiqi.profile.model`, itself built from the
+event kinds' schema: a policy that declares a kind of its own (its events.yaml) gets its table too.
+The module-level names (:data:`EVENT_TABLES`, :data:`ALL_TABLES`) are the core kinds'; the functions
+take a kind set (a policy's ``kinds``) and default to every kind of the policies served.
 """
 
 from __future__ import annotations
@@ -102,20 +105,57 @@ def columns_of(model: type[BaseModel], skip: set[str] = frozenset()) -> tuple[Co
 
 
 ENTITY_ID = Column("entity_id", "text", True)
-EVENT_MODELS: dict[str, type[BaseModel]] = {
-    name: typing.get_args(pm.Profile.model_fields[name].annotation)[0] for name in pm.EVENT_LISTS
-}
+EVENT_MODELS: dict[str, type[BaseModel]] = dict(pm.EVENT_MODELS)  # the core kinds'
 
 
-def table_columns(table: str) -> tuple[Column, ...]:
+def registry_kinds(kinds=None):
+    """The kinds a registry is read with: the given kind set (or a policy's), else every kind of the policies
+    served — the core ones and each policy's own — so one registry can be screened against any of them."""
+    from huiqi.profile.kinds import KindSet
+
+    if kinds is not None:
+        return pm.kinds_of(kinds)
+    from huiqi import policies
+
+    seen = {k.name for k in pm.kinds_of(None).kinds}
+    own = []
+    for policy in policies.catalogue():
+        for k in pm.kinds_of(policy).own():
+            if k.name not in seen:
+                seen.add(k.name)
+                own.append(k)
+    return KindSet((*pm.kinds_of(None).kinds, *own), "catalogue") if own else pm.kinds_of(None)
+
+
+def event_tables(kinds=None) -> tuple[str, ...]:
+    """The event tables of a kind set (see :func:`registry_kinds`)."""
+    return registry_kinds(kinds).names
+
+
+def all_tables(kinds=None) -> tuple[str, ...]:
+    """Every table of a registry for a kind set: entities first, other_support last."""
+    return (ENTITY_TABLE, *event_tables(kinds), SUPPORT_TABLE)
+
+
+def _event_model(table: str, kinds) -> type[BaseModel] | None:
+    if table in EVENT_MODELS and (kinds is None or table in pm.kinds_of(None)):
+        return EVENT_MODELS[table]
+    ks = registry_kinds(kinds)
+    if table not in ks:
+        return None
+    return pm.event_model_of(pm.profile_model(ks), table)
+
+
+def table_columns(table: str, kinds=None) -> tuple[Column, ...]:
     """Every column of a registry table, entity_id first."""
     if table == ENTITY_TABLE:
         return (ENTITY_ID, *columns_of(pm.Profile, ENTITY_SKIP))
     if table == SUPPORT_TABLE:
         return (ENTITY_ID, *columns_of(pm.OtherSupport))
-    if table in EVENT_MODELS:
-        return (ENTITY_ID, *columns_of(EVENT_MODELS[table]))
+    model = _event_model(table, kinds)
+    if model is not None:
+        return (ENTITY_ID, *columns_of(model))
     raise KeyError(table)
 
 
-ALL_TABLES = (ENTITY_TABLE, *EVENT_TABLES, SUPPORT_TABLE)
+ALL_TABLES = (ENTITY_TABLE, *EVENT_TABLES, SUPPORT_TABLE)  # the core kinds' tables

@@ -1,38 +1,107 @@
-"""A realistic synthetic registry for demos, tests and benchmarks: ``huiqi synth``.
+"""A realistic synthetic registry for demos, tests and benchmarks: ``huiqi synth [--policy ID]``.
 
 Vectorised with NumPy so a million entities take seconds. Valid GB 32100 credit codes
-(check character computed), Kunming district codes weighted towards the main urban
-districts, GB/T 4754-2017 classes drawn section by section in rough proportions of a
-city's market entities, size classes mostly micro, and sparse dated events: most
-entities have none. The same seed gives the same bytes (one RNG, fixed column order,
+(check character computed), GB/T 4754-2017 classes drawn section by section in rough proportions of a
+city's market entities, size classes mostly micro, and sparse dated events: most entities have none.
+Nothing here is any one policy's: which event kinds are drawn, how often and with what values comes from
+the event kinds' schema (``synth:`` of each kind in huiqi/profile/events.yaml and a policy's events.yaml);
+the dates from the policy's period; the districts, the names and the support already received from other
+levels (for 就高不重复) from the policy folder's ``synth.yaml`` — without one, every current district of
+the divisions table, equally likely. The same seed gives the same bytes (one RNG, fixed column order,
 no timestamps in the files).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from huiqi.batch.schema import ALL_TABLES, table_columns
+from huiqi.batch.schema import ENTITY_TABLE, SUPPORT_TABLE, all_tables, table_columns
 
 CS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100 character set (no I, O, S, V, Z)
 WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
-DISTRICTS = {  # code → weight (share of registrations, rough)
-    "530102": 14, "530103": 13, "530111": 18, "530112": 13, "530114": 9, "530181": 7, "530113": 2,
-    "530115": 4, "530124": 2, "530125": 3, "530126": 2, "530127": 4, "530128": 2, "530129": 3,
-}
 SECTIONS = {  # GB/T 4754 section → share of entities
     "F": 34, "H": 10, "L": 9, "C": 8, "O": 7, "E": 5, "I": 5, "M": 5, "G": 4, "R": 3, "A": 3, "K": 2,
     "N": 1, "Q": 1, "P": 1, "D": 1, "B": 1,
 }
-RECOGNITION_TYPES = ["企业技术中心", "工业设计中心", "技术创新示范企业", "企业科技创新中心", "专精特新“小巨人”", "总部企业", "智能工厂"]
 
 
-def _dates(rng: np.random.Generator, n: int, start: str, end: str) -> np.ndarray:
-    lo, hi = np.datetime64(start), np.datetime64(end)
+class SynthError(ValueError):
+    """A policy's synth.yaml is unreadable, does not match the schema, or names what the policy lacks."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SupportSpec(_Strict):
+    """Support already received from another level for some of one kind's events (就高不重复)."""
+
+    provision: str = Field(pattern=r"^m\d\d\.[a-z][a-z0-9_]*$")
+    subject: str  # the event list whose rows receive it
+    where: dict[str, str | int | bool] = Field(default_factory=dict)  # field = value, all of them
+    share: Decimal = Field(gt=0, le=1)
+    levels: list[str] = Field(min_length=1)
+    amount: tuple[Decimal, Decimal]  # yuan, log-uniform between
+
+
+class SynthFile(_Strict):
+    """``synth.yaml`` of a policy folder: how ``huiqi synth`` draws a registry for it (not part of its rules)."""
+
+    name_prefix: str | None = Field(default=None, max_length=20)
+    districts: dict[str, int] = Field(default_factory=dict)  # division code → relative share of registrations
+    other_support: list[SupportSpec] = Field(default_factory=list)
+
+
+def synth_file(policy) -> Path | None:
+    """The ``synth.yaml`` of ``policy``'s folder, or None when it has none."""
+    from huiqi.catalogue import folders
+    from huiqi.rules.loader import read_yaml
+
+    for folder in folders():
+        header = folder / "policy.yaml"
+        if header.exists() and (read_yaml(header) or {}).get("id") == policy.header.id:
+            path = folder / "synth.yaml"
+            return path if path.exists() else None
+    return None
+
+
+def synth_data(policy) -> SynthFile:
+    """The policy's synth.yaml, checked against the schema and the policy (its provisions, kinds, districts)."""
+    from huiqi.profile.model import kinds_of
+    from huiqi.rules.loader import field_path, read_yaml
+    from huiqi.standards.divisions import validate_district
+
+    path = synth_file(policy)
+    if path is None:
+        return SynthFile()
+    try:
+        data = SynthFile.model_validate(read_yaml(path) or {})
+    except ValidationError as e:
+        raise SynthError("\n".join(f"{path.name}: {field_path(err['loc'])}: {err['msg']}" for err in e.errors())) from None
+    provisions = {p.id for p in policy.provisions()}
+    kinds = kinds_of(policy)
+    for i, s in enumerate(data.other_support):
+        if s.provision not in provisions:
+            raise SynthError(f"{path.name}: other_support[{i}].provision: '{s.provision}' is not a provision of {policy.header.id}")
+        if s.subject not in kinds or not set(s.where) <= set(kinds[s.subject].fields):
+            raise SynthError(f"{path.name}: other_support[{i}]: '{s.subject}' is not a kind of event with fields {sorted(s.where)}")
+    for code in data.districts:
+        try:
+            validate_district(code)
+        except ValueError as e:
+            raise SynthError(f"{path.name}: districts.{code}: {e}") from None
+    return data
+
+
+def _dates(rng: np.random.Generator, n: int, start: dt.date, end: dt.date) -> np.ndarray:
+    lo, hi = np.datetime64(start, "D"), np.datetime64(end, "D")
     return lo + rng.integers(0, (hi - lo).astype(int) + 1, size=n).astype("timedelta64[D]")
 
 
@@ -65,14 +134,49 @@ def _money(rng: np.random.Generator, n: int, lo: float, hi: float) -> np.ndarray
     return np.round(np.exp(rng.uniform(np.log(lo), np.log(hi), size=n)) * 100).astype(np.int64)
 
 
-def generate(n: int, seed: int) -> dict[str, pa.Table]:
-    """All registry tables for ``n`` entities."""
+def _districts(data: SynthFile) -> dict[str, int]:
+    if data.districts:
+        return dict(data.districts)
+    from huiqi.standards.divisions import districts
+
+    return {d.code: 1 for d in districts()}
+
+
+def _values(rng: np.random.Generator, m: int, spec, dist_codes: np.ndarray):
+    """One column of ``m`` synthetic values as the schema's synth hint says (money in fen, ratios in 1/10000)."""
+    if spec.money is not None:
+        return _money(rng, m, float(spec.money[0]), float(spec.money[1]))
+    if spec.choice is not None:
+        p = np.array([float(x) for x in spec.p]) if isinstance(spec.p, list) else None
+        return rng.choice(np.array(spec.choice, dtype=object), size=m, p=None if p is None else p / p.sum())
+    if spec.ratio_choice is not None:
+        return rng.choice(np.array([int(x * 10000) for x in spec.ratio_choice], dtype=np.int64), size=m)
+    if spec.ratio_between is not None:
+        lo, hi = (int(x * 10000) for x in spec.ratio_between)
+        return rng.integers(lo, hi + 1, size=m)
+    if spec.credit_code:
+        return credit_codes(rng, rng.choice(dist_codes, size=m))
+    return rng.random(m) < float(spec.p)  # a yes/no with this chance of yes
+
+
+def generate(n: int, seed: int, policy=None) -> dict[str, pa.Table]:
+    """All registry tables of ``policy`` (None: the default policy) for ``n`` entities."""
+    from huiqi.profile.model import kinds_of
+
+    if policy is None:
+        from huiqi import policies
+
+        policy = policies.load()
+    data = synth_data(policy)
+    kinds = kinds_of(policy)
+    period = policy.header.general.in_force
     rng = np.random.default_rng(seed)
     ids = np.char.add("E", np.char.zfill(np.arange(1, n + 1).astype("U9"), 8))
     kind = rng.choice(["enterprise", "individual", "park_operator", "guarantee_institution", "procuring_entity"],
                       size=n, p=[0.93, 0.05, 0.005, 0.005, 0.01])
-    dist_codes = np.array(list(DISTRICTS))
-    dist_p = np.array(list(DISTRICTS.values()), dtype=float)
+    weights = _districts(data)
+    dist_codes = np.array(list(weights))
+    dist_p = np.array(list(weights.values()), dtype=float)
     district = rng.choice(dist_codes, size=n, p=dist_p / dist_p.sum())
     codes = credit_codes(rng, district)
     pool = _industry_pool()
@@ -93,7 +197,8 @@ def generate(n: int, seed: int) -> dict[str, pa.Table]:
     revenue = _money(rng, n, 1e5, 5e8)
     person = kind == "individual"
     enterprise = kind == "enterprise"
-    names = np.char.add(np.where(person, "个人", "昆明示例企业"), ids)
+    prefix = data.name_prefix or f"{policy.header.region_zh or ''}示例企业"
+    names = np.char.add(np.where(person, "个人", prefix), ids)
 
     entities = {
         "entity_id": ids, "kind": kind, "name": names,
@@ -106,77 +211,52 @@ def generate(n: int, seed: int) -> dict[str, pa.Table]:
         "small_scale_vat_taxpayer": enterprise & (rng.random(n) < 0.6),
         "cross_border_ecommerce_enterprises": np.where(kind == "park_operator", rng.integers(0, 80, size=n), None).astype(object),
     }
-    tables = {"entities": _table("entities", entities, n)}
+    tables = {ENTITY_TABLE: _table(ENTITY_TABLE, entities, n, kinds)}
 
-    def events(name: str, who: np.ndarray, share: float, max_per: int, fields) -> None:
-        owners = np.flatnonzero(who & (rng.random(n) < share))
-        counts = rng.integers(1, max_per + 1, size=len(owners))
+    for k in kinds.kinds:  # each kind as its schema's synth hint says; a kind without one is an empty table
+        hint = k.spec.synth
+        if hint is None:
+            tables[k.name] = _table(k.name, {}, 0, kinds)
+            continue
+        who = np.isin(kind, list(hint.who))
+        owners = np.flatnonzero(who & (rng.random(n) < float(hint.share)))
+        counts = rng.integers(1, hint.max_per + 1, size=len(owners))
         owner_rows = np.repeat(owners, counts)
         m = len(owner_rows)
         seq = np.arange(m) - np.repeat(np.cumsum(counts) - counts, counts)
-        cols = {"entity_id": ids[owner_rows], "id": np.char.add(f"{name[:3]}-", (seq + 1).astype("U3"))}
-        cols.update(fields(m, owner_rows))
-        tables[name] = _table(name, cols, m)
-
-    org = ~person
-    events("scale_entries", enterprise, 0.03, 1, lambda m, o: {
-        "date": _dates(rng, m, "2022-06-01", "2024-12-31"),
-        "path": rng.choice(["small_to_scale", "new_build"], size=m, p=[0.8, 0.2]), "first_time": rng.random(m) < 0.95})
-    events("recognitions", enterprise, 0.008, 2, lambda m, o: {
-        "date": _dates(rng, m, "2024-01-01", "2025-03-31"), "type": rng.choice(RECOGNITION_TYPES, size=m),
-        "level": rng.choice(["national", "provincial", "municipal"], size=m, p=[0.1, 0.4, 0.5])})
-    events("listings", enterprise, 0.0005, 1, lambda m, o: {
-        "date": _dates(rng, m, "2024-01-01", "2025-03-31"), "board": rng.choice(["neeq", "sse", "szse"], size=m)})
-    events("compute_claims", enterprise, 0.004, 4, lambda m, o: {
-        "date": _dates(rng, m, "2024-02-01", "2025-02-28"),
-        "category": rng.choice(["compute_rental", "model_product", "model_service"], size=m), "spend": _money(rng, m, 1e3, 3e6)})
-    events("projects", enterprise, 0.003, 2, lambda m, o: {
-        "date": _dates(rng, m, "2024-01-01", "2025-03-31"), "annual_investment": _money(rng, m, 1e6, 5e8),
-        "annual_fixed_asset_investment": _money(rng, m, 1e6, 3e8), "fixed_asset_investment": _money(rng, m, 1e6, 5e8),
-        "fits_park_leading_industry": rng.random(m) < 0.6, "technical_renovation": rng.random(m) < 0.4,
-        "in_mohan_border_park": rng.random(m) < 0.05, "park_development_mode": rng.random(m) < 0.5})
-    events("guarantees", kind == "guarantee_institution", 1.0, 20, lambda m, o: {
-        "date": _dates(rng, m, "2023-01-01", "2024-12-31"),
-        "client_credit_code": credit_codes(rng, rng.choice(dist_codes, size=m)), "amount": _money(rng, m, 1e5, 8e6),
-        "fee_rate": (rng.integers(30, 200, size=m)).astype(object)})
-    events("tenders", enterprise, 0.006, 2, lambda m, o: {
-        "date": _dates(rng, m, "2024-01-01", "2025-03-31"), "government_invested": rng.random(m) < 0.7,
-        "must_tender": rng.random(m) < 0.9, "bid_value": _money(rng, m, 1e5, 5e7)})
-    events("procurements", kind == "procuring_entity", 0.8, 5, lambda m, o: {
-        "date": _dates(rng, m, "2024-01-01", "2025-03-31"), "category": rng.choice(["goods", "services", "works"], size=m),
-        "value": _money(rng, m, 1e4, 1e7), "above_procurement_threshold": rng.random(m) < 0.8,
-        "suitable_for_sme": rng.random(m) < 0.7})
-    events("vehicles", org | person, 0.02, 2, lambda m, o: {
-        "date": _dates(rng, m, "2024-01-01", "2025-03-31"), "price_incl_vat": _money(rng, m, 6e4, 8e5),
-        "vat_rate": None, "new_energy": rng.random(m) < 0.45, "passenger_car": rng.random(m) < 0.9,
-        "in_exemption_catalogue": rng.random(m) < 0.97})
-    events("home_purchases", person, 0.1, 1, lambda m, o: {
-        "date": _dates(rng, m, "2024-01-01", "2025-03-31"), "first_home": rng.random(m) < 0.7,
-        "self_occupied": rng.random(m) < 0.95, "provident_fund_depositor": rng.random(m) < 0.6,
-        "children": rng.choice([0, 1, 2, 3], size=m, p=[0.2, 0.45, 0.3, 0.05]), "base_max_loan": _money(rng, m, 3e5, 1.2e6)})
-    events("startup_loans", person | enterprise, 0.005, 1, lambda m, o: {
-        "date": _dates(rng, m, "2024-01-01", "2025-03-31"), "amount_requested": _money(rng, m, 5e4, 5e6)})
-    events("payrolls", enterprise, 0.01, 1, lambda m, o: {
-        "date": _dates(rng, m, "2024-01-01", "2025-03-31"), "wage_base": _money(rng, m, 1e5, 5e7),
-        "work_injury_base_rate": (rng.choice([2, 4, 7, 9, 11, 14], size=m) * 10).astype(object)})
-    events("vat_periods", enterprise, 0.03, 3, lambda m, o: {
-        "date": _dates(rng, m, "2024-01-01", "2025-03-31"), "sales": _money(rng, m, 1e4, 3e5)})
-    # a little support already received from other levels, for 就高不重复
-    rec = tables["recognitions"]
-    giant = np.flatnonzero(np.array(rec["type"].to_pylist(), dtype=object) == "专精特新“小巨人”")
-    pick = giant[rng.random(len(giant)) < 0.3]
-    tables["other_support"] = _table("other_support", {
-        "entity_id": np.array(rec["entity_id"].to_pylist(), dtype=object)[pick],
-        "provision": np.full(len(pick), "m23.little_giant_award", dtype=object),
-        "level": rng.choice(["provincial", "district"], size=len(pick)),
-        "amount": _money(rng, len(pick), 2e5, 1.5e6), "event_id": np.array(rec["id"].to_pylist(), dtype=object)[pick]}, len(pick))
-    return tables
+        cols = {"entity_id": ids[owner_rows], "id": np.char.add(f"{k.name[:3]}-", (seq + 1).astype("U3")),
+                "date": _dates(rng, m, period.start - dt.timedelta(days=hint.days_before),
+                               period.end + dt.timedelta(days=hint.days_after))}
+        for field, spec in hint.values.items():
+            cols[field] = _values(rng, m, spec, dist_codes)
+        tables[k.name] = _table(k.name, cols, m, kinds)
+    tables[SUPPORT_TABLE] = _support(rng, tables, data.other_support, kinds)
+    return {name: tables[name] for name in all_tables(kinds)}
 
 
-def _table(name: str, data: dict, n: int) -> pa.Table:
+def _support(rng: np.random.Generator, tables: dict[str, pa.Table], specs, kinds) -> pa.Table:
+    """A little support already received from other levels, for 就高不重复 (synth.yaml: other_support)."""
+    cols: dict[str, list] = {"entity_id": [], "provision": [], "level": [], "amount": [], "event_id": []}
+    for s in specs:
+        rows = tables[s.subject]
+        mask = np.ones(rows.num_rows, dtype=bool)
+        for field, value in s.where.items():
+            mask &= np.array(rows[field].to_pylist(), dtype=object) == value
+        match = np.flatnonzero(mask)
+        pick = match[rng.random(len(match)) < float(s.share)]
+        cols["entity_id"] += list(np.array(rows["entity_id"].to_pylist(), dtype=object)[pick])
+        cols["provision"] += [s.provision] * len(pick)
+        cols["level"] += list(rng.choice(s.levels, size=len(pick)))
+        cols["amount"] += list(_money(rng, len(pick), float(s.amount[0]), float(s.amount[1])))
+        cols["event_id"] += list(np.array(rows["id"].to_pylist(), dtype=object)[pick])
+    m = len(cols["entity_id"])
+    return _table(SUPPORT_TABLE, {k: np.array(v, dtype=np.int64 if k == "amount" else object) for k, v in cols.items()}, m, kinds)
+
+
+def _table(name: str, data: dict, n: int, kinds=None) -> pa.Table:
     """Arrow table in the registry's column order and types (money from integer fen, ratios from 1/10000)."""
     arrays, fields = [], []
-    for col in table_columns(name):
+    for col in table_columns(name, kinds):
         v = data.get(col.name)
         if v is None:
             arr = pa.nulls(n, type=_arrow_type(col.kind))
@@ -207,9 +287,10 @@ def _arrow_type(kind: str) -> pa.DataType:
 
 
 def write(tables: dict[str, pa.Table], out: Path) -> list[Path]:
+    """One Parquet file per table, in the order :func:`generate` gives them."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in ALL_TABLES:
+    for name in tables:
         path = out / f"{name}.parquet"
         pq.write_table(tables[name], path, compression="zstd", write_statistics=True, store_schema=True)
         paths.append(path)

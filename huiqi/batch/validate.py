@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
-from huiqi.batch.schema import ALL_TABLES, ENTITY_TABLE, EVENT_TABLES, SUPPORT_TABLE, Column, table_columns
+from huiqi.batch.schema import ENTITY_TABLE, SUPPORT_TABLE, Column, all_tables, event_tables, registry_kinds, table_columns
 from huiqi.profile.facts import district_facts, industry_facts, size_class_of
 
 CS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -125,15 +125,17 @@ def _raw_columns(con: duckdb.DuckDBPyConnection, table: str, present: set[str]) 
     return {r[0]: r[1] for r in con.execute(f"DESCRIBE raw_{table}").fetchall() if r[0] != "_row"}
 
 
-def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: list[str]) -> None:
-    """Build typed views, lookups, the facts views ``entities_f`` / ``ev_<list>`` / ``support`` and ``rejects``."""
+def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: list[str], kinds=None) -> None:
+    """Build typed views, lookups, the facts views ``entities_f`` / ``ev_<list>`` / ``support`` and ``rejects``
+    (one ``ev_<list>`` per event kind of ``kinds``; by default every kind of the policies served)."""
+    kinds = registry_kinds(kinds)
     con.execute(USCC_MACRO)
     con.execute("CREATE OR REPLACE TABLE known_provisions AS SELECT unnest(?) AS id", [provision_ids])
     _code_lookups(con, present)
     reject_selects = []
-    for table in ALL_TABLES:  # entities first: the other tables check their rows' applicant against it
+    for table in all_tables(kinds):  # entities first: the other tables check their rows' applicant against it
         raw_cols = _raw_columns(con, table, present)
-        cols = table_columns(table)
+        cols = table_columns(table, kinds)
         typed, checks, hoisted = [], [], []
         for col in cols:
             t, c = typed_and_checks(col, raw_cols)
@@ -156,7 +158,7 @@ def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: li
             join = " LEFT JOIN (SELECT entity_id AS __good FROM good_entities) g ON g.__good = i.__t_0"
             checks.append(("__good IS NULL", "entity_id: 所属主体不存在或已被拒绝 / entity rejected or unknown"))
             extra = ", g.__good"
-            if table in EVENT_TABLES:
+            if table in kinds:
                 checks.append((f"{alias_of['id']} IS NOT NULL AND __dup > 1",
                                "id: 同一主体的事项编号重复（保留首行） / duplicate event id (the first row is kept)"))
                 extra += f", row_number() OVER (PARTITION BY {alias_of['entity_id']}, {alias_of['id']} ORDER BY _row) AS __dup"
@@ -167,13 +169,13 @@ def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: li
                         FROM (SELECT i.*{extra} FROM (SELECT r.*, {', '.join(hoisted)} FROM {source}) i{join}) r""")
         if table == ENTITY_TABLE:
             con.execute("CREATE OR REPLACE TABLE good_entities AS SELECT entity_id FROM typed_entities WHERE _reason IS NULL")
-    _facts_views(con)
+    _facts_views(con, event_tables(kinds))
     con.execute("""
         UPDATE typed_other_support s SET _reason = 'event_id: 画像中没有此事项 / event id not in the registry'
         WHERE _reason IS NULL AND event_id IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM all_event_ids a WHERE a.entity_id = s.entity_id AND a.id = s.event_id)""")
     con.execute("CREATE OR REPLACE VIEW support AS SELECT * EXCLUDE (_row, _reason) FROM typed_other_support WHERE _reason IS NULL")
-    for table in ALL_TABLES:
+    for table in all_tables(kinds):
         reject_selects.append(f"SELECT '{table}' AS \"table\", _row AS \"row\", CAST(entity_id AS VARCHAR) AS entity_id, _reason AS reason "
                               f"FROM typed_{table} WHERE _reason IS NOT NULL")
     con.execute("CREATE OR REPLACE TABLE rejects AS " + " UNION ALL ".join(reject_selects) + " ORDER BY 1, 2")
@@ -223,7 +225,7 @@ def _code_lookups(con: duckdb.DuckDBPyConnection, present: set[str]) -> None:
     load_rows(con, "valid_industries", [("raw", "VARCHAR"), ("code", "VARCHAR")], [d for d in industries if d[1]])
 
 
-def _facts_views(con: duckdb.DuckDBPyConnection) -> None:
+def _facts_views(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
     """Derived facts from the same functions as the calculator, once per distinct code; event ids as it names them."""
     codes = [r[0] for r in con.execute("SELECT DISTINCT industry FROM typed_entities WHERE _reason IS NULL").fetchall()]
     rows = [(c, *(v for _, v in industry_facts(c))) for c in codes if c is not None]
@@ -258,7 +260,7 @@ def _facts_views(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN district_facts d ON d.district = t.district
         WHERE t._reason IS NULL""")
     ids = []
-    for table in EVENT_TABLES:
+    for table in tables:
         extra = ""
         if table == "guarantees":
             extra = (", sum(amount) OVER (PARTITION BY entity_id, COALESCE(client_credit_code, '#' || id), year(date)) "

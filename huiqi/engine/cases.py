@@ -158,13 +158,14 @@ def in_process_evaluator(policy_id: str | None = None) -> Evaluator:
 
     from huiqi import policies
     from huiqi.engine.evaluate import evaluate
-    from huiqi.profile.model import Profile
+    from huiqi.profile.model import profile_model
     from huiqi.rules.loader import dumps
 
     policy = policies.load(policy_id)
+    model = profile_model(policy)  # the core kinds and the policy's own (its events.yaml)
 
     def run(profile: dict[str, Any], as_of: dt.date, strategy: str | None) -> dict[str, Any]:
-        p = Profile.model_validate(profile)
+        p = model.model_validate(profile)
         return json.loads(dumps(evaluate(policy, p, as_of, strategy).as_dict()))  # type: ignore[arg-type]
 
     return run

@@ -17,11 +17,6 @@ CLAIMANT_ZH = {
     "procuring_entity": "采购人", "bidder": "投标企业", "taxpayer": "纳税人", "employer": "用人单位",
     "project": "项目单位", "community": "社区", "government": "政府部门",
 }
-SUBJECT_ZH = {
-    "recognitions": "认定事项", "scale_entries": "升规入统记录", "listings": "上市挂牌记录", "compute_claims": "算力支出",
-    "projects": "投资项目", "guarantees": "担保业务", "tenders": "招标项目", "procurements": "采购项目", "vehicles": "购车记录",
-    "home_purchases": "购房记录", "startup_loans": "创业担保贷款申请", "payrolls": "社保缴费工资", "vat_periods": "增值税申报期",
-}
 LEVEL_ZH = {"national": "国家", "provincial": "省级", "municipal": "市级", "district": "县区级"}
 
 # Benefit kinds (huiqi.rules.model.Provision.BENEFIT_OF_KIND): the kind's name, and the words of its total.
@@ -153,7 +148,10 @@ def wrong_claimant(claimant, kind) -> tuple[str, str]:
 
 
 def no_events(subject: str) -> tuple[str, str]:
-    return f"未填报相关事项（{SUBJECT_ZH.get(subject, subject)}）。", f"No {subject.replace('_', ' ')} given."
+    from huiqi.profile.questions import subject_words  # the kind's words, from the event kinds' schema
+
+    zh, en = subject_words(subject)
+    return f"未填报相关事项（{zh}）。", f"No {en} given."
 
 
 def expired(day: dt.date, end: dt.date) -> tuple[str, str]:

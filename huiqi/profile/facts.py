@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from huiqi.profile.model import EVENT_LISTS, Profile, SizeClass
+from huiqi.profile.model import ProfileBase as Profile, SizeClass, event_model_of, kinds_of, profile_model
 
 Row = dict[str, Any]
 INDUSTRY_FACTS = ("industry_section", "industry_division", "is_industrial", "is_internet_software", "is_commerce")
@@ -74,7 +74,7 @@ def derived_size_class(profile: Profile) -> SizeClass | None:
 
 
 def entity_facts(profile: Profile) -> Row:
-    row: Row = profile.model_dump(exclude=set(EVENT_LISTS) | {"other_support"})
+    row: Row = profile.model_dump(exclude=set(profile.event_list_names) | {"other_support"})
     row["kind"] = profile.kind.value
     size = derived_size_class(profile)
     row.update(size_facts(size.value if size else None))
@@ -85,14 +85,15 @@ def entity_facts(profile: Profile) -> Row:
 
 def event_facts(profile: Profile) -> dict[str, list[Row]]:
     out: dict[str, list[Row]] = {}
-    for name in EVENT_LISTS:
+    for name in profile.event_list_names:
         rows = []
         for i, ev in enumerate(getattr(profile, name)):
             row = ev.model_dump()
             row["id"] = ev.id or f"{name}[{i}]"
             rows.append(row)
         out[name] = rows
-    _client_year_totals(out["guarantees"])
+    if "guarantees" in out:  # the derived fact its kind declares (events.yaml: derived)
+        _client_year_totals(out["guarantees"])
     return out
 
 
@@ -109,16 +110,16 @@ def _client_year_totals(rows: list[Row]) -> None:
         r["client_year_total"] = totals[(r["client_credit_code"] or "#" + r["id"], r["date"].year)]
 
 
-def fact_names(subject: str) -> tuple[frozenset[str], frozenset[str]]:
+def fact_names(subject: str, kinds=None) -> tuple[frozenset[str], frozenset[str]]:
     """The entity facts, and the facts of one event of ``subject``, that a rule expression may read — derived
-    from the profile model and the derived facts above, so a policy file naming a fact that does not exist
-    (``entity.is_small_or_micro``) is refused when it is loaded instead of reading as unknown."""
-    import typing
-
-    entity = (set(Profile.model_fields) - set(EVENT_LISTS) - {"other_support"}) | {"kind"}
+    from the profile model of ``kinds`` (a policy's kind set; None: the core kinds) and the derived facts
+    above, so a policy file naming a fact that does not exist (``entity.is_small_or_micro``) is refused when
+    it is loaded instead of reading as unknown."""
+    kinds = kinds_of(kinds)
+    model = profile_model(kinds)
+    entity = (set(model.model_fields) - set(model.event_list_names) - {"other_support"}) | {"kind"}
     entity |= {k for k, _ in size_facts(None)} | set(INDUSTRY_FACTS) | {k for k, _ in district_facts(None)}
     event: set[str] = set()
-    if subject in EVENT_LISTS:
-        (model,) = typing.get_args(Profile.model_fields[subject].annotation)
-        event = set(model.model_fields) | {"id"} | ({"client_year_total"} if subject == "guarantees" else set())
+    if subject in model.event_list_names:
+        event = set(event_model_of(model, subject).model_fields) | {"id"} | set(kinds[subject].spec.derived)
     return frozenset(entity), frozenset(event)

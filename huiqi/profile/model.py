@@ -8,7 +8,9 @@ or industry code. Money is exact (Decimal yuan, at most two decimals).
 The profile has the applicant's standing facts (who it is, where, which industry,
 how big) and lists of dated events (recognitions, claims, purchases …). A provision
 is judged over the applicant or over each event of one list (see
-``Provision.subject``).
+``Provision.subject``). The event lists are not written here: they are built from the
+event kinds' schema (:mod:`huiqi.profile.kinds`) — :data:`Profile` has the core kinds,
+:func:`profile_model` a policy's (the core plus those of its folder's events.yaml).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
+
+from huiqi.profile import kinds as kinds_mod
 
 MAX_MONEY = Decimal("1000000000000")  # 1万亿 yuan: nothing in this policy comes near it
 MAX_EVENTS = 500
@@ -92,101 +96,35 @@ class Event(Base):
     date: dt.date = Field(description="事项日期 / date of the event")
 
 
-class Recognition(Event):
-    """认定：企业技术中心、专精特新“小巨人”等（类型用政策原文名称）。"""
+# -- the event kinds, from their schema (huiqi/profile/events.yaml, a policy's events.yaml) ---------------------
 
-    type: Literal[
-        "企业技术中心", "制造业单项冠军", "服务型制造示范企业（平台）", "技术创新示范企业", "制造业创新中心",
-        "工业企业质量标杆", "工业设计中心", "企业科技创新中心", "专精特新“小巨人”", "首台（套）重大技术装备",
-        "总部企业", "数字化转型“小灯塔”", "数字化车间", "智能工厂", "“链式”转型案例",
-    ]
-    level: Literal["national", "provincial", "municipal"] | None = None
+_TYPES = {"date": dt.date, "money": Money, "ratio": Ratio, "bool": bool, "int": int, "text": str, "credit_code": CreditCode}
 
 
-class ScaleEntry(Event):
-    """首次进入规模（限额）以上并纳入统计：小升规或新建投产入规。"""
-
-    path: Literal["small_to_scale", "new_build"] = Field(description="小升规 / 新建投产入规")
-    first_time: bool = True
-
-
-class Listing(Event):
-    board: Literal["neeq", "sse", "szse", "bse", "hkex", "overseas"]
-
-
-class ComputeClaim(Event):
-    """算力券：租赁算力、购买大模型应用产品或使用大模型技术与服务的实际支出。"""
-
-    category: Literal["compute_rental", "model_product", "model_service"]
-    spend: Money
-
-
-class Project(Event):
-    """投资项目：年度投资、固定资产投资（不含土地款）、设备购置。"""
-
-    name: str | None = Field(default=None, max_length=200)
-    annual_investment: Money | None = Field(default=None, description="年度投资额")
-    annual_fixed_asset_investment: Money | None = Field(default=None, description="年度工业固定资产实际投资额（不含土地款）")
-    fixed_asset_investment: Money | None = Field(default=None, description="项目固定资产投资")
-    equipment_investment: Money | None = None
-    fits_park_leading_industry: bool | None = None
-    technical_renovation: bool = False
-    in_mohan_border_park: bool = False
-    park_development_mode: bool | None = Field(default=None, description="以“园中园”模式参与园区开发")
+def _field(spec) -> tuple[object, object]:
+    """(annotation, FieldInfo) of one field of the schema: its type, limits, default and description."""
+    annotation = Literal[tuple(spec.values)] if spec.type == "enum" else _TYPES[spec.type]
+    extra: dict = {}
+    if spec.description:
+        extra["description"] = spec.description
+    if spec.min is not None:
+        extra["ge"] = spec.min
+    if spec.max is not None:
+        extra["le"] = spec.max
+    if spec.max_length is not None:
+        extra["max_length"] = spec.max_length
+    if spec.optional:
+        return annotation | None, Field(default=None, **extra)
+    if spec.default is not None:
+        default = Decimal(spec.default) if spec.type in ("money", "ratio") else spec.default
+        return annotation, Field(default=default, **extra)
+    return annotation, Field(**extra)
 
 
-class Guarantee(Event):
-    """融资担保机构上年度的单户担保业务。"""
-
-    client_credit_code: CreditCode | None = None
-    amount: Money
-    fee_rate: Ratio
-
-
-class Tender(Event):
-    government_invested: bool
-    must_tender: bool = True
-    bid_value: Money
-
-
-class Procurement(Event):
-    category: Literal["goods", "services", "works"]
-    value: Money
-    above_procurement_threshold: bool = True
-    suitable_for_sme: bool = True
-
-
-class Vehicle(Event):
-    """购车：日期为机动车销售统一发票日期。"""
-
-    price_incl_vat: Money
-    vat_rate: Ratio = Decimal("0.13")
-    new_energy: bool
-    passenger_car: bool = True
-    in_exemption_catalogue: bool = True
-
-
-class HomePurchase(Event):
-    first_home: bool
-    self_occupied: bool = True
-    provident_fund_depositor: bool
-    children: int = Field(ge=0, le=20)
-    base_max_loan: Money | None = Field(default=None, description="公积金中心规定的最高贷款额度（未上浮）")
-
-
-class StartupLoan(Event):
-    amount_requested: Money | None = None
-
-
-class Payroll(Event):
-    wage_base: Money = Field(description="缴费工资基数总额 / total contribution wage base")
-    work_injury_base_rate: Ratio | None = Field(default=None, description="行业工伤保险基准费率")
-
-
-class VatPeriod(Event):
-    """按月申报的小规模纳税人：date 为所属月份任一日，sales 为不含税销售额。"""
-
-    sales: Money
+def event_model(kind) -> type[Event]:
+    """The pydantic model of one event kind (``ComputeClaim`` …), built from its schema."""
+    fields = {name: _field(spec) for name, spec in kind.fields.items()}
+    return create_model(kind.spec.model, __base__=Event, __doc__=kind.spec.about, __module__=__name__, **fields)
 
 
 class OtherSupport(Base):
@@ -198,8 +136,11 @@ class OtherSupport(Base):
     event_id: EventId | None = None
 
 
-class Profile(Base):
+class ProfileBase(Base):
     """申请人画像 / applicant profile."""
+
+    event_list_names: ClassVar[tuple[str, ...]] = ()  # its event lists, in the schema's order
+    kinds: ClassVar[object] = None  # the KindSet it was built from
 
     id: EventId | None = None
     kind: ApplicantKind
@@ -216,32 +157,63 @@ class Profile(Base):
     small_scale_vat_taxpayer: bool | None = None
     cross_border_ecommerce_enterprises: int | None = Field(default=None, ge=0, le=1_000_000)
 
-    recognitions: list[Recognition] = Field(default_factory=list, max_length=MAX_EVENTS)
-    scale_entries: list[ScaleEntry] = Field(default_factory=list, max_length=MAX_EVENTS)
-    listings: list[Listing] = Field(default_factory=list, max_length=MAX_EVENTS)
-    compute_claims: list[ComputeClaim] = Field(default_factory=list, max_length=MAX_EVENTS)
-    projects: list[Project] = Field(default_factory=list, max_length=MAX_EVENTS)
-    guarantees: list[Guarantee] = Field(default_factory=list, max_length=MAX_EVENTS)
-    tenders: list[Tender] = Field(default_factory=list, max_length=MAX_EVENTS)
-    procurements: list[Procurement] = Field(default_factory=list, max_length=MAX_EVENTS)
-    vehicles: list[Vehicle] = Field(default_factory=list, max_length=MAX_EVENTS)
-    home_purchases: list[HomePurchase] = Field(default_factory=list, max_length=MAX_EVENTS)
-    startup_loans: list[StartupLoan] = Field(default_factory=list, max_length=MAX_EVENTS)
-    payrolls: list[Payroll] = Field(default_factory=list, max_length=MAX_EVENTS)
-    vat_periods: list[VatPeriod] = Field(default_factory=list, max_length=MAX_EVENTS)
-    other_support: list[OtherSupport] = Field(default_factory=list, max_length=MAX_EVENTS)
-
     @model_validator(mode="after")
-    def _organisations_have_codes(self) -> "Profile":
+    def _organisations_have_codes(self) -> "ProfileBase":
         if self.kind is not ApplicantKind.individual and self.credit_code is None:
             raise ValueError("credit_code: 单位申请人须填写统一社会信用代码 / an organisation needs its credit code")
         return self
 
     def event_lists(self) -> dict[str, list[Event]]:
-        return {name: getattr(self, name) for name in EVENT_LISTS}
+        return {name: getattr(self, name) for name in self.event_list_names}
 
 
-EVENT_LISTS = (
-    "recognitions", "scale_entries", "listings", "compute_claims", "projects", "guarantees",
-    "tenders", "procurements", "vehicles", "home_purchases", "startup_loans", "payrolls", "vat_periods",
-)
+def _build(kinds) -> tuple[type[ProfileBase], dict[str, type[Event]]]:
+    models = {k.name: EVENT_MODELS.get(k.name) if k.source == "core" and k.name in EVENT_MODELS else event_model(k)
+              for k in kinds.kinds}
+    lists = {name: (list[m], Field(default_factory=list, max_length=MAX_EVENTS)) for name, m in models.items()}
+    name = "Profile" if kinds.key == "core" else "Profile_" + kinds.key.split("@")[0]
+    model = create_model(name, __base__=ProfileBase, __module__=__name__, __doc__=ProfileBase.__doc__,
+                         other_support=(list[OtherSupport], Field(default_factory=list, max_length=MAX_EVENTS)), **lists)
+    model.event_list_names = tuple(models)
+    model.kinds = kinds
+    return model, models
+
+
+EVENT_MODELS: dict[str, type[Event]] = {}
+_core_kinds = kinds_mod.core()
+Profile, EVENT_MODELS = _build(_core_kinds)
+EVENT_LISTS: tuple[str, ...] = _core_kinds.names  # the core kinds' lists (a policy's model may have more)
+Recognition, ScaleEntry, Listing, ComputeClaim, Project, Guarantee, Tender, Procurement, Vehicle, HomePurchase, \
+    StartupLoan, Payroll, VatPeriod = (EVENT_MODELS[n] for n in (
+        "recognitions", "scale_entries", "listings", "compute_claims", "projects", "guarantees", "tenders",
+        "procurements", "vehicles", "home_purchases", "startup_loans", "payrolls", "vat_periods"))
+
+_MODELS: dict[str, type[ProfileBase]] = {"core": Profile}
+
+
+def profile_model(policy_or_kinds=None) -> type[ProfileBase]:
+    """The profile model of a policy (core kinds + the policy's own), or of a kind set; None is the core
+    :class:`Profile`. Built once per policy."""
+    kinds = kinds_of(policy_or_kinds)
+    model = _MODELS.get(kinds.key)
+    if model is None or model.event_list_names != kinds.names:
+        model, _ = _build(kinds)
+        _MODELS[kinds.key] = model
+    return model
+
+
+def kinds_of(policy_or_kinds=None):
+    """The kind set of a policy (its ``kinds``), of a kind set, or the core one for None."""
+    if policy_or_kinds is None:
+        return _core_kinds
+    if isinstance(policy_or_kinds, kinds_mod.KindSet):
+        return policy_or_kinds
+    return getattr(policy_or_kinds, "kinds", None) or _core_kinds  # a Policy (or a profile model)
+
+
+def event_model_of(profile_model_: type[ProfileBase], list_name: str) -> type[Event]:
+    """The event model of one list of a profile model."""
+    import typing
+
+    (model,) = typing.get_args(profile_model_.model_fields[list_name].annotation)
+    return model

@@ -1,18 +1,19 @@
-"""The event kinds of the applicant profile, with the words people see: one schema.
+"""The words people see for the event kinds: the calculator's questions and the explanations' labels.
 
-Each event list of :class:`huiqi.profile.model.Profile` (``compute_claims``, ``vehicles`` …) is an
-:class:`Family` here — its name in Chinese and English, the prefix of automatic event ids, the label of
-its date, and one :class:`Q` per field a person is asked, with the labels of its choices. The
-calculator's questions, the explanations' words for a fact (「首次纳入统计=是」 rather than
-``first_time=True``) and the check that every event list is asked about all come from this module;
-the field names and types come from the profile model, and an import-time check keeps the two equal.
+Each event kind of the schema (huiqi/profile/events.yaml and a policy's own events.yaml, read by
+:mod:`huiqi.profile.kinds`) is a :class:`Family` here — its name in Chinese and English, the prefix of
+automatic event ids, the label of its date, and one :class:`Q` per field a person is asked, with the
+labels of its choices. The explanations' words for a fact (「首次纳入统计=是」 rather than
+``first_time=True``) come from the same schema, so nothing here is written by hand per kind.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from huiqi.profile.model import EVENT_LISTS, Recognition
+from huiqi.profile import kinds as kinds_mod
+from huiqi.profile.model import EVENT_LISTS
+
 
 @dataclass(frozen=True)
 class Q:
@@ -29,21 +30,6 @@ class Q:
     hint_en: str = ""
 
 
-DATE_Q = {
-    "compute_claims": ("支出日期", "Date of the spending"),
-    "vehicles": ("发票日期（机动车销售统一发票）", "Invoice date"),
-    "vat_periods": ("所属月份中任一日", "Any day of the month declared"),
-}
-
-
-def _lit(*pairs: tuple[str, str, str]) -> tuple[tuple[str, str, str], ...]:
-    return tuple(pairs)
-
-
-LEVELS = _lit(("national", "国家级", "national"), ("provincial", "省级", "provincial"), ("municipal", "市级", "municipal"))
-RECOGNITION_TYPES = tuple((v, v, v) for v in Recognition.model_fields["type"].annotation.__args__)
-
-
 @dataclass(frozen=True)
 class Family:
     name: str  # the Profile list
@@ -52,80 +38,42 @@ class Family:
     prefix: str  # for automatic event ids
     questions: tuple[Q, ...]
     entity: tuple[Q, ...] = ()  # standing facts asked only when this family is chosen
+    date_zh: str = "日期"
+    date_en: str = "Date"
 
 
-FAMILIES: tuple[Family, ...] = (
-    Family("compute_claims", "算力支出（算力券）", "Compute spending (compute voucher)", "c", (
-        Q("category", "支出类别", "Kind of spending", "select", _lit(
-            ("compute_rental", "租赁算力", "renting compute"), ("model_product", "购买大模型应用产品", "large-model products"),
-            ("model_service", "使用大模型技术与服务", "large-model services"))),
-        Q("spend", "实际支出（元）", "Actual spending (yuan)", "money"),
-    )),
-    Family("vehicles", "购车", "Vehicle purchase", "v", (
-        Q("price_incl_vat", "含税价（元）", "Price incl. VAT (yuan)", "money"),
-        Q("new_energy", "新能源汽车", "New-energy vehicle", "bool"),
-        Q("passenger_car", "乘用车", "Passenger car", "bool", default="yes"),
-        Q("in_exemption_catalogue", "列入免征车辆购置税目录", "In the tax exemption catalogue", "bool", default="yes"),
-        Q("vat_rate", "增值税税率（小数，如 0.13）", "VAT rate (0.13 for 13%)", "ratio", default="0.13"),
-    )),
-    Family("recognitions", "获得认定（企业技术中心、专精特新“小巨人”等）", "Recognitions (technology centre, little giant …)", "r", (
-        Q("type", "认定类型", "Recognition", "select", RECOGNITION_TYPES),
-        Q("level", "级别", "Level", "select", LEVELS, required=False),
-    )),
-    Family("scale_entries", "首次升规入统（小升规、新建投产入规）", "First entry into the above-scale statistics", "s", (
-        Q("path", "方式", "How", "select", _lit(("small_to_scale", "小升规", "grew above scale"), ("new_build", "新建投产入规", "new plant entered"))),
-        Q("first_time", "首次纳入统计", "First time", "bool", default="yes"),
-    )),
-    Family("listings", "上市挂牌", "Listing", "l", (
-        Q("board", "板块", "Board", "select", _lit(
-            ("neeq", "新三板", "NEEQ"), ("sse", "上交所", "Shanghai SE"), ("szse", "深交所", "Shenzhen SE"),
-            ("bse", "北交所", "Beijing SE"), ("hkex", "港交所", "HKEX"), ("overseas", "境外", "overseas"))),
-    )),
-    Family("home_purchases", "购房", "Home purchase", "h", (
-        Q("first_home", "首套住房", "First home", "bool"),
-        Q("self_occupied", "自住", "To live in", "bool", default="yes"),
-        Q("provident_fund_depositor", "公积金缴存人", "Housing-fund depositor", "bool"),
-        Q("children", "子女数", "Children", "int", default="0"),
-        Q("base_max_loan", "公积金最高贷款额度（元，未上浮）", "Base loan ceiling (yuan)", "money", required=False),
-    )),
-    Family("payrolls", "社保缴费（工资基数）", "Social insurance payroll", "p", (
-        Q("wage_base", "缴费工资基数总额（元）", "Contribution wage base (yuan)", "money"),
-        Q("work_injury_base_rate", "工伤保险基准费率（小数）", "Work-injury base rate (decimal)", "ratio", required=False),
-    )),
-    Family("vat_periods", "增值税按月申报（小规模纳税人）", "Monthly VAT returns (small-scale taxpayer)", "t", (
-        Q("sales", "不含税销售额（元）", "Sales excl. VAT (yuan)", "money"),
-    ), entity=(Q("small_scale_vat_taxpayer", "小规模纳税人", "Small-scale VAT taxpayer", "optbool", default="yes", required=False),)),
-    Family("projects", "投资项目", "Investment project", "j", (
-        Q("name", "项目名称", "Project name", required=False),
-        Q("annual_investment", "年度投资额（元）", "Investment this year (yuan)", "money", required=False),
-        Q("annual_fixed_asset_investment", "年度工业固定资产投资（元，不含土地款）", "Industrial fixed assets this year (yuan, without land)", "money", required=False),
-        Q("fixed_asset_investment", "项目固定资产投资（元）", "Project fixed assets (yuan)", "money", required=False),
-        Q("equipment_investment", "设备购置（元）", "Equipment (yuan)", "money", required=False),
-        Q("technical_renovation", "技术改造项目", "Technical renovation", "bool", default="no"),
-        Q("fits_park_leading_industry", "符合园区主导产业", "Fits the park's leading industry", "optbool", required=False),
-        Q("in_mohan_border_park", "位于磨憨跨境产业园区", "In the Mohan border park", "bool", default="no"),
-    )),
-    Family("guarantees", "融资担保业务（担保机构）", "Guarantees given (guarantee institutions)", "g", (
-        Q("amount", "担保金额（元）", "Amount (yuan)", "money"),
-        Q("fee_rate", "担保费率（小数，如 0.01）", "Fee rate (0.01 for 1%)", "ratio"),
-        Q("client_credit_code", "被担保企业信用代码", "Client's credit code", required=False),
-    )),
-    Family("tenders", "招标投标", "Tenders", "b", (
-        Q("bid_value", "投标项目金额（元）", "Bid value (yuan)", "money"),
-        Q("government_invested", "政府投资项目", "Government-invested", "bool"),
-        Q("must_tender", "依法必须招标", "Tender required by law", "bool", default="yes"),
-    )),
-    Family("procurements", "政府采购（采购人）", "Government procurement (procuring entities)", "q", (
-        Q("category", "采购类别", "Category", "select", _lit(("goods", "货物", "goods"), ("services", "服务", "services"), ("works", "工程", "works"))),
-        Q("value", "采购金额（元）", "Value (yuan)", "money"),
-        Q("above_procurement_threshold", "达到采购限额标准", "Above the procurement threshold", "bool", default="yes"),
-        Q("suitable_for_sme", "适宜由中小企业提供", "Suitable for SMEs", "bool", default="yes"),
-    )),
-    Family("startup_loans", "申请创业担保贷款", "Start-up guaranteed loan", "k", (
-        Q("amount_requested", "申请金额（元）", "Amount requested (yuan)", "money", required=False),
-    )),
-)
+_ASK = {"date": "date", "money": "money", "ratio": "ratio", "int": "int", "enum": "select", "text": "text",
+        "credit_code": "text", "bool": "bool"}
+
+
+def question(name: str, spec) -> Q:
+    """The calculator's question for one field of the schema (an optional yes/no is asked as 是/否/不清楚)."""
+    kind = "optbool" if spec.type == "bool" and spec.optional else _ASK[spec.type]
+    default = spec.ask_default
+    if default is None and spec.default is not None:
+        default = ("yes" if spec.default else "no") if isinstance(spec.default, bool) else str(spec.default)
+    return Q(name, spec.zh, spec.en, kind, tuple((v, zh, en) for v, (zh, en) in spec.values.items()),
+             default or "", not spec.optional, spec.hint_zh, spec.hint_en)
+
+
+def family(kind) -> Family:
+    """The calculator's family of questions for one event kind."""
+    f = kind.fields
+    return Family(kind.name, kind.spec.zh, kind.spec.en, kind.spec.prefix,
+                  tuple(question(n, f[n]) for n in kind.question_order()),
+                  tuple(question(n, spec) for n, spec in kind.spec.entity.items()), *kind.date_words())
+
+
+def families_for(policy_or_kinds=None) -> tuple[Family, ...]:
+    """The calculator's families of a policy (its kinds: the core ones, then its own), in the schema's order."""
+    from huiqi.profile.model import kinds_of
+
+    return tuple(family(k) for k in kinds_of(policy_or_kinds).kinds)
+
+
+FAMILIES: tuple[Family, ...] = families_for()
 FAMILY = {f.name: f for f in FAMILIES}
+DATE_Q = {f.name: (f.date_zh, f.date_en) for f in FAMILIES if (f.date_zh, f.date_en) != ("日期", "Date")}
 assert set(FAMILY) == set(EVENT_LISTS), "every event list of the profile has its questions"
 
 
@@ -147,35 +95,49 @@ ENTITY_FACTS: dict[str, tuple[str, str]] = {
     "is_internet_software": ("互联网、软件及相关服务业", "internet, software and related services"),
     "is_commerce": ("批发零售、住宿餐饮业", "trade, hotels and catering"), "is_main_urban": ("位于主城区", "in the main urban districts"),
 }
-# Facts of an event that no question asks (set by the registry or derived).
-EVENT_FACTS: dict[str, tuple[str, str]] = {
-    "id": ("事项编号", "item id"), "date": ("事项日期", "date"),
-    "park_development_mode": ("以“园中园”模式参与园区开发", "develops the park as a park-in-park"),
-    "client_year_total": ("同一被担保企业当年担保金额合计", "the client's guarantees that year in total"),
-}
+# Facts every event has.
+EVENT_FACTS: dict[str, tuple[str, str]] = {"id": ("事项编号", "item id"), "date": ("事项日期", "date")}
 
 
-def _event_words() -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+def event_words(kinds) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+    """The words for every fact of the given kinds' events (fields, asked or not, and derived facts), and
+    for every coded value; the first kind to use a name gives its words."""
     labels, values = dict(EVENT_FACTS), {}
-    for f in FAMILIES:
-        for q in (*f.questions, *f.entity):
-            labels.setdefault(q.name, (q.zh, q.en))
-            for value, zh, en in q.choices:
+    for k in kinds:
+        for name, spec in (*k.fields.items(), *k.spec.entity.items()):
+            labels.setdefault(name, (spec.zh, spec.en))
+            for value, (zh, en) in spec.values.items():
                 values.setdefault(value, (zh, en))
+        for name, words in k.spec.derived.items():
+            labels.setdefault(name, (words["zh"], words["en"]))
     return labels, values
 
 
-EVENT_LABELS, CHOICE_LABELS = _event_words()
+EVENT_LABELS, CHOICE_LABELS = event_words(kinds_mod.core().kinds)
+
+
+def _words() -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+    """The core words, with those of every policy's own kinds read since (explanations have no policy at hand)."""
+    extra = kinds_mod.registered()[len(kinds_mod.core().kinds):]
+    if not extra:
+        return EVENT_LABELS, CHOICE_LABELS
+    return event_words(kinds_mod.registered())
 
 
 def fact_label(key: str, lang: str = "zh") -> str:
     """The words for a fact key such as ``event.first_time`` or ``entity.in_statistics_db``."""
     ns, _, name = key.partition(".")
-    words = (ENTITY_FACTS if ns == "entity" else EVENT_LABELS).get(name)
+    words = (ENTITY_FACTS if ns == "entity" else _words()[0]).get(name)
     return (words[0] if lang == "zh" else words[1]) if words else name
 
 
 def fact_value(value: object, lang: str = "zh") -> str | None:
     """The words for a coded value (``small_to_scale`` → 小升规), or None when it is not a code."""
-    words = CHOICE_LABELS.get(value) if isinstance(value, str) else None
+    words = _words()[1].get(value) if isinstance(value, str) else None
     return (words[0] if lang == "zh" else words[1]) if words else None
+
+
+def subject_words(subject: str) -> tuple[str, str]:
+    """What an explanation calls the events of a list (``compute_claims`` → 算力支出 / compute spending)."""
+    kind = kinds_mod.known_kind(subject)
+    return (kind.spec.subject_zh, kind.spec.subject_en) if kind else (subject, subject.replace("_", " "))

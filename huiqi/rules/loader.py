@@ -85,6 +85,8 @@ class Policy:
     changes: tuple = field(default=(), compare=False)  # the rules.changes.Change objects applied, in order
     # synonyms.yaml (optional): what people type → words of the source text, for search only (not in the version)
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # the event kinds its rules may be judged over: the core ones and those of its events.yaml (huiqi.profile.kinds)
+    kinds: Any = field(default=None, repr=False, compare=False)
 
     def measure(self, measure_id: str) -> Measure | None:
         return self._by_id.get(measure_id.strip().lower())
@@ -130,6 +132,9 @@ def load_policy(folder: Path) -> Policy:
     digest = hashlib.sha256()
     digest.update(header_path.read_bytes())
     digest.update(source_path.read_bytes())
+    kinds = _load_kinds(folder, header.id)
+    if (folder / "events.yaml").exists():  # its own kinds change what its rules read: part of the version
+        digest.update((folder / "events.yaml").read_bytes())
     measures: list[Measure] = []
     files = sorted((folder / "measures").glob("m*.yaml"))
     expected = [m for ch in header.chapters for m in ch.measures]
@@ -149,7 +154,7 @@ def load_policy(folder: Path) -> Policy:
         measures.append(measure)
         digest.update(path.read_bytes())
 
-    _check_facts(measures)
+    _check_facts(measures, kinds)
     _check_keys(header.id, measures)
     chapter_of = {m: ch.number for ch in header.chapters for m in ch.measures}
     position = 0
@@ -169,7 +174,18 @@ def load_policy(folder: Path) -> Policy:
         version=digest.hexdigest()[:16],
         _by_id={m.id: m for m in measures},
         synonyms=_load_synonyms(folder / "synonyms.yaml", source_text, header.source_file),
+        kinds=kinds,
     )
+
+
+def _load_kinds(folder: Path, policy_id: str):
+    """The event kinds of a policy: the core ones, and its own from ``events.yaml`` (see huiqi.profile.kinds)."""
+    from huiqi.profile.kinds import KindsError, kinds_for_folder
+
+    try:
+        return kinds_for_folder(folder, policy_id)
+    except KindsError as e:
+        raise PolicyDataError(str(e)) from None
 
 
 def _load_synonyms(path: Path, source_text: str, source_file: str) -> dict[str, tuple[str, ...]]:
@@ -213,14 +229,19 @@ def _check_keys(policy_id: str, measures: list[Measure]) -> None:
                                       f"'{policy_id}/{p.id}' (at most 80 characters)")
 
 
-def _check_facts(measures: list[Measure]) -> None:
-    """Every ``entity.x`` / ``event.x`` a rule reads must be a fact the profile has (see profile.facts)."""
+def _check_facts(measures: list[Measure], kinds) -> None:
+    """Every provision is judged over the applicant or one of the policy's event kinds, and every
+    ``entity.x`` / ``event.x`` a rule reads must be a fact the profile has (see profile.facts)."""
     from huiqi.profile.facts import fact_names
     from huiqi.rules.expr import compile_expr
 
     for measure in measures:
         for p in measure.provisions:
-            entity, event = fact_names(p.subject)
+            if p.subject != "entity" and p.subject not in kinds:
+                raise PolicyDataError(
+                    f"measures/{measure.id}.yaml: {p.id}: subject: '{p.subject}' is not a kind of event of this policy "
+                    f"(entity, {', '.join(kinds.names)}; a new kind is declared in the folder's events.yaml)")
+            entity, event = fact_names(p.subject, kinds)
             sources = [(f"conditions.{c.id}.test", c.test) for c in p.conditions]
             sources += [("amount", p.amount), ("base", p.base)] + [(f"figures.{k}", v) for k, v in p.figures.items()]
             for where, src in sources:

@@ -18,8 +18,6 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from huiqi.profile.model import EVENT_LISTS
-
 MEASURE_ID = r"^m(0[1-9]|[12][0-9]|30)$"
 SLUG = r"^[a-z][a-z0-9_]*$"
 
@@ -163,8 +161,9 @@ class Parameter(Strict):
 ENGINE_PARAMETERS = frozenset({"in_force_start", "in_force_end", "as_of"})
 
 # What a provision is judged over: the applicant itself, or each of its dated events — the event lists of the
-# applicant profile, named once there (huiqi.profile.model.EVENT_LISTS).
-SUBJECTS = ("entity", *EVENT_LISTS)
+# applicant profile, declared once in the event kinds' schema (huiqi/profile/events.yaml and a policy's own
+# events.yaml); the loader refuses a subject that is not one of the policy's kinds.
+SUBJECT = r"^(entity|[a-z][a-z0-9_]{1,39})$"
 
 
 class Condition(Strict):
@@ -198,7 +197,7 @@ class Provision(Strict):
     source: Literal["digest", "text"] = "digest"
     application_window: "Period | None" = None  # its own 申报期 where the text gives one (else the policy's)
     # -- how the engine computes it (rule expressions, see huiqi.rules.expr) --
-    subject: Literal[SUBJECTS] = "entity"  # type: ignore[valid-type]
+    subject: Annotated[str, Field(pattern=SUBJECT)] = "entity"
     # Which date picks the parameters and decides expiry: the event's own date (a purchase,
     # a claim, a recognition) or the date of the answer (an application about a past event).
     dated_by: Literal["event", "as_of"] | None = None

@@ -49,10 +49,8 @@ class ImportResult:
 
 
 def _rows(data: bytes, columns: dict[str, str], required: tuple[str, ...]) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    try:
-        xlsx_guard.check(data, xlsx_guard.IMPORT)  # the limits first: nothing is inflated before they pass
-    except xlsx_guard.WorkbookRefused as e:
-        return [], [RowError(0, "file", e.text("zh"), limit=e.limit)]
+    if (refused := _checked(data))[1]:  # the limits first: nothing is inflated before they pass
+        return refused
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
@@ -77,6 +75,21 @@ def _rows(data: bytes, columns: dict[str, str], required: tuple[str, ...]) -> tu
     return out, []
 
 
+
+
+def refusal(data: bytes) -> ImportResult | None:
+    """The file crosses a limit: the answer, without opening the database (callers check this first, so a
+    hostile file never holds a transaction); None when it is within them."""
+    _, errors = _checked(data)
+    return ImportResult(errors=errors, refused=errors[0].limit) if errors else None
+
+
+def _checked(data: bytes) -> tuple[list, list[RowError]]:
+    try:
+        xlsx_guard.check(data, xlsx_guard.IMPORT)  # the limits first: nothing is inflated before they pass
+    except xlsx_guard.WorkbookRefused as e:
+        return [], [RowError(0, "file", e.text("zh"), limit=e.limit)]
+    return [], []
 
 
 def _run(session: Session, rows, errors, one: Callable[[dict[str, Any]], Any]) -> ImportResult:

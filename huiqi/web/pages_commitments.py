@@ -232,6 +232,8 @@ async def import_progress(request: Request) -> Response:
         return _list_page(request, user, import_error=i18n.translate("cm.no_file", i18n.lang_of(request)))
 
     def work():
+        if (refused := importer.refusal(data)) is not None:  # checked before the database is opened
+            return refused
         with database(request).transaction() as s:
             _ensure_seeded(s)
             return importer.import_commitment_progress(s, s.merge(user), data)

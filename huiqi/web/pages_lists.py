@@ -306,6 +306,8 @@ async def import_entries(request: Request) -> Response:
         return _manage_page(request, user, import_error=i18n.translate("ls.too_big", lang))
 
     def work():
+        if (refused := importer.refusal(data)) is not None:  # checked before the database is opened
+            return refused
         with database(request).transaction() as s:
             return importer.import_list_entries(s, s.merge(user), data)
 

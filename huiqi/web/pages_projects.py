@@ -358,6 +358,8 @@ async def import_projects(request: Request) -> Response:
         return _list_page(request, user, import_error=i18n.translate("pj.no_file", i18n.lang_of(request)))
 
     def work():
+        if (refused := importer.refusal(data)) is not None:  # checked before the database is opened
+            return refused
         with database(request).transaction() as s:
             return importer.import_projects(s, s.merge(user), data)
 

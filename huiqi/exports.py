@@ -132,10 +132,10 @@ def to_bytes(wb: Workbook) -> bytes:
 
 
 def table(title: str, headers: Sequence[str], rows: Iterable[Iterable[Any]],
-          widths: Sequence[int] | dict[int, int] = (), filter_: bool = False) -> bytes:
+          widths: Sequence[int] | dict[int, int] = (), filter_: bool = False, default_width: int | None = None) -> bytes:
     """A one-sheet workbook, the common case of the page exports."""
     wb = new_workbook()
-    ws = add_sheet(wb, title, headers, widths)
+    ws = add_sheet(wb, title, headers, widths, default_width)
     for r in rows:
         append(ws, r)
     if filter_ and headers:

@@ -1,7 +1,7 @@
 """The one exporter (huiqi.exports): typed text never becomes a formula, in .xlsx or CSV; money stays a ¥ number.
 
 The web exports are tested end to end in tests/web/test_export_injection.py; here the rules themselves, the
-screening workbook and CSVs (written from DuckDB) and the notice workbook.
+screening workbook and CSVs (written from DuckDB).
 """
 
 from __future__ import annotations
@@ -88,19 +88,3 @@ def test_the_screening_workbook_and_csvs_from_duckdb(tmp_path):
     assert exports.query_to_csv(con, "SELECT * FROM t", tmp_path / "r.csv") == 2
     rows = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8")))
     assert rows[1] == ["'=1+1", "12345", "eligible"] and rows[2][0] == "'@x"
-
-
-def test_the_notice_workbook_keeps_a_hostile_applicant_name_as_text():
-    from huiqi.web.pages_notices import workbook
-
-    entry = {"id": 7, "name": '=HYPERLINK("http://evil.example","x")', "credit_code": "-1+1", "measure_zh": "m",
-             "provision_zh": "@p", "approved_fen": 100_000_00, "notice_until": dt.date(2024, 12, 31),
-             "status": "approved", "dept": "+dept"}
-    wb = load_workbook(io.BytesIO(workbook([entry], [], {"seq": 3, "hash": "=abc"})))
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
-    row = [c for c in wb["公示名单"][2]]
-    assert row[1].value == entry["name"] and row[2].value == "-1+1" and row[8].value == "+dept"
-    assert Decimal(str(row[5].value)) == Decimal("100000") and row[5].number_format == exports.YUAN_FORMAT

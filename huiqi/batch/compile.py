@@ -5,22 +5,19 @@ The conditions and amounts are the very sqlglot trees the calculator compiles to
 printed in a SQL dialect — DuckDB by default, Spark through sqlglot's Spark dialect. Nothing
 about a rule is written twice: a change to a measure file changes both paths.
 
-The steps mirror :func:`huiqi.engine.evaluate.evaluate` one for one, and produce the same
+The query mirrors :func:`huiqi.engine.evaluate.evaluate` one for one, and produces the same
 ``explanation_key`` for every row:
 
-1. candidates — one SELECT per provision (UNION ALL), built with sqlglot's expression builders;
-   the status is a CASE emitted from the plan's gates (:mod:`huiqi.engine.gates`, the list the
-   calculator walks): future event, expired, not yet in force, a failed condition, referral,
-   a missing fact, eligible (a referral carrying a ceiling, ``amount_by_assessment``, only once
-   no fact is missing), and the amount is kept for the keys whose gate carries it;
-2. ``aggregate: sum`` provisions — one row per entity on the total, rounded once;
-3. yearly caps (closed form with running sums) and one-off awards (first qualifying event);
-4. 就高不重复 against ``other_support``: the city pays max(0, ours − everything received).
+1. candidates — one SELECT per provision (UNION ALL); the status is a CASE emitted from the plan's
+   gates (:mod:`huiqi.engine.gates`, the list the calculator walks), the amount is kept for the keys
+   whose gate carries it and rounded to the fen by the one rule (:func:`huiqi.engine.steps.fen_sql`);
+2. the steps across rows, declared once in :mod:`huiqi.engine.steps` (a total of events, a yearly
+   cap, a one-off award, 就高不重复): one common table expression or two per declared step, built by
+   the step kind's emitter in :data:`STEP_EMITTERS` — the calculator runs the same steps through
+   :data:`huiqi.engine.evaluate.STEP_EXECUTORS`.
 
-Steps 2–4 are SQL text in DuckDB's dialect (windows and joins have no counterpart in the
-calculator's loops); the provisions each applies to are the plan's flags and the keys they
-yield come from :mod:`huiqi.engine.gates`. ``screen_sql(dialect=…)`` prints the query for DuckDB
-or, parsing the steps into the same sqlglot tree, for Spark.
+Everything is built with sqlglot's expression builders (no SQL text), so ``screen_sql(dialect=…)``
+prints the same tree for DuckDB or Spark.
 
 Which rows a batch keeps is :func:`batch_visible` — every event row, and entity rows whose
 provision reads a fact and that are not "not eligible" (10 million entities × 60 blanket
@@ -30,10 +27,10 @@ referrals would be 600 million rows saying nothing).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
 
 from huiqi.engine import gates, steps
@@ -117,10 +114,6 @@ def _rewrite(tree: exp.Expression, plan: ProvisionPlan, day: exp.Expression, as_
     return tree.copy().transform(fix)
 
 
-def _sql(tree: exp.Expression, dialect: str = "duckdb") -> str:
-    return tree.sql(dialect=dialect)
-
-
 def _string(value: str) -> exp.Expression:
     return exp.Literal.string(value)
 
@@ -189,7 +182,8 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = 
                      counts_only: bool = False) -> exp.Select | None:
     """One provision's candidate rows, or None where no applicant kind may claim it (a sqlglot tree).
 
-    ``counts_only``: the provision's entity-level referrals counted by district instead.
+    ``counts_only``: only the provision's entity-level referrals, to be counted by district
+    (:func:`referral_counts_sql`).
     """
     p = plan.provision
     if not CLAIMANT_KINDS[p.claimant]:
@@ -199,28 +193,12 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = 
         return None
     inner = _candidates(plan, as_of).subquery("c", copy=False)
     key = _col("explanation_key")
-    if counts_only:
-        is_referral_row = exp.EQ(this=_col("explanation_key", "c"), expression=_string("referral"))
-        select = exp.Select(expressions=[_col("provision_id", "c"), _col("measure_id", "c"), _col("district", "c"),
-                                         _as(exp.Count(this=exp.Star()), "referrals")]).from_(inner, copy=False)
-        if plan.amount is not None:
-            # a ceiling already covered by support received for the same matter is no referral (就高不重复)
-            other = (exp.Select(expressions=[_col("entity_id"), _as(exp.Sum(this=steps.fen_sql(_col("amount"))), "other_fen")])
-                     .from_(exp.to_table("support"), copy=False)
-                     .where(exp.and_(exp.EQ(this=_col("provision"), expression=_string(p.id)),
-                                     exp.Is(this=_col("event_id"), expression=exp.Null())), copy=False)
-                     .group_by(_col("entity_id"), copy=False))
-            select = select.join(other.subquery("o", copy=False), join_type="LEFT", copy=False,
-                                 on=exp.EQ(this=_col("entity_id", "o"), expression=_col("entity_id", "c")))
-            is_referral_row = exp.and_(is_referral_row, exp.or_(
-                exp.Is(this=_col("other_fen", "o"), expression=exp.Null()),
-                exp.GT(this=steps.fen_sql(_col("amount_expr", "c")), expression=_col("other_fen", "o"))))
-        return select.where(is_referral_row, copy=False).group_by(
-            _col("provision_id", "c"), _col("measure_id", "c"), _col("district", "c"), copy=False)
     carried = exp.Case().when(_in(key.copy(), gates.amount_keys(plan.gates)), _col("amount_expr"), copy=False)
     fen = steps.fen_sql(carried.copy())
     select = exp.Select(expressions=[*[_col(c) for c in ROW[:7]], _as(carried, "exact_yuan"), _col("cap_yuan"),
                                      _as(fen, "formula_fen"), _as(fen.copy(), "amount_fen")]).from_(inner, copy=False)
+    if counts_only:  # its referrals, through the same steps (就高不重复 may cover a ceiling), then counted
+        return select.where(exp.EQ(this=key.copy(), expression=_string("referral")), copy=False)
     if not on_event:
         keep = exp.not_(exp.Like(this=key.copy(), expression=_string("not_eligible%")), copy=False)
         if not referral_rows:
@@ -234,14 +212,6 @@ def _union(selects: list[exp.Select]) -> exp.Expression:
     for s in selects[1:]:
         tree = exp.Union(this=tree, expression=s, distinct=False)
     return tree
-
-
-def referral_counts_sql(policy: Policy, as_of: dt.date, dialect: str = "duckdb") -> str:
-    """Entity-level referrals counted by provision and district (what ``referral_rows=False`` leaves out)."""
-    parts = [s for s in (provision_select(pl, as_of, counts_only=True) for pl in plan_for(policy)) if s]
-    return _union(parts).sql(dialect=dialect, copy=False) if parts else ""
-
-
 
 
 # -- the steps across rows (huiqi.engine.steps), one emitter per kind ------------------------------
@@ -276,7 +246,8 @@ def _select(columns, source: str, where: exp.Expression | None = None) -> exp.Se
 
 
 def _sum_events(step: steps.Step, src: str, ctx: dict) -> list[tuple[str, exp.Expression]]:
-    """``sum_events``: one row per entity and provision on the total of the eligible events, rounded once."""
+    """``sum_events``: one row per entity and provision on the total of the eligible events, rounded once,
+    dated by the earliest event (as the calculator's merged row)."""
     key = _col("explanation_key")
     ids = _in(_col("provision_id"), sorted(step.provisions))
     total = exp.Filter(this=exp.Sum(this=_col("exact_yuan")),
@@ -288,7 +259,7 @@ def _sum_events(step: steps.Step, src: str, ctx: dict) -> list[tuple[str, exp.Ex
                           amount_fen=steps.fen_sql(total.copy())),
                      src, exp.and_(ids.copy(), exp.not_(exp.Is(this=_col("event_id"), expression=exp.Null()))))
     merged = merged.group_by(_col("provision_id"), _col("entity_id"), copy=False)
-    rest = _select(_row(), src, exp.not_(ids))
+    rest = _select(_row(), src, exp.not_(exp.and_(ids, exp.not_(exp.Is(this=_col("event_id"), expression=exp.Null())))))
     return [(f"sum_events_{ctx['n']}", exp.Union(this=rest, expression=merged, distinct=False))]
 
 
@@ -404,19 +375,31 @@ def _meta(plans) -> exp.Expression:
     ]) for pl in plans])
 
 
+def _through_steps(cand: exp.Expression, plans, pipeline: tuple[steps.Step, ...]) -> tuple[list, str]:
+    """The common table expressions of ``cand`` and then each declared step by its emitter, and the last one's name."""
+    ctes: list[tuple[str, exp.Expression]] = [("cand", cand)]
+    ctx = {"pipeline": pipeline, "every": frozenset(pl.provision.id for pl in plans)}
+    last = "cand"
+    for n, step in enumerate(pipeline):
+        ctx["n"] = n
+        ctes += STEP_EMITTERS[step.kind](step, last, ctx)
+        last = ctes[-1][0]
+    return ctes, last
+
+
+def _with(tree: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
+    for name, body in ctes:
+        tree = tree.with_(name, as_=body, copy=False)
+    return tree
+
+
 def screen_tree(policy: Policy, as_of: dt.date, strategy: str | None = None, referral_rows: bool = True) -> exp.Expression:
     """The whole screen as one sqlglot tree over the views ``entities_f``, ``ev_<list>`` and ``support``:
     the candidates, then each declared step (:func:`huiqi.engine.steps.pipeline`) by its emitter."""
     strategy = strategy or policy.header.general.overlap.default_strategy
     plans = plan_for(policy)
-    pipeline = steps.pipeline(plans, strategy)
-    ctes: list[tuple[str, exp.Expression]] = [
-        ("cand", _union([s for s in (provision_select(pl, as_of, referral_rows) for pl in plans) if s]))]
-    ctx = {"pipeline": pipeline, "every": frozenset(pl.provision.id for pl in plans)}
-    for n, step in enumerate(pipeline):
-        ctx["n"] = n
-        ctes += STEP_EMITTERS[step.kind](step, ctes[-1][0], ctx)
-    last = next(name for name, _ in reversed(ctes) if not name.endswith("_received"))
+    cand = _union([s for s in (provision_select(pl, as_of, referral_rows) for pl in plans) if s])
+    ctes, last = _through_steps(cand, plans, steps.pipeline(plans, strategy))
     ctes.append(("meta", _meta(plans)))
     r, m = "r", "m"
     status = _status(_col("explanation_key", r))
@@ -430,9 +413,29 @@ def screen_tree(policy: Policy, as_of: dt.date, strategy: str | None = None, ref
         .from_(_table(last, r), copy=False)
         .join(_table("meta", m), on=exp.EQ(this=_col("provision_id", m), expression=_col("provision_id", r)), copy=False)
         .where(exp.not_(hidden), copy=False))
-    for name, body in ctes:
-        tree = tree.with_(name, as_=body, copy=False)
-    return tree
+    return _with(tree, ctes)
+
+
+def referral_counts_sql(policy: Policy, as_of: dt.date, dialect: str = "duckdb", strategy: str | None = None) -> str:
+    """Entity-level referrals counted by provision and district (what ``referral_rows=False`` leaves out):
+    the same candidates and declared steps as :func:`screen_tree`, only their referrals, counted."""
+    strategy = strategy or policy.header.general.overlap.default_strategy
+    plans = plan_for(policy)
+    selects = {pl.provision.id: provision_select(pl, as_of, counts_only=True) for pl in plans}
+    selects = {pid: s for pid, s in selects.items() if s is not None}
+    if not selects:
+        return ""
+    counted = frozenset(selects)
+    pipeline = tuple(replace(s, provisions=s.provisions & counted) for s in steps.pipeline(plans, strategy)
+                     if s.provisions & counted)
+    ctes, last = _through_steps(_union(list(selects.values())), [pl for pl in plans if pl.provision.id in counted],
+                                pipeline)
+    group = [_col("provision_id"), _col("measure_id"), _col("district")]
+    tree = (exp.Select(expressions=[*group, _as(exp.Count(this=exp.Star()), "referrals")])
+            .from_(exp.to_table(last), copy=False)
+            .where(exp.EQ(this=_status(_col("explanation_key")), expression=_string("referral")), copy=False)
+            .group_by(*[g.copy() for g in group], copy=False))
+    return _with(tree, ctes).sql(dialect=dialect, copy=False)
 
 
 _SQL: dict[tuple, str] = {}

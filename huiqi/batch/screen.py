@@ -86,14 +86,15 @@ def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
 def run_rules_duckdb(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, strategy: str | None,
                      overrides: dict | None = None, referral_rows: bool = True) -> None:
     con.execute("CREATE OR REPLACE TABLE screened AS " + screen_sql(policy, as_of, strategy, overrides, referral_rows))
-    count_referrals(con, policy, as_of, referral_rows)
+    count_referrals(con, policy, as_of, referral_rows, strategy)
 
 
-def count_referrals(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, referral_rows: bool) -> None:
+def count_referrals(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, referral_rows: bool,
+                    strategy: str | None = None) -> None:
     """``referral_counts``: entity-level referrals by provision and district (empty when they are rows)."""
     from huiqi.batch.compile import referral_counts_sql
 
-    sql = referral_counts_sql(policy, as_of)
+    sql = referral_counts_sql(policy, as_of, strategy=strategy)
     if referral_rows or not sql:
         sql = "SELECT NULL::VARCHAR AS provision_id, NULL::VARCHAR AS measure_id, NULL::VARCHAR AS district, 0::BIGINT AS referrals WHERE FALSE"
     con.execute("CREATE OR REPLACE TABLE referral_counts AS " + sql)

@@ -1,9 +1,8 @@
 """The same screen on Apache Spark, for a registry that outgrows one machine.
 
 Not a second copy of the rules: :func:`huiqi.batch.compile.screen_sql` builds the query from the
-plan's gates and rule trees with sqlglot's builders and prints it in Spark's dialect
-(``dialect="spark"``); the steps after the candidates, written in DuckDB's dialect, are parsed by
-sqlglot into the same tree and printed in Spark's too. DuckDB still
+plan's gates, rule trees and declared steps (:mod:`huiqi.engine.steps`) with sqlglot's builders and
+prints it in Spark's dialect (``dialect="spark"``) — the same tree DuckDB gets. DuckDB still
 reads and checks the registry (row checks and the rejects file) and allocates the budget pools
 afterwards — pools are global and small; the per-entity work, which is what grows with the
 registry, runs on Spark.
@@ -35,7 +34,7 @@ FACT_VIEWS = ("entities_f", *(f"ev_{t}" for t in EVENT_TABLES), "support")
 
 
 def spark_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, referral_rows: bool = True) -> str:
-    """The screen query in Spark SQL (sqlglot's Spark dialect, from the same trees as DuckDB's)."""
+    """The screen query in Spark SQL (sqlglot's Spark dialect, from the same tree as DuckDB's)."""
     return screen_sql(policy, as_of, strategy, referral_rows=referral_rows, dialect="spark")
 
 
@@ -86,7 +85,7 @@ def run_rules_spark(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.da
         con.execute(f"CREATE OR REPLACE TABLE screened AS SELECT * FROM read_parquet('{out}/*.parquet')")
         from huiqi.batch.screen import count_referrals  # a small aggregate: DuckDB does it from the same facts
 
-        count_referrals(con, policy, as_of, referral_rows)
+        count_referrals(con, policy, as_of, referral_rows, strategy)
     finally:
         if local and staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

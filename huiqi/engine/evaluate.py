@@ -351,7 +351,7 @@ def _sum_events(results: list[ProvisionResult], step: steps.Step, profile: Profi
 def _merge(rows: list[ProvisionResult]) -> ProvisionResult:
     counted = [r for r in rows if r.explanation_key == "eligible"]
     left_out = [r for r in rows if r.explanation_key != "eligible"]
-    first = rows[0]
+    first = replace(rows[0], decision_date=min(r.decision_date for r in rows))  # dated by the earliest event
     key = gates.merged_key([r.explanation_key for r in rows])
     if key != "eligible":
         zh = "；".join(f"{r.event_id}：{r.explanation_zh}" for r in rows)

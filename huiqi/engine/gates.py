@@ -23,9 +23,8 @@ by :func:`gates_for` and kept in the compiled plan (``ProvisionPlan.gates``). Th
 (sqlglot expression builders, printed in any dialect). Which gates carry the formula's amount is
 the gates' ``carries_amount`` flag, read by both.
 
-After the candidates, the same holds for the steps across rows: a provision's steps
-(``aggregate: sum``, a yearly cap, a one-off award) are flags of the plan computed once
-(:func:`huiqi.engine.plan.compile_provision`); the keys of a total of events are
+After the candidates come the steps across rows (a total of events, a yearly cap, a one-off award,
+就高不重复), declared in :mod:`huiqi.engine.steps`; the keys of a total of events are
 :data:`MERGE_GATES`; an amount a step lowers gets its key from :func:`adjusted_key` /
 :func:`adjusted_key_sql` (brought to nothing, it is ``not_eligible``).
 """

@@ -109,11 +109,27 @@ def provision_steps(aggregate: str | None, cap_period: str | None, parameters: S
     return tuple(out)
 
 
+_PIPELINES: dict[tuple[int, str], tuple[object, tuple[Step, ...]]] = {}
+
+
 def pipeline(plans, strategy: str) -> tuple[Step, ...]:
     """The policy's steps in order (:data:`STEP_KINDS`), each with the provisions it applies to.
 
-    A step that applies to no provision is left out; 就高不重复 applies to every provision.
+    A step that applies to no provision is left out; 就高不重复 applies to every provision. Cached per
+    compiled plan (:func:`huiqi.engine.plan.plan_for` keeps one per policy version) and strategy.
     """
+    key = (id(plans), strategy)
+    hit = _PIPELINES.get(key)
+    if hit is not None and hit[0] is plans:
+        return hit[1]
+    if len(_PIPELINES) > 64:
+        _PIPELINES.clear()
+    out = _pipeline(plans, strategy)
+    _PIPELINES[key] = (plans, out)
+    return out
+
+
+def _pipeline(plans, strategy: str) -> tuple[Step, ...]:
     members: dict[Step, list[str]] = {}
     for pl in plans:
         for s in pl.steps:

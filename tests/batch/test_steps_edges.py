@@ -120,10 +120,10 @@ def _rows(result) -> tuple:
     return (result.status, result.amount_fen, result.is_cap, result.explanation_key)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data(), st.sampled_from(["highest_only", "top_up"]))
 def test_caps_and_overlap_agree_at_their_edges(tmp_path_factory, data, strategy):
-    profiles = {f"E{n:03d}": data.draw(applicant(n)) for n in range(data.draw(st.integers(1, 6)))}
+    profiles = {f"E{n:03d}": data.draw(applicant(n)) for n in range(data.draw(st.integers(1, 10)))}
     path = tmp_path_factory.mktemp("edges")
     _write(path, profiles)
     con = connect()

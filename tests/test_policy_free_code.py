@@ -36,6 +36,8 @@ ALLOWED: dict[str, dict[str, str]] = {
     "catalogue/index.yaml": {"kunming_2024": "the catalogue index lists the policy folders by name: its purpose"},
     "storage/migrations/versions/0007_policy_id.py": {
         "'kunming_2024'": "a migration records the one policy the data belonged to before it; history, never rewritten"},
+    "storage/migrations/versions/0008_delivery_policy_id.py": {
+        "'kunming_2024'": "as in 0007: the policy the delivery records belonged to before this revision; history"},
     "api/app.py": {"措施编号，如 m07": "an example of the id format in the OpenAPI description"},
     "cli.py": {
         "措施编号，如 m07": "an example of the id format in a help text",

@@ -13,7 +13,7 @@ import json
 import threading
 from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -390,24 +390,32 @@ class ProgressBody(BaseModel):
 
 
 @router.post("/targets/{target_id}/progress", status_code=201, summary="填报目标进度 / report progress on a target")
-def report_progress(target_id: str, body: ProgressBody, user: CurrentUser, db: DB) -> Any:
+def report_progress(target_id: str, body: ProgressBody, user: CurrentUser, db: DB,
+                    policy: Annotated[str | None, Query(max_length=64, description="政策编号，默认为默认政策 / policy id "
+                                                        "(GET /api/v1/policies), the default policy when omitted")] = None,
+                    ) -> Any:
+    """A target of the chosen policy: its lead departments report; a target counted from that policy's
+    project registry (``computed_from``) is refused."""
     from huiqi import policies
+    from huiqi.delivery.targets import is_computed
     from huiqi.storage.models import TargetProgress
 
-    measure = policies.load().measure(target_id.split(".")[0])
+    try:
+        chosen = policies.load(policy)
+    except policies.UnknownPolicy as e:
+        raise WorkflowError(404, "policy_not_found", str(e), "policy") from None
+    measure = chosen.measure(target_id.split(".")[0])
     target = next((t for t in measure.targets if t.id == target_id), None) if measure else None
     if target is None:
         raise WorkflowError(404, "not_found", f"unknown target {target_id} / 未知目标")
     if not (user.role == "admin" or (user.role == "reviewer" and user.department in [d.name for d in measure.lead_departments])):
         raise WorkflowError(403, "forbidden", "only the measure's lead departments report progress / 仅牵头单位可填报")
-    from huiqi.delivery.targets import REGISTRY_TARGETS
-
-    if target_id in REGISTRY_TARGETS:
+    if is_computed(target_id, chosen):
         raise WorkflowError(409, "computed", "this target is computed from the project registry, not reported "
                                              "/ 该目标由项目库自动计算，不手工填报")
 
     def work(s):
-        row = TargetProgress(policy_id=policies.load().header.id, target_id=target_id, value=body.value,
+        row = TargetProgress(policy_id=chosen.header.id, target_id=target_id, value=body.value,
                              note=body.note, actor_id=user.id)
         s.add(row)
         s.flush()

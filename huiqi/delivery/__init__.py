@@ -26,3 +26,12 @@ def may_edit(user, departments) -> bool:
     if user.role == "admin":
         return True
     return user.role == "reviewer" and user.department is not None and user.department in set(departments)
+
+
+def policy_or_default(policy=None):
+    """The policy a delivery record belongs to: the one given, else the default policy (the first served)."""
+    if policy is not None:
+        return policy
+    from huiqi import policies
+
+    return policies.load()

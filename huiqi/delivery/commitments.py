@@ -4,6 +4,9 @@ from the policy data (never typed by hand), with progress reports, history and o
 A commitment is one sentence of the measure's text (split at 。 and ；), without the measure's
 heading and its lead-department parenthesis. It belongs to the measure's lead departments and is
 due at the end of the measure's in-force period (the policy's general period unless the measure has its own).
+
+Every notice has its own commitments: the number people read (``<measure>.c03``) is unique within a policy, and
+the stored key is ``<policy id>/<measure>.c03`` (:func:`key`) — two notices may both number a measure's third sentence alike.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiqi.delivery import DeliveryError, NotYours, may_edit
+from huiqi.delivery import DeliveryError, NotYours, may_edit, policy_or_default
 from huiqi.rules.loader import Policy
 from huiqi.storage.models import utcnow
 from huiqi.storage.models_delivery import Commitment, CommitmentReport
@@ -26,9 +29,14 @@ STATUSES = ("not_started", "in_progress", "done")
 STATUS_ZH = {"not_started": "未启动", "in_progress": "推进中", "done": "已完成", "overdue": "已逾期"}
 
 
+def key(policy_id: str, code: str) -> str:
+    """The stored key of commitment ``code`` (``<measure>.c03``) of policy ``policy_id``."""
+    return f"{policy_id}/{code}"
+
+
 @dataclass(frozen=True)
 class Seed:
-    id: str
+    id: str  # the number within the policy: <measure>.c03
     measure_id: str
     seq: int
     sentence: str
@@ -56,13 +64,15 @@ def extract(policy: Policy) -> list[Seed]:
 
 
 def seed(session: Session, policy: Policy) -> int:
-    """Create the commitments that are missing (idempotent); returns how many were added."""
-    have = set(session.execute(select(Commitment.id)).scalars())
+    """Create the policy's commitments that are missing (idempotent); returns how many were added."""
+    pid = policy.header.id
+    have = set(session.execute(select(Commitment.id).where(Commitment.policy_id == pid)).scalars())
     added = 0
     for s in extract(policy):
-        if s.id not in have:
-            session.add(Commitment(id=s.id, measure_id=s.measure_id, seq=s.seq, sentence=s.sentence,
-                                   departments=json.dumps(list(s.departments), ensure_ascii=False), due=s.due))
+        if key(pid, s.id) not in have:
+            session.add(Commitment(id=key(pid, s.id), policy_id=pid, measure_id=s.measure_id, seq=s.seq,
+                                   sentence=s.sentence, due=s.due,
+                                   departments=json.dumps(list(s.departments), ensure_ascii=False)))
             added += 1
     session.flush()
     return added
@@ -77,10 +87,18 @@ def shown_status(c: Commitment, today: dt.date) -> str:
     return "overdue" if c.status != "done" and today > c.due else c.status
 
 
+def find(session: Session, policy, code: str) -> Commitment | None:
+    """Commitment ``code`` (``<measure>.c03``) of ``policy`` (default: the default policy)."""
+    if not code or "/" in code:
+        return None
+    return session.get(Commitment, key(policy_or_default(policy).header.id, code))
+
+
 def report(session: Session, user, commitment_id: str, status: str, note: str,
-           evidence: tuple[str, bytes] | None = None) -> CommitmentReport:
-    """A department reports progress (with optional evidence); only its own commitments."""
-    c = session.get(Commitment, commitment_id)
+           evidence: tuple[str, bytes] | None = None, policy=None) -> CommitmentReport:
+    """A department reports progress (with optional evidence) on commitment ``commitment_id`` (``<measure>.c03``)
+    of     ``policy`` (default: the default policy); only its own commitments."""
+    c = find(session, policy, commitment_id)
     if c is None:
         raise DeliveryError("commitment_id", f"unknown commitment {commitment_id} / 未知的任务")
     if not may_edit(user, departments(c)):
@@ -108,15 +126,20 @@ def report(session: Session, user, commitment_id: str, status: str, note: str,
     return row
 
 
-def history(session: Session, commitment_id: str) -> list[CommitmentReport]:
-    return list(session.execute(select(CommitmentReport).where(CommitmentReport.commitment_id == commitment_id)
+def history(session: Session, commitment_id: str, policy=None) -> list[CommitmentReport]:
+    """The reports on commitment ``commitment_id`` (``<measure>.c03``) of ``policy`` (default: the default policy),
+    oldest first."""
+    stored = key(policy_or_default(policy).header.id, commitment_id)
+    return list(session.execute(select(CommitmentReport).where(CommitmentReport.commitment_id == stored)
                                 .order_by(CommitmentReport.id)).scalars())
 
 
 def listing(session: Session, today: dt.date, department: str | None = None, measure_id: str | None = None,
-            status: str | None = None) -> list[Commitment]:
-    """Commitments filtered by department, measure and shown status (overdue included)."""
-    q = select(Commitment).order_by(Commitment.measure_id, Commitment.seq)
+            status: str | None = None, policy=None) -> list[Commitment]:
+    """The commitments of ``policy`` (default: the default policy) filtered by department, measure and shown
+    status (overdue included)."""
+    pid = policy_or_default(policy).header.id
+    q = select(Commitment).where(Commitment.policy_id == pid).order_by(Commitment.measure_id, Commitment.seq)
     if measure_id:
         q = q.where(Commitment.measure_id == measure_id)
     rows = list(session.execute(q).scalars())

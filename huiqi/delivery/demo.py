@@ -29,7 +29,7 @@ def seed(session: Session, password: str, policy, enterprise, data: dict | None 
                                            actor="demo")
     commitments.seed(session, policy)
     for r in data.get("commitment_reports") or []:
-        commitments.report(session, users[r["by"]], r["commitment"], r["status"], r.get("note"))
+        commitments.report(session, users[r["by"]], r["commitment"], r["status"], r.get("note"), policy=policy)
     made = {}
     registry = data.get("projects") or {}
     if registry and features.has("project_registry", policy):
@@ -37,7 +37,7 @@ def seed(session: Session, password: str, policy, enterprise, data: dict | None 
         for item in registry.get("items") or []:
             values = {"investor": str(item["name"]).replace("项目", "") + "有限公司", **(registry.get("common") or {}),
                       **item}
-            made[item["code"]] = projects.create(session, keeper, values)
+            made[item["code"]] = projects.create(session, keeper, values, policy)
         for m in registry.get("milestones") or []:
             projects.add_milestone(session, keeper, made[m["project"]].id, m["title"], m.get("due"), m.get("done_on"))
         for st in registry.get("plan_steps") or []:
@@ -51,12 +51,12 @@ def seed(session: Session, password: str, policy, enterprise, data: dict | None 
     entries = data.get("list_entries") or {}
     if entries and features.has("published_lists", policy):
         for item in entries.get("items") or []:
-            lists.add(session, users[entries["by"]], {**(entries.get("common") or {}), **item})
+            lists.add(session, users[entries["by"]], {**(entries.get("common") or {}), **item}, policy)
     if enterprise is not None and features.has("voice_channel", policy):
         for v in data.get("voice") or []:
             t = voice.raise_ticket(session, enterprise, v["subject"], v["content"], _day(v["raised_on"]),
                                    channel=v.get("channel", "online"), measure_id=v.get("measure_id"),
-                                   department=v.get("department"))
+                                   department=v.get("department"), policy=policy)
             if v.get("answer"):
                 a = v["answer"]
                 voice.answer(session, users[a["by"]], t.id, a["text"], _day(a["answered_on"]))

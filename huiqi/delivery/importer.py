@@ -1,7 +1,8 @@
 """Import a registry from Excel as officials keep it: one header row (Chinese or English column
 names), one record per row. Every row is checked on its own; a bad row is reported with its row
 number, field and reason, and every good row is kept — one bad row never loses the rest.
-Templates with the expected headers come from :func:`template`.
+Templates with the expected headers come from :func:`template`. Records are imported into one policy's
+registry, lists or commitments (the ``policy`` given; default: the default policy).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from huiqi import xlsx_guard
 
-from huiqi.delivery import DeliveryError, NotYours
+from huiqi.delivery import DeliveryError, NotYours, policy_or_default
 
 MAX_ROWS = xlsx_guard.IMPORT.rows - 1
 
@@ -109,13 +110,15 @@ def _run(session: Session, rows, errors, one: Callable[[dict[str, Any]], Any]) -
     return result
 
 
-def import_projects(session: Session, user, data: bytes) -> ImportResult:
-    """Projects: a new code is added; an existing code is updated (only by the department keeping it)."""
+def import_projects(session: Session, user, data: bytes, policy=None) -> ImportResult:
+    """Projects: a new code is added; an existing code of the same registry is updated (only by the department
+    keeping it); a code registered under another policy is refused."""
     from sqlalchemy import select
 
     from huiqi.delivery import projects
     from huiqi.storage.models_delivery import Project
 
+    policy = policy_or_default(policy)
     rows, errors = _rows(data, PROJECT_COLUMNS, ("code", "name", "investor", "investor_origin", "total_investment", "stage"))
     seen: set[str] = set()
 
@@ -124,24 +127,27 @@ def import_projects(session: Session, user, data: bytes) -> ImportResult:
         if code in seen:
             raise DeliveryError("code", f"project {code} appears twice in the file / 文件中项目编号重复")
         seen.add(code)
-        existing = session.execute(select(Project.id).where(Project.code == code)).scalar()
+        existing = session.execute(select(Project.id).where(Project.code == code,
+                                                            Project.policy_id == policy.header.id)).scalar()
         if existing is not None:
             projects.update(session, user, existing, values)
         else:
-            projects.create(session, user, values)
+            projects.create(session, user, values, policy)
 
     return _run(session, rows, errors, one)
 
 
-def import_list_entries(session: Session, user, data: bytes) -> ImportResult:
+def import_list_entries(session: Session, user, data: bytes, policy=None) -> ImportResult:
     from huiqi.delivery import lists
 
+    policy = policy_or_default(policy)
     rows, errors = _rows(data, LIST_COLUMNS, ("kind", "name"))
-    return _run(session, rows, errors, lambda values: lists.add(session, user, values))
+    return _run(session, rows, errors, lambda values: lists.add(session, user, values, policy))
 
 
-def import_commitment_progress(session: Session, user, data: bytes) -> ImportResult:
-    """Progress reports, one per row: 任务编号, 状态 (未启动/推进中/已完成), 进展情况."""
+def import_commitment_progress(session: Session, user, data: bytes, policy=None) -> ImportResult:
+    """Progress reports on ``policy``'s commitments, one per row: 任务编号 (<measure>.c03), 状态 (未启动/推进中/已完成),
+    进展情况."""
     from huiqi.delivery import commitments
 
     rows, errors = _rows(data, COMMITMENT_COLUMNS, ("commitment_id", "status", "note"))
@@ -149,7 +155,7 @@ def import_commitment_progress(session: Session, user, data: bytes) -> ImportRes
     def one(values):
         status = str(values.get("status") or "").strip()
         commitments.report(session, user, str(values.get("commitment_id") or "").strip(),
-                           COMMITMENT_STATUS_BY_ZH.get(status, status), str(values.get("note") or ""))
+                           COMMITMENT_STATUS_BY_ZH.get(status, status), str(values.get("note") or ""), policy=policy)
 
     return _run(session, rows, errors, one)
 

@@ -6,6 +6,10 @@ administrators change them. The subsidies those measures grant to projects are j
 itself from a project's facts (:func:`evaluate_project` builds the applicant profile the calculator uses),
 and the targets with ``computed_from`` are computed from the registry (:mod:`huiqi.delivery.targets`),
 never typed in. The zones a project may lie in are those of the measure declaring ``four_zones``.
+
+Each policy keeps its own registry (``policy_id``): a project is registered under one notice, checked against
+that notice's measures and zones, and counted only in its figures. A project's code is the registry's own
+number and stays unique across notices, so the same code cannot name two projects.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiqi.delivery import DeliveryError, NotYours, may_edit
+from huiqi.delivery import DeliveryError, NotYours, may_edit, policy_or_default
 from huiqi.delivery.fields import date_value, money_fen, yes_no
 from huiqi.storage.models import utcnow
 from huiqi.storage.models_delivery import Project, ProjectMilestone, ProjectPlanStep
@@ -56,8 +60,10 @@ def __getattr__(name: str):  # ZONES and PROJECT_MEASURES: the default policy's,
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def clean(data: dict[str, Any]) -> dict[str, Any]:
-    """Checked column values from form or spreadsheet input (Chinese or English stage/origin names)."""
+def clean(data: dict[str, Any], policy=None) -> dict[str, Any]:
+    """Checked column values from form or spreadsheet input (Chinese or English stage/origin names), against
+    ``policy``'s zones and registry measures (default: the default policy)."""
+    policy = policy_or_default(policy)
     from huiqi.standards.divisions import in_kunming_jurisdiction
 
     out: dict[str, Any] = {}
@@ -83,7 +89,7 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     if district and not in_kunming_jurisdiction(district):
         from huiqi.delivery.features import district_refused
 
-        raise DeliveryError("district", district_refused(district))
+        raise DeliveryError("district", district_refused(district, policy))
     out["district"] = district
     code = str(data.get("credit_code") or "").strip().upper() or None
     if code:
@@ -95,7 +101,7 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
             raise DeliveryError("credit_code", str(e)) from None
     out["credit_code"] = code
     zone = str(data.get("zone") or "").strip() or None
-    zones = zone_names()
+    zones = zone_names(policy)
     if zone and zone not in zones:
         raise DeliveryError("zone", f"one of {'、'.join(zones)} / 不是所列园区之一" if zones
                             else "this policy names no zones / 本政策未设联办园区")
@@ -110,7 +116,7 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     measures = data.get("measures") or []
     if isinstance(measures, str):
         measures = [m.strip().lower() for m in measures.replace("，", ",").replace("、", ",").split(",") if m.strip()]
-    allowed = project_measures()
+    allowed = project_measures(policy)
     bad = [m for m in measures if m not in allowed]
     if bad:
         raise DeliveryError("measures", f"{', '.join(bad)}: not an investment measure ({', '.join(allowed)}) / 措施编号无效")
@@ -118,17 +124,34 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def create(session: Session, user, data: dict[str, Any]) -> Project:
-    """A new project kept by ``user``'s department (administrators name the department in ``data``)."""
-    values = clean(data)
+def _code_taken(session: Session, code: str, policy_id: str, project_id: int | None = None) -> None:
+    row = session.execute(select(Project.id, Project.policy_id).where(Project.code == code)).first()
+    if row is None or row.id == project_id:
+        return
+    if row.policy_id != policy_id:
+        from huiqi import policies
+
+        try:
+            title = policies.load(row.policy_id).header.title_zh
+        except policies.UnknownPolicy:
+            title = row.policy_id
+        raise DeliveryError("code", f"project {code} is registered under another policy ({row.policy_id}) "
+                                    f"/ 项目编号已在另一政策（{title}）的项目库中登记")
+    raise DeliveryError("code", f"project {code} already exists / 项目编号已存在")
+
+
+def create(session: Session, user, data: dict[str, Any], policy=None) -> Project:
+    """A new project of ``policy``'s registry (default: the default policy), kept by ``user``'s department
+    (administrators name the department in ``data``)."""
+    policy = policy_or_default(policy)
+    values = clean(data, policy)
     department = user.department if user.role == "reviewer" else (data.get("department") or "").strip()
     if user.role not in ("reviewer", "admin"):
         raise NotYours("only departments keep projects / 仅部门用户可登记项目")
     if not department:
         raise DeliveryError("department", "required / 必填")
-    if session.execute(select(Project.id).where(Project.code == values["code"])).first():
-        raise DeliveryError("code", f"project {values['code']} already exists / 项目编号已存在")
-    p = Project(department=department, **values)
+    _code_taken(session, values["code"], policy.header.id)
+    p = Project(department=department, policy_id=policy.header.id, **values)
     session.add(p)
     session.flush()
     audit.append(session, user.username, "project.create", f"project/{p.id}", "ok", {"code": p.code})
@@ -141,15 +164,22 @@ def update(session: Session, user, project_id: int, data: dict[str, Any]) -> Pro
         raise DeliveryError("project_id", f"unknown project {project_id} / 未找到项目")
     if not may_edit(user, [p.department]):
         raise NotYours(f"project {p.code} is kept by {p.department} / 非本单位项目")
-    values = clean({**as_dict(p), **data})
-    if values["code"] != p.code and session.execute(select(Project.id).where(Project.code == values["code"])).first():
-        raise DeliveryError("code", f"project {values['code']} already exists / 项目编号已存在")
+    values = clean({**as_dict(p), **data}, policy_of(p))
+    if values["code"] != p.code:
+        _code_taken(session, values["code"], p.policy_id, p.id)
     for k, v in values.items():
         setattr(p, k, v)
     p.updated_at = utcnow()
     session.flush()
     audit.append(session, user.username, "project.update", f"project/{p.id}", "ok", {"stage": p.stage})
     return p
+
+
+def policy_of(p: Project):
+    """The policy whose registry keeps ``p``."""
+    from huiqi import policies
+
+    return policies.load(p.policy_id)
 
 
 def as_dict(p: Project) -> dict[str, Any]:
@@ -225,7 +255,7 @@ def evaluate_project(p: Project, as_of: dt.date, policy=None) -> list:
     from huiqi.engine.evaluate import evaluate
     from huiqi.profile.model import Profile
 
-    policy = policy or policies.load()
+    policy = policy or policies.load(p.policy_id)
     if not p.credit_code:  # the engine judges an organisation by its credit code; without it, nothing to say
         return []
     result = evaluate(policy, Profile.model_validate(profile_of(p, as_of)), as_of)

@@ -5,7 +5,8 @@ Which targets and how they are counted is policy data: a target with ``computed_
 there — the investor's origin (省外 counts; in-province and foreign investors do not), the year of
 introduction (年内: the year of the target's due date), the total investment of at least the threshold the
 target names (以上 includes the figure: exactly 1亿 counts), packaged projects with their chain named, or
-each named project found by name and achieved once at one of the stages given.
+each named project found by name and achieved once at one of the stages given. Only the projects of the
+target's own policy are counted.
 """
 
 from __future__ import annotations
@@ -33,17 +34,22 @@ def is_computed(target_id: str, policy=None) -> bool:
     return any(t.id == target_id for t in computed_targets(policy))
 
 
+def registry_targets(policy=None) -> frozenset[str]:
+    """The ids of ``policy``'s targets whose figures come from the registry (reporting them by hand is refused)."""
+    return frozenset(t.id for t in computed_targets(policy))
+
+
 class _RegistryTargets:
-    """The ids of the default policy's registry-computed targets, read when asked (``id in REGISTRY_TARGETS``)."""
+    """``id in REGISTRY_TARGETS``: the default policy's registry targets, read when asked. Code that knows its
+    policy asks :func:`registry_targets` or :func:`is_computed` with it."""
 
     def __contains__(self, target_id: object) -> bool:
         return isinstance(target_id, str) and is_computed(target_id)
 
     def __iter__(self):
-        return iter([t.id for t in computed_targets()])
+        return iter(sorted(registry_targets()))
 
 
-# the targets whose figures come from the registry (reporting them by hand is refused)
 REGISTRY_TARGETS = _RegistryTargets()
 
 
@@ -77,7 +83,9 @@ def _counts(rule, t, p: Project) -> bool:
 
 
 def computed(session: Session, policy) -> list[Figure]:
-    projects = list(session.execute(select(Project).order_by(Project.code)).scalars())
+    """The figures of ``policy``'s registry targets, counted from its own projects only."""
+    projects = list(session.execute(select(Project).where(Project.policy_id == policy.header.id)
+                                    .order_by(Project.code)).scalars())
     out = []
     for t in computed_targets(policy):
         rule = t.computed_from

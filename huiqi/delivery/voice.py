@@ -2,7 +2,10 @@
 raises a problem; it goes to the responsible department, which answers within a deadline counted in
 Chinese working days (public holidays skipped, adjusted working days counted); the enterprise rates the
 answer; an unanswered problem past its deadline is escalated. The text sets no deadline: ANSWER_WORKING_DAYS is this
-platform's service standard and can be set by HUIQI_VOICE_WORKING_DAYS."""
+platform's service standard and can be set by HUIQI_VOICE_WORKING_DAYS.
+
+A problem is raised under one policy (``policy_id``): routed by that notice's measures and counted only in its
+figures; a department's inbox holds its problems whatever the notice."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from statistics import mean
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiqi.delivery import DeliveryError, NotYours
+from huiqi.delivery import DeliveryError, NotYours, policy_or_default
 from huiqi.storage.models_delivery import VoiceTicket
 from huiqi.workflow import audit
 
@@ -25,26 +28,27 @@ def answer_days() -> int:
     return int(os.environ.get("HUIQI_VOICE_WORKING_DAYS", "5"))
 
 
-def route(measure_id: str | None, department: str | None) -> str:
-    """The responsible department: the one chosen, else the first lead department of the measure."""
-    from huiqi import policies
-
+def route(measure_id: str | None, department: str | None, policy=None) -> str:
+    """The responsible department: the one chosen, else the first lead department of the measure of
+    ``policy`` (default: the default policy)."""
     if department:
         from huiqi.workflow.accounts import known_departments
 
         if department not in known_departments():
             raise DeliveryError("department", f"'{department}' is not a department of the policy / 不是政策所列部门")
         return department
-    m = policies.load().measure(measure_id or "")
+    m = policy_or_default(policy).measure(measure_id or "")
     if m is None:
         raise DeliveryError("measure_id", "choose the measure or the department concerned / 请选择相关措施或部门")
     return m.lead_departments[0].name
 
 
 def raise_ticket(session: Session, user, subject: str, content: str, today: dt.date, channel: str = "online",
-                 measure_id: str | None = None, department: str | None = None) -> VoiceTicket:
+                 measure_id: str | None = None, department: str | None = None, policy=None) -> VoiceTicket:
+    """An enterprise raises a problem under ``policy`` (default: the default policy), due in working days."""
     from huiqi.workflow.service import Refused, add_working_days
 
+    policy = policy_or_default(policy)
     if user.role != "applicant":
         raise NotYours("enterprises and residents raise problems here / 仅企业和群众可反映问题")
     if channel not in CHANNELS:
@@ -53,12 +57,12 @@ def raise_ticket(session: Session, user, subject: str, content: str, today: dt.d
         raise DeliveryError("subject", "required / 必填")
     if not content or not content.strip():
         raise DeliveryError("content", "describe the problem / 须填写问题描述")
-    dept = route(measure_id, department)
+    dept = route(measure_id, department, policy)
     try:  # across a year whose holiday schedule is not published yet: Monday–Friday less fixed holidays
         due = add_working_days(today, answer_days(), provisional_ok=True)
     except Refused as e:
         raise DeliveryError("raised_on", str(e)) from None
-    t = VoiceTicket(raised_by=user.id, credit_code=user.credit_code, channel=channel, subject=subject.strip()[:200],
+    t = VoiceTicket(policy_id=policy.header.id, raised_by=user.id, credit_code=user.credit_code, channel=channel, subject=subject.strip()[:200],
                     content=content.strip()[:5000], department=dept, raised_on=today, due_on=due)
     session.add(t)
     session.flush()
@@ -121,9 +125,10 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     return n
 
 
-def stats(session: Session, today: dt.date) -> dict:
-    """Response-time and satisfaction figures for the dashboard."""
-    rows = list(session.execute(select(VoiceTicket)).scalars())
+def stats(session: Session, today: dt.date, policy=None) -> dict:
+    """Response-time and satisfaction figures of ``policy``'s channel (default: the default policy)."""
+    pid = policy_or_default(policy).header.id
+    rows = list(session.execute(select(VoiceTicket).where(VoiceTicket.policy_id == pid)).scalars())
     answered = [t for t in rows if t.answered_on is not None]
     rated = [t.rating for t in rows if t.rating is not None]
     on_time = [t for t in answered if t.answered_on <= t.due_on]

@@ -1,6 +1,7 @@
 """一区申请、多区联办: a project's application is filed once, in any of the zones, and is then visible to
 and processed by every zone's committee, each with its own status. The zones and their committees are those
-of the measure whose file declares ``four_zones`` (:func:`huiqi.delivery.projects.zone_names`)."""
+of the measure whose file declares ``four_zones`` (:func:`huiqi.delivery.projects.zone_names`) in the policy
+whose registry keeps the project."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi.delivery import DeliveryError, NotYours
-from huiqi.delivery.projects import zone_names
+from huiqi.delivery.projects import policy_of, zone_names
 from huiqi.storage.models import utcnow
 from huiqi.storage.models_delivery import Project, ZoneCase, ZoneCaseStatus
 from huiqi.workflow import audit
@@ -30,19 +31,20 @@ def __getattr__(name: str):  # ZONE_DEPARTMENTS: the default policy's, read when
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def zone_of(user) -> str | None:
-    """The zone whose committee ``user`` works for, if any."""
-    return next((z for z, d in zone_departments().items() if user.department == d), None)
+def zone_of(user, policy=None) -> str | None:
+    """The zone of ``policy`` (default: the default policy) whose committee ``user`` works for, if any."""
+    return next((z for z, d in zone_departments(policy).items() if user.department == d), None)
 
 
 def file(session: Session, user, project_id: int, zone: str, matter: str) -> ZoneCase:
     """File once (in ``zone``); the case opens at every zone with status 已接收."""
-    zones = zone_names()
+    project = session.get(Project, project_id)
+    if project is None:
+        raise DeliveryError("project_id", f"unknown project {project_id} / 未找到项目")
+    zones = zone_names(policy_of(project))
     if zone not in zones:
         raise DeliveryError("zone", f"one of {'、'.join(zones)} / 不是所列园区之一" if zones
                             else "this policy names no zones / 本政策未设联办园区")
-    if session.get(Project, project_id) is None:
-        raise DeliveryError("project_id", f"unknown project {project_id} / 未找到项目")
     if not matter or not matter.strip():
         raise DeliveryError("matter", "describe the matter / 须填写申请事项")
     case = ZoneCase(project_id=project_id, filed_zone=zone, matter=matter.strip()[:5000], filed_by=user.username)
@@ -59,8 +61,13 @@ def set_status(session: Session, user, case_id: int, zone: str, status: str, not
     """A zone's committee moves its own status; other zones' statuses are theirs."""
     if status not in ZONE_STATUSES:
         raise DeliveryError("status", f"one of {', '.join(ZONE_STATUSES)} / 状态无效")
-    if user.role != "admin" and zone_of(user) != zone:
-        raise NotYours(f"only {zone_departments().get(zone, zone)} updates {zone} / 仅本区管委会可办理")
+    case = session.get(ZoneCase, case_id)
+    project = session.get(Project, case.project_id) if case is not None else None
+    if project is None:
+        raise DeliveryError("case_id", f"no case {case_id} at {zone} / 未找到该联办事项")
+    policy = policy_of(project)
+    if user.role != "admin" and zone_of(user, policy) != zone:
+        raise NotYours(f"only {zone_departments(policy).get(zone, zone)} updates {zone} / 仅本区管委会可办理")
     row = session.get(ZoneCaseStatus, (case_id, zone))
     if row is None:
         raise DeliveryError("case_id", f"no case {case_id} at {zone} / 未找到该联办事项")

@@ -1,13 +1,17 @@
 """Tables for making the measures land (落实落地): commitments and their progress reports, the project
 registry with its milestones, 一企一案 plans and four-zone cases, the published lists for private
 capital, and the enterprise-voice channel. Money is integer fen, as everywhere.
+
+Every record belongs to one policy (``policy_id``, migration 0008): two notices may both number a measure's
+sentence c03, and each keeps its own registry, lists and voice channel, so one notice's figures never
+count another's records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huiqi.storage.models import Base, utcnow
@@ -17,7 +21,8 @@ class Commitment(Base):
     """One concrete commitment of a measure: the sentence it comes from, who owns it, when it is due."""
 
     __tablename__ = "commitments"
-    id: Mapped[str] = mapped_column(String(20), primary_key=True)  # <measure id>.c<NN>
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # <policy id>/<measure id>.c<NN> (commitments.key)
+    policy_id: Mapped[str] = mapped_column(String(64))
     measure_id: Mapped[str] = mapped_column(String(8), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     sentence: Mapped[str] = mapped_column(Text)
@@ -25,7 +30,13 @@ class Commitment(Base):
     due: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="not_started")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    __table_args__ = (CheckConstraint("status IN ('not_started', 'in_progress', 'done')", name="ck_commitment_status"),)
+    __table_args__ = (CheckConstraint("status IN ('not_started', 'in_progress', 'done')", name="ck_commitment_status"),
+                      Index("ix_commitments_policy", "policy_id"))
+
+    @property
+    def code(self) -> str:
+        """The commitment's number within its policy, as people read it: ``<measure>.c03``."""
+        return self.id.split("/", 1)[-1]
 
 
 class CommitmentReport(Base):
@@ -33,7 +44,7 @@ class CommitmentReport(Base):
 
     __tablename__ = "commitment_reports"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    commitment_id: Mapped[str] = mapped_column(ForeignKey("commitments.id"), index=True)
+    commitment_id: Mapped[str] = mapped_column(String(40), ForeignKey("commitments.id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text)
     evidence_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -48,7 +59,8 @@ class Project(Base):
 
     __tablename__ = "projects"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)  # the registry's own number
+    code: Mapped[str] = mapped_column(String(40), unique=True)  # the registry's own number (one numbering for all notices)
+    policy_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     investor: Mapped[str] = mapped_column(String(200))
     credit_code: Mapped[str | None] = mapped_column(String(18))  # the project company's 统一社会信用代码
@@ -80,6 +92,7 @@ class Project(Base):
         CheckConstraint("equipment_fen IS NULL OR equipment_fen >= 0", name="ck_project_equipment"),
         CheckConstraint("stage IN ('reserve', 'preparation', 'started', 'operating')", name="ck_project_stage"),
         CheckConstraint("investor_origin IN ('in_province', 'out_of_province', 'foreign')", name="ck_project_origin"),
+        Index("ix_projects_policy", "policy_id"),
     )
 
 
@@ -135,7 +148,8 @@ class ListEntry(Base):
 
     __tablename__ = "list_entries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))  # major_works / chain / concession / reits
+    policy_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))  # a list key of the policy's published_lists declaration
     name: Mapped[str] = mapped_column(String(200))
     sector: Mapped[str | None] = mapped_column(String(100))
     district: Mapped[str | None] = mapped_column(String(6))
@@ -145,8 +159,8 @@ class ListEntry(Base):
     published_on: Mapped[dt.date | None] = mapped_column(Date)  # None: a draft, not public
     withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
     __table_args__ = (
-        CheckConstraint("kind IN ('major_works', 'chain', 'concession', 'reits')", name="ck_list_kind"),
         CheckConstraint("investment_fen IS NULL OR investment_fen >= 0", name="ck_list_investment"),
+        Index("ix_list_entries_policy", "policy_id"),
     )
 
 
@@ -156,6 +170,7 @@ class VoiceTicket(Base):
 
     __tablename__ = "voice_tickets"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
     raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     credit_code: Mapped[str | None] = mapped_column(String(18))
     channel: Mapped[str] = mapped_column(String(20))  # online / salon (会客厅) / hearing (三个听取)
@@ -173,4 +188,5 @@ class VoiceTicket(Base):
     __table_args__ = (
         CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="ck_voice_rating"),
         CheckConstraint("status IN ('open', 'answered', 'closed')", name="ck_voice_status"),
+        Index("ix_voice_tickets_policy", "policy_id"),
     )

@@ -5,7 +5,8 @@ never typed in). A department sees its own commitments by default and may look a
 it reports progress (status, note, optional PDF/PNG/JPEG evidence) only on those it owns — another
 department sees them read-only and its POST gets the 403 page. Past the due date and not done, a
 commitment shows as 已逾期 (overdue). The current filter exports to Excel; progress comes back in
-from a workbook, each bad row named by its row number, the good rows kept.
+from a workbook, each bad row named by its row number, the good rows kept. Each policy has its own ledger:
+``?policy=`` chooses it (the default policy when absent) and the links carry it on.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from huiqi import policies
+from huiqi import clock, policies
 from huiqi.delivery import DeliveryError, NotYours, commitments, importer, may_edit
 from huiqi.storage.models_delivery import Commitment, CommitmentReport
-from huiqi.web import files, i18n
+from huiqi.web import delivery_policy, files, i18n
 from huiqi.web.auth import Forbidden, check_csrf, database, require
 from huiqi.web.render import render
 
@@ -104,8 +105,8 @@ i18n.add({
 
 
 def today() -> dt.date:
-    """The day the ledger is judged on (a function, so tests can compare with it)."""
-    return dt.date.today()
+    """The day the ledger is judged on: Beijing's date (:mod:`huiqi.clock`)."""
+    return clock.today()
 
 
 def bilingual(message: str, lang: str) -> str:
@@ -125,9 +126,12 @@ def local(at: dt.datetime | None) -> str:
     return "" if at is None else (at + BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
-def _ensure_seeded(s) -> None:
-    if not s.execute(select(func.count()).select_from(Commitment)).scalar():
-        commitments.seed(s, policies.load())
+def _ensure_seeded(s, policy=None) -> None:
+    """Seed the policy's commitments on first use (default: the default policy)."""
+    policy = policy or policies.load()
+    if not s.execute(select(func.count()).select_from(Commitment)
+                     .where(Commitment.policy_id == policy.header.id)).scalar():
+        commitments.seed(s, policy)
 
 
 def _departments() -> list[str]:
@@ -137,6 +141,8 @@ def _departments() -> list[str]:
 
 
 def _filters(request: Request, user) -> dict[str, str]:
+    """The filter of the address, with the chosen policy (``policy``: its id, empty for the default)."""
+    policy_id, policy = delivery_policy.chosen(request)
     q = request.query_params
     if "department" in q:
         department = q.get("department", "")[:100]
@@ -144,8 +150,8 @@ def _filters(request: Request, user) -> dict[str, str]:
         department = user.department or "" if user.role == "reviewer" else ""
     measure = q.get("measure", "")[:8]
     status = q.get("status", "")
-    return {"department": department, "measure": measure if policies.load().measure(measure) else "",
-            "status": status if status in SHOWN else ""}
+    return {"department": department, "measure": measure if policy.measure(measure) else "",
+            "status": status if status in SHOWN else "", "policy": policy_id or ""}
 
 
 def _latest(s, ids: list[str]) -> dict[str, CommitmentReport]:
@@ -159,16 +165,19 @@ def _latest(s, ids: list[str]) -> dict[str, CommitmentReport]:
 
 
 def _rows(s, f: dict[str, str], day: dt.date) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    policy = policies.load()
-    base = commitments.listing(s, day, department=f["department"] or None, measure_id=f["measure"] or None)
+    """The rows of the filter's policy (seeded on first use) and the counts by status."""
+    policy = policies.load(f.get("policy") or None)
+    _ensure_seeded(s, policy)
+    base = commitments.listing(s, day, department=f["department"] or None, measure_id=f["measure"] or None,
+                               policy=policy)
     counts = commitments.summary(base, day)
     rows = [c for c in base if not f["status"] or commitments.shown_status(c, day) == f["status"]]
-    latest = _latest(s, [c.id for c in rows])
+    latest = _latest(s, [c.id for c in rows])  # by stored key
     out = []
     for c in rows:
         m = policy.measure(c.measure_id)
         last = latest.get(c.id)
-        out.append({"id": c.id, "measure_id": c.measure_id, "measure_no": m.number if m else "",
+        out.append({"id": c.code, "measure_id": c.measure_id, "measure_no": m.number if m else "",
                     "measure_zh": m.title_zh if m else c.measure_id, "measure_en": getattr(m, "title_en", None) if m else None,
                     "sentence": c.sentence, "departments": commitments.departments(c), "due": c.due,
                     "status": commitments.shown_status(c, day), "latest": last.note if last else "",
@@ -180,18 +189,17 @@ def _list_page(request: Request, user, import_result=None, import_error: str | N
     f = _filters(request, user)
     day = today()
     with database(request).transaction() as s:
-        _ensure_seeded(s)
         rows, counts = _rows(s, f, day)
     lang = i18n.lang_of(request)
     errors = []
     if import_result is not None:
         errors = [{"row": e.row, "field": field_label("cm", e.field, lang), "reason": bilingual(e.reason, lang)}
                   for e in import_result.errors]
-    policy = policies.load()
-    query = urlencode({k: v for k, v in f.items()})
+    ctx = delivery_policy.view(f["policy"] or None, "/commitments")
+    query = urlencode({k: v for k, v in f.items() if k != "policy" or v})
     return render(request, "commitments/list.html", rows=rows, counts=counts, f=f, shown=SHOWN,
-                  departments=_departments(), measures=policy.measures, query=query,
-                  import_result=import_result, import_errors=errors, import_error=import_error, today=day)
+                  departments=_departments(), measures=ctx["policy"].measures, query=query,
+                  import_result=import_result, import_errors=errors, import_error=import_error, today=day, **ctx)
 
 
 @router.get("/commitments")
@@ -231,12 +239,14 @@ async def import_progress(request: Request) -> Response:
     if not data:
         return _list_page(request, user, import_error=i18n.translate("cm.no_file", i18n.lang_of(request)))
 
+    _, policy = delivery_policy.chosen(request)
+
     def work():
         if (refused := importer.refusal(data)) is not None:  # checked before the database is opened
             return refused
         with database(request).transaction() as s:
-            _ensure_seeded(s)
-            return importer.import_commitment_progress(s, s.merge(user), data)
+            _ensure_seeded(s, policy)
+            return importer.import_commitment_progress(s, s.merge(user), data, policy)
 
     result = await run_in_threadpool(work)  # reading a workbook must not hold up every other request
     if result.refused:  # the file crossed a limit (huiqi.xlsx_guard): nothing was read
@@ -250,22 +260,23 @@ def _detail(request: Request, user, commitment_id: str, error: str | None = None
             message: str | None = None) -> Response:
     day = today()
     lang = i18n.lang_of(request)
+    policy_id, policy = delivery_policy.chosen(request)
     with database(request).transaction() as s:
-        _ensure_seeded(s)
-        c = s.get(Commitment, commitment_id[:20])
+        _ensure_seeded(s, policy)
+        c = commitments.find(s, policy, commitment_id[:20])
         if c is None:
             return render(request, "error.html", status_code=404,
                           message=i18n.translate("cm.not_found", lang, id=commitment_id[:20]))
         owners = commitments.departments(c)
         reports = [{"at": local(r.at), "status": r.status, "note": r.note, "evidence": r.evidence_sha256,
                     "evidence_name": r.evidence_name, "id": r.id, "actor": r.actor, "department": r.department or ""}
-                   for r in commitments.history(s, c.id)]
-        view = {"id": c.id, "measure_id": c.measure_id, "sentence": c.sentence, "due": c.due, "status": c.status,
+                   for r in commitments.history(s, c.code, policy)]
+        view = {"id": c.code, "measure_id": c.measure_id, "sentence": c.sentence, "due": c.due, "status": c.status,
                 "shown": commitments.shown_status(c, day)}
-    m = policies.load().measure(view["measure_id"])
+    m = policy.measure(view["measure_id"])
     return render(request, "commitments/detail.html", c=view, m=m, owners=owners, reports=list(reversed(reports)),
                   editable=may_edit(user, owners), statuses=commitments.STATUSES, error=error, form=form or {},
-                  message=message)
+                  message=message, **delivery_policy.view(policy_id, f"/commitments/{quote(view['id'])}"))
 
 
 @router.get("/commitments/{commitment_id}")
@@ -282,8 +293,9 @@ async def report(request: Request, commitment_id: str) -> Response:
     check_csrf(request, form)
     lang = i18n.lang_of(request)
     commitment_id = commitment_id[:20]
+    policy_id, policy = delivery_policy.chosen(request)
     with database(request).transaction() as s:
-        c = s.get(Commitment, commitment_id)
+        c = commitments.find(s, policy, commitment_id)
         if c is None:
             return render(request, "error.html", status_code=404, message=i18n.translate("cm.not_found", lang, id=commitment_id))
         if not may_edit(user, commitments.departments(c)):
@@ -293,13 +305,14 @@ async def report(request: Request, commitment_id: str) -> Response:
     status, note = str(form.get("status", ""))[:20], str(form.get("note", ""))[:5000]
     try:
         with database(request).transaction() as s:
-            commitments.report(s, s.merge(user), commitment_id, status, note, evidence)
+            commitments.report(s, s.merge(user), commitment_id, status, note, evidence, policy=policy)
     except NotYours:
         raise Forbidden(f"{user.username} may not report on {commitment_id}") from None
     except DeliveryError as e:
         error = i18n.translate("cm.err", lang, field=field_label("cm", e.field, lang), message=bilingual(e.message, lang))
         return _detail(request, user, commitment_id, error=error, form={"status": status, "note": note})
-    return RedirectResponse(f"/commitments/{quote(commitment_id)}?done=report", status_code=303)
+    return RedirectResponse(delivery_policy.with_policy(f"/commitments/{quote(commitment_id)}?done=report", policy_id),
+                            status_code=303)
 
 
 @router.get("/commitments/{commitment_id}/evidence/{report_id}")
@@ -308,9 +321,11 @@ def evidence_file(request: Request, commitment_id: str, report_id: int) -> Respo
 
     require(request, ROLES)
     lang = i18n.lang_of(request)
+    _, policy = delivery_policy.chosen(request)
     with database(request).transaction() as s:
         r = s.get(CommitmentReport, report_id) if 1 <= report_id <= 2**31 - 1 else None
-        if r is None or r.commitment_id != commitment_id[:20] or not r.evidence_sha256:
+        stored = commitments.key(policy.header.id, commitment_id[:20])
+        if r is None or r.commitment_id != stored or not r.evidence_sha256:
             return render(request, "error.html", status_code=404, message=i18n.translate("cm.not_found", lang, id=commitment_id[:20]))
         sha, name = r.evidence_sha256, r.evidence_name or "evidence"
     path = store.path_of(sha)

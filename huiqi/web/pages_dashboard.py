@@ -21,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from huiqi import policies
+from huiqi import clock, policies
 from huiqi.web import policy_choice as choice
 from huiqi.money import fen_to_yuan, format_fen
 from huiqi.storage.models import Application, ApplicationEvent, LedgerEntry, Pool, TargetProgress
@@ -162,7 +162,7 @@ class Dashboard:
     by_district: list[AwardRow] = field(default_factory=list)
     by_month: list[AwardRow] = field(default_factory=list)
     targets: list[TargetRow] = field(default_factory=list)
-    at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(clock.BEIJING).replace(microsecond=0, tzinfo=None))
 
     @property
     def awarded_count(self) -> int:
@@ -363,8 +363,8 @@ def dashboard(request: Request) -> Response:
     policy = policies.load(policy_id)
     with database(request).transaction() as s:
         d = collect(s, lang, policy_id)
-        # the voice channel's tickets carry no policy yet: shown with the policy that declares the channel
-        voice_figures = voice.stats(s, dt.date.today()) if features.has("voice_channel", policy) else None
+        voice_figures = (voice.stats(s, clock.today(), policy)  # this policy's tickets only
+                         if features.has("voice_channel", policy) else None)
     return render(request, "dashboard/index.html", d=d, data_json=_json_for_script(chart_data(d, lang)),
                   voice=voice_figures, policy=policy, many=len(policies.ids()) > 1,
                   xlsx_query=("?policy=" + policy_id) if policy_id else "")

@@ -7,6 +7,7 @@ The public sees exactly what :func:`huiqi.delivery.lists.public` returns for tod
 before today and not withdrawn. A department (role ``reviewer``) manages the entries it keeps; an
 administrator manages every entry. A refused form is shown again (HTTP 200) with a message naming
 the field, and nothing is stored; a department acting on another department's entry gets a 403 page.
+Each policy publishes its own lists: ``?policy=`` chooses it (the default policy when absent).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from huiqi import clock
 from huiqi.delivery import DeliveryError, NotYours, features, importer, lists
 from huiqi.storage.models_delivery import ListEntry
-from huiqi.web import files, i18n
-from huiqi.web.policy_view import absent, article
+from huiqi.web import delivery_policy, files, i18n
+from huiqi.web.delivery_policy import missing as absent  # the chosen policy's services
+from huiqi.web.policy_view import article
 from huiqi.web.auth import Forbidden, check_csrf, database, page_user, require
 from huiqi.web.render import render
 
@@ -115,8 +118,8 @@ i18n.add({
 })
 
 
-def _kinds(lang: str) -> list[tuple[str, str]]:
-    return [(k, en if lang == "en" else zh) for k, (zh, en) in lists.kinds().items()]
+def _kinds(lang: str, policy=None) -> list[tuple[str, str]]:
+    return [(k, en if lang == "en" else zh) for k, (zh, en) in lists.kinds(policy).items()]
 
 
 def _districts() -> list[tuple[str, str]]:
@@ -134,25 +137,28 @@ def _district_name(code: str | None) -> str:
     return d.name_zh if d else code
 
 
-def _basis(lang: str) -> dict[str, object]:
+def _basis(lang: str, policy) -> dict[str, object]:
     """The measure requiring the lists: its sentences quoted on the page (its provision's citation, checked
     verbatim by the loader), and the intro and heading naming it."""
-    measure, sentences = features.basis(FEATURE)
+    measure, sentences = features.basis(FEATURE, policy)
     where = article(measure, lang)
-    names = ("; " if lang == "en" else "、").join(name for _, name in _kinds(lang))
+    names = ("; " if lang == "en" else "、").join(name for _, name in _kinds(lang, policy))
     return {"sentences": sentences, "intro": i18n.translate("ls.intro", lang, article=where, lists=names),
             "heading": i18n.translate("ls.basis", lang, article=where)}
 
 
-def _filters(kind: str, district: str, q: str) -> dict[str, str]:
-    kind = kind if kind in lists.kinds() else ""
+def _filters(kind: str, district: str, q: str, policy=None) -> dict[str, str]:
+    kind = kind if kind in lists.kinds(policy) else ""
     district = district if district in dict(_districts()) else ""
     return {"kind": kind, "district": district, "q": q.strip()[:100]}
 
 
 def _public_rows(request: Request, f: dict[str, str]) -> list[ListEntry]:
+    """The chosen policy's public entries today (Beijing) under filter ``f``."""
+    _, policy = delivery_policy.chosen(request)
     with database(request).transaction() as s:
-        rows = lists.public(s, dt.date.today(), kind=f["kind"] or None, district=f["district"] or None, q=f["q"] or None)
+        rows = lists.public(s, clock.today(), kind=f["kind"] or None, district=f["district"] or None,
+                            q=f["q"] or None, policy=policy)
         for e in rows:
             s.expunge(e)
     return rows
@@ -164,15 +170,17 @@ def public_lists(request: Request, kind: str = "", district: str = "", q: str = 
         return missing
     user = page_user(request)
     lang = i18n.lang_of(request)
-    f = _filters(kind, district, q)
+    policy_id, policy = delivery_policy.chosen(request)
+    f = _filters(kind, district, q, policy)
     rows = _public_rows(request, f)
-    query = urlencode({k: v for k, v in f.items() if v})
-    tab_links = [("", i18n.translate("ls.all", lang))] + _kinds(lang)
-    return render(request, "lists/public.html", rows=rows, f=f, kinds=dict(_kinds(lang)), tab_links=tab_links,
-                  districts=_districts(), district_name=_district_name, basis=_basis(lang),
+    carried = {**f, "policy": policy_id or ""}
+    query = urlencode({k: v for k, v in carried.items() if v})
+    tab_links = [("", i18n.translate("ls.all", lang))] + _kinds(lang, policy)
+    return render(request, "lists/public.html", rows=rows, f=f, kinds=dict(_kinds(lang, policy)), tab_links=tab_links,
+                  districts=_districts(), district_name=_district_name, basis=_basis(lang, policy),
                   export_url="/lists.xlsx" + (f"?{query}" if query else ""),
-                  tab_url=lambda k: "/lists?" + urlencode({k2: v for k2, v in {**f, "kind": k}.items() if v}),
-                  manager=user is not None and user.role in ROLES)
+                  tab_url=lambda k: "/lists?" + urlencode({k2: v for k2, v in {**carried, "kind": k}.items() if v}),
+                  manager=user is not None and user.role in ROLES, **delivery_policy.view(policy_id, "/lists", FEATURE))
 
 
 @router.get("/lists.xlsx")
@@ -181,14 +189,14 @@ def export_lists(request: Request, kind: str = "", district: str = "", q: str = 
 
     if (missing := absent(request, FEATURE)) is not None:
         return missing
-    f = _filters(kind, district, q)
+    f = _filters(kind, district, q, delivery_policy.chosen(request)[1])
     rows = _public_rows(request, f)
-    kinds = lists.kinds()
+    kinds = lists.kinds(delivery_policy.chosen(request)[1])
     data = exports.table("推介清单", EXPORT_HEADERS, (
         [kinds.get(e.kind, ("", ""))[0], e.name, e.sector, e.district, _district_name(e.district),
          exports.yuan(e.investment_fen), e.contact, e.published_on, e.department] for e in rows),
         (30, 36, 16, 10, 12, 20, 20, 12, 20))
-    return files.xlsx(data, f"推介清单-{dt.date.today().isoformat()}.xlsx", "lists.xlsx")
+    return files.xlsx(data, f"推介清单-{clock.today().isoformat()}.xlsx", "lists.xlsx")
 
 
 # -- department management -----------------------------------------------------------------------
@@ -214,18 +222,20 @@ def _manage_page(request: Request, user, form: dict[str, str] | None = None, err
                  done: tuple[str, str] | None = None, result: importer.ImportResult | None = None,
                  import_error: str | None = None) -> Response:
     lang = i18n.lang_of(request)
-    today = dt.date.today()
+    today = clock.today()
+    policy_id, policy = delivery_policy.chosen(request)
     with database(request).transaction() as s:
-        stmt = select(ListEntry).order_by(ListEntry.id.desc())
+        stmt = select(ListEntry).where(ListEntry.policy_id == policy.header.id).order_by(ListEntry.id.desc())
         if user.role != "admin":
             stmt = stmt.where(ListEntry.department == user.department)
         entries = list(s.execute(stmt).scalars())
         for e in entries:
             s.expunge(e)
     rows = [(e, *_status(e, today)) for e in entries]
-    return render(request, "lists/manage.html", rows=rows, kinds=dict(_kinds(lang)), districts=_districts(),
+    return render(request, "lists/manage.html", rows=rows, kinds=dict(_kinds(lang, policy)), districts=_districts(),
                   district_name=_district_name, departments=_departments(), form=form or {}, error=error, done=done,
-                  result=result, import_error=import_error, is_admin=user.role == "admin")
+                  result=result, import_error=import_error, is_admin=user.role == "admin",
+                  **delivery_policy.view(policy_id, "/lists/manage", FEATURE))
 
 
 @router.get("/lists/manage")
@@ -253,15 +263,17 @@ async def add_entry(request: Request) -> Response:
     form = {k: str(raw.get(k, ""))[:300].strip() for k in FIELDS}
     if user.role != "admin":
         form["department"] = ""
+    policy_id, policy = delivery_policy.chosen(request)
     try:
         with database(request).transaction() as s:
-            entry = lists.add(s, s.merge(user), form)
+            entry = lists.add(s, s.merge(user), form, policy)
             entry_id = entry.id
     except DeliveryError as e:
         return _manage_page(request, user, form=form, error=(e.field if e.field in FIELDS else "form", e.message))
     except NotYours:
         raise Forbidden("list entry") from None
-    return RedirectResponse(f"/lists/manage?added={entry_id}#entries", status_code=303)
+    return RedirectResponse(delivery_policy.with_policy(f"/lists/manage?added={entry_id}#entries", policy_id),
+                            status_code=303)
 
 
 async def _act(request: Request, entry_id: int, action) -> Response:
@@ -272,13 +284,14 @@ async def _act(request: Request, entry_id: int, action) -> Response:
     check_csrf(request, raw)
     try:
         with database(request).transaction() as s:
-            action(s, s.merge(user), entry_id, dt.date.today())
+            action(s, s.merge(user), entry_id, clock.today())
     except NotYours:
         raise Forbidden("another department's entry") from None
     except DeliveryError as e:
         return _manage_page(request, user, error=(e.field if e.field in FIELDS + ("entry_id", "status") else "form", e.message))
     name = "published" if action is lists.publish else "withdrawn"
-    return RedirectResponse(f"/lists/manage?{name}={entry_id}#entries", status_code=303)
+    return RedirectResponse(delivery_policy.with_policy(f"/lists/manage?{name}={entry_id}#entries",
+                                                        delivery_policy.chosen(request)[0]), status_code=303)
 
 
 @router.post("/lists/manage/{entry_id}/publish")
@@ -309,7 +322,7 @@ async def import_entries(request: Request) -> Response:
         if (refused := importer.refusal(data)) is not None:  # checked before the database is opened
             return refused
         with database(request).transaction() as s:
-            return importer.import_list_entries(s, s.merge(user), data)
+            return importer.import_list_entries(s, s.merge(user), data, delivery_policy.chosen(request)[1])
 
     result = await run_in_threadpool(work)  # reading a workbook must not hold up every other request
     if result.refused:  # the file crossed a limit (huiqi.xlsx_guard): nothing was read

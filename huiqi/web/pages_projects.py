@@ -7,7 +7,9 @@ the good rows kept) and export. ``/projects/{id}``: the project, the engine's ju
 the registry's measures grant to a project, its milestones and 一企一案 plan, an edit form for the keeping
 department, and its joint zone cases. ``/zones``: a zone committee's cases, each with its own status and
 an update form. A department that does not keep a project sees it read-only; its POSTs get the 403 page.
-A policy without the feature answers its addresses with the 404 page 「本政策未设此项服务」.
+A policy without the feature answers its addresses with the 404 page 「本政策未设此项服务」. Each policy keeps its
+own registry and zones: ``?policy=`` chooses it (the default policy when absent); a project's page is in its
+own policy, and the links carry the policy on.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from starlette.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from huiqi import policies
+from huiqi import clock, policies
 from huiqi.delivery import DeliveryError, NotYours, features, importer, may_edit, projects, targets, zones
 from huiqi.storage.models_delivery import Project, ProjectMilestone, ProjectPlanStep, ZoneCase
-from huiqi.web import files, i18n
+from huiqi.web import delivery_policy, files, i18n
 from huiqi.web.auth import Forbidden, check_csrf, database, require
 from huiqi.web.pages_commitments import bilingual, local
-from huiqi.web.policy_view import absent, articles
+from huiqi.web.delivery_policy import missing as absent  # the chosen policy's services
+from huiqi.web.policy_view import articles
 from huiqi.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -185,7 +188,8 @@ i18n.add({
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    """Beijing's date (:mod:`huiqi.clock`)."""
+    return clock.today()
 
 
 def _field(field: str, lang: str) -> str:
@@ -197,30 +201,35 @@ def _error(e: DeliveryError, lang: str) -> str:
     return i18n.translate("pj.err", lang, field=_field(e.field, lang), message=bilingual(e.message, lang))
 
 
-def _departments() -> list[str]:
+def _departments(policy) -> list[str]:
     out: list[str] = []
-    for m in policies.load().measures:
+    for m in policy.measures:
         for d in m.lead_departments:
             if d.name not in out:
                 out.append(d.name)
-    return out + [d for d in zones.zone_departments().values() if d not in out]
+    return out + [d for d in zones.zone_departments(policy).values() if d not in out]
 
 
-def _subsidy_measures():
+def _subsidy_measures(policy):
     """The registry's measures that grant something to a project (provisions judged on a project event)."""
-    return [m for m in features.measures_with("project_registry")
+    return [m for m in features.measures_with("project_registry", policy)
             if any(p.subject == "projects" for p in m.provisions)]
 
 
-def _choices(lang: str = "zh") -> dict[str, Any]:
+def _choices(lang: str, policy_id: str | None, path: str) -> dict[str, Any]:
+    """What the registry's templates offer, for policy ``policy_id`` (None: the default), with the values that
+    carry the policy on (:func:`huiqi.web.delivery_policy.view`; ``path`` is the page's own address)."""
     from huiqi.standards.divisions import districts
 
-    return {"stages": projects.STAGES, "origins": projects.ORIGINS, "zone_names": projects.zone_names(),
-            "districts": [(d.code, d.name_zh) for d in districts()], "project_measures": projects.project_measures(),
-            "checks": CHECKS, "tristate": TRISTATE, "all_departments": _departments(), "policy": policies.load(),
-            "has_zones": features.has("four_zones"),
-            "registry_articles": articles(features.measures_with("project_registry"), lang),
-            "subsidy_articles": articles(_subsidy_measures(), lang)}
+    ctx = delivery_policy.view(policy_id, path, FEATURE)
+    policy = ctx["policy"]
+    return {"stages": projects.STAGES, "origins": projects.ORIGINS, "zone_names": projects.zone_names(policy),
+            "districts": [(d.code, d.name_zh) for d in districts()],
+            "project_measures": projects.project_measures(policy),
+            "checks": CHECKS, "tristate": TRISTATE, "all_departments": _departments(policy),
+            "has_zones": features.has("four_zones", policy),
+            "registry_articles": articles(features.measures_with("project_registry", policy), lang),
+            "subsidy_articles": articles(_subsidy_measures(policy), lang), **ctx}
 
 
 def _form_data(form) -> dict[str, Any]:
@@ -233,21 +242,30 @@ def _form_data(form) -> dict[str, Any]:
 
 
 def _filters(request: Request) -> dict[str, str]:
+    """The filter of the address, with the chosen policy (``policy``: its id, empty for the default)."""
+    policy_id, policy = delivery_policy.chosen(request)
     q = request.query_params
     f = {k: q.get(k, "")[:60] for k in ("stage", "origin", "zone", "chain", "measure")}
     if f["stage"] not in projects.STAGES:
         f["stage"] = ""
     if f["origin"] not in projects.ORIGINS:
         f["origin"] = ""
-    if f["zone"] not in projects.zone_names():
+    if f["zone"] not in projects.zone_names(policy):
         f["zone"] = ""
-    if f["measure"] not in projects.project_measures():
+    if f["measure"] not in projects.project_measures(policy):
         f["measure"] = ""
+    if policy_id:
+        f["policy"] = policy_id
     return f
 
 
+def _policy_key(f: dict[str, str]) -> str:
+    return policies.load(f.get("policy") or None).header.id
+
+
 def _listing(s, f: dict[str, str]) -> list[Project]:
-    q = select(Project).order_by(Project.code)
+    """The projects of the filter's policy that pass the filter."""
+    q = select(Project).where(Project.policy_id == _policy_key(f)).order_by(Project.code)
     if f["stage"]:
         q = q.where(Project.stage == f["stage"])
     if f["origin"]:
@@ -274,17 +292,19 @@ def _list_page(request: Request, user, *, error: str | None = None, form: dict |
                import_result=None, import_error: str | None = None, message: str | None = None) -> Response:
     f = _filters(request)
     lang = i18n.lang_of(request)
+    choices = _choices(lang, f.get("policy"), "/projects")
     with database(request).transaction() as s:
         rows = [_row(p) for p in _listing(s, f)]
-        chains = sorted({c for c in s.execute(select(Project.chain)).scalars() if c})
-        figures = targets.computed(s, policies.load())
+        chains = sorted({c for c in s.execute(select(Project.chain).where(Project.policy_id == _policy_key(f)))
+                         .scalars() if c})
+        figures = targets.computed(s, choices["policy"])
     errors = []
     if import_result is not None:
         errors = [{"row": e.row, "field": _field(e.field, lang), "reason": bilingual(e.reason, lang)}
                   for e in import_result.errors]
     return render(request, "projects/list.html", rows=rows, f=f, chains=chains, figures=figures,
                   query=urlencode(f), error=error, form=form or {}, import_result=import_result,
-                  import_errors=errors, import_error=import_error, message=message, **_choices(lang))
+                  import_errors=errors, import_error=import_error, message=message, **choices)
 
 
 @router.get("/projects")
@@ -303,15 +323,16 @@ async def create(request: Request) -> Response:
     form = await request.form()
     check_csrf(request, form)
     data = _form_data(form)
+    policy_id, policy = delivery_policy.chosen(request)
     try:
         with database(request).transaction() as s:
-            p = projects.create(s, s.merge(user), data)
+            p = projects.create(s, s.merge(user), data, policy)
             pid = p.id
     except NotYours:
         raise Forbidden("only departments keep projects") from None
     except DeliveryError as e:
         return _list_page(request, user, error=_error(e, i18n.lang_of(request)), form=data)
-    return RedirectResponse(f"/projects/{pid}?done=created", status_code=303)
+    return RedirectResponse(delivery_policy.with_policy(f"/projects/{pid}?done=created", policy_id), status_code=303)
 
 
 @router.get("/projects.xlsx")
@@ -361,7 +382,7 @@ async def import_projects(request: Request) -> Response:
         if (refused := importer.refusal(data)) is not None:  # checked before the database is opened
             return refused
         with database(request).transaction() as s:
-            return importer.import_projects(s, s.merge(user), data)
+            return importer.import_projects(s, s.merge(user), data, delivery_policy.chosen(request)[1])
 
     result = await run_in_threadpool(work)  # reading a workbook must not hold up every other request
     if result.refused:  # the file crossed a limit (huiqi.xlsx_guard): nothing was read
@@ -382,10 +403,13 @@ def _as_of(request: Request) -> dt.date:
         return today()
 
 
-def _cases(s, project_ids: list[int] | None) -> list[dict[str, Any]]:
+def _cases(s, project_ids: list[int] | None, policy) -> list[dict[str, Any]]:
+    """The joint cases of the projects given (None: every project of ``policy``), zone by zone."""
     q = select(ZoneCase).order_by(ZoneCase.id.desc())
     if project_ids is not None:
         q = q.where(ZoneCase.project_id.in_(project_ids))
+    else:
+        q = q.join(Project, Project.id == ZoneCase.project_id).where(Project.policy_id == policy.header.id)
     out = []
     for c in s.execute(q).scalars():
         st = zones.statuses(s, c.id)
@@ -395,7 +419,7 @@ def _cases(s, project_ids: list[int] | None) -> list[dict[str, Any]]:
                     "overall": zones.overall(st),
                     "zones": [{"zone": z, "status": st[z].status if z in st else "received",
                                "note": st[z].note if z in st else None, "by": st[z].updated_by if z in st else None,
-                               "at": local(st[z].updated_at) if z in st else ""} for z in projects.zone_names()]})
+                               "at": local(st[z].updated_at) if z in st else ""} for z in projects.zone_names(policy)]})
     return out
 
 
@@ -408,6 +432,7 @@ def _detail(request: Request, user, project_id: int, *, error: str | None = None
         if p is None:
             return render(request, "error.html", status_code=404, message=i18n.translate("pj.not_found", lang, id=project_id))
         values = projects.as_dict(p)
+        policy = projects.policy_of(p)
         results = []
         for r in projects.evaluate_project(p, as_of):
             results.append({"provision_id": r.provision_id, "title_zh": r.title_zh, "title_en": r.title_en,
@@ -420,15 +445,17 @@ def _detail(request: Request, user, project_id: int, *, error: str | None = None
                                .order_by(ProjectPlanStep.seq)).scalars())
         milestones = [{"title": m.title, "due": m.due, "done_on": m.done_on} for m in milestones]
         steps = [{"seq": x.seq, "step": x.step, "responsible": x.responsible, "status": x.status} for x in steps]
-        cases = _cases(s, [p.id])
+        cases = _cases(s, [p.id], policy)
         view = _row(p)
         credit_code = p.credit_code
     editable = may_edit(user, [view["department"]])
+    my_zone = zones.zone_of(user, policy)
     return render(request, "projects/detail.html", p=view, values=values, results=results, as_of=as_of,
                   credit_code=credit_code, milestones=milestones, steps=steps, cases=cases, editable=editable,
-                  may_file=editable or zones.zone_of(user) is not None, my_zone=zones.zone_of(user),
+                  may_file=editable or my_zone is not None, my_zone=my_zone,
                   zone_statuses=zones.ZONE_STATUSES, plan_statuses=PLAN_STATUSES, error=error, error_at=error_at,
-                  form=form or {}, message=message, **_choices(lang))
+                  form=form or {}, message=message,
+                  **_choices(lang, policy.header.id, f"/projects/{view['id']}"))
 
 
 DONE = {"created": "pj.created", "updated": "pj.updated", "filed": "pj.filed", "status": "pj.status_updated",
@@ -467,14 +494,18 @@ async def act(request: Request, project_id: int, action: str) -> Response:
     user = require(request, ROLES)
     form = await request.form()
     check_csrf(request, form)
-    if action not in ("edit", "milestones", "plan", "cases") or (action == "cases" and not features.has("four_zones")):
+    with database(request).transaction() as s:
+        p = s.get(Project, project_id) if 1 <= project_id <= 2**31 - 1 else None
+        policy = projects.policy_of(p) if p is not None else None
+    if action not in ("edit", "milestones", "plan", "cases") or (
+            action == "cases" and not (policy and features.has("four_zones", policy))):
         return _not_found(request, project_id)
     if action == "cases":
         with database(request).transaction() as s:
             p = s.get(Project, project_id) if 1 <= project_id <= 2**31 - 1 else None
             if p is None:
                 return _not_found(request, project_id)
-            if not (may_edit(user, [p.department]) or zones.zone_of(user) is not None):
+            if not (may_edit(user, [p.department]) or zones.zone_of(user, policy) is not None):
                 raise Forbidden(f"{user.username} may not file for project {project_id}")
     elif not _keeper_check(request, user, project_id):
         return _not_found(request, project_id)
@@ -501,18 +532,19 @@ async def act(request: Request, project_id: int, action: str) -> Response:
     except DeliveryError as e:
         return _detail(request, user, project_id, error=_error(e, i18n.lang_of(request)), error_at=action,
                        form=_form_data(form) if action == "edit" else values)
-    return RedirectResponse(f"/projects/{project_id}?done={done}", status_code=303)
+    return RedirectResponse(delivery_policy.with_policy(f"/projects/{project_id}?done={done}", policy.header.id),
+                            status_code=303)
 
 
 # -- the four zones --------------------------------------------------------------------------------
 
 
-def _acting_zone(request: Request, user) -> str | None:
-    mine = zones.zone_of(user)
+def _acting_zone(request: Request, user, policy) -> str | None:
+    mine = zones.zone_of(user, policy)
     if mine:
         return mine
     asked = request.query_params.get("zone", "")
-    return asked if user.role == "admin" and asked in projects.zone_names() else None
+    return asked if user.role == "admin" and asked in projects.zone_names(policy) else None
 
 
 @router.get("/zones")
@@ -520,12 +552,13 @@ def zone_cases(request: Request, done: str | None = None) -> Response:
     if (missing := absent(request, "four_zones")) is not None:
         return missing
     user = require(request, ROLES)
+    policy_id, policy = delivery_policy.chosen(request)
     with database(request).transaction() as s:
-        cases = _cases(s, None)
+        cases = _cases(s, None, policy)
     message = i18n.translate("pj.status_updated", i18n.lang_of(request)) if done == "status" else None
-    return render(request, "projects/zones.html", cases=cases, my_zone=_acting_zone(request, user),
-                  zone_statuses=zones.ZONE_STATUSES, zone_names=projects.zone_names(), message=message, error=None,
-                  error_case=None, form={})
+    return render(request, "projects/zones.html", cases=cases, my_zone=_acting_zone(request, user, policy),
+                  zone_statuses=zones.ZONE_STATUSES, zone_names=projects.zone_names(policy), message=message, error=None,
+                  error_case=None, form={}, **delivery_policy.view(policy_id, "/zones", "four_zones"))
 
 
 @router.post("/zone-cases/{case_id}/status")
@@ -536,7 +569,13 @@ async def zone_status(request: Request, case_id: int) -> Response:
     form = await request.form()
     check_csrf(request, form)
     zone = str(form.get("zone", ""))[:40]
-    if user.role != "admin" and zones.zone_of(user) != zone:
+    policy_id, policy = delivery_policy.chosen(request)
+    with database(request).transaction() as s:  # the case's own policy, whatever the address says
+        case = s.get(ZoneCase, case_id) if 1 <= case_id <= 2**31 - 1 else None
+        project = s.get(Project, case.project_id) if case is not None else None
+        if project is not None:
+            policy_id, policy = project.policy_id, projects.policy_of(project)
+    if user.role != "admin" and zones.zone_of(user, policy) != zone:
         raise Forbidden(f"{user.username} does not work for {zone}")
     back = str(form.get("back", ""))
     status, note = str(form.get("status", ""))[:20], str(form.get("note", ""))[:2000]
@@ -556,11 +595,14 @@ async def zone_status(request: Request, case_id: int) -> Response:
         if back == "project" and project_id:
             return _detail(request, user, project_id, error=error, error_at=f"case-{case_id}")
         with database(request).transaction() as s:
-            cases = _cases(s, None)
-        return render(request, "projects/zones.html", cases=cases, my_zone=_acting_zone(request, user) or zone,
-                      zone_statuses=zones.ZONE_STATUSES, zone_names=projects.zone_names(), message=None, error=error,
-                      error_case=case_id, form={"status": status, "note": note})
+            cases = _cases(s, None, policy)
+        return render(request, "projects/zones.html", cases=cases, my_zone=_acting_zone(request, user, policy) or zone,
+                      zone_statuses=zones.ZONE_STATUSES, zone_names=projects.zone_names(policy), message=None,
+                      error=error, error_case=case_id, form={"status": status, "note": note},
+                      **delivery_policy.view(policy_id, "/zones", "four_zones"))
     if back == "project" and project_id:
-        return RedirectResponse(f"/projects/{project_id}?done=status#case-{case_id}", status_code=303)
+        return RedirectResponse(delivery_policy.with_policy(f"/projects/{project_id}?done=status#case-{case_id}",
+                                                            policy_id), status_code=303)
     suffix = f"&zone={quote(zone)}" if user.role == "admin" else ""
-    return RedirectResponse(f"/zones?done=status{suffix}#case-{case_id}", status_code=303)
+    return RedirectResponse(delivery_policy.with_policy(f"/zones?done=status{suffix}#case-{case_id}", policy_id),
+                            status_code=303)

@@ -7,24 +7,25 @@ Deadlines are counted in Chinese working days by :func:`huiqi.delivery.voice.rai
 the inbox escalates the open problems past their deadline (idempotent). A refused form is shown
 again (HTTP 200) with a message naming the field, and nothing is stored; a department answering
 another department's problem gets a 403 page. A policy with no such measure answers these addresses with
-the 404 page 「本政策未设此项服务」.
+the 404 page 「本政策未设此项服务」. Each policy has its own channel: ``?policy=`` chooses it (the default policy
+when absent); problems, figures and inboxes are those of that policy.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from huiqi import policies
+from huiqi import clock
 from huiqi.delivery import DeliveryError, NotYours, voice
 from huiqi.storage.models_delivery import VoiceTicket
 from huiqi.delivery import features
-from huiqi.web import i18n
-from huiqi.web.policy_view import absent, article
+from huiqi.web import delivery_policy, i18n
+from huiqi.web.delivery_policy import missing as absent  # the chosen policy's services
+from huiqi.web.policy_view import article
 from huiqi.web.auth import Forbidden, check_csrf, database, page_user, require
 from huiqi.web.render import render
 
@@ -112,10 +113,10 @@ i18n.add({
 })
 
 
-def _basis(lang: str) -> dict[str, object]:
+def _basis(lang: str, policy) -> dict[str, object]:
     """The sentences of the measure declaring the channel quoted on the page (the citation of the provision
     its declaration names, checked verbatim by the loader) and the heading naming the measure."""
-    measure, sentences = features.basis(FEATURE)
+    measure, sentences = features.basis(FEATURE, policy)
     return {"sentences": sentences, "heading": i18n.translate("vc.basis", lang, article=article(measure, lang))}
 
 
@@ -125,15 +126,15 @@ def _percent(part: int, whole: int) -> str | None:
     return f"{(Decimal(part) * 100 / Decimal(whole)).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
-def _stats(s) -> dict:
-    st = voice.stats(s, dt.date.today())
+def _stats(s, policy) -> dict:
+    st = voice.stats(s, clock.today(), policy)
     return {**st, "on_time_pct": _percent(st["answered_on_time"], st["answered"]),
             "rating_text": None if st["mean_rating"] is None else f"{st['mean_rating']:.2f}",
             "days_text": None if st["mean_working_days"] is None else f"{st['mean_working_days']:.1f}"}
 
 
-def _measures() -> list[tuple[str, str, str]]:
-    return [(m.id, f"{m.number}. {m.title_zh}", f"{m.number}. {m.title_en}") for m in policies.load().measures]
+def _measures(policy) -> list[tuple[str, str, str]]:
+    return [(m.id, f"{m.number}. {m.title_zh}", f"{m.number}. {m.title_en}") for m in policy.measures]
 
 
 def _departments() -> list[str]:
@@ -145,18 +146,20 @@ def _departments() -> list[str]:
 def _voice_page(request: Request, form: dict[str, str] | None = None, error: tuple[str, str] | None = None,
                 done: str | None = None, raised: VoiceTicket | None = None) -> Response:
     user = page_user(request)
+    policy_id, policy = delivery_policy.chosen(request)
     mine: list[VoiceTicket] = []
     with database(request).transaction() as s:
-        stats = _stats(s)
+        stats = _stats(s, policy)
         if user is not None and user.role == "applicant":
-            mine = list(s.execute(select(VoiceTicket).where(VoiceTicket.raised_by == user.id)
+            mine = list(s.execute(select(VoiceTicket).where(VoiceTicket.raised_by == user.id,
+                                                            VoiceTicket.policy_id == policy.header.id)
                                   .order_by(VoiceTicket.id.desc())).scalars())
             for t in mine:
                 s.expunge(t)
-    return render(request, "voice/public.html", basis=_basis(i18n.lang_of(request)), stats=stats, mine=mine, form=form or {},
-                  error=error, done=done, raised=raised, channels=list(voice.CHANNELS), measures=_measures(),
-                  departments=_departments(), days=voice.answer_days(), today=dt.date.today(),
-                  is_overdue=voice.is_overdue)
+    return render(request, "voice/public.html", basis=_basis(i18n.lang_of(request), policy), stats=stats, mine=mine,
+                  form=form or {}, error=error, done=done, raised=raised, channels=list(voice.CHANNELS),
+                  measures=_measures(policy), departments=_departments(), days=voice.answer_days(), today=clock.today(),
+                  is_overdue=voice.is_overdue, **delivery_policy.view(policy_id, "/voice", FEATURE))
 
 
 @router.get("/voice")
@@ -182,16 +185,17 @@ async def raise_problem(request: Request) -> Response:
     raw = await request.form()
     check_csrf(request, raw)
     form = {k: str(raw.get(k, ""))[:5000].strip() for k in RAISE_FIELDS}
+    policy_id, policy = delivery_policy.chosen(request)
     try:
         with database(request).transaction() as s:
-            t = voice.raise_ticket(s, s.merge(user), form["subject"], form["content"], today=dt.date.today(),
+            t = voice.raise_ticket(s, s.merge(user), form["subject"], form["content"], today=clock.today(),
                                    channel=form["channel"] or "online", measure_id=form["measure_id"] or None,
-                                   department=form["department"] or None)
+                                   department=form["department"] or None, policy=policy)
             ticket_id = t.id
     except DeliveryError as e:
         field = e.field if e.field in RAISE_FIELDS + ("raised_on",) else "form"
         return _voice_page(request, form=form, error=(field, e.message))
-    return RedirectResponse(f"/voice?raised={ticket_id}#mine", status_code=303)
+    return RedirectResponse(delivery_policy.with_policy(f"/voice?raised={ticket_id}#mine", policy_id), status_code=303)
 
 
 @router.post("/voice/{ticket_id}/rate")
@@ -210,7 +214,8 @@ async def rate_answer(request: Request, ticket_id: int) -> Response:
         raise Forbidden("another enterprise's problem") from None
     except DeliveryError as e:
         return _voice_page(request, error=(e.field if e.field in ("rating", "status", "ticket_id") else "form", e.message))
-    return RedirectResponse("/voice?rated=1#mine", status_code=303)
+    return RedirectResponse(delivery_policy.with_policy("/voice?rated=1#mine", delivery_policy.chosen(request)[0]),
+                            status_code=303)
 
 
 # -- departments and administrators --------------------------------------------------------------
@@ -218,10 +223,11 @@ async def rate_answer(request: Request, ticket_id: int) -> Response:
 
 def _inbox_page(request: Request, user, error: tuple[str, str] | None = None, answered: bool = False,
                 form: dict[str, str] | None = None) -> Response:
-    today = dt.date.today()
+    today = clock.today()
+    policy_id, policy = delivery_policy.chosen(request)
     with database(request).transaction() as s:
         voice.escalate_overdue(s, today)  # idempotent: marks each overdue problem once
-        stmt = select(VoiceTicket)
+        stmt = select(VoiceTicket).where(VoiceTicket.policy_id == policy.header.id)
         if user.role != "admin":
             stmt = stmt.where(VoiceTicket.department == user.department)
         tickets = list(s.execute(stmt).scalars())
@@ -241,7 +247,7 @@ def _inbox_page(request: Request, user, error: tuple[str, str] | None = None, an
         by_department = sorted(((d, *c) for d, c in counts.items()), key=lambda r: (-r[3], -r[2], r[0]))
     return render(request, "voice/inbox.html", tickets=tickets, escalations=escalations, by_department=by_department,
                   is_admin=user.role == "admin", today=today, is_overdue=voice.is_overdue, error=error,
-                  answered=answered, form=form or {})
+                  answered=answered, form=form or {}, **delivery_policy.view(policy_id, "/voice/inbox", FEATURE))
 
 
 @router.get("/voice/inbox")
@@ -262,10 +268,11 @@ async def answer_problem(request: Request, ticket_id: int) -> Response:
     text = str(raw.get("answer", ""))[:5000]
     try:
         with database(request).transaction() as s:
-            voice.answer(s, s.merge(user), ticket_id, text, dt.date.today())
+            voice.answer(s, s.merge(user), ticket_id, text, clock.today())
     except NotYours:
         raise Forbidden("another department's problem") from None
     except DeliveryError as e:
         field = e.field if e.field in ("answer", "status", "ticket_id") else "form"
         return _inbox_page(request, user, error=(field, e.message), form={"ticket_id": str(ticket_id), "answer": text})
-    return RedirectResponse("/voice/inbox?answered=1", status_code=303)
+    return RedirectResponse(delivery_policy.with_policy("/voice/inbox?answered=1", delivery_policy.chosen(request)[0]),
+                            status_code=303)

@@ -19,9 +19,10 @@ def has_feature(name: str) -> bool:
 ENV.globals["has_feature"] = has_feature
 
 
-def absent(request: Request, name: str) -> Response | None:
-    """None when the policy has feature ``name``; else the 404 page 「本政策未设此项服务」 to answer with."""
-    if features.has(name):
+def absent(request: Request, name: str, policy=None) -> Response | None:
+    """None when the policy (default: the default policy) has feature ``name``; else the 404 page
+    「本政策未设此项服务」 to answer with."""
+    if features.has(name, policy):
         return None
     from huiqi.web.auth import page_user
 

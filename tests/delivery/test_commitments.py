@@ -54,7 +54,7 @@ def test_a_department_reports_only_on_its_own_commitments_with_history(db, tmp_p
         hist = commitments.history(s, "m07.c01")
         assert [(h.status, h.actor) for h in hist] == [("in_progress", "gx"), ("done", "gx")]
         assert hist[0].evidence_sha256 and hist[0].evidence_name == "会议纪要.pdf"
-        assert s.get(Commitment, "m07.c01").status == "done"
+        assert commitments.find(s, None, "m07.c01").status == "done"
 
 
 @pytest.mark.parametrize(("status", "note", "evidence", "field"), [
@@ -67,13 +67,13 @@ def test_bad_reports_name_the_field_and_change_nothing(db, status, note, evidenc
             commitments.report(s, gx, "m07.c01", status, note, evidence)
     assert e.value.field == field
     with db.transaction() as s:
-        assert commitments.history(s, "m07.c01") == [] and s.get(Commitment, "m07.c01").status == "not_started"
+        assert commitments.history(s, "m07.c01") == [] and commitments.find(s, None, "m07.c01").status == "not_started"
 
 
 def test_overdue_from_the_day_after_the_due_date_unless_done(db):
     gx, _, _ = _users(db)
     with db.transaction() as s:
-        c = s.get(Commitment, "m07.c02")
+        c = commitments.find(s, None, "m07.c02")
         assert commitments.shown_status(c, dt.date(2024, 12, 31)) == "not_started"
         assert commitments.shown_status(c, dt.date(2025, 1, 1)) == "overdue"
         commitments.report(s, gx, "m07.c02", "done", "完成")
@@ -81,6 +81,6 @@ def test_overdue_from_the_day_after_the_due_date_unless_done(db):
         mine = commitments.listing(s, dt.date(2025, 1, 1), department="市工业和信息化局")
         assert {c.measure_id for c in mine} >= {"m07"} and all("市工业和信息化局" in commitments.departments(c) for c in mine)
         overdue = commitments.listing(s, dt.date(2025, 1, 1), department="市工业和信息化局", status="overdue")
-        assert "m07.c02" not in {c.id for c in overdue} and len(overdue) == len(mine) - 1
+        assert "m07.c02" not in {c.code for c in overdue} and len(overdue) == len(mine) - 1
         assert commitments.summary(mine, dt.date(2025, 1, 1)) == {"not_started": 0, "in_progress": 0, "done": 1,
                                                                   "overdue": len(mine) - 1}

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from huiqi.catalogue import get_policy
 from huiqi.delivery import commitments, importer
-from huiqi.storage.models_delivery import Commitment, ListEntry, Project
+from huiqi.storage.models_delivery import ListEntry, Project
 from huiqi.workflow import accounts
 
 
@@ -76,7 +76,7 @@ def test_lists_and_commitment_progress_import(db):
             ["m15.c01", "推进中", "已梳理项目清单"], ["m07.c01", "已完成", "不是本单位的"], ["m15.c02", "完成了", "状态写错"]])
         r = importer.import_commitment_progress(s, fgw, progress)
         assert r.imported == 1 and [(e.row, e.field) for e in r.errors] == [(3, "department"), (4, "status")]
-        assert s.get(Commitment, "m15.c01").status == "in_progress"
+        assert commitments.find(s, None, "m15.c01").status == "in_progress"
 
 
 def test_the_cli_imports_a_workbook_and_names_bad_rows(tmp_path, monkeypatch):

@@ -12,11 +12,12 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from huiqi import clock
 from huiqi.catalogue import get_policy
 from tests.web.conftest import PASSWORD, assert_fits, assert_labelled, login, shot
 
 FGW = "fgw-lists"  # a 市发展改革委 user, made by the administrator through the API
-TODAY = dt.date.today()
+TODAY = clock.today()  # the server's date: Beijing's, fixed by the suite (HUIQI_TODAY)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ only its own status."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 from openpyxl import Workbook, load_workbook
 
@@ -94,7 +95,7 @@ def test_import_with_a_bad_row_and_the_m17_figures(server, page, new_page, tmp_p
     assert rows[0][0] == "项目编号" and rows[0][9] == "总投资（元）"
     exported = {r[0]: r for r in rows[1:]}
     assert "TZ-003" in exported and "TZ-001" not in exported
-    assert exported["TZ-003"][9] == "1000000000.00" and exported["TZ-003"][4] == "省外"
+    assert Decimal(str(exported["TZ-003"][9])) == Decimal("1000000000.00") and exported["TZ-003"][4] == "省外"
     template = page.request.get(server + "/projects/template.xlsx")
     assert load_workbook(io.BytesIO(template.body())).active["A1"].value == "项目编号"
 

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from huiqi import clock
 from huiqi.catalogue import get_policy
 from huiqi.workflow.service import Refused, add_working_days
 from tests.web.conftest import assert_fits, assert_labelled, login, shot
@@ -57,7 +58,7 @@ def test_a_problem_is_routed_answered_and_rated(server, page, new_page):
     form.get_by_label("问题描述").fill("我司算力券已公示，请问何时拨付？")
     assert_labelled(page)
     try:
-        due = add_working_days(dt.date.today(), 5)
+        due = add_working_days(clock.today(), 5)
     except Refused:  # a year the holiday calendar does not cover yet: refused, shown, nothing stored
         form.get_by_role("button", name="提交", exact=True).click()
         assert page.locator("[role=alert]").is_visible()
@@ -183,10 +184,10 @@ def test_the_admin_sees_every_department_and_the_escalation_list(db):  # noqa: F
     assert "督办清单" in page and "逾期未答复的问题" in page and "商务问题" in page  # every department
     with db.transaction() as s:
         escalated = {t.id: t.escalated_on for t in s.query(VoiceTicket)}
-    assert escalated[old_id] == dt.date.today() and escalated[fresh_id] == dt.date.today()
+    assert escalated[old_id] == clock.today() and escalated[fresh_id] == clock.today()
     client.get("/voice/inbox")  # idempotent: escalated once, the date kept
     with db.transaction() as s:
-        assert s.get(VoiceTicket, old_id).escalated_on == dt.date.today()
+        assert s.get(VoiceTicket, old_id).escalated_on == clock.today()
     page = sign_in("gx")
     assert "逾期未答复的问题" in page and "商务问题" not in page and "督办清单" not in page
     assert "已逾期" in page and "已督办" in page

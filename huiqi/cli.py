@@ -736,21 +736,41 @@ def ledger_check() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """校验审计哈希链，指出第一条被篡改的记录 / verify the audit chain; exit 1 naming the first bad entry."""
+def audit_verify(checkpoints: bool = typer.Option(False, "--checkpoints", help="also compare the signed checkpoints "
+                                                  "kept outside the database (detects a full rewrite or a cut-off end)")) -> None:
+    """校验审计链（哈希、签名，可选检查点），指出第一条被篡改的记录 / verify the audit chain; exit 1 naming the first bad entry."""
     from huiqi.workflow import audit
 
     db = _database()
     with db.transaction() as s:
-        v = audit.verify(s)
+        v = audit.verify(s, checkpoints=checkpoints)
         head = audit.head(s)
     if v.ok:
-        typer.echo(f"审计链完整 audit chain intact: {v.entries} entries")
+        typer.echo(f"审计链完整 audit chain intact: {v.entries} entries, signed with key {v.key_id or '-'}")
+        if v.unsigned:
+            typer.echo(f"  其中 {v.unsigned} 条写于启用签名之前（#1–#{v.unsigned}），仅校验哈希 / {v.unsigned} unsigned "
+                       f"entries written before a key existed (#1–#{v.unsigned}): checked by hash only")
+        if v.checkpoints is not None:
+            typer.echo(f"  与 {v.checkpoints} 个库外签名检查点一致 / agrees with {v.checkpoints} checkpoints signed outside "
+                       f"the database (latest: #{v.latest_checkpoint})")
         typer.echo(f"链头 head: #{head['seq']} {head['hash']}")
         return
-    typer.echo(f"审计链被改动 audit chain broken at entry {v.first_bad}: {v.problem}")
+    where = f"broken at entry {v.first_bad}" if v.first_bad is not None else "cannot be trusted"
+    typer.echo(f"审计链被改动 audit chain {where}: {v.problem}")
     typer.echo(f"最后一条可信记录 last trusted hash: {v.head}")
     raise typer.Exit(1)
+
+
+@audit_app.command("public-key")
+def audit_public_key() -> None:
+    """输出审计签名公钥（交给审计方）/ print the audit key's public half, for auditors (HUIQI_AUDIT_PUBLIC_KEY)."""
+    from huiqi.workflow import audit_keys
+
+    key = audit_keys.load()
+    if key is None:
+        typer.echo("没有审计密钥 no audit key: set HUIQI_AUDIT_KEY_FILE or HUIQI_AUDIT_KEY", err=True)
+        raise typer.Exit(2)
+    typer.echo(audit_keys.public_pem(key), nl=False)
 
 
 import_app = typer.Typer(help="从 Excel 导入台账 / import a registry from Excel", no_args_is_help=True)

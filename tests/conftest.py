@@ -10,6 +10,11 @@ from pathlib import Path
 # command the tests start), so applications can be lodged within its 申报期 whatever the real date;
 # tests of an expired or not-yet policy set another date themselves (tests/test_lifecycle.py).
 os.environ.setdefault("HUIQI_TODAY", "2024-12-31")
+# The audit chain's signing key and checkpoints live outside the database (var/ for `make run`); the suite
+# keeps its own in a temporary folder, shared by every server and command the tests start.
+_AUDIT = __import__("tempfile").mkdtemp(prefix="huiqi-audit-")
+os.environ.setdefault("HUIQI_AUDIT_KEY_FILE", os.path.join(_AUDIT, "audit-signing-key.pem"))
+os.environ.setdefault("HUIQI_AUDIT_CHECKPOINTS", os.path.join(_AUDIT, "checkpoints"))
 
 import pytest  # noqa: E402
 

@@ -126,46 +126,25 @@ def _visible(s, user: User, app_id: Id) -> Application:
     return app
 
 
-def idempotent(db: Database, user: User, key: str | None, endpoint: str, produce: Callable[[], tuple[int, Any]]):
-    """Run ``produce`` once per (user, key, endpoint); a repeat returns the stored answer.
+def idempotent(db: Database, user: User, key: str | None, endpoint: str, work: Callable[[Any], tuple[int, Any]]):
+    """Run ``work(session)`` once per (user, key, endpoint); a repeat returns the stored answer.
 
-    The key is claimed first (a row with status 0, unique on user, key and endpoint), so concurrent
-    twins cannot both act: the loser waits for the winner's answer. A failed attempt releases the key.
-    """
-    import time
-
-    from sqlalchemy.exc import IntegrityError
-
+    The effect and the stored answer commit in one transaction; a key whose holder died is taken over
+    after its lease (:mod:`huiqi.api.idempotency`)."""
+    from huiqi.api import idempotency
     from huiqi.api.app import PolicyJSON
-    from huiqi.rules.loader import dumps
 
     if not key:
-        status, body = produce()
+        status, body = _run(db, work)
         return PolicyJSON(body, status_code=status)
-    key = key[:100]
-    where = (IdempotencyKey.user_id == user.id, IdempotencyKey.key == key, IdempotencyKey.endpoint == endpoint)
     try:
-        with db.transaction() as s:
-            s.add(IdempotencyKey(user_id=user.id, key=key, endpoint=endpoint, status_code=0, response_json="null"))
-    except IntegrityError:
-        for _ in range(100):  # another request holds the key: its answer is ours
-            with db.transaction() as s:
-                row = s.execute(select(IdempotencyKey).where(*where)).scalar_one_or_none()
-                if row is not None and row.status_code:
-                    return PolicyJSON(json.loads(row.response_json), status_code=row.status_code)
-            if row is None:
-                return idempotent(db, user, key, endpoint, produce)  # the holder failed and let go: try again
-            time.sleep(0.1)
-        raise WorkflowError(409, "in_progress", "a request with this Idempotency-Key is still running / 相同请求正在处理") from None
-    try:
-        status, body = produce()
-    except Exception:
-        with db.transaction() as s:
-            s.execute(IdempotencyKey.__table__.delete().where(*where))
-        raise
-    with db.transaction() as s:
-        row = s.execute(select(IdempotencyKey).where(*where)).scalar_one()
-        row.status_code, row.response_json = status, dumps(body, pretty=False)
+        status, body = idempotency.run(db, user, key, endpoint, work, lambda fn: _run(db, fn),
+                                       rebuild=lambda s, app_id: (201 if endpoint == "create" else 200,
+                                                                  app_dict(s.get(Application, app_id),
+                                                                           None if endpoint == "create" else s)))
+    except idempotency.InProgress:
+        raise WorkflowError(409, "in_progress", "a request with this Idempotency-Key is still running; retry "
+                            "later / 相同请求正在处理，请稍后重试") from None
     return PolicyJSON(body, status_code=status)
 
 
@@ -179,17 +158,21 @@ class Login(BaseModel):
 
 
 @router.post("/auth/login", summary="登录 / sign in (sets the session cookie; returns the CSRF token)")
-def login(body: Login, response: Response, db: DB) -> Any:
+def login(body: Login, request: Request, response: Response, db: DB) -> Any:
+    from huiqi.api.app import PolicyJSON, _error_body
+    from huiqi.web.auth import client_address
+
     failed = None
-    with db.transaction() as s:  # a failure is committed too: its audit entry and the failure count
+    with db.transaction() as s:  # a failure is committed too: its audit entry and the throttle's count
         try:
-            user = accounts.login(s, body.username, body.password)
+            user = accounts.login(s, body.username, body.password, client=client_address(request))
             sid, csrf = accounts.new_session(s, user)
             out = {"user": {"username": user.username, "role": user.role, "department": user.department}, "csrf_token": csrf}
         except accounts.LoginFailed as e:
             failed = e
-    if failed is not None:
-        raise WorkflowError(401, "login_failed", str(failed))
+    if failed is not None:  # one answer for every failure; Retry-After while the caller must wait
+        return PolicyJSON(_error_body("login_failed", failed.zh, failed.en), status_code=401,
+                          headers={"Retry-After": str(failed.retry_after)} if failed.retry_after else None)
     response.set_cookie(COOKIE, sid, httponly=True, secure=True, samesite="strict", max_age=accounts.SESSION_HOURS * 3600)
     return out
 
@@ -251,12 +234,11 @@ class NewApplication(BaseModel):
 @router.post("/applications", status_code=201, summary="新建申请 / create an application (draft)")
 def create_application(body: NewApplication, user: CurrentUser, db: DB,
                        idempotency_key: Annotated[str | None, Header()] = None) -> Any:
-    def produce():
-        app = _run(db, lambda s: service.create(s, s.merge(user), body.profile, body.provision_id, body.event_id,
-                                                policy_id=body.policy))
+    def work(s):
+        app = service.create(s, s.merge(user), body.profile, body.provision_id, body.event_id, policy_id=body.policy)
         return 201, app_dict(app)
 
-    return idempotent(db, user, idempotency_key, "create", produce)
+    return idempotent(db, user, idempotency_key, "create", work)
 
 
 @router.get("/applications", summary="申请列表（按角色）/ applications visible to me")
@@ -300,19 +282,24 @@ class ObjectionBody(BaseModel):
 
 
 def _act(db: Database, user: User, app_id: Id, fn: Callable) -> dict:
+    return _run(db, _act_work(user, app_id, fn))
+
+
+def _act_work(user: User, app_id: Id, fn: Callable) -> Callable:
+    """The work of an action on one application, to run in a transaction (also under an Idempotency-Key)."""
     def work(s):
         _visible(s, user, app_id)
         return app_dict(fn(s, s.merge(user)), s)
 
-    return _run(db, work)
+    return work
 
 
 @router.post("/applications/{app_id}/submit", summary="提交（冻结测算结果）/ submit")
 def submit(app_id: Id, user: CurrentUser, db: DB, body: SubmitBody | None = None,
            idempotency_key: Annotated[str | None, Header()] = None) -> Any:
     as_of = body.as_of if body else None  # None: the application's policy's default date (policies.default_date)
-    return idempotent(db, user, idempotency_key, f"submit/{app_id}",
-                      lambda: (200, _act(db, user, app_id, lambda s, u: service.submit(s, u, app_id, as_of))))
+    work = _act_work(user, app_id, lambda s, u: service.submit(s, u, app_id, as_of))
+    return idempotent(db, user, idempotency_key, f"submit/{app_id}", lambda s: (200, work(s)))
 
 
 @router.post("/applications/{app_id}/review", summary="开始审核 / start review")
@@ -323,8 +310,8 @@ def review(app_id: Id, user: CurrentUser, db: DB) -> Any:
 @router.post("/applications/{app_id}/approve", summary="批准（不超过测算金额）/ approve")
 def approve(app_id: Id, body: ApproveBody, user: CurrentUser, db: DB,
             idempotency_key: Annotated[str | None, Header()] = None) -> Any:
-    return idempotent(db, user, idempotency_key, f"approve/{app_id}",
-                      lambda: (200, _act(db, user, app_id, lambda s, u: service.approve(s, u, app_id, body.amount_fen))))
+    work = _act_work(user, app_id, lambda s, u: service.approve(s, u, app_id, body.amount_fen))
+    return idempotent(db, user, idempotency_key, f"approve/{app_id}", lambda s: (200, work(s)))
 
 
 @router.post("/applications/{app_id}/reject", summary="不予通过 / reject with a reason")
@@ -345,8 +332,8 @@ def publish(app_id: Id, user: CurrentUser, db: DB, body: PublishBody | None = No
 
 @router.post("/applications/{app_id}/disburse", summary="拨付 / disburse after the notice")
 def disburse(app_id: Id, user: CurrentUser, db: DB, idempotency_key: Annotated[str | None, Header()] = None) -> Any:
-    return idempotent(db, user, idempotency_key, f"disburse/{app_id}",
-                      lambda: (200, _act(db, user, app_id, lambda s, u: service.disburse(s, u, app_id))))
+    work = _act_work(user, app_id, lambda s, u: service.disburse(s, u, app_id))
+    return idempotent(db, user, idempotency_key, f"disburse/{app_id}", lambda s: (200, work(s)))
 
 
 @router.post("/applications/{app_id}/cancel", summary="撤销 / cancel (releases any reserved money)")

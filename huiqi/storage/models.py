@@ -62,6 +62,17 @@ class LoginSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins counted per client, per account and per (account, client), with the back-off they
+    earned (:mod:`huiqi.workflow.throttle`). Unknown usernames are counted like known ones."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "c:<client>", "a:<user>", "ac:<user>|<client>"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class Pool(Base):
     """A budget the policy sets aside. available = total − reserved − settled, never below zero."""
 
@@ -208,6 +219,8 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(16))  # the signing key (None: written before a key existed)
+    signature: Mapped[str | None] = mapped_column(String(128))  # Ed25519 over seq, prev_hash and hash (audit.py)
 
 
 class AuditHead(Base):
@@ -230,6 +243,8 @@ class IdempotencyKey(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_json: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    holder: Mapped[str | None] = mapped_column(String(32))  # the request running it (status_code 0)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # after this a retry may take the key over
     __table_args__ = (UniqueConstraint("user_id", "key", "endpoint", name="uq_idempotency"),)
 
 

@@ -76,6 +76,12 @@ def check_csrf(request: Request, form) -> None:
         raise Forbidden("csrf")
 
 
+def client_address(request: Request) -> str:
+    """Who is signing in, for throttling: the peer address (behind a proxy, run uvicorn with
+    ``--proxy-headers --forwarded-allow-ips`` naming the proxy so this is the real client)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _safe_next(url: str | None) -> str:
     return url if url and url.startswith("/") and not url.startswith("//") else "/"
 
@@ -97,17 +103,21 @@ async def login_submit(request: Request) -> Response:
     username, password = str(form.get("username", ""))[:64], str(form.get("password", ""))[:200]
     next_url = _safe_next(str(form.get("next", "/")))
     db = database(request)
-    sid = None
-    with db.transaction() as s:  # a failure is committed too: its audit entry and the failure count
+    sid, failed = None, None
+    with db.transaction() as s:  # a failure is committed too: its audit entry and the throttle's count
         try:
-            user = accounts.login(s, username, password)
+            user = accounts.login(s, username, password, client=client_address(request))
             sid, _ = accounts.new_session(s, user)
-        except accounts.LoginFailed:
-            pass
+        except accounts.LoginFailed as e:
+            failed = e
     if sid is None:
         request.state.page_user, request.state.page_csrf = None, None
-        # 200, not 401: the form is shown again with the message (a 401 document is a console error)
-        return render(request, "login.html", next=next_url, failed=True, username=username)
+        # 200, not 401: the form is shown again with the message (a 401 document is a console error);
+        # the same message for every failure, so the page never says whether the account exists
+        page = render(request, "login.html", next=next_url, failed=True, username=username)
+        if failed is not None and failed.retry_after:
+            page.headers["Retry-After"] = str(failed.retry_after)
+        return page
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(COOKIE, sid, httponly=True, secure=True, samesite="strict",
                         max_age=accounts.SESSION_HOURS * 3600)

@@ -1,13 +1,18 @@
-"""People and rights: argon2 passwords, lock-out after repeated failures, API tokens, browser sessions.
+"""People and rights: argon2 passwords, throttled sign-in, API tokens, browser sessions.
 
-Every login, success or failure, is written to the audit log. Tokens and session ids are random
-(``secrets``) and stored only as SHA-256, so a copy of the database does not let anyone sign in.
+Every login, success or failure, is written to the audit log. Failures slow down with exponential back-off
+per client and per account (:mod:`throttle`) instead of locking the account, which an anonymous caller
+could otherwise do to anyone. Every failure gives the same message, and an unknown username costs the
+same argon2 verification as a wrong password, so neither the words nor the timing say whether an account
+exists. A disabled (or still locked) account's sessions and tokens open nothing. Tokens and session ids
+are random (``secrets``) and stored only as SHA-256, so a copy of the database does not let anyone sign in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 
 from argon2 import PasswordHasher
@@ -15,18 +20,50 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from huiqi import messages
 from huiqi.storage.models import ApiToken, LoginSession, User, utcnow
-from huiqi.workflow import audit
+from huiqi.workflow import audit, throttle
 
 ROLES = ("applicant", "reviewer", "finance", "admin")
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 SESSION_HOURS = 8
 _hasher = PasswordHasher()
 
+messages.add({"auth.login_failed": ("登录失败：用户名或密码错误，或尝试过于频繁，请稍后再试",
+                                    "Sign-in failed: wrong username or password, or too many attempts — "
+                                    "please wait and try again")})
+
 
 class LoginFailed(PermissionError):
-    pass
+    """Any failed sign-in: one message for all, whatever the reason (the reason goes to the audit log)."""
+
+    def __init__(self, retry_after: int = 0):
+        zh, en = messages.both("auth.login_failed")
+        super().__init__(f"{zh} / {en}")
+        self.zh, self.en, self.retry_after = zh, en, retry_after
+
+
+_dummy: tuple[object, str] | None = None
+
+
+def _dummy_hash() -> str:
+    """A hash made with the current hasher's parameters, verified for unknown usernames so they cost the
+    same time as a wrong password."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[1]
+
+
+def _password_ok(stored: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def is_locked(user: User, now: dt.datetime | None = None) -> bool:
+    """Disabled by an administrator, or locked by the lock-out of versions before throttling."""
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
 
 
 def _sha(value: str) -> str:
@@ -67,28 +104,26 @@ def known_departments() -> list[str]:
     return sorted(named | set(ZONE_DEPARTMENTS.values()))
 
 
-def login(session: Session, username: str, password: str, now: dt.datetime | None = None) -> User:
-    """Check a password; five failures lock the account for fifteen minutes. Audited either way."""
+def login(session: Session, username: str, password: str, now: dt.datetime | None = None,
+          client: str = "local") -> User:
+    """Check a password from ``client`` (an address); throttled, audited either way, one message for every
+    failure. A disabled or locked account is refused after the same password check as any other."""
     now = now or utcnow()
+    who = username[:100]
+    wait = throttle.wait_seconds(session, username, client, now)
+    if wait > 0:  # refused unchecked: waiting is the point, and a guess made now teaches nothing
+        audit.append(session, who, "login", f"user/{who}", "failure", {"why": "throttled", "client": client})
+        raise LoginFailed(retry_after=math.ceil(wait))
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        audit.append(session, username[:100], "login", f"user/{username[:100]}", "failure", {"why": "unknown user"})
-        raise LoginFailed("wrong username or password / 用户名或密码错误")
-    if user.locked_until and user.locked_until > now:
-        audit.append(session, username, "login", f"user/{user.id}", "failure", {"why": "locked"})
-        raise LoginFailed(f"account locked until {user.locked_until:%H:%M} UTC / 账户已锁定")
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-        audit.append(session, username, "login", f"user/{user.id}", "failure", {"why": "password"})
-        raise LoginFailed("wrong username or password / 用户名或密码错误") from None
+    ok = _password_ok(user.password_hash if user else None, password)  # the same argon2 work either way
+    why = "unknown user" if user is None else "password" if not ok else "disabled" if is_locked(user, now) else None
+    if why:
+        throttle.failed(session, username, client, now)
+        audit.append(session, who, "login", f"user/{user.id if user else who}", "failure", {"why": why, "client": client})
+        raise LoginFailed()
+    throttle.succeeded(session, username, client)
     user.failed_logins = 0
-    user.locked_until = None
-    audit.append(session, username, "login", f"user/{user.id}", "success")
+    audit.append(session, username, "login", f"user/{user.id}", "success", {"client": client})
     return user
 
 
@@ -100,8 +135,10 @@ def new_token(session: Session, user: User, name: str) -> str:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
+    """The token's user; None for an unknown or revoked token, or a disabled or locked account."""
     row = session.execute(select(ApiToken).where(ApiToken.token_hash == _sha(token), ApiToken.revoked.is_(False))).scalar_one_or_none()
-    return session.get(User, row.user_id) if row else None
+    user = session.get(User, row.user_id) if row else None
+    return None if user is None or is_locked(user) else user
 
 
 def new_session(session: Session, user: User) -> tuple[str, str]:
@@ -116,7 +153,10 @@ def user_for_session(session: Session, sid: str) -> tuple[User, str] | None:
     row = session.get(LoginSession, _sha(sid))
     if row is None or row.expires_at < utcnow():
         return None
-    return session.get(User, row.user_id), row.csrf_token
+    user = session.get(User, row.user_id)
+    if user is None or is_locked(user):
+        return None  # a disabled or locked account's open sessions end with it
+    return user, row.csrf_token
 
 
 def end_session(session: Session, sid: str) -> None:
@@ -131,7 +171,7 @@ DISABLED_UNTIL = dt.datetime(9999, 12, 31)  # a locked_until this far away is a 
 
 def set_disabled(session: Session, admin: User, username: str, disabled: bool) -> User:
     """An administrator disables an account (its sessions and tokens end at once) or enables it again
-    (which also clears a lock-out after failed sign-ins). Audited."""
+    (which also clears a lock-out left by versions before throttling). Audited."""
     from sqlalchemy import delete
 
     if admin.role != "admin":
@@ -145,5 +185,7 @@ def set_disabled(session: Session, admin: User, username: str, disabled: bool) -
     if disabled:
         session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
         session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    else:
+        throttle.clear_account(session, username)
     audit.append(session, admin.username, "user.disable" if disabled else "user.enable", f"user/{user.id}", "ok")
     return user

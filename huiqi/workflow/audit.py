@@ -1,23 +1,29 @@
-"""The hash-chained audit log: every state change, parameter change and login, tamper-evident.
+"""The hash-chained, signed audit log: every state change, parameter change and login, tamper-evident.
 
 Each entry's hash is SHA-256 over the previous entry's hash and the entry's own canonical JSON
-(time, actor, action, object, outcome, detail). Appends are serialised by first updating the
-one-row ``audit_head`` inside the caller's transaction, so two writers can never chain onto the
-same predecessor. :func:`verify` recomputes the chain and names the first entry that was edited,
-deleted, reordered or forged; :func:`head` is what the public notice page shows.
+(time, actor, action, object, outcome, detail), and each entry is signed (Ed25519) over its number, the
+previous hash and its hash with a key that lives outside the database (:mod:`audit_keys`), so someone who
+can write to the database but lacks the key cannot edit, forge, renumber or re-chain an entry without a
+signature failing at exactly that entry. After each commit the head is signed into a checkpoint file
+outside the database (:mod:`audit_checkpoints`), which catches what signatures cannot: entries cut off
+the end, or signatures stripped. Appends are serialised by first updating the one-row ``audit_head``
+inside the caller's transaction, so two writers can never chain onto the same predecessor.
+:func:`verify` names the first bad entry; :func:`head` is what the public notice page shows. Entries
+written before any key existed stay unsigned and are reported as such.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from huiqi.storage.models import AuditEntry, AuditHead, utcnow
+from huiqi.workflow import audit_checkpoints, audit_keys
 
 GENESIS = "0" * 64
 
@@ -33,8 +39,14 @@ def _ensure_head(session: Session) -> None:
         session.flush()
 
 
+def signed_message(seq: int, prev_hash: str, hash_: str) -> bytes:
+    """What an entry's signature covers: its number binds it to its place, the hashes to its content."""
+    return f"huiqi-audit-v1\n{seq}\n{prev_hash}\n{hash_}".encode()
+
+
 def append(session: Session, actor: str, action: str, obj: str, outcome: str = "ok", detail: dict | None = None) -> AuditEntry:
-    """Add an entry in the caller's transaction (so it commits or rolls back with the change it records)."""
+    """Add a signed entry in the caller's transaction (so it commits or rolls back with the change it records)."""
+    key = audit_keys.load(create=True)
     _ensure_head(session)
     # take the head's row lock first: concurrent appends queue here (PostgreSQL) / hold the write lock (SQLite)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
@@ -43,11 +55,13 @@ def append(session: Session, actor: str, action: str, obj: str, outcome: str = "
     at = utcnow().isoformat(timespec="microseconds")
     detail_json = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
     h = entry_hash(head.hash, at, actor, action, obj, outcome, detail_json)
-    entry = AuditEntry(seq=head.seq + 1, at=at, actor=actor, action=action, object=obj, outcome=outcome,
-                       detail=detail_json, prev_hash=head.hash, hash=h)
+    seq = head.seq + 1
+    entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, object=obj, outcome=outcome, detail=detail_json,
+                       prev_hash=head.hash, hash=h, key_id=key.key_id, signature=key.sign(signed_message(seq, head.hash, h)))
     session.add(entry)
     head.seq, head.hash = entry.seq, h
     session.flush()
+    session.info[audit_checkpoints.FLAG] = True  # once committed, the new head is checkpointed
     return entry
 
 
@@ -55,57 +69,145 @@ def append(session: Session, actor: str, action: str, obj: str, outcome: str = "
 class Verification:
     ok: bool
     entries: int
-    head: str
+    head: str  # the last hash that checked out
     first_bad: int | None = None
     problem: str | None = None
+    unsigned: int = 0  # entries 1..unsigned were written before a key existed: checked by hash only
+    key_id: str | None = None
+    checkpoints: int | None = None  # checkpoints compared (None: not asked)
+    latest_checkpoint: int | None = None
 
 
-def verify(session: Session) -> Verification:
-    """Recompute the chain. The first bad entry is named: edited, forged, reordered, missing or appended.
+def verify(session: Session, checkpoints: bool = False) -> Verification:
+    """Recompute the chain and check every signature; with ``checkpoints`` also compare the signed
+    checkpoints kept outside the database. The first bad entry is named in every tampering shape:
+    edited (content or recomputed hash), forged, deleted, reordered, renumbered, truncated, appended."""
+    try:
+        key = audit_keys.load()
+    except audit_keys.AuditKeyError as e:
+        return Verification(False, 0, GENESIS, None, str(e))
+    rows = list(session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
+    key_id = key.key_id if key else None
+    if key is None and (checkpoints or any(e.signature for e in rows)):
+        return Verification(False, len(rows), GENESIS, None, "no audit key to check signatures with: set "
+                            "HUIQI_AUDIT_KEY_FILE, HUIQI_AUDIT_KEY or HUIQI_AUDIT_PUBLIC_KEY / 未配置审计密钥，无法校验签名")
+    found, prev, unsigned = _walk(session, rows, key)
+    result = Verification(found is None, len(rows), prev, *(found or (None, None)), unsigned=unsigned, key_id=key_id)
+    if checkpoints:
+        _compare_checkpoints(result, rows, key)
+    return result
 
-    A break between entries n−1 and n is blamed on n when n chains onto another entry (reordered) or is
-    itself inconsistent, and on n−1 when n is intact and chains onto a hash no entry has any more (n−1 was
-    rewritten with a recomputed hash: a forgery). The head row catches a rewritten, removed or
-    appended tail, which no later entry could reveal."""
-    prev = GENESIS
-    expected_seq = 1
-    count = 0
-    for e in session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars():
-        count += 1
-        if e.seq != expected_seq:
-            return Verification(False, count, prev, expected_seq, f"entry {expected_seq} is missing (next is {e.seq})")
+
+def _walk(session: Session, rows: list[AuditEntry], key) -> tuple[tuple[int, str] | None, str, int]:
+    """((first bad entry, why) or None, last good hash, number of unsigned entries at the start)."""
+    prev, expected, unsigned, signed_seen = GENESIS, 1, 0, False
+    hashes = {e.hash: e.seq for e in rows}
+    for e in rows:
+        if e.seq != expected:
+            return (expected, f"entry {expected} is missing (the next entry is numbered {e.seq})"), prev, unsigned
+        if entry_hash(e.prev_hash, e.at, e.actor, e.action, e.object, e.outcome, e.detail) != e.hash:
+            return (e.seq, f"entry {e.seq} was altered (its content no longer matches its hash)"), prev, unsigned
+        if e.signature is None:
+            if signed_seen:
+                return (e.seq, f"entry {e.seq} has no signature although the entries before it are signed "
+                               "(appended or forged, or its signature removed)"), prev, unsigned
+            unsigned += 1
+        else:
+            signed_seen = True
+            why = _signature_problem(e, key, hashes)
+            if why:
+                return (e.seq, why), prev, unsigned
         if e.prev_hash != prev:
-            elsewhere = session.execute(select(AuditEntry.seq).where(AuditEntry.hash == e.prev_hash)).scalar()
-            if elsewhere is not None:
-                return Verification(False, count, prev, e.seq, f"entry {e.seq} is out of order "
-                                                               f"(it chains onto entry {elsewhere}, not {e.seq - 1})")
-            if expected_seq > 1 and entry_hash(e.prev_hash, e.at, e.actor, e.action, e.object, e.outcome, e.detail) == e.hash:
-                head_row = session.get(AuditHead, 1)
-                rows = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
-                if head_row is not None and head_row.seq > rows:  # fewer rows than appended: removed, then renumbered
-                    return Verification(False, count, prev, e.seq, f"entries before entry {e.seq} were removed "
-                                                                   f"(the rest renumbered; the head records {head_row.seq})")
-                return Verification(False, count, prev, e.seq - 1,
-                                    f"entry {e.seq - 1} was rewritten (entry {e.seq} chained onto a different hash)")
-            return Verification(False, count, prev, e.seq, f"entry {e.seq} does not chain onto entry {e.seq - 1}")
-        if entry_hash(prev, e.at, e.actor, e.action, e.object, e.outcome, e.detail) != e.hash:
-            return Verification(False, count, prev, e.seq, f"entry {e.seq} was altered (its content no longer matches its hash)")
+            other = hashes.get(e.prev_hash)
+            if other is not None:
+                return (e.seq, f"entry {e.seq} is out of order (it chains onto entry {other}, not "
+                               f"{e.seq - 1})"), prev, unsigned
+            if e.signature is None:  # unsigned: a rewritten predecessor and a removed entry look alike
+                return (e.seq - 1, f"entry {e.seq - 1} was rewritten, or entries between {e.seq - 1} and {e.seq} "
+                                   f"were removed and the rest renumbered (unsigned entries cannot tell which)"), prev, unsigned
+            return (e.seq - 1, f"entry {e.seq - 1} was replaced (entry {e.seq}, signed, chains onto another "
+                               f"hash)"), prev, unsigned
         prev = e.hash
-        expected_seq += 1
-    last = expected_seq - 1
+        expected += 1
+    last = expected - 1
     head_row = session.get(AuditHead, 1)
     if head_row is not None:
         if head_row.seq > last:
-            return Verification(False, count, prev, last + 1, f"entries after {last} were removed "
-                                                              f"(the head records {head_row.seq})")
+            return (last + 1, f"entries from {last + 1} on were removed (the head records {head_row.seq})"), prev, unsigned
         if head_row.seq < last:
-            return Verification(False, count, prev, head_row.seq + 1, f"entry {head_row.seq + 1} was appended "
-                                                                      f"behind the head's back (the head records {head_row.seq})")
+            return (head_row.seq + 1, f"entry {head_row.seq + 1} was appended behind the head's back "
+                                      f"(the head records {head_row.seq})"), prev, unsigned
         if head_row.hash != prev:
-            return Verification(False, count, prev, last, f"entry {last} was rewritten (it does not match the head)")
-    return Verification(True, count, prev)
+            return (last, f"entry {last} was rewritten (it does not match the head)"), prev, unsigned
+    return None, prev, unsigned
+
+
+def _signature_problem(e: AuditEntry, key, hashes: dict[str, int]) -> str | None:
+    if e.key_id != key.key_id:
+        return f"entry {e.seq} is signed with another key ({e.key_id}, not {key.key_id})"
+    if key.check(signed_message(e.seq, e.prev_hash, e.hash), e.signature):
+        return None
+    for was in (e.seq + 1, e.seq - 1, e.seq + 2):  # moved by a deletion or an insertion nearby?
+        if was > 0 and key.check(signed_message(was, e.prev_hash, e.hash), e.signature):
+            if e.prev_hash in hashes and hashes[e.prev_hash] != e.seq - 1:
+                return (f"entry {e.seq} is out of order (the entry in its place was signed as entry {was} and "
+                        f"chains onto entry {hashes[e.prev_hash]})")
+            return (f"entry {e.seq} is missing or was moved: the entry now numbered {e.seq} was signed as entry "
+                    f"{was} (entries removed or reordered, the rest renumbered)")
+    return f"entry {e.seq}'s signature does not match it (rewritten with a recomputed hash, or forged)"
+
+
+def _compare_checkpoints(result: Verification, rows: list[AuditEntry], key) -> None:
+    """Checkpoints catch what the chain itself cannot: a cut-off end, stripped signatures, a rewritten
+    unsigned prefix, a chain replaced wholesale."""
+    by_seq = {e.seq: e for e in rows}
+    chain = by_seq[1].hash if 1 in by_seq else None
+    cps = audit_checkpoints.read(key, chain)
+    bad: list[tuple[int | None, str]] = []
+    for c in cps:
+        if not c.valid:
+            bad.append((None, f"checkpoint {c.file}:{c.line} is not signed by key {key.key_id} (forged or damaged)"))
+    mine = sorted((c for c in cps if c.valid and c.chain == chain), key=lambda c: c.seq)
+    result.checkpoints = len(mine)
+    result.latest_checkpoint = mine[-1].seq if mine else None
+    last = max(by_seq) if by_seq else 0
+    if chain is None:
+        others = [c for c in audit_checkpoints.read(key) if c.valid]
+        if others:
+            bad.append((1, f"the database holds no entry 1, but {len(others)} checkpoints signed by this key record "
+                           f"a chain (up to entry {max(c.seq for c in others)}): the log was emptied or replaced"))
+    elif not mine:
+        bad.append((None, f"no checkpoint names this chain (its entry 1 is {chain[:16]}…) in "
+                          f"{audit_checkpoints.directory()}: the chain was replaced, or its checkpoints are missing"))
+    matched = 0
+    for c in mine:
+        entry = by_seq.get(c.seq)
+        if entry is None and c.seq > last:
+            bad.append((last + 1, f"entries from {last + 1} on were removed: checkpoint {c.file}:{c.line} "
+                                  f"signed {c.at} records entry {c.seq}"))
+        elif entry is None or entry.hash != c.hash:
+            bad.append((matched + 1, f"entries {matched + 1}–{c.seq} were rewritten: entry {c.seq} does not match "
+                                     f"checkpoint {c.file}:{c.line} signed {c.at} (the last matching one is {matched})"))
+        else:
+            matched = max(matched, c.seq)
+        if c.first_signed is not None:
+            stripped = next((s for s in range(c.first_signed, min(c.seq, last) + 1)
+                             if s in by_seq and by_seq[s].signature is None), None)
+            if stripped is not None:
+                bad.append((stripped, f"entry {stripped} has lost its signature: checkpoint {c.file}:{c.line} records "
+                                      f"entries signed from {c.first_signed}"))
+    bad.sort(key=lambda b: (b[0] is None, b[0] or 0))
+    if bad and (result.ok or (bad[0][0] is not None and bad[0][0] < (result.first_bad or 0))):
+        result.ok, (result.first_bad, result.problem) = False, bad[0]
+
+
+def _chain_id(session: Session) -> str | None:
+    return session.execute(select(AuditEntry.hash).where(AuditEntry.seq == 1)).scalar()
 
 
 def head(session: Session) -> dict[str, Any]:
+    """The head, and the latest signed checkpoint of it kept outside the database (for the public notice)."""
     row = session.get(AuditHead, 1)
-    return {"seq": row.seq if row else 0, "hash": row.hash if row else GENESIS}
+    chain = _chain_id(session)
+    return {"seq": row.seq if row else 0, "hash": row.hash if row else GENESIS,
+            "checkpoint": audit_checkpoints.latest(chain) if chain else None}

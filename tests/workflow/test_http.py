@@ -81,12 +81,14 @@ def test_cookie_changes_need_the_csrf_token(api):
     assert "httponly" in set_cookie and "secure" in set_cookie and "samesite=strict" in set_cookie
 
 
-def test_lock_out_after_five_failures(api, db):
+def test_failures_back_off_without_locking_or_saying_locked(api, db):
+    """Repeated failures from one client make that client wait (Retry-After), with the same words as any
+    failure; no lock-out (tests/workflow/test_sign_in.py covers throttling in depth)."""
     c, _ = api
-    for _ in range(5):
-        assert c.post("/api/v1/auth/login", json={"username": "entB", "password": "wrong-password"}).status_code == 401
+    answers = [c.post("/api/v1/auth/login", json={"username": "entB", "password": "wrong-password"}) for _ in range(5)]
     r = c.post("/api/v1/auth/login", json={"username": "entB", "password": PW})
-    assert r.status_code == 401 and "locked" in r.json()["error"]["message_en"]
+    assert r.status_code == 401 and "retry-after" in r.headers and "locked" not in r.json()["error"]["message_en"]
+    assert {a.json()["error"]["message_en"] for a in answers} == {r.json()["error"]["message_en"]}
     with db.transaction() as s:
         from huiqi.workflow import audit
 

@@ -129,6 +129,12 @@ _REQUEST_FIELDS: dict[str, tuple[str, str]] = {
 }
 
 
+def split_bilingual(message: str) -> tuple[str, str]:
+    """A ``"中文 / English"`` (or ``"English / 中文"``) message as its two halves; one without Chinese is both."""
+    zh, en = _split(message)
+    return (zh if zh != "取值无效" else en), en
+
+
 def _split(message: str) -> tuple[str, str]:
     """A ``"中文 / English"`` message (the model's own validators) as its two halves."""
     text = str(message).removeprefix("Value error, ").removeprefix("Assertion failed, ")

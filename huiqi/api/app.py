@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from huiqi import __version__, clock, messages, policies
-from huiqi.errors import HuiqiError, field_problems
+from huiqi.errors import HuiqiError, field_problems, split_bilingual
 from huiqi.catalogue.present import measure_dict, policy_dict
 from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
 from huiqi.api import security_headers
@@ -90,7 +90,8 @@ def create_app(database=None) -> FastAPI:
 
     @app.exception_handler(WorkflowError)
     async def _workflow_error(_: Request, exc: WorkflowError) -> Response:
-        return PolicyJSON(_error_body(exc.code, exc.message, exc.message, exc.field), status_code=exc.status)
+        zh, en = split_bilingual(exc.message)  # the services say '… / 中文': each language its own half
+        return PolicyJSON(_error_body(exc.code, zh, en, exc.field), status_code=exc.status)
 
     @app.exception_handler(HuiqiError)
     async def _huiqi_error(_: Request, exc: HuiqiError) -> Response:

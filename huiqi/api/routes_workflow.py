@@ -101,6 +101,8 @@ def _run(db: Database, fn: Callable, *args, **kwargs):
         raise WorkflowError(403, "forbidden", str(e)) from None
     except (TransitionError, ledger.InsufficientFunds) as e:
         raise WorkflowError(409, "conflict", str(e)) from None
+    except service.OpinionRequired as e:
+        raise WorkflowError(422, "opinion_required", str(e), "opinion") from None
     except service.Refused as e:
         raise WorkflowError(409, "refused", str(e)) from None
     except ValueError as e:
@@ -111,7 +113,8 @@ def app_dict(app: Application, s=None) -> dict[str, Any]:
     from huiqi.money import format_fen
 
     d = {k: getattr(app, k) for k in ("id", "policy_id", "provision_id", "measure_id", "event_id", "status", "credit_code", "policy_version",
-                                      "entitlement_fen", "is_cap", "approved_fen", "pool_id", "reason", "notice_until")}
+                                      "entitlement_fen", "is_cap", "approved_fen", "pool_id", "reason", "notice_from",
+                                      "notice_until", "disbursed_on", "disbursement_voucher")}
     d["approved_display"] = format_fen(app.approved_fen) if app.approved_fen else None
     d["entitlement"] = json.loads(app.entitlement_json) if app.entitlement_json else None
     if s is not None:
@@ -263,6 +266,14 @@ class SubmitBody(BaseModel):
 class ApproveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount_fen: int = Field(gt=0, le=10**14)
+    opinion: str | None = Field(default=None, max_length=2000, description="审核意见：核定金额低于测算金额时必填 / "
+                                "the written opinion, required when approving less than computed")
+
+
+class DisburseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    voucher: str | None = Field(default=None, max_length=64, description="拨付凭证号 / payment voucher number")
+    paid_on: dt.date | None = Field(default=None, description="拨付日期，默认今天 / date of payment, today when omitted")
 
 
 class ReasonBody(BaseModel):
@@ -310,7 +321,7 @@ def review(app_id: Id, user: CurrentUser, db: DB) -> Any:
 @router.post("/applications/{app_id}/approve", summary="批准（不超过测算金额）/ approve")
 def approve(app_id: Id, body: ApproveBody, user: CurrentUser, db: DB,
             idempotency_key: Annotated[str | None, Header()] = None) -> Any:
-    work = _act_work(user, app_id, lambda s, u: service.approve(s, u, app_id, body.amount_fen))
+    work = _act_work(user, app_id, lambda s, u: service.approve(s, u, app_id, body.amount_fen, body.opinion))
     return idempotent(db, user, idempotency_key, f"approve/{app_id}", lambda s: (200, work(s)))
 
 
@@ -331,8 +342,10 @@ def publish(app_id: Id, user: CurrentUser, db: DB, body: PublishBody | None = No
 
 
 @router.post("/applications/{app_id}/disburse", summary="拨付 / disburse after the notice")
-def disburse(app_id: Id, user: CurrentUser, db: DB, idempotency_key: Annotated[str | None, Header()] = None) -> Any:
-    work = _act_work(user, app_id, lambda s, u: service.disburse(s, u, app_id))
+def disburse(app_id: Id, user: CurrentUser, db: DB, idempotency_key: Annotated[str | None, Header()] = None,
+             body: DisburseBody | None = None) -> Any:
+    body = body or DisburseBody()
+    work = _act_work(user, app_id, lambda s, u: service.disburse(s, u, app_id, voucher=body.voucher, paid_on=body.paid_on))
     return idempotent(db, user, idempotency_key, f"disburse/{app_id}", lambda s: (200, work(s)))
 
 
@@ -457,17 +470,25 @@ def pools(user: CurrentUser, db: DB) -> Any:
 @router.get("/notices", summary="公示名单（公开）/ the public notice list")
 def notices(db: DB) -> Any:
     from huiqi.money import format_fen
+    from huiqi.workflow import notices as notice_batches
 
     with db.transaction() as s:
         rows = s.execute(select(Application).where(Application.status.in_(["public_notice", "disbursed"]))
                          .order_by(Application.id)).scalars().all()
         names = {a.id: json.loads(a.profile_json).get("name") for a in rows}
+        batches = notice_batches.batches(s)
+        title_of = {i.id: b.title_zh for b in batches for i in b.items}
         return {
             "audit_head": audit.head(s),
+            "batches": [{"title_zh": b.title_zh, "title_en": b.title_en, "policy_id": b.policy_id,
+                         "provision_id": b.provision_id, "year": b.year, "number": b.number,
+                         "notice_from": b.notice_from, "notice_until": b.notice_until, "state": b.state,
+                         "application_ids": [i.id for i in b.items]} for b in batches],
             "notices": [{"application_id": a.id, "name": names[a.id], "credit_code": a.credit_code,
                          "provision_id": a.provision_id, "approved_fen": a.approved_fen,
                          "approved_display": format_fen(a.approved_fen or 0), "status": a.status,
-                         "notice_until": a.notice_until} for a in rows],
+                         "batch": title_of.get(a.id), "notice_from": a.notice_from,
+                         "notice_until": a.notice_until, "disbursed_on": a.disbursed_on} for a in rows],
         }
 
 

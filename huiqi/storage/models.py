@@ -125,6 +125,9 @@ class Application(Base):
     cap_year: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     notice_until: Mapped[dt.date | None] = mapped_column(Date)
+    notice_from: Mapped[dt.date | None] = mapped_column(Date)  # first day of the 公示 (its batch is derived from it)
+    disbursed_on: Mapped[dt.date | None] = mapped_column(Date)  # 拨付日期, shown in the public notice
+    disbursement_voucher: Mapped[str | None] = mapped_column(String(64))  # 拨付凭证号 of the finance bureau
     # policy|provision|event|claimant while the application holds its claim (submitted … disbursed); NULL in
     # a draft and after rejection or cancellation. Unique: one spend is never claimed twice at once.
     claim_key: Mapped[str | None] = mapped_column(String(200))

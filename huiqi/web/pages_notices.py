@@ -1,37 +1,53 @@
-"""The public notice (公示): approved awards in their notice period and those already paid, for anyone.
+"""The public notice (公示), as a bureau publishes it: titled batches (「<year>年第<n>批<provision>拟兑现名单公示」) with their
+period, how and to whom to object, and a status that ends with the period — then what has been paid and when.
 
-Anyone may lodge an objection while an award is in its notice period (contact and content, both
-required). The audit chain's head is shown, as in ``/api/v1/notices``, so an outsider can note it and
-later tell whether history was rewritten. ``/notices.xlsx`` is the same list as an Excel workbook.
+Anyone may lodge an objection while a batch's notice runs (contact and content, both required). The audit
+chain's head is for auditors: it is on its own page (``/notices/audit``, linked from the foot of the notice)
+with the JSON, not in the public body. ``/notices.xlsx`` is the same list as an Excel workbook.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
-from huiqi.storage.models import Application
+from huiqi import clock
 from huiqi.web import files, i18n
 from huiqi.web.auth import check_csrf, database, page_user
 from huiqi.web.render import render
 from huiqi.workflow import audit, service
-from huiqi.workflow.states import STATUS_ZH, TransitionError
+from huiqi.workflow import notices as batches_of
+from huiqi.workflow.states import TransitionError
 
 router = APIRouter(include_in_schema=False)
 
 
 i18n.add({
     "notices.title": ("公示", "Public notice"),
-    "notices.intro": ("以下为经牵头部门审核批准、正在公示的政策兑现事项。公示期内任何单位和个人均可对公示内容提出异议。",
-                      "Awards approved by the lead departments, in their public notice period. Anyone may object while the notice runs."),
-    "notices.current": ("公示中", "In public notice"),
+    "notices.intro": ("经牵头部门审核，拟对以下单位和个人兑现政策资金，现予以公示。公示期内，任何单位和个人如有异议，可在本页在线提出，"
+                      "或以书面形式向批次所列受理单位反映，请写明联系方式和具体理由。",
+                      "The lead departments propose to pay the awards below, published here for public notice. While a notice "
+                      "runs, anyone may object on this page or in writing to the department named with the batch, giving a "
+                      "contact and the grounds."),
+    "notices.current": ("正在公示", "In public notice"),
+    "notices.ended": ("公示期满，待拨付", "Notice ended, payment pending"),
+    "notices.ended_hint": ("以下批次公示期已满，不再受理异议，正在办理拨付。", "The notice of these batches has ended; objections are closed and payment is under way."),
     "notices.disbursed": ("已拨付", "Paid"),
-    "notices.none_current": ("目前没有正在公示的事项", "Nothing is in public notice now"),
+    "notices.none_current": ("目前没有正在公示的批次", "No batch is in public notice now"),
+    "notices.period": ("公示期：{start}至{end}", "Notice period: {start} to {end}"),
+    "notices.period_end": ("公示截止：{end}", "Notice ends: {end}"),
+    "notices.state.running": ("公示中", "in public notice"),
+    "notices.state.ended": ("公示期满", "notice ended"),
+    "notices.state.paid": ("已拨付", "paid"),
+    "notices.receiver": ("异议受理单位：{dept}。联系电话请以该单位官方网站公布的为准。",
+                         "Objections are received by: {dept}. For its telephone, see the department's official website."),
+    "notices.count": ("共{n}项，合计{amount}", "{n} item(s), {amount} in all"),
+    "notices.col.paid_on": ("拨付日期", "Paid on"),
+    "notices.auditors": ("审计核查信息（审计链头、JSON 数据）", "For auditors: audit chain head and JSON data"),
+    "notices.audit_title": ("公示审计核查信息", "Public notice: information for auditors"),
+    "notices.back": ("返回公示", "Back to the public notice"),
     "notices.none_disbursed": ("暂无已拨付的事项", "Nothing has been paid yet"),
     "notices.col.id": ("编号", "No."),
     "notices.col.name": ("申请人", "Applicant"),
@@ -40,6 +56,7 @@ i18n.add({
     "notices.col.provision": ("兑现事项", "Provision"),
     "notices.col.amount": ("核定金额", "Approved amount"),
     "notices.col.until": ("公示截止日期", "Notice ends"),
+    "notices.col.batch": ("公示批次", "Batch"),
     "notices.col.dept": ("审核部门", "Department"),
     "notices.col.object": ("异议", "Objection"),
     "notices.object": ("提出异议", "Object"),
@@ -62,44 +79,25 @@ i18n.add({
 })
 
 
-def _title(policy, app: Application) -> dict[str, Any]:
-    m = policy.measure(app.measure_id)
-    p = m.provision(app.provision_id) if m else None
-    return {
-        "measure_zh": f"{m.number}. {m.title_zh}" if m else app.measure_id,
-        "measure_en": f"{m.number}. {m.title_en}" if m else app.measure_id,
-        "provision_zh": p.title_zh if p else app.provision_id,
-        "provision_en": p.title_en if p else app.provision_id,
-        "dept": "、".join(d.name for d in m.lead_departments if d.role == "lead") or "、".join(d.name for d in m.lead_departments)
-        if m else "",
-    }
+def _groups(s, today: dt.date) -> dict[str, list[batches_of.Batch]]:
+    every = batches_of.batches(s, today)
+    return {state: [b for b in every if b.state == state] for state in ("running", "ended", "paid")}
 
 
-def _entries(s) -> tuple[list[dict], list[dict], dict]:
-    from huiqi import policies
-
-    policy = policies.effective(s)
-    rows = s.execute(select(Application).where(Application.status.in_(["public_notice", "disbursed"]))
-                     .order_by(Application.id)).scalars().all()
-    out = []
-    for a in rows:
-        try:
-            name = json.loads(a.profile_json).get("name") or ""
-        except (TypeError, ValueError):
-            name = ""
-        own = policy if a.policy_id == policy.header.id else policies.effective(s, a.policy_id)  # each its own notice
-        out.append({"id": a.id, "name": name, "credit_code": a.credit_code, "status": a.status,
-                    "approved_fen": a.approved_fen or 0, "notice_until": a.notice_until, **_title(own, a)})
-    return ([e for e in out if e["status"] == "public_notice"], [e for e in out if e["status"] == "disbursed"],
-            audit.head(s))
+def _paid_items(groups: dict[str, list[batches_of.Batch]]) -> list[tuple[batches_of.Batch, batches_of.Item]]:
+    """Every paid item with its batch, newest payment first (a batch may be paid item by item)."""
+    pairs = [(b, i) for state in ("running", "ended", "paid") for b in groups[state] for i in b.items
+             if i.status == "disbursed"]
+    return sorted(pairs, key=lambda p: (p[1].disbursed_on or dt.date.min, p[1].id), reverse=True)
 
 
 def _page(request: Request, **extra) -> Response:
     page_user(request)
+    today = clock.today()
     with database(request).transaction() as s:
-        current, disbursed, head = _entries(s)
-    ctx = {"current": current, "disbursed": disbursed, "head": head, "message": None, "error": None,
-           "error_id": None, "form": {}}
+        groups = _groups(s, today)
+    ctx = {"running": groups["running"], "ended": groups["ended"], "paid": _paid_items(groups), "today": today,
+           "message": None, "error": None, "error_id": None, "form": {}}
     ctx.update(extra)
     return render(request, "notices/list.html", **ctx)
 
@@ -131,7 +129,7 @@ async def object_to(request: Request, app_id: int) -> Response:
         return _page(request, error=i18n.translate("notices.err.missing", lang, id=app_id), error_id=app_id, form=values)
     try:
         with database(request).transaction() as s:
-            objection_id = service.object_to(s, app_id, contact, content).id
+            objection_id = service.object_to(s, app_id, contact, content, clock.today()).id
     except service.NotFound:
         return _page(request, error=i18n.translate("notices.err.missing", lang, id=app_id), error_id=app_id, form=values)
     except (TransitionError, service.Refused):
@@ -139,20 +137,25 @@ async def object_to(request: Request, app_id: int) -> Response:
     return RedirectResponse(f"/notices?objection={objection_id}", status_code=303)
 
 
-def workbook(current: list[dict], disbursed: list[dict], head: dict) -> bytes:
-    """The notice list as .xlsx: Chinese headers, amounts as exact numbers in ¥ format, dates as dates."""
+def workbook(groups: dict[str, list[batches_of.Batch]], head: dict) -> bytes:
+    """The notice as .xlsx, one row per item with its batch: Chinese headers, amounts as exact numbers in ¥ format,
+    dates as dates; the audit head on the 说明 sheet (for auditors)."""
     from huiqi import exports, policies
 
     wb = exports.new_workbook()
-    headers = ["编号", "申请人", "统一社会信用代码", "政策措施", "兑现事项", "核定金额（元）", "公示截止日期", "状态", "审核部门"]
-    ws = exports.add_sheet(wb, "公示名单", headers, (8, 32, 22, 36, 24, 18, 14, 10, 24))
-    for e in current + disbursed:
-        exports.append(ws, [e["id"], e["name"], e["credit_code"] or "", e["measure_zh"], e["provision_zh"],
-                            exports.yuan(e["approved_fen"]), e["notice_until"],
-                            STATUS_ZH.get(e["status"], e["status"]), e["dept"]])
-    ws.auto_filter.ref = f"A1:I{max(ws.max_row, 1)}"
+    headers = ["编号", "申请人", "统一社会信用代码", "政策措施", "兑现事项", "核定金额（元）", "公示批次", "公示开始日期",
+               "公示截止日期", "状态", "拨付日期", "审核部门"]
+    ws = exports.add_sheet(wb, "公示名单", headers, (8, 32, 22, 36, 24, 18, 36, 14, 14, 10, 14, 24))
+    state_zh = {"running": "公示中", "ended": "公示期满", "paid": "已拨付"}
+    for state in ("running", "ended", "paid"):
+        for b in groups[state]:
+            for e in b.items:
+                exports.append(ws, [e.id, e.name, e.credit_code or "", e.measure_zh, e.provision_zh,
+                                    exports.yuan(e.approved_fen), b.title_zh, e.notice_from, e.notice_until,
+                                    "已拨付" if e.status == "disbursed" else state_zh[state], e.disbursed_on, e.dept])
+    ws.auto_filter.ref = f"A1:L{max(ws.max_row, 1)}"
     about = exports.add_sheet(wb, "说明", [], (16, 70))
-    exports.append(about, ["生成时间", dt.datetime.now().replace(microsecond=0)])
+    exports.append(about, ["生成时间（北京时间）", dt.datetime.now(clock.BEIJING).replace(microsecond=0, tzinfo=None)])
     exports.append(about, ["审计链头序号", head.get("seq")])
     exports.append(about, ["审计链头哈希", head.get("hash")])
     exports.append(about, ["依据", "；".join(f"{h.issuer_zh}《{h.title_zh}》（{h.general.issued.year}年）"
@@ -162,8 +165,17 @@ def workbook(current: list[dict], disbursed: list[dict], head: dict) -> bytes:
 
 @router.get("/notices.xlsx")
 def notices_xlsx(request: Request) -> Response:
+    today = clock.today()
     with database(request).transaction() as s:
-        current, disbursed, head = _entries(s)
-    data = workbook(current, disbursed, head)
-    day = dt.date.today().isoformat()
-    return files.xlsx(data, f"公示名单-{day}.xlsx", f"notices-{day}.xlsx")
+        groups, head = _groups(s, today), audit.head(s)
+    data = workbook(groups, head)
+    return files.xlsx(data, f"公示名单-{today.isoformat()}.xlsx", f"notices-{today.isoformat()}.xlsx")
+
+
+@router.get("/notices/audit")
+def notices_audit(request: Request) -> Response:
+    """For auditors: the audit chain's head to note down, and the JSON of the notice."""
+    page_user(request)
+    with database(request).transaction() as s:
+        head = audit.head(s)
+    return render(request, "notices/audit.html", head=head)

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import and_, or_, select
 
-from huiqi import policies
+from huiqi import clock, policies
 from huiqi.money import SubFenError, format_fen, to_fen
 from huiqi.storage.models import Application, ApplicationEvent, EntityCap, Evidence, Objection, Pool, User
 from huiqi.web import files, i18n
@@ -131,7 +131,21 @@ i18n.add({
     "review.err.notice_days": ("{field}：请填写 1–{max} 的整数", "{field}: a whole number from 1 to {max}"),
     "review.err.notice_running": ("公示期至 {date} 未满，暂不能拨付", "The notice runs until {date}; it cannot be paid yet"),
     "review.done.start_review": ("已开始审核", "Review started"),
-    "review.done.approve": ("已批准 {amount}，已从资金池预留", "Approved {amount}; reserved from the pool"),
+    "review.done.approve": ("已批准 {amount}", "Approved {amount}"),
+    "review.done.approve_pool": ("已批准 {amount}，已从资金池预留", "Approved {amount}; reserved from the pool"),
+    "review.opinion": ("审核意见", "Review opinion"),
+    "review.opinion_hint": ("核定金额低于测算金额时必填，写明核减理由；将记入办理记录并告知申请人",
+                            "Required when approving less than computed: say why. It goes into the record and to the applicant"),
+    "review.err.opinion": ("{field}：核定金额低于测算金额，须写明理由", "{field}: approving less than computed needs the reason"),
+    "review.disburse_open": ("办理拨付", "Pay…"),
+    "review.voucher": ("拨付凭证号", "Payment voucher no."),
+    "review.voucher_hint": ("财政国库集中支付凭证编号", "The treasury's payment voucher number"),
+    "review.paid_on": ("拨付日期", "Date of payment"),
+    "review.confirm_pay": ("已核对收款单位、账户和金额，确认拨付 {amount}", "I have checked the payee, account and amount: pay {amount}"),
+    "review.err.voucher": ("{field}：请填写", "{field}: required"),
+    "review.err.voucher_long": ("{field}：最多64个字符", "{field}: at most 64 characters"),
+    "review.err.paid_on": ("{field}：日期无效（格式如 2025-10-15）", "{field}: not a valid date (like 2025-10-15)"),
+    "review.err.confirm": ("请勾选确认后再拨付", "Tick the confirmation before paying"),
     "review.done.reject": ("已作出不予通过决定", "Rejected"),
     "review.done.return": ("已退回申请人补充材料", "Returned to the applicant"),
     "review.done.publish": ("已公示，公示至 {date}", "Published; the notice runs until {date}"),
@@ -296,7 +310,7 @@ def _detail_context(s, user: User, app: Application, lang: str = "zh") -> dict[s
     cap_view = None
     if provision is not None and provision.cap_period == "per_year" and app.credit_code and "cap" in provision.parameters:
         year = app.cap_year or (dt.date.fromisoformat(ent["decision_date"]).year if ent and ent.get("decision_date")
-                                else dt.date.today().year)
+                                else clock.today().year)
         row = s.get(EntityCap, (app.credit_code, policies.cap_key(app.policy_id, app.provision_id), year))
         if row is not None:
             cap_fen, used = row.cap_fen, row.used_fen
@@ -318,7 +332,7 @@ def _detail_context(s, user: User, app: Application, lang: str = "zh") -> dict[s
         "measure": measure, "provision": provision, "ent": ent, "pool": pool_view, "cap": cap_view,
         "evidence": evidence, "objections": objections, "timeline": timeline, "submitted": submitted,
         "show": _show, "may_act": may_act, "parameters": _parameter_rows(provision, ent),
-        "objection_times": {o.id: _local(o.at).strftime("%Y-%m-%d %H:%M") for o in objections}, "today": dt.date.today(),
+        "objection_times": {o.id: _local(o.at).strftime("%Y-%m-%d %H:%M") for o in objections}, "today": clock.today(),
         "entitlement_yuan": (f"{Decimal(app.entitlement_fen) / 100:.2f}" if app.entitlement_fen is not None else ""),
         "max_notice_days": MAX_NOTICE_DAYS,
     }
@@ -346,7 +360,7 @@ def queue(request: Request, done: str | None = None, amount: str | None = None, 
           app: int | None = None) -> Response:
     user = require(request, ROLES)
     with database(request).transaction() as s:
-        ctx = _queue_context(s, user, dt.date.today())
+        ctx = _queue_context(s, user, clock.today())
     return render(request, "review/queue.html", **ctx, message=_done_message(request, done, amount, until, app),
                   error=None, form={})
 
@@ -417,9 +431,29 @@ def _parse_amount(raw: str, lang: str) -> int:
         raise _Invalid(i18n.translate("review.err.amount_subfen", lang, field=field)) from None
 
 
+def _payment(values: dict[str, str], today, lang: str):
+    """The disbursement form: the voucher number, the date of payment and the ticked confirmation."""
+    import datetime as _dt
+
+    field = i18n.translate("review.voucher", lang)
+    voucher = values.get("voucher", "").strip()
+    if not voucher:
+        raise _Invalid(i18n.translate("review.err.voucher", lang, field=field))
+    if len(voucher) > service.MAX_VOUCHER:
+        raise _Invalid(i18n.translate("review.err.voucher_long", lang, field=field))
+    raw = values.get("paid_on", "").strip()
+    try:
+        paid_on = _dt.date.fromisoformat(raw) if raw else today
+    except ValueError:
+        raise _Invalid(i18n.translate("review.err.paid_on", lang, field=i18n.translate("review.paid_on", lang))) from None
+    if values.get("confirm") != "yes":
+        raise _Invalid(i18n.translate("review.err.confirm", lang))
+    return voucher, paid_on
+
+
 def _done_message(request: Request, done: str | None, amount: str | None, until: str | None,
                   app_id: int | None = None) -> str | None:
-    if done not in ("start_review", "approve", "reject", "return", "publish", "disburse"):
+    if done not in ("start_review", "approve", "approve_pool", "reject", "return", "publish", "disburse"):
         return None
     lang = i18n.lang_of(request)
     shown = format_fen(int(amount)) if amount and amount.isdigit() else ""
@@ -458,7 +492,8 @@ async def act(request: Request, app_id: int, action: str) -> Response:
     db = database(request)
     error: str | None = None
     amount_fen: int | None = None
-    today = dt.date.today()
+    pooled = False
+    today = clock.today()
     try:
         with db.transaction() as s:
             app = _load_visible(s, user, app_id)
@@ -472,7 +507,11 @@ async def act(request: Request, app_id: int, action: str) -> Response:
                     raise _Invalid(i18n.translate("review.err.amount_over", lang,
                                                   field=i18n.translate("review.approve_amount", lang),
                                                   amount=format_fen(amount_fen), entitlement=format_fen(app.entitlement_fen)))
-                service.approve(s, s.merge(user), app_id, amount_fen)
+                opinion = values.get("opinion", "").strip()
+                if amount_fen < app.entitlement_fen and not opinion:
+                    raise _Invalid(i18n.translate("review.err.opinion", lang, field=i18n.translate("review.opinion", lang)))
+                service.approve(s, s.merge(user), app_id, amount_fen, opinion or None)
+                pooled = app.pool_id is not None
             elif action in ("reject", "return"):
                 reason = values.get("reason", "").strip()
                 if not reason:
@@ -489,8 +528,9 @@ async def act(request: Request, app_id: int, action: str) -> Response:
             elif action == "disburse":
                 if app.status == "public_notice" and app.notice_until and today <= app.notice_until:
                     raise _Invalid(i18n.translate("review.err.notice_running", lang, date=app.notice_until.isoformat()))
+                voucher, paid_on = _payment(values, today, lang)
                 amount_fen = app.approved_fen
-                service.disburse(s, s.merge(user), app_id, today=today)
+                service.disburse(s, s.merge(user), app_id, today=today, voucher=voucher, paid_on=paid_on)
             until = app.notice_until.isoformat() if app.notice_until else ""
     except service.NotFound:
         return _not_found(request, app_id)
@@ -515,7 +555,7 @@ async def act(request: Request, app_id: int, action: str) -> Response:
             ctx = _detail_context(s, user, app, i18n.lang_of(request))
             return render(request, "review/detail.html", **ctx, message=None, error=error, form=values,
                           error_action=action)
-    params = f"done={action}"
+    params = f"done={'approve_pool' if action == 'approve' and pooled else action}"
     if amount_fen:
         params += f"&amount={amount_fen}"
     if action == "publish" and until:

@@ -17,7 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from huiqi import policies
+from huiqi import clock, policies
+from huiqi.money import format_fen
 from huiqi.storage.models import Application, ApplicationEvent, Objection, User, utcnow
 from huiqi.workflow import audit, ledger
 from huiqi.workflow.states import ACTORS, HOLDS_MONEY, TransitionError, may_review, next_status
@@ -33,6 +34,10 @@ class PermissionDenied(PermissionError):
 
 class Refused(ValueError):
     """The request is understood but cannot be granted (not eligible, above entitlement, no money left)."""
+
+
+class OpinionRequired(Refused):
+    """A partial approval without the written 审核意见 that must explain it."""
 
 
 def _policy(session: Session | None = None, policy_id: str | None = None):
@@ -208,8 +213,15 @@ def reject(session: Session, user: User, app_id: int, reason: str) -> Applicatio
     return app
 
 
-def approve(session: Session, user: User, app_id: int, amount_fen: int) -> Application:
-    """Approve within the entitlement; reserve from the pool and count against the yearly cap, atomically."""
+MAX_OPINION = 2000
+
+
+def approve(session: Session, user: User, app_id: int, amount_fen: int, opinion: str | None = None) -> Application:
+    """Approve within the entitlement; reserve from the pool and count against the yearly cap, atomically.
+
+    Approving less than the engine computed (part of a 最高 award, or a deduction) needs a written 审核意见: the
+    applicant and the auditors must be able to read why. The timeline note says the amount in ¥ and the opinion.
+    """
     app = _load(session, app_id)
     authorize(user, "approve", app)
     if amount_fen <= 0:
@@ -218,7 +230,12 @@ def approve(session: Session, user: User, app_id: int, amount_fen: int) -> Appli
         raise Refused("the text states no figure for this provision; it must be set first / 原文未规定金额")
     if amount_fen > app.entitlement_fen:
         raise Refused(f"{amount_fen} fen is above the entitlement of {app.entitlement_fen} fen / 超过测算金额")
-    _move(session, app, user, "approve", note=f"{amount_fen}", approved_fen=amount_fen)
+    opinion = (opinion or "").strip()[:MAX_OPINION]
+    if amount_fen < app.entitlement_fen and not opinion:
+        raise OpinionRequired("approving less than the computed amount needs a written opinion "
+                              "/ 核定金额低于测算金额，须填写审核意见")
+    note = f"核定金额{format_fen(amount_fen)}" + (f"；审核意见：{opinion}" if opinion else "")
+    _move(session, app, user, "approve", note=note, approved_fen=amount_fen)
     if app.cap_year is not None and app.credit_code:
         provision = _policy(session, app.policy_id).measure(app.measure_id).provision(app.provision_id)
         cap_value = provision.parameters["cap"].value_on(dt.date(app.cap_year, 12, 31)) or \
@@ -234,14 +251,17 @@ def publish(session: Session, user: User, app_id: int, notice_days: int = 5, tod
     """Start the public notice (公示) for ``notice_days`` working days (Monday to Friday)."""
     app = _load(session, app_id)
     authorize(user, "publish", app)
-    _move(session, app, user, "publish", notice_until=add_working_days(today or dt.date.today(), notice_days))
+    first = today or clock.today()
+    _move(session, app, user, "publish", notice_from=first, notice_until=add_working_days(first, notice_days))
     return app
 
 
-def object_to(session: Session, app_id: int, contact: str, content: str) -> Objection:
-    """Anyone may lodge an objection while the notice runs."""
+def object_to(session: Session, app_id: int, contact: str, content: str, today: dt.date | None = None) -> Objection:
+    """Anyone may lodge an objection while the notice runs (its first day to its last, inclusive)."""
+    from huiqi.workflow.notices import is_running
+
     app = _load(session, app_id)
-    if app.status != "public_notice":
+    if not is_running(app, today):
         raise TransitionError("objections are taken only during the public notice / 仅公示期内可提出异议")
     if not content.strip() or not contact.strip():
         raise Refused("contact and content are required / 须填写联系方式和异议内容")
@@ -252,13 +272,28 @@ def object_to(session: Session, app_id: int, contact: str, content: str) -> Obje
     return o
 
 
-def disburse(session: Session, user: User, app_id: int, today: dt.date | None = None) -> Application:
+MAX_VOUCHER = 64
+
+
+def disburse(session: Session, user: User, app_id: int, today: dt.date | None = None, voucher: str | None = None,
+             paid_on: dt.date | None = None) -> Application:
+    """Pay after the notice. ``voucher`` is the finance bureau's 拨付凭证号 and ``paid_on`` the 拨付日期 (today when
+    not given; never before the notice ended nor after today) — both shown in the public notice and the audit."""
     app = _load(session, app_id)
     authorize(user, "disburse", app)
-    if app.notice_until and (today or dt.date.today()) <= app.notice_until:
-        raise Refused(f"the public notice runs until {app.notice_until} / 公示期未满")
+    today = today or clock.today()
+    if app.notice_until and today <= app.notice_until:
+        raise Refused(f"the public notice runs until {app.notice_until} / 公示期至{app.notice_until}未满")
+    paid_on = paid_on or today
+    if paid_on > today or (app.notice_until and paid_on <= app.notice_until):
+        raise Refused(f"the date of payment must fall after the notice ({app.notice_until}) and not after today "
+                      f"/ 拨付日期须在公示期满之后、且不晚于今天")
+    voucher = (voucher or "").strip() or None
+    if voucher is not None and len(voucher) > MAX_VOUCHER:
+        raise Refused(f"the voucher number is longer than {MAX_VOUCHER} characters / 拨付凭证号过长")
     amount = app.approved_fen
-    _move(session, app, user, "disburse")
+    note = f"拨付{format_fen(amount or 0)}，拨付日期{paid_on.isoformat()}" + (f"，凭证号{voucher}" if voucher else "")
+    _move(session, app, user, "disburse", note=note, disbursed_on=paid_on, disbursement_voucher=voucher)
     if app.pool_id and amount:
         ledger.settle(session, app.pool_id, app.id, amount)
     return app

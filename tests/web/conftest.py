@@ -36,11 +36,14 @@ def _huiqi(*args: str, env: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """Base URL of a fresh server with the demo data (as ``make run`` seeds it)."""
+def server(request, tmp_path_factory):
+    """Base URL of a fresh server with the demo data (as ``make run`` seeds it). A module may set ``SERVER_TODAY``
+    to run its server on another day (HUIQI_TODAY), e.g. inside the demo's public notice."""
     folder = tmp_path_factory.mktemp("web")
     env = {**os.environ, "HUIQI_DATABASE_URL": f"sqlite:///{folder / 'huiqi.db'}",
            "HUIQI_EVIDENCE_DIR": str(folder / "evidence"), "HUIQI_DEMO_PASSWORD": PASSWORD}
+    if getattr(request.module, "SERVER_TODAY", None):
+        env["HUIQI_TODAY"] = request.module.SERVER_TODAY
     _huiqi("db", "upgrade", env=env)
     _huiqi("demo", env=env)
     port = _free_port()

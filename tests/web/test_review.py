@@ -267,23 +267,39 @@ def test_finance_publishes_then_disburses_after_the_notice(server, page):
     assert "#2 已公示，公示至" in page.locator("[data-test=message]").inner_text()
     published = page.locator("[data-test=in-notice] [data-app='2']")
     assert "公示至" in published.inner_text()
-    with page.expect_navigation() as nav:
-        published.get_by_role("button", name="拨付").click()
-    assert nav.value.status == 200
-    assert "未满，暂不能拨付" in page.locator("[role=alert]").inner_text()
+    assert published.get_by_role("link", name="办理拨付").count() == 0  # not while its notice runs
+    refused = page.request.post(f"{server}/review/2/disburse", form={
+        "csrf_token": _csrf(page), "voucher": "CZ-2025-0001", "paid_on": "2024-12-31", "confirm": "yes"})
+    assert "未满，暂不能拨付" in refused.text()
+    # paying is a form of its own: voucher number, date of payment and a ticked confirmation
+    page.locator("[data-test=in-notice] [data-app='1']").get_by_role("link", name="办理拨付").click()
+    form = page.locator("[data-test=disburse-form]")
+    form.get_by_label("拨付凭证号").fill("CZ-2024-0915")
+    form.get_by_label("拨付日期").fill("2024-12-30")
+    form.get_by_role("button", name="拨付 ¥360,000.00").click()
+    assert form.get_by_role("checkbox").evaluate("el => el.validity.valueMissing")  # the browser asks first
+    form.get_by_role("checkbox").evaluate("el => el.removeAttribute('required')")
     with page.expect_navigation():
-        page.locator("[data-test=in-notice] [data-app='1']").get_by_role("button", name="拨付").click()
-    assert "#1 已拨付 ¥360,000.00" in page.locator("[data-test=message]").inner_text()
-    assert page.locator("[data-test=recent] [data-app='1']").count() == 1
-    shot(page, "finance-queue-after")
-    page.goto(f"{server}/review/1")
+        form.get_by_role("button", name="拨付 ¥360,000.00").click()
+    assert "请勾选确认后再拨付" in page.locator("[role=alert]").inner_text()
+    assert page.locator("[data-test=disburse-form]").get_by_label("拨付凭证号").input_value() == "CZ-2024-0915"  # kept
+    page.locator("[data-test=disburse-form]").get_by_role("checkbox").check()
+    with page.expect_navigation():
+        page.locator("[data-test=disburse-form]").get_by_role("button", name="拨付 ¥360,000.00").click()
+    assert "已拨付 ¥360,000.00" in page.locator("[data-test=message]").inner_text()
     assert page.locator("[data-test=status]").inner_text() == "已拨付"
     assert "已拨付" in page.locator("[data-test=pool]").inner_text()
+    timeline = page.locator("[data-test=timeline]").inner_text()
+    assert "拨付日期2024-12-30" in timeline and "凭证号CZ-2024-0915" in timeline
+    page.goto(server + "/review")
+    assert page.locator("[data-test=recent] [data-app='1']").count() == 1
+    shot(page, "finance-queue-after")
 
     page.goto(server + "/notices")
     current = page.locator("[data-test=current] [data-app='2']")
     assert "¥90,000.00" in current.inner_text() and "昆明示例智能科技有限公司" in current.inner_text()
-    assert page.locator("[data-test=disbursed] [data-app='1']").count() == 1
+    paid = page.locator("[data-test=disbursed] [data-app='1']")
+    assert paid.count() == 1 and paid.locator("[data-test=paid-on]").inner_text() == "2024-12-30"
 
 
 def test_english_and_phone(server, page, new_page):

@@ -92,7 +92,7 @@ def _race(db, reviewer, app_ids, amount_fen) -> tuple[list[str], int]:
         barrier.wait()
         try:
             with db.transaction() as s:
-                service.approve(s, reviewer, app_id, amount_fen)
+                service.approve(s, reviewer, app_id, amount_fen, "按审核核定")
             return "approved"
         except ledger.InsufficientFunds as e:
             return "refused: cap" if "上限" in str(e) else "refused: pool" if POOL in str(e) else f"refused: {e}"
@@ -175,11 +175,11 @@ def test_one_claim_cannot_be_approved_twice(db):
     reviewer, _, (ent,) = _people(db, 1)
     ids = _under_review(db, reviewer, [(ent, "c1")], spend="100000.00")
     with db.transaction() as s:
-        service.approve(s, reviewer, ids[0], 3_000_000)
+        service.approve(s, reviewer, ids[0], 3_000_000, "按审核核定")
     with pytest.raises((service.Refused, ledger.InsufficientFunds)):
         ids += _under_review(db, reviewer, [(ent, "c1")], spend="100000.00")
         with db.transaction() as s:
-            service.approve(s, reviewer, ids[1], 3_000_000)
+            service.approve(s, reviewer, ids[1], 3_000_000, "按审核核定")
 
 
 def test_a_claim_is_free_again_after_rejection_and_twins_submit_once(db):

@@ -101,8 +101,8 @@ def test_idempotent_approve_creates_nothing_new(api, db):
     c.post(f"/api/v1/applications/{app_id}/submit", json={"as_of": "2024-06-01"}, headers=t["entA"])
     c.post(f"/api/v1/applications/{app_id}/review", headers=t["rev"])
     h = {**t["rev"], "Idempotency-Key": "approve-1"}
-    first = c.post(f"/api/v1/applications/{app_id}/approve", json={"amount_fen": 1_000_000}, headers=h)
-    again = c.post(f"/api/v1/applications/{app_id}/approve", json={"amount_fen": 1_000_000}, headers=h)
+    first = c.post(f"/api/v1/applications/{app_id}/approve", json={"amount_fen": 1_000_000, "opinion": "按审核核定"}, headers=h)
+    again = c.post(f"/api/v1/applications/{app_id}/approve", json={"amount_fen": 1_000_000, "opinion": "按审核核定"}, headers=h)
     assert first.status_code == again.status_code == 200 and first.json() == again.json()
     with db.transaction() as s:
         assert s.execute(select(func.count()).select_from(LedgerEntry)).scalar_one() == 1
@@ -132,7 +132,7 @@ MATRIX = {
 }
 STATE_FOR = {"review": "submitted", "approve": "under_review", "reject": "under_review", "return": "under_review",
              "publish": "approved", "disburse": "public_notice", "cancel": "submitted"}
-BODY = {"approve": {"amount_fen": 100}, "reject": {"reason": "r"}, "return": {"reason": "r"}}
+BODY = {"approve": {"amount_fen": 100, "opinion": "按审核核定"}, "reject": {"reason": "r"}, "return": {"reason": "r"}}
 
 
 _claims = iter(range(10**6))
@@ -140,7 +140,7 @@ _claims = iter(range(10**6))
 
 def _prepare(c, t, state):
     app_id = _new(c, t["entA"], claim=f"m{next(_claims)}")
-    steps = [("submit", "entA", {"as_of": "2024-06-01"}), ("review", "rev", None), ("approve", "rev", {"amount_fen": 100}),
+    steps = [("submit", "entA", {"as_of": "2024-06-01"}), ("review", "rev", None), ("approve", "rev", {"amount_fen": 100, "opinion": "按审核核定"}),
              ("publish", "fin", {"notice_days": 1})]
     order = ["draft", "submitted", "under_review", "approved", "public_notice"]
     for action, who, body in steps[: order.index(state)]:

@@ -106,7 +106,7 @@ def under_review(db, monkeypatch):
         other = service.create(s, a, PROFILE, "m07.compute_voucher", "c2")
         service.submit(s, a, other.id, dt.date(2024, 6, 1))
         service.start_review(s, r, other.id)
-        service.approve(s, r, other.id, 3_000_000)
+        service.approve(s, r, other.id, 3_000_000, "按审核核定")
         app = service.create(s, a, PROFILE, "m07.compute_voucher", "c1")
         service.submit(s, a, app.id, dt.date(2024, 6, 1))
         service.start_review(s, r, app.id)

@@ -35,11 +35,11 @@ def test_draft_to_disbursed(db, people):
         service.submit(s, people["applicant"], app.id, AS_OF)
         assert app.entitlement_fen == 30_000_000 and app.policy_version == get_policy().version
         service.start_review(s, people["reviewer"], app.id)
-        service.approve(s, people["reviewer"], app.id, 25_000_000)
+        service.approve(s, people["reviewer"], app.id, 25_000_000, "部分支出发票不全，按可核实部分核定")
         service.publish(s, people["finance"], app.id, today=dt.date(2024, 6, 3))
         # 5 working days after Monday 3 June 2024: 4, 5, 6, 7 June, then 10 June is the Dragon Boat Festival → 11 June
         assert app.notice_until == dt.date(2024, 6, 11)
-        service.object_to(s, app.id, "13800000000", "我认为该企业不符合条件")
+        service.object_to(s, app.id, "13800000000", "我认为该企业不符合条件", today=dt.date(2024, 6, 5))
         with pytest.raises(service.Refused):
             service.disburse(s, people["finance"], app.id, today=dt.date(2024, 6, 11))  # the notice still runs
         service.disburse(s, people["finance"], app.id, today=dt.date(2024, 6, 12))

@@ -97,7 +97,7 @@ def test_the_migration_keeps_existing_data(db):
         app = service.create(s, ent, PROFILE, "m07.compute_voucher", "c1", today=dt.date(2024, 6, 1))
         service.submit(s, ent, app.id, dt.date(2024, 6, 1), today=dt.date(2024, 6, 1))
         service.start_review(s, rev, app.id)
-        service.approve(s, rev, app.id, 25_000_000)
+        service.approve(s, rev, app.id, 25_000_000, "按审核核定")
     downgrade(db.engine, "0006")
     with db.engine.connect() as c:
         assert c.execute(text("SELECT pool_id, claim_key FROM applications")).one() == (

@@ -181,7 +181,7 @@ def _machine(db, reviewer, other_reviewer, finance):
 
         def _approve(self, app, m, share, over, who):
             amount = 1 if m.entitlement is None else (m.entitlement + 1 if over else max(1, m.entitlement * share // 100))
-            got = _outcome(db, lambda s: service.approve(s, who, app, amount))
+            got = _outcome(db, lambda s: service.approve(s, who, app, amount, "按审核核定"))
             if who is other_reviewer:
                 want = "denied"  # 市商务局 does not lead m07, whatever the status
             elif m.entitlement is None or amount > m.entitlement:
@@ -287,9 +287,9 @@ def test_a_publicly_noticed_approval_released_by_an_upheld_objection_or_a_cancel
         app = service.create(s, ent, profile, PROVISION, "c1")
         service.submit(s, ent, app.id, AS_OF)
         service.start_review(s, rev, app.id)
-        service.approve(s, rev, app.id, 3_000_000)
+        service.approve(s, rev, app.id, 3_000_000, "按审核核定")
         service.publish(s, fin, app.id, 1, today=dt.date(2024, 6, 3))
-        service.object_to(s, app.id, "13800000000", "异议")
+        service.object_to(s, app.id, "13800000000", "异议", today=dt.date(2024, 6, 3))
         if action == "reject":
             service.reject(s, rev, app.id, "异议成立")
         else:

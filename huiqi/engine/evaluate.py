@@ -202,7 +202,8 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
         if truth is None and gate.test.op not in ("after", "before"):  # conditions and figures, once, when first needed
             outcomes = _outcomes(plan, entity, ev, params)
             truth = [o.satisfied for o in outcomes]
-            base["figures"] = {name: _round_figure(name, f.evaluate(entity, ev, params)) for name, f in plan.figures}
+            base["figures"] = {name: _round_figure(p.figures[name].unit, f.evaluate(entity, ev, params))
+                               for name, f in plan.figures}
         if gates.holds(gate.test, dates, truth):
             return _decided(gate, plan, base, shown_params, facts, tuple(outcomes or ()), entity, ev, params, day, as_of)
     raise AssertionError(f"{p.id}: no gate decided")  # the last gate always holds
@@ -252,6 +253,8 @@ def _decided(gate: gates.Gate, plan: ProvisionPlan, base: dict, shown_params: di
         if unchecked:  # stated by the text, but only the department can confirm them
             zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"
             en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
+    if kind != "eligible":  # a figure is shown only where it is due: a refused claim owes no "VAT payable 0"
+        base = {**base, "figures": {}}
     return ProvisionResult(**base, status=gate.status, amount_fen=amount_fen, parameters=shown_params, facts=facts,
                            conditions=outcomes, explanation_zh=zh, explanation_en=en,
                            formula_fen=amount_fen if gate.carries_amount else None,
@@ -268,11 +271,11 @@ def is_referral(plan: ProvisionPlan) -> bool:
     return plan.referral
 
 
-def _round_figure(name: str, value: Any) -> Any:
+def _round_figure(unit: str, value: Any) -> Any:
     """Money figures to the fen (四舍五入); rates keep six places."""
     if not isinstance(value, Decimal):
         return value
-    places = Decimal("0.000001") if name.endswith("_rate") else Decimal(1).scaleb(-steps.MONEY.places)
+    places = Decimal("0.000001") if unit == "rate" else Decimal(1).scaleb(-steps.MONEY.places)
     return value.quantize(places, rounding=ROUND_HALF_UP)
 
 
@@ -348,21 +351,27 @@ def _sum_events(results: list[ProvisionResult], step: steps.Step, profile: Profi
     return out
 
 
+def _event_day(r: ProvisionResult) -> dt.date:
+    """The date of the event a row judged (its own, even when the provision is dated by the answer's date)."""
+    day = r.facts.get("event.date")
+    return day if isinstance(day, dt.date) else r.decision_date
+
+
 def _merge(rows: list[ProvisionResult]) -> ProvisionResult:
     counted = [r for r in rows if r.explanation_key == "eligible"]
     left_out = [r for r in rows if r.explanation_key != "eligible"]
     first = replace(rows[0], decision_date=min(r.decision_date for r in rows))  # dated by the earliest event
     key = gates.merged_key([r.explanation_key for r in rows])
     if key != "eligible":
-        zh = "；".join(f"{r.event_id}：{r.explanation_zh}" for r in rows)
-        en = "; ".join(f"{r.event_id}: {r.explanation_en}" for r in rows)
+        zh = "；".join(f"{explain.event_words(_event_day(r))}：{r.explanation_zh}" for r in rows)
+        en = "; ".join(f"{explain.event_words(_event_day(r), 'en')}: {r.explanation_en}" for r in rows)
         return replace(first, event_id=None, status=gates.status_of(key), amount_fen=None, explanation_zh=zh,
                        explanation_en=en, facts={"events_counted": [], "events_left_out": [r.event_id for r in rows]},
                        explanation_key=key)
     total = sum((r.exact_yuan or Decimal(0)) for r in counted)
     fen = to_fen(total)
-    zh, en = explain.aggregated([r.event_id for r in counted], fen, first.is_cap,
-                                [(r.event_id, r.explanation_zh, r.explanation_en) for r in left_out])
+    zh, en = explain.aggregated([_event_day(r) for r in counted], fen, first.is_cap,
+                                [(_event_day(r), r.explanation_zh, r.explanation_en) for r in left_out])
     unchecked = [c for c in counted[0].conditions if not c.checkable]
     if unchecked:
         zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"

@@ -7,6 +7,7 @@ condition, the fact that decided it and the rule's figure.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -51,18 +52,52 @@ def _fmt(v: Any, lang: str = "zh") -> str:
     return fact_value(v, lang) or str(v)
 
 
-def _facts(facts: dict[str, Any], lang: str = "zh") -> str:
-    """The facts a condition read, in the words of the questions (「首次纳入统计：是」, not ``first_time=True``)."""
+# A question's label carries how to type the answer (「担保费率（小数，如 0.01）」, 「担保金额（元）」); an explanation
+# states the fact, so that part goes: 「担保费率：1.01%」, 「担保金额：¥2,000,000.00」.
+_INPUT_HINT = re.compile(r"（(?:元|小数)[^）]*）$| \((?:yuan|decimal|0\.\d+ for \d+%)[^)]*\)$")
+_MONEY_ENTITY_FACTS = {"revenue", "assets"}
+
+
+def _label(key: str, lang: str) -> str:
     from huiqi.profile.questions import fact_label
 
+    return _INPUT_HINT.sub("", fact_label(key, lang))
+
+
+def _unit(key: str) -> str | None:
+    """How a fact is written: money, ratio … from the event kinds' schema (a derived total is money)."""
+    from huiqi.profile import kinds as kinds_mod
+
+    ns, _, name = key.partition(".")
+    if ns == "entity":
+        return "money" if name in _MONEY_ENTITY_FACTS else None
+    for kind in kinds_mod.registered():
+        if name in kind.fields:
+            return kind.fields[name].type
+        if name in kind.spec.derived:
+            return "money" if name.endswith("_total") else None
+    return None
+
+
+def _value(key: str, v: Any, lang: str) -> str:
+    unit = _unit(key)
+    if isinstance(v, (Decimal, int)) and not isinstance(v, bool):
+        if unit == "money":
+            return format_yuan(Decimal(v))
+        if unit == "ratio":
+            return f"{(Decimal(v) * 100).normalize():f}%"
+    return _fmt(v, lang)
+
+
+def _facts(facts: dict[str, Any], lang: str = "zh") -> str:
+    """The facts a condition read, in the words of the questions (「首次纳入统计：是」, not ``first_time=True``),
+    money as ¥ to the fen and rates as percentages."""
     sep, colon = ("，", "：") if lang == "zh" else (", ", ": ")
-    return sep.join(f"{fact_label(k, lang)}{colon}{_fmt(v, lang)}" for k, v in facts.items())
+    return sep.join(f"{_label(k, lang)}{colon}{_value(k, v, lang)}" for k, v in facts.items())
 
 
 def _missing(facts: dict[str, Any], lang: str) -> str:
-    from huiqi.profile.questions import fact_label
-
-    return ("、" if lang == "zh" else ", ").join(fact_label(k, lang) for k, v in facts.items() if v is None)
+    return ("、" if lang == "zh" else ", ").join(_label(k, lang) for k, v in facts.items() if v is None)
 
 
 def failed(conds) -> tuple[str, str]:
@@ -80,6 +115,7 @@ def missing(conds) -> tuple[str, str]:
 
 def referral(p, measure, open_conds, ceiling_fen: int | None = None) -> tuple[str, str]:
     deps = "、".join(d.name for d in measure.lead_departments)
+    deps_en = ", ".join(d.words("en") for d in measure.lead_departments)
     note = p.referral_note_zh or "具体标准以实施细则为准"
     if ceiling_fen is not None:
         # A ceiling whose amount the text leaves to criteria it does not define: not an amount to count on.
@@ -87,10 +123,10 @@ def referral(p, measure, open_conds, ceiling_fen: int | None = None) -> tuple[st
               f"原文未规定评定标准，故不计入可获资金合计；请向{deps}咨询申报。")
         en = (f"May apply. The text sets only a ceiling of {format_fen(ceiling_fen)}; whether anything is paid, and how "
               f"much, is assessed by the lead department(s) on criteria the text does not define, so it is not counted "
-              f"in the totals — ask {deps}.")
+              f"in the totals — ask {deps_en}.")
     else:
         zh = f"可能适用。原文未规定具体金额（{note}），请向{deps}咨询申报。"
-        en = f"May apply. The text states no figure; the amount follows the implementing rules — ask the lead department(s): {deps}."
+        en = f"May apply. The text states no figure; the amount follows the implementing rules — ask the lead department(s): {deps_en}."
     if open_conds:
         zh += "需核实：" + "；".join(c.zh for c in open_conds) + "。"
         en += " To confirm: " + "; ".join(c.en for c in open_conds) + "."
@@ -129,15 +165,18 @@ def eligible(p, amount_fen: int | None, params: dict[str, Any], figures: dict[st
         cap = f"，上限{format_yuan(params['cap'])}" if "cap" in params else ""
         zh += f"按{rate.normalize():f}%计算{cap}。"
         en += f" Computed at {rate.normalize():f}%" + (f", capped at {format_yuan(params['cap'])}." if "cap" in params else ".")
-    shown = {k: v for k, v in figures.items() if v is not None}
-    if shown:
-        zh += "计算：" + "，".join(f"{k}={_money_or(v)}" for k, v in shown.items()) + "。"
-        en += " Figures: " + ", ".join(f"{k}={_money_or(v)}" for k, v in shown.items()) + "."
+    shown = {k: v for k, v in figures.items() if v is not None and k in p.figures}
+    if shown:  # in the words the policy data gives each figure, money as ¥ to the fen, rates as percentages
+        zh += "计算依据：" + "，".join(f"{p.figures[k].zh}{_figure(v, p.figures[k].unit)}" for k, v in shown.items()) + "。"
+        en += " Basis: " + "; ".join(f"{p.figures[k].en} {_figure(v, p.figures[k].unit)}" for k, v in shown.items()) + "."
     return zh, en
 
 
-def _money_or(v: Any) -> str:
-    return _fmt(v)
+def _figure(v: Any, unit: str) -> str:
+    """A figure as people read it: ¥1,234.56, or 20% (a rate)."""
+    if unit == "rate":
+        return f"{(Decimal(v) * 100).normalize():f}%"
+    return format_yuan(Decimal(v))
 
 
 def wrong_claimant(claimant, kind) -> tuple[str, str]:
@@ -222,24 +261,34 @@ def adjusted(formula_fen: int, final_fen: int, is_cap: bool, notes_zh: list[str]
     if referral:
         zh = f"可能适用，原文上限为{format_fen(formula_fen)}（具体金额由牵头单位评定，不计入可获资金合计）。" + "".join(notes_zh)
         en = f"May apply; the text's ceiling is {format_fen(formula_fen)} (assessed by the lead department, not counted in the totals). " + " ".join(notes_en)
-    else:
+    elif final_fen > 0:
         zh = f"符合条件，按条款计算为{format_fen(formula_fen)}。" + "".join(notes_zh)
         en = f"Conditions met; the provision gives {format_fen(formula_fen)}. " + " ".join(notes_en)
+    else:  # nothing is due: not 「符合条件」, though the conditions themselves hold
+        zh = f"条件符合，按条款计算为{format_fen(formula_fen)}，但不再给予：" + "".join(notes_zh)
+        en = f"The conditions hold and the provision gives {format_fen(formula_fen)}, but nothing is paid: " + " ".join(notes_en)
     if final_fen > 0:
         zh += f"最终{upto_zh}可获{format_fen(final_fen)}。" if not referral else f"本条至多还可给予{format_fen(final_fen)}。"
         en += f" Final: {upto_en}{format_fen(final_fen)}." if not referral else f" At most {format_fen(final_fen)} more can be paid."
-    else:
+    elif not zh.endswith("本条不再给予。"):
         zh += "本条不再给予。"
         en += " Nothing is paid under this provision."
     return zh, en
 
 
-def aggregated(counted: list[str], fen: int, is_cap: bool, left_out: list[tuple[str, str, str]]) -> tuple[str, str]:
-    """A provision paid on the total of its qualifying events (rounded once)."""
+def event_words(day: dt.date, lang: str = "zh") -> str:
+    """An event named by its date (「2023年8月15日的事项」), never by the id a form or a file gave it."""
+    return f"{day.year}年{day.month}月{day.day}日的事项" if lang == "zh" else f"the item of {day.isoformat()}"
+
+
+def aggregated(counted: list[dt.date], fen: int, is_cap: bool, left_out: list[tuple[dt.date, str, str]]) -> tuple[str, str]:
+    """A provision paid on the total of its qualifying events (rounded once); events named by their dates."""
     upto_zh, upto_en = ("最高", "up to ") if is_cap else ("", "")
-    zh = f"符合条件：按{len(counted)}笔事项（{'、'.join(counted)}）合计计算，{upto_zh}可获{format_fen(fen)}。"
-    en = f"Conditions met for {len(counted)} item(s) ({', '.join(counted)}), taken together: {upto_en}{format_fen(fen)}."
+    days_zh = "、".join(f"{d.year}年{d.month}月{d.day}日" for d in counted)
+    zh = f"符合条件：按{len(counted)}笔事项（{days_zh}）合计计算，{upto_zh}可获{format_fen(fen)}。"
+    en = (f"Conditions met for {len(counted)} item(s) (of {', '.join(d.isoformat() for d in counted)}), taken together: "
+          f"{upto_en}{format_fen(fen)}.")
     if left_out:
-        zh += "未计入：" + "；".join(f"{i}（{z}）" for i, z, _ in left_out)
-        en += " Left out: " + "; ".join(f"{i} ({e})" for i, _, e in left_out)
+        zh += "未计入：" + "；".join(f"{event_words(d)}（{z.rstrip('。')}）" for d, z, _ in left_out) + "。"
+        en += " Left out: " + "; ".join(f"{event_words(d, 'en')} ({e.rstrip('.')})" for d, _, e in left_out) + "."
     return zh, en

@@ -82,7 +82,7 @@ def compile_provision(policy: Policy, measure: Measure, p: Provision) -> Provisi
     conds = tuple(ConditionPlan(c, compile_expr(c.test, allowed) if c.test else None) for c in p.conditions)
     amount_src = default_amount(p)
     amount = compile_expr(amount_src, allowed) if amount_src else None
-    figures = tuple((k, compile_expr(v, allowed)) for k, v in p.figures.items())
+    figures = tuple((k, compile_expr(v.expr, allowed)) for k, v in p.figures.items())
     columns: set[tuple[str, str]] = set()
     for c in conds:
         if c.test:

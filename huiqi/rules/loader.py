@@ -151,6 +151,12 @@ def load_policy(folder: Path) -> Policy:
         measure = _validate(Measure, data, where)
         if measure.id != path.stem:
             raise PolicyDataError(f"{where}: id: '{measure.id}' does not match the file name")
+        if header.departments_en:  # each department in English, from the header's one list
+            unknown = [d.name for d in measure.lead_departments if d.name not in header.departments_en]
+            if unknown:
+                raise PolicyDataError(f"{where}: lead_departments: {'、'.join(unknown)} not in policy.yaml departments_en")
+            measure = measure.model_copy(update={"lead_departments": [
+                d.model_copy(update={"name_en": header.departments_en[d.name]}) for d in measure.lead_departments]})
         measures.append(measure)
         digest.update(path.read_bytes())
 
@@ -243,7 +249,7 @@ def _check_facts(measures: list[Measure], kinds) -> None:
                     f"(entity, {', '.join(kinds.names)}; a new kind is declared in the folder's events.yaml)")
             entity, event = fact_names(p.subject, kinds)
             sources = [(f"conditions.{c.id}.test", c.test) for c in p.conditions]
-            sources += [("amount", p.amount), ("base", p.base)] + [(f"figures.{k}", v) for k, v in p.figures.items()]
+            sources += [("amount", p.amount), ("base", p.base)] + [(f"figures.{k}", v.expr) for k, v in p.figures.items()]
             for where, src in sources:
                 if src is None:
                     continue

@@ -180,6 +180,17 @@ class Condition(Strict):
     test: str | None = None
 
 
+class Figure(Strict):
+    """A figure the answer shows beside the amount (不含税价, 应纳税额 …): its expression and the words people read.
+
+    ``unit`` says how it is shown and rounded: money to the fen (四舍五入), a rate as a percentage."""
+
+    expr: str
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    unit: Literal["money", "rate"] = "money"
+
+
 class Provision(Strict):
     """One benefit, duty or determination the text grants, with its citation."""
 
@@ -203,7 +214,7 @@ class Provision(Strict):
     dated_by: Literal["event", "as_of"] | None = None
     amount: str | None = None  # yuan; defaults by kind (:amount, :cap, :rate * base)
     base: str | None = None  # for share_with_cap: what the rate applies to
-    figures: dict[Annotated[str, Field(pattern=SLUG)], str] = Field(default_factory=dict)  # extra outputs
+    figures: dict[Annotated[str, Field(pattern=SLUG)], Figure] = Field(default_factory=dict)  # shown with the amount
     # "sum": one result for the provision, the amount taken on the total of its qualifying events
     # and rounded once (按上年度担保金额统筹给予), instead of one result per event.
     aggregate: Literal["sum"] | None = None
@@ -237,7 +248,7 @@ class Provision(Strict):
         allowed = set(self.parameters) | ENGINE_PARAMETERS
         sources = [(f"conditions.{c.id}.test", c.test) for c in self.conditions]
         sources += [("amount", self.amount), ("base", self.base)]
-        sources += [(f"figures.{k}", v) for k, v in self.figures.items()]
+        sources += [(f"figures.{k}", v.expr) for k, v in self.figures.items()]
         for where, src in sources:
             if src is None:
                 continue
@@ -275,6 +286,10 @@ class Provision(Strict):
 class Department(Strict):
     name: str
     role: Literal["lead", "by_duty"] = "lead"  # 牵头负责 / 按职责分工负责
+    name_en: str | None = None  # filled by the loader from the policy's departments_en (English pages)
+
+    def words(self, lang: str = "zh") -> str:
+        return (self.name_en or self.name) if lang == "en" else self.name
 
 
 class Pool(Strict):
@@ -529,5 +544,7 @@ class PolicyHeader(Strict):
     region_en: str | None = None
     document_zh: str
     source_file: str
+    # the English name of each department the measures name (政策原文只有中文): for English pages and answers
+    departments_en: dict[str, str] = Field(default_factory=dict)
     chapters: list[Chapter]
     general: GeneralProvisions

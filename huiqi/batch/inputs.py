@@ -33,19 +33,26 @@ def _register_xlsx(con: duckdb.DuckDBPyConnection, path: Path, tables: tuple[str
     except xlsx_guard.WorkbookRefused as e:
         raise RegistryError(f"registry: {path.name}: {e.en} / 登记册：{e.zh}") from None
     found = set()
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        raise RegistryError(f"registry: {path.name} is not an Excel .xlsx workbook / 登记册：不是有效的 Excel 文件") from None
     for ws in wb.worksheets:
         if ws.title not in tables:
             continue
-        rows = ws.iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
-        cols: list[list] = [[] for _ in header]
-        for r in rows:
-            if r is None or all(v is None for v in r):
-                continue
-            for i in range(len(header)):
-                v = r[i] if i < len(r) else None
-                cols[i].append(None if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)))
+        try:  # openpyxl reads lazily: a corrupt cell (a date in month 13, a missing shared string) raises here
+            rows = ws.iter_rows(values_only=True)
+            header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
+            cols: list[list] = [[] for _ in header]
+            for r in rows:
+                if r is None or all(v is None for v in r):
+                    continue
+                for i in range(len(header)):
+                    v = r[i] if i < len(r) else None
+                    cols[i].append(None if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)))
+        except Exception:
+            raise RegistryError(f"registry: {path.name}#{ws.title}: a cell cannot be read / 登记册：工作表“{ws.title}”"
+                                "有无法读取的单元格") from None
         table = pa.table({h: pa.array(c, type=pa.string()) for h, c in zip(header, cols) if h})
         con.register(f"_xlsx_{ws.title}", table)
         con.execute(f"CREATE OR REPLACE VIEW raw_{ws.title} AS SELECT *, row_number() OVER () + 1 AS _row FROM _xlsx_{ws.title}")

@@ -56,23 +56,30 @@ def _rows(data: bytes, columns: dict[str, str], required: tuple[str, ...]) -> tu
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
         return [], [RowError(0, "file", "not an Excel .xlsx workbook / 不是有效的 Excel 文件")]
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header = next(it, None)
-    if header is None:
-        return [], [RowError(1, "header", "the sheet is empty / 工作表为空")]
-    known = {**columns, **{v: v for v in columns.values()}}
-    names = [known.get(str(h).strip()) if h is not None else None for h in header]
-    missing = [zh for zh, f in columns.items() if f not in names and f in required]
-    if missing:
-        return [], [RowError(1, "header", f"missing columns: {'、'.join(missing)} / 缺少列")]
-    out = []
-    for n, values in enumerate(it, start=2):
-        if n - 1 > MAX_ROWS:
-            return out, [RowError(n, "file", f"more than {MAX_ROWS} rows / 超过{MAX_ROWS}行")]
-        if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-            continue
-        out.append((n, {f: v for f, v in zip(names, values) if f is not None}))
+    n = 0
+    try:  # openpyxl reads lazily: a corrupt cell (a date in month 13, a missing shared string) raises mid-way
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header = next(it, None)
+        if header is None:
+            return [], [RowError(1, "header", "the sheet is empty / 工作表为空")]
+        n = 1
+        known = {**columns, **{v: v for v in columns.values()}}
+        names = [known.get(str(h).strip()) if h is not None else None for h in header]
+        missing = [zh for zh, f in columns.items() if f not in names and f in required]
+        if missing:
+            return [], [RowError(1, "header", f"missing columns: {'、'.join(missing)} / 缺少列")]
+        out = []
+        for n, values in enumerate(it, start=2):
+            if n - 1 > MAX_ROWS:
+                return out, [RowError(n, "file", f"more than {MAX_ROWS} rows / 超过{MAX_ROWS}行")]
+            if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            out.append((n, {f: v for f, v in zip(names, values) if f is not None}))
+    except Exception:
+        row = n + 1
+        return [], [RowError(row, "file", f"第 {row} 行附近有无法读取的单元格，未导入任何内容 / a cell near row {row} "
+                                          "cannot be read; nothing was imported")]
     return out, []
 
 

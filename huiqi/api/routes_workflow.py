@@ -499,9 +499,11 @@ def audit_head(db: DB) -> Any:
 
 
 @router.get("/audit/verify", summary="校验审计链 / verify the audit chain (admin)")
-def audit_verify(user: CurrentUser, db: DB) -> Any:
+def audit_verify(user: CurrentUser, db: DB, checkpoints: bool = Query(False, description="同时核对库外签名检查点 / "
+                 "also compare the signed checkpoints kept outside the database")) -> Any:
     if user.role != "admin":
         raise WorkflowError(403, "forbidden", "admin only / 仅管理员")
     with db.transaction() as s:
-        v = audit.verify(s)
-    return {"ok": v.ok, "entries": v.entries, "head": v.head, "first_bad": v.first_bad, "problem": v.problem}
+        v = audit.verify(s, checkpoints=checkpoints)
+    return {"ok": v.ok, "entries": v.entries, "head": v.head, "first_bad": v.first_bad, "problem": v.problem,
+            "unsigned": v.unsigned, "key_id": v.key_id, "checkpoints": v.checkpoints}

@@ -278,3 +278,29 @@ def test_the_public_head_carries_the_latest_checkpoint(chain):
         head = audit.head(s)
     cp = head["checkpoint"]
     assert cp["seq"] == head["seq"] == N and cp["hash"] == head["hash"] and len(cp["sig"]) == 128
+
+
+def test_the_api_verifies_with_checkpoints_for_an_administrator(db, tmp_path, monkeypatch):
+    from argon2 import PasswordHasher
+    from fastapi.testclient import TestClient
+
+    from huiqi.api.app import create_app
+    from huiqi.workflow import accounts
+
+    monkeypatch.setenv("HUIQI_AUDIT_KEY_FILE", str(tmp_path / "key.pem"))
+    monkeypatch.setenv("HUIQI_AUDIT_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    with db.transaction() as s:
+        token = accounts.new_token(s, accounts.create_user(s, "adm", "password-123", "admin"), "t")
+    for i in range(5):
+        with db.transaction() as s:
+            audit.append(s, "clerk", "test.step", f"thing/{i}")
+    c = TestClient(create_app(db), base_url="https://testserver")
+    h = {"Authorization": f"Bearer {token}"}
+    assert c.get("/api/v1/audit/verify?checkpoints=true", headers=h).json()["ok"] is True
+    with db.transaction() as s:
+        s.execute(text("DELETE FROM audit_log WHERE seq > 4"))
+        _set_head(s)
+    assert c.get("/api/v1/audit/verify", headers=h).json()["ok"] is True  # the chain alone cannot tell
+    anchored = c.get("/api/v1/audit/verify?checkpoints=true", headers=h).json()
+    assert anchored["ok"] is False and anchored["first_bad"] == 5 and "removed" in anchored["problem"]

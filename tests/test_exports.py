@@ -88,3 +88,15 @@ def test_the_screening_workbook_and_csvs_from_duckdb(tmp_path):
     assert exports.query_to_csv(con, "SELECT * FROM t", tmp_path / "r.csv") == 2
     rows = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8")))
     assert rows[1] == ["'=1+1", "12345", "eligible"] and rows[2][0] == "'@x"
+
+
+def test_no_other_module_writes_a_spreadsheet_or_a_csv():
+    """One writer (huiqi/exports.py): a new export elsewhere would skip the formula rule."""
+    import re
+    from pathlib import Path
+
+    root = Path(exports.__file__).parent
+    pattern = re.compile(r"\bWorkbook\(|WriteOnlyCell\(|csv\.(writer|DictWriter)\(|COPY \(.*\bCSV\b|TO [^\n]*\.csv")
+    offenders = [f"{p.relative_to(root)}:{n}" for p in root.rglob("*.py") if p.name != "exports.py"
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert offenders == []

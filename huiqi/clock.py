@@ -28,3 +28,15 @@ def fixed() -> dt.date | None:
 def today() -> dt.date:
     """Today in Beijing, or the date HUIQI_TODAY fixes."""
     return fixed() or dt.datetime.now(BEIJING).date()
+
+
+def beijing(at: dt.datetime) -> dt.datetime:
+    """A stored time (naive UTC, as the database keeps it) in Beijing time, naive, for showing."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.timezone.utc)
+    return at.astimezone(BEIJING).replace(tzinfo=None)
+
+
+def beijing_text(at: dt.datetime | None) -> str:
+    """「2024-10-08 09:30」 in Beijing time ('' for none): every time a person reads is Beijing time, labelled so."""
+    return "" if at is None else beijing(at).strftime("%Y-%m-%d %H:%M")

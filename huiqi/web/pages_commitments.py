@@ -31,7 +31,6 @@ router = APIRouter(include_in_schema=False)
 
 ROLES = ("reviewer", "admin")
 SHOWN = ("not_started", "in_progress", "done", "overdue")
-BEIJING = dt.timedelta(hours=8)  # stored times are UTC
 
 i18n.add({
     "cm.title": ("督办台账", "Commitments ledger"),
@@ -123,7 +122,7 @@ def field_label(prefix: str, field: str, lang: str) -> str:
 
 
 def local(at: dt.datetime | None) -> str:
-    return "" if at is None else (at + BEIJING).strftime("%Y-%m-%d %H:%M")
+    return clock.beijing_text(at)
 
 
 def _ensure_seeded(s, policy=None) -> None:

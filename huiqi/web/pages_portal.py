@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from huiqi import policies
-from huiqi.profile.model import Profile
+from huiqi import clock, policies
+from huiqi.profile.model import Profile, profile_model
 from huiqi.storage.models import Application, Evidence
 from huiqi.web import i18n
 from huiqi.web.auth import check_csrf, database, require
@@ -49,7 +49,7 @@ i18n.add({
     "portal.col.status": ("状态", "Status"),
     "portal.col.amount": ("金额", "Amount"),
     "portal.col.as_of": ("筛选日期", "Screened on"),
-    "portal.col.updated": ("更新时间", "Updated"),
+    "portal.col.updated": ("更新时间（北京时间）", "Updated (Beijing time)"),
     "portal.open": ("查看", "Open"),
     "portal.app_title": ("申请 #{id}", "Application #{id}"),
     "portal.back": ("返回我的企业", "Back to my enterprise"),
@@ -99,7 +99,7 @@ def _app_row(a: Application) -> dict:
     zh, en = _provision_titles(a.provision_id, a.policy_id)
     return {"id": a.id, "policy_id": a.policy_id, "provision_id": a.provision_id, "measure_id": a.measure_id, "title_zh": zh, "title_en": en,
             "event_id": a.event_id, "status": a.status, "entitlement_fen": a.entitlement_fen, "is_cap": a.is_cap,
-            "approved_fen": a.approved_fen, "updated": a.updated_at.strftime("%Y-%m-%d %H:%M") if a.updated_at else ""}
+            "approved_fen": a.approved_fen, "updated": clock.beijing_text(a.updated_at)}
 
 
 # -- the portal's home -----------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def application_page(request: Request, app_id: int, message: str = "", as_of_val
         profile_data = json.loads(app.profile_json)
         timeline = service.timeline(s, app.id)
         files = [{"filename": e.filename, "content_type": e.content_type, "size": e.size, "sha256": e.sha256,
-                  "at": e.uploaded_at.strftime("%Y-%m-%d %H:%M")}
+                  "at": clock.beijing_text(e.uploaded_at)}
                  for e in s.execute(select(Evidence).where(Evidence.application_id == app.id).order_by(Evidence.id)).scalars()]
     preview = None
     if entitlement is None and row["status"] in SUBMITTABLE:

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from huiqi import clock
 from huiqi.money import format_fen, format_yuan
 from huiqi.web import i18n
 
@@ -18,6 +19,7 @@ ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesca
                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 ENV.filters["fen"] = lambda v: "—" if v is None else format_fen(int(v))  # ¥1,234.56
 ENV.filters["yuan"] = lambda v: "—" if v is None else format_yuan(v)
+ENV.filters["beijing"] = lambda at: "—" if at is None else clock.beijing_text(at)  # stored UTC → 北京时间
 
 
 def _status_label(status: str, lang: str) -> str:

@@ -426,17 +426,26 @@ def report_progress(target_id: str, body: ProgressBody, user: CurrentUser, db: D
 
 
 @router.get("/targets", summary="政策目标及进度（公开）/ the policy's targets with their progress history")
-def targets(db: DB) -> Any:
+def targets(db: DB, policy: Annotated[str | None, Query(max_length=64, description="政策编号，默认为默认政策 / policy id "
+                                                      "(GET /api/v1/policies), the default policy when omitted")] = None,
+            ) -> Any:
+    """The chosen policy's targets, each with the progress reported on it under that policy only."""
     from huiqi import policies
     from huiqi.storage.models import TargetProgress
 
+    try:
+        chosen = policies.load(policy)
+    except policies.UnknownPolicy as e:
+        raise WorkflowError(404, "policy_not_found", str(e), "policy") from None
     with db.transaction() as s:
         history: dict[str, list] = {}
-        for r in s.execute(select(TargetProgress).order_by(TargetProgress.id)).scalars():
+        rows = s.execute(select(TargetProgress).where(TargetProgress.policy_id == chosen.header.id)
+                         .order_by(TargetProgress.id)).scalars()
+        for r in rows:
             history.setdefault(r.target_id, []).append({"value": r.value, "note": r.note, "at": r.at.isoformat()})
     return [{"id": t.id, "measure_id": m.id, "label_zh": t.label_zh, "label_en": t.label_en,
              "comparison": t.comparison.value if t.comparison else None, "value": t.value, "unit": t.unit, "items": t.items,
-             "due": t.due, "progress": history.get(t.id, [])} for m in policies.load().measures for t in m.targets]
+             "due": t.due, "progress": history.get(t.id, [])} for m in chosen.measures for t in m.targets]
 
 
 @router.get("/offers", summary="免申即享事项 / offers found for my enterprise by screening")

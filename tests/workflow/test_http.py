@@ -212,6 +212,22 @@ def test_target_progress_with_history(api):
     assert [p["value"] for p in target["progress"]] == ["1", "2"]
 
 
+def test_targets_are_read_per_policy(api, db):
+    from huiqi.storage.models import TargetProgress
+
+    c, t = api
+    url = "/api/v1/targets/m07.pilot_segments_digital_level/progress"
+    assert c.post(url, json={"value": "3"}, headers=t["rev"]).status_code == 201
+    with db.transaction() as s:  # another notice that happens to number a target the same way
+        actor = s.scalars(select(TargetProgress.actor_id)).first()
+        s.add(TargetProgress(policy_id="another_notice", target_id="m07.pilot_segments_digital_level", value="99",
+                             actor_id=actor))
+    shown = next(x for x in c.get("/api/v1/targets").json() if x["id"] == "m07.pilot_segments_digital_level")
+    assert [p["value"] for p in shown["progress"]] == ["3"]  # the other notice's report is not this one's
+    missing = c.get("/api/v1/targets?policy=nope")
+    assert missing.status_code == 404 and missing.json()["error"]["field"] == "policy"
+
+
 def test_offers_from_a_registry_screen_are_confirmed_in_one_step(api, db, tmp_path):
     import csv
     import datetime as dt

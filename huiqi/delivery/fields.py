@@ -1,54 +1,68 @@
 """Field values as officials type them in forms and spreadsheets, checked; errors name the field.
 
-Yuan with at most two decimals become integer fen; 是/否 (or yes/no, 1/0) become booleans; dates are
-real ISO dates (a spreadsheet's own date cells are accepted as they are).
+One set of rules for the forms and the imports (:mod:`huiqi.parse.values`): yuan through the strict money core
+(at most two decimals, no exponents, an upper bound; 元/万元/亿元 understood), 是/否 (√/×, Y/N …) as booleans,
+dates as officials write them (2024年5月1日, 2024/5/1, 2024.05.01, Excel's own). The import columns — their
+Chinese and English names, synonyms and value synonyms — are data (``columns.yaml``), read by :func:`specs`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
+
 from huiqi.delivery import DeliveryError
-from huiqi.money import to_fen
+from huiqi.parse import values as V
+from huiqi.parse.table import Spec
 
 
 def money_fen(field: str, value: Any, required: bool = False) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise DeliveryError(field, "required / 必填")
-        return None
     try:
-        fen = to_fen(Decimal(str(value).replace(",", "").replace("¥", "").strip()))
-    except Exception:
-        raise DeliveryError(field, f"'{value}' is not an amount in yuan with at most two decimals / 金额无效（元，最多两位小数）") from None
-    if fen < 0:
-        raise DeliveryError(field, "must not be negative / 不能为负数")
+        fen = V.money_fen(value, field)
+    except V.CellError as e:
+        raise DeliveryError(field, f"{e.en} / {e.zh}") from None
+    if fen is None and required:
+        raise DeliveryError(field, "required / 必填")
     return fen
 
 
 def yes_no(field: str, value: Any) -> bool | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("是", "y", "yes", "true", "1", "on"):
-        return True
-    if text in ("否", "n", "no", "false", "0", "off"):
-        return False
-    raise DeliveryError(field, f"'{value}' is not 是/否 / 须填“是”或“否”")
+    try:
+        return V.yes_no(value)
+    except V.CellError as e:
+        raise DeliveryError(field, f"{e.en} / {e.zh}") from None
 
 
 def date_value(field: str, value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise DeliveryError(field, f"'{value}' is not a real date (YYYY-MM-DD) / 日期无效") from None
+        return V.date_value(value)
+    except V.CellError as e:
+        raise DeliveryError(field, f"{e.en} / {e.zh}") from None
+
+
+@lru_cache(maxsize=None)
+def _columns() -> dict[str, dict[str, dict[str, Any]]]:
+    return yaml.safe_load((Path(__file__).with_name("columns.yaml")).read_text(encoding="utf-8"))
+
+
+def specs(table: str, choices: dict[str, dict[str, str]] | None = None) -> tuple[Spec, ...]:
+    """The reader's column specs of ``table`` (projects, lists, progress); ``choices`` gives each choice field's
+    code → Chinese word (the services own them); the YAML's value synonyms name the Chinese word."""
+    out = []
+    for name, col in _columns()[table].items():
+        kind = col.get("kind", "text")
+        own = (choices or {}).get(name, {})
+        by_zh = {zh: c for c, zh in own.items()}
+        synonyms = {word: by_zh.get(target, target) for word, target in (col.get("synonyms") or {}).items()}
+        out.append(Spec(name, tuple(col["names"]), kind if kind != "choice" or own else "text", bool(col.get("required")),
+                        own, synonyms))
+    return tuple(out)
+
+
+def headers(table: str) -> dict[str, str]:
+    """The template's header (each column's first name) → field."""
+    return {col["names"][0]: name for name, col in _columns()[table].items()}

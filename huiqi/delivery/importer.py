@@ -1,45 +1,41 @@
-"""Import a registry from Excel as officials keep it: one header row (Chinese or English column
-names), one record per row. Every row is checked on its own; a bad row is reported with its row
-number, field and reason, and every good row is kept — one bad row never loses the rest.
-Templates with the expected headers come from :func:`template`. Records are imported into one policy's
-registry, lists or commitments (the ``policy`` given; default: the default policy).
+"""Import a registry from Excel or CSV as officials keep it, through the one tolerant reader
+(:mod:`huiqi.parse.table`): the header found under title rows, on any sheet, one or two rows deep, columns
+named in Chinese, English or a common synonym (``columns.yaml``), dates, amounts (元/万元/亿元), 是/否 and
+choices as people write them. Every row is checked on its own; each problem names the row, the column
+header the official wrote and the sheet, a row's problems are all listed, and every good row is kept — one
+bad row never loses the rest. Templates with the expected headers come from :func:`template`. Records are
+imported into one policy's registry, lists or commitments (the ``policy`` given; default: the default policy).
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Callable
 
-from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from huiqi import xlsx_guard
-
-from huiqi.delivery import DeliveryError, NotYours, policy_or_default
+from huiqi.delivery import DeliveryError, NotYours, fields, policy_or_default
+from huiqi.parse import table as T
 
 MAX_ROWS = xlsx_guard.IMPORT.rows - 1
 
-PROJECT_COLUMNS = {
-    "项目编号": "code", "项目名称": "name", "投资方": "investor", "统一社会信用代码": "credit_code", "投资方来源": "investor_origin", "县区代码": "district",
-    "园区": "park", "四区": "zone", "产业链": "chain", "总投资（元）": "total_investment", "年度投资（元）": "annual_investment",
-    "年度工业固定资产投资（不含土地款，元）": "annual_fixed_asset", "设备购置（元）": "equipment", "项目阶段": "stage",
-    "引进日期": "introduced_on", "策划包装": "packaged", "符合园区主导产业": "fits_park_leading_industry",
-    "技改项目": "technical_renovation", "园中园模式": "park_development_mode", "磨憨沿边产业园": "in_mohan_border_park",
-    "涉及措施": "measures", "服务专员": "service_officer",
-}
-LIST_COLUMNS = {"清单类别": "kind", "项目名称": "name", "行业领域": "sector", "县区代码": "district", "总投资（元）": "investment",
-                "联系方式": "contact", "发布日期": "published_on"}
-COMMITMENT_COLUMNS = {"任务编号": "commitment_id", "状态": "status", "进展情况": "note"}
+PROJECT_COLUMNS = fields.headers("projects")
+LIST_COLUMNS = fields.headers("lists")
+COMMITMENT_COLUMNS = fields.headers("progress")
 COMMITMENT_STATUS_BY_ZH = {"未启动": "not_started", "推进中": "in_progress", "已完成": "done"}
+_TABLE_OF = {id(PROJECT_COLUMNS): "projects", id(LIST_COLUMNS): "lists", id(COMMITMENT_COLUMNS): "progress"}
 
 
 @dataclass
 class RowError:
-    row: int  # the spreadsheet's own row number (the header is row 1)
+    row: int  # the sheet's own row number
     field: str
-    reason: str
+    reason: str  # "English / 中文", naming the column as the official wrote it and the sheet
     limit: str | None = None  # the whole file crossed this limit (huiqi.xlsx_guard) and nothing was read
+    sheet: str = ""
+    column: str = ""  # the header as written in the file
 
 
 @dataclass
@@ -49,50 +45,53 @@ class ImportResult:
     refused: str | None = None  # the limit the file crossed: nothing was read (a 413 on the pages)
 
 
-def _rows(data: bytes, columns: dict[str, str], required: tuple[str, ...]) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    if (refused := _checked(data))[1]:  # the limits first: nothing is inflated before they pass
-        return refused
+def _choices(table: str) -> dict[str, dict[str, str]]:
+    if table == "projects":
+        from huiqi.delivery import projects
+
+        return {"investor_origin": dict(projects.ORIGINS), "stage": dict(projects.STAGES)}
+    if table == "progress":
+        return {"status": {code: zh for zh, code in COMMITMENT_STATUS_BY_ZH.items()}}
+    return {}
+
+
+def _where(reason_en: str, reason_zh: str, sheet: str, column: str) -> str:
+    en = f"{reason_en} (column '{column}', sheet '{sheet}')" if column else f"{reason_en} (sheet '{sheet}')"
+    zh = f"「{column}」：{reason_zh}（工作表「{sheet}」）" if column else f"{reason_zh}（工作表「{sheet}」）"
+    return f"{en} / {zh}"
+
+
+def _read(data: bytes, table: str, name: str = "") -> tuple[T.Table | None, list[RowError]]:
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
-        return [], [RowError(0, "file", "not an Excel .xlsx workbook / 不是有效的 Excel 文件")]
-    n = 0
-    try:  # openpyxl reads lazily: a corrupt cell (a date in month 13, a missing shared string) raises mid-way
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header = next(it, None)
-        if header is None:
-            return [], [RowError(1, "header", "the sheet is empty / 工作表为空")]
-        n = 1
-        known = {**columns, **{v: v for v in columns.values()}}
-        names = [known.get(str(h).strip()) if h is not None else None for h in header]
-        missing = [zh for zh, f in columns.items() if f not in names and f in required]
-        if missing:
-            return [], [RowError(1, "header", f"missing columns: {'、'.join(missing)} / 缺少列")]
-        out = []
-        for n, values in enumerate(it, start=2):
-            if n - 1 > MAX_ROWS:
-                return out, [RowError(n, "file", f"more than {MAX_ROWS} rows / 超过{MAX_ROWS}行")]
-            if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            out.append((n, {f: v for f, v in zip(names, values) if f is not None}))
-    except Exception:
-        row = n + 1
-        return [], [RowError(row, "file", f"第 {row} 行附近有无法读取的单元格，未导入任何内容 / a cell near row {row} "
-                                          "cannot be read; nothing was imported")]
-    return out, []
+        read = T.read(data, fields.specs(table, _choices(table)), limits=xlsx_guard.IMPORT, name=name)
+    except T.TableRefused as e:
+        return None, [RowError(e.row, e.field, f"{e.zh} / {e.en}" if e.limit else f"{e.en} / {e.zh}", limit=e.limit)]
+    errors = [RowError(p.row, p.field, _where(p.en, p.zh, p.sheet, p.column), sheet=p.sheet, column=p.column)
+              for p in read.problems]
+    return read, errors
 
 
+def _rows(data: bytes, columns: dict[str, str], required: tuple[str, ...] = ()) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    """The good rows (sheet row number, field → normalised value) and every problem, for one of the column sets."""
+    read, errors = _read(data, _TABLE_OF[id(columns)])
+    if read is None:
+        return [], errors
+    return read.rows, errors
 
 
 def refusal(data: bytes) -> ImportResult | None:
     """The file crosses a limit: the answer, without opening the database (callers check this first, so a
-    hostile file never holds a transaction); None when it is within them."""
+    hostile file never holds a transaction); None when it is within them. CSV files are checked as they are read."""
     _, errors = _checked(data)
     return ImportResult(errors=errors, refused=errors[0].limit) if errors else None
 
 
 def _checked(data: bytes) -> tuple[list, list[RowError]]:
+    if data[:4] != b"PK\x03\x04":
+        if len(data) > xlsx_guard.IMPORT.file_bytes:
+            return [], [RowError(0, "file", f"file larger than {xlsx_guard.IMPORT.file_bytes // xlsx_guard.MB} MB / 文件超过 "
+                                            f"{xlsx_guard.IMPORT.file_bytes // xlsx_guard.MB} MB", limit="file_bytes")]
+        return [], []
     try:
         xlsx_guard.check(data, xlsx_guard.IMPORT)  # the limits first: nothing is inflated before they pass
     except xlsx_guard.WorkbookRefused as e:
@@ -100,9 +99,11 @@ def _checked(data: bytes) -> tuple[list, list[RowError]]:
     return [], []
 
 
-def _run(session: Session, rows, errors, one: Callable[[dict[str, Any]], Any]) -> ImportResult:
+def _run(session: Session, read: T.Table | None, errors, one: Callable[[dict[str, Any]], Any], read_kind: str = "") -> ImportResult:
     result = ImportResult(errors=list(errors), refused=next((e.limit for e in errors if e.limit), None))
-    for n, values in rows:
+    money = {sp.field for sp in (fields.specs(read_kind) if read_kind else ()) if sp.kind == "money"}
+    for n, values in (read.rows if read is not None else []):
+        values = {k: (Decimal(v) / 100 if k in money and v is not None else v) for k, v in values.items()}  # the services take yuan
         savepoint = session.begin_nested()  # a row that fails leaves nothing behind, the others stay
         try:
             one(values)
@@ -110,10 +111,14 @@ def _run(session: Session, rows, errors, one: Callable[[dict[str, Any]], Any]) -
             result.imported += 1
         except DeliveryError as e:
             savepoint.rollback()
-            result.errors.append(RowError(n, e.field, e.message))
+            en, _, zh = e.message.partition(" / ")
+            column = read.header_of(e.field)
+            result.errors.append(RowError(n, e.field, _where(en, zh or en, read.sheet, column), sheet=read.sheet,
+                                          column=column))
         except NotYours as e:
             savepoint.rollback()
             result.errors.append(RowError(n, "department", str(e)))
+    result.errors.sort(key=lambda e: e.row)
     return result
 
 
@@ -126,7 +131,7 @@ def import_projects(session: Session, user, data: bytes, policy=None) -> ImportR
     from huiqi.storage.models_delivery import Project
 
     policy = policy_or_default(policy)
-    rows, errors = _rows(data, PROJECT_COLUMNS, ("code", "name", "investor", "investor_origin", "total_investment", "stage"))
+    read, errors = _read(data, "projects")
     seen: set[str] = set()
 
     def one(values):
@@ -141,15 +146,15 @@ def import_projects(session: Session, user, data: bytes, policy=None) -> ImportR
         else:
             projects.create(session, user, values, policy)
 
-    return _run(session, rows, errors, one)
+    return _run(session, read, errors, one, "projects")
 
 
 def import_list_entries(session: Session, user, data: bytes, policy=None) -> ImportResult:
     from huiqi.delivery import lists
 
     policy = policy_or_default(policy)
-    rows, errors = _rows(data, LIST_COLUMNS, ("kind", "name"))
-    return _run(session, rows, errors, lambda values: lists.add(session, user, values, policy))
+    read, errors = _read(data, "lists")
+    return _run(session, read, errors, lambda values: lists.add(session, user, values, policy), "lists")
 
 
 def import_commitment_progress(session: Session, user, data: bytes, policy=None) -> ImportResult:
@@ -157,14 +162,13 @@ def import_commitment_progress(session: Session, user, data: bytes, policy=None)
     进展情况."""
     from huiqi.delivery import commitments
 
-    rows, errors = _rows(data, COMMITMENT_COLUMNS, ("commitment_id", "status", "note"))
+    read, errors = _read(data, "progress")
 
-    def one(values):
-        status = str(values.get("status") or "").strip()
-        commitments.report(session, user, str(values.get("commitment_id") or "").strip(),
-                           COMMITMENT_STATUS_BY_ZH.get(status, status), str(values.get("note") or ""), policy=policy)
+    def one(values):  # the status arrives as its code (the reader maps 推进中, 进行中 … to it)
+        commitments.report(session, user, str(values.get("commitment_id") or ""), values["status"],
+                           str(values.get("note") or ""), policy=policy)
 
-    return _run(session, rows, errors, one)
+    return _run(session, read, errors, one, "progress")
 
 
 def template(columns: dict[str, str], rows: list[list[Any]] | None = None) -> bytes:

@@ -125,6 +125,7 @@ _REQUEST_FIELDS: dict[str, tuple[str, str]] = {
     "policy": ("政策编号", "policy"), "profile": ("", ""),
     "other_support": ("已获其他同类支持", "support already received"),
     "provision": ("条款", "provision"), "level": ("级别", "level"), "amount": ("金额", "amount"),
+    "amount_fen": ("核定金额（分）", "approved amount (fen)"),
     "event_id": ("对应事项编号", "item id"),
 }
 
@@ -176,15 +177,15 @@ def field_label(loc: Iterable[Any], lang: str = "zh") -> str:
         name = str(item)
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):  # a union or validator tag pydantic puts in the path
             continue
-        found = getattr(questions, "FAMILY", {}).get(name)
+        found = questions.family_named(name)  # a core kind or a policy's own (its events.yaml)
         if found is not None:
             family = found
             parts.append(family.zh if lang == "zh" else family.en)
             in_event = True
             continue
         dates = getattr(questions, "DATE_Q", {})
-        if in_event and name == "date" and family is not None and family.name in dates:
-            parts.append(dates[family.name][0 if lang == "zh" else 1])
+        if in_event and name == "date" and family is not None and (family.name in dates or family.date_zh != "日期"):
+            parts.append(dates.get(family.name, (family.date_zh, family.date_en))[0 if lang == "zh" else 1])
             continue
         if name in _REQUEST_FIELDS and family is None:
             words = _REQUEST_FIELDS[name]

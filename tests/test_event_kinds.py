@@ -219,6 +219,8 @@ def test_calculator_cli_and_api_price_the_new_kind_alike(tmp_path):
     r = client.post("/api/v1/evaluate", json={"profile": bad, "policy": "shili_2025"})
     assert r.status_code == 422
     assert "body.profile.exhibitions.0.booth_fee" in json.dumps(r.json(), ensure_ascii=False)
+    message = r.json()["error"]["message_zh"]  # named by its question, never by the field's name
+    assert "参加展会（展位费）第1项 · 实际缴纳展位费（元）" in message and "exhibitions" not in message, message
     r = client.post("/api/v1/evaluate", json={"profile": EXHIBITING})  # the default policy: refused, field named
     assert r.status_code == 422 and "exhibitions" in json.dumps(r.json(), ensure_ascii=False)
 
@@ -334,3 +336,123 @@ def test_synth_is_free_of_any_policy(tmp_path, monkeypatch):
     monkeypatch.setattr(synth, "synth_file", lambda policy: bad)
     with pytest.raises(SynthError, match=r"synth.yaml: other_support\[0\].provision: 'm09.nothing_here'"):
         synth_data(kunming)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """The workflow database on SQLite and on PostgreSQL (a fresh schema, dropped afterwards)."""
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from huiqi.storage.db import Database
+
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path}/huiqi.db")
+        database.create_all()
+        yield database
+        database.engine.dispose()
+        return
+    url = os.environ.get("HUIQI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    admin = create_engine(url)
+    schema = "k_" + uuid.uuid4().hex[:12]
+    try:
+        with admin.begin() as c:
+            c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as e:  # noqa: BLE001
+        if os.environ.get("HUIQI_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL is required: {e}")
+        pytest.skip("no PostgreSQL server answers")
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    database = Database(engine=engine)
+    database.create_all()
+    yield database
+    engine.dispose()
+    with admin.begin() as c:
+        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_the_web_calculator_asks_about_the_policys_own_kind(db, monkeypatch):
+    """The wizard of the fictional notice offers its exhibitions (with their own questions and date words) and
+    prices them; the 2024 notice's wizard does not offer them."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from huiqi.api.app import create_app
+
+    monkeypatch.setenv("HUIQI_TODAY", "2025-06-01")
+    with TestClient(create_app(db)) as client:
+        wizard = client.get("/calculator?measure=m05&policy=shili_2025&step=2").text
+        assert 'data-family="exhibitions"' in wizard and "展会开幕日期" in wizard and "列入区商务局重点展会目录" in wizard
+        assert 'value="exhibitions" data-toggle="fam-exhibitions" checked' in wizard  # the measure's kind is ticked
+        assert 'data-family="exhibitions"' not in client.get("/calculator?step=2").text
+        form = {"kind": "enterprise", "name": "示例展览公司", "credit_code": CODE, "size_class": "small",
+                "policy": "shili_2025", "families": "exhibitions", "exhibitions-n": "1",
+                "exhibitions-0-date": "2025-05-10", "exhibitions-0-location": "domestic",
+                "exhibitions-0-on_key_fair_list": "yes", "exhibitions-0-booth_fee": "30,000", "action": "calc"}
+        r = client.post("/calculator", data=form, follow_redirects=False)
+        assert r.status_code == 303, r.text[:500]
+        answer = client.get(r.headers["location"]).text
+        assert "参展展位费补助" in answer and re.search(r'data-test="total">¥15,000.00<', answer)
+        bad = {**form, "exhibitions-0-booth_fee": "-1"}
+        refused = client.post("/calculator", data=bad)
+        shown = re.sub(r"<[^>]*>", "", refused.text)  # what a person reads: the field's words, not its name
+        assert refused.status_code == 200 and "实际缴纳展位费（元）：金额不能为负数" in shown.replace("\n", "")
+        assert "exhibitions" not in shown and "booth_fee" not in shown
+
+
+def test_the_new_kinds_case_file_through_the_batch_path(tmp_path):
+    """Every case of tests/cases/shili_2025/m05.yaml as a registry (one entity per case, its exhibitions a CSV
+    table): the screen gives each expected status and amount, and the calculator's rows."""
+    import csv
+
+    from huiqi.batch.compile import batch_visible
+    from huiqi.batch.inputs import register_registry
+    from huiqi.batch.screen import connect, run_rules_duckdb
+    from huiqi.batch.validate import prepare
+    from huiqi.engine.cases import load_cases
+    from huiqi.engine.evaluate import evaluate
+    from huiqi.engine.plan import plan_for
+
+    shili = policies.load("shili_2025")
+    model, plans = profile_model(shili), {pl.provision.id: pl for pl in plan_for(shili)}
+    cases = load_cases(Path(__file__).parent / "cases" / "shili_2025" / "m05.yaml").cases
+    con = connect()
+    for n, case in enumerate(cases):
+        folder = tmp_path / f"case{n}"
+        folder.mkdir()
+        tables: dict[str, list[dict]] = {t: [] for t in batch_schema.all_tables(shili)}
+        profile = case.profile
+        tables["entities"].append({k: v for k, v in profile.items() if k not in model.event_list_names} | {"entity_id": "E1"})
+        for t in model.event_list_names:
+            tables[t] += [{**row, "entity_id": "E1"} for row in profile.get(t) or []]
+        for table, rows in tables.items():
+            cols = [c.name for c in batch_schema.table_columns(table, shili)]
+            with (folder / f"{table}.csv").open("w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(cols)
+                for r in rows:
+                    w.writerow(["" if r.get(c) is None else str(r.get(c)).lower() if isinstance(r.get(c), bool)
+                                else str(r.get(c)) for c in cols])
+        prepare(con, set(register_registry(con, folder, shili)), [p.id for p in shili.provisions()], shili)
+        assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 0, case.name
+        run_rules_duckdb(con, shili, case.as_of, case.strategy)
+        got = {(pid, ev): (status, fen) for pid, ev, status, fen in con.execute(
+            "SELECT provision_id, event_id, status, amount_fen FROM screened").fetchall()}
+        for key, exp in case.expect.items():
+            pid, _, ev = key.partition("@")
+            status, fen = got.get((pid, ev or None), ("not_eligible", None))  # not shown: not eligible
+            if exp.status:
+                assert status == exp.status, (case.name, key)
+            if exp.amount is not None:
+                assert fen == int(exp.amount * 100), (case.name, key)
+            if exp.no_amount:
+                assert not fen, (case.name, key)
+        mine = {(x.provision_id, x.event_id): (x.status, x.amount_fen)
+                for x in evaluate(shili, model.model_validate(profile), case.as_of, case.strategy).results
+                if batch_visible(x, plans[x.provision_id])}
+        assert mine == got, case.name
+    con.close()

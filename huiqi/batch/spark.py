@@ -27,10 +27,15 @@ from pathlib import Path
 import duckdb
 
 from huiqi.batch.compile import screen_sql
-from huiqi.batch.schema import EVENT_TABLES
+from huiqi.batch.schema import EVENT_TABLES, event_tables
 from huiqi.rules.loader import Policy
 
-FACT_VIEWS = ("entities_f", *(f"ev_{t}" for t in EVENT_TABLES), "support")
+FACT_VIEWS = ("entities_f", *(f"ev_{t}" for t in EVENT_TABLES), "support")  # the core kinds'
+
+
+def fact_views(policy: Policy) -> tuple[str, ...]:
+    """The facts a policy's screen reads: its event kinds' views too (a kind of its own from its events.yaml)."""
+    return ("entities_f", *(f"ev_{t}" for t in event_tables(policy)), "support")
 
 
 def spark_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, referral_rows: bool = True) -> str:
@@ -72,12 +77,13 @@ def run_rules_spark(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.da
     local = staging_uri is None
     staging = Path(tempfile.mkdtemp(prefix="huiqi-spark-")) if local else None
     base = str(staging) if local else staging_uri.rstrip("/")
+    views = fact_views(policy)
     try:
-        for view in FACT_VIEWS:
+        for view in views:
             target = f"{base}/{view}.parquet"
             con.execute(f"COPY (SELECT * FROM {view}) TO '{target}' (FORMAT parquet)")
         spark = session(master)
-        for view in FACT_VIEWS:
+        for view in views:
             spark.read.parquet(f"{base}/{view}.parquet").createOrReplaceTempView(view)
         result = spark.sql(spark_sql(policy, as_of, strategy, referral_rows))
         out = f"{base}/screened_raw"

@@ -183,10 +183,7 @@ EVENT_MODELS: dict[str, type[Event]] = {}
 _core_kinds = kinds_mod.core()
 Profile, EVENT_MODELS = _build(_core_kinds)
 EVENT_LISTS: tuple[str, ...] = _core_kinds.names  # the core kinds' lists (a policy's model may have more)
-Recognition, ScaleEntry, Listing, ComputeClaim, Project, Guarantee, Tender, Procurement, Vehicle, HomePurchase, \
-    StartupLoan, Payroll, VatPeriod = (EVENT_MODELS[n] for n in (
-        "recognitions", "scale_entries", "listings", "compute_claims", "projects", "guarantees", "tenders",
-        "procurements", "vehicles", "home_purchases", "startup_loans", "payrolls", "vat_periods"))
+# EVENT_MODELS: list name → its event model (ComputeClaim …), as the schema names them
 
 _MODELS: dict[str, type[ProfileBase]] = {"core": Profile}
 

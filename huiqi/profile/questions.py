@@ -64,17 +64,34 @@ def family(kind) -> Family:
                   tuple(question(n, spec) for n, spec in kind.spec.entity.items()), *kind.date_words())
 
 
+_FAMILIES: dict[str, tuple[Family, ...]] = {}
+
+
 def families_for(policy_or_kinds=None) -> tuple[Family, ...]:
     """The calculator's families of a policy (its kinds: the core ones, then its own), in the schema's order."""
     from huiqi.profile.model import kinds_of
 
-    return tuple(family(k) for k in kinds_of(policy_or_kinds).kinds)
+    kinds = kinds_of(policy_or_kinds)
+    found = _FAMILIES.get(kinds.key)
+    if found is None or tuple(f.name for f in found) != kinds.names:
+        found = _FAMILIES[kinds.key] = tuple(family(k) for k in kinds.kinds)
+    return found
 
 
-FAMILIES: tuple[Family, ...] = families_for()
+FAMILIES: tuple[Family, ...] = families_for()  # the core kinds' (a policy's: families_for(policy))
 FAMILY = {f.name: f for f in FAMILIES}
 DATE_Q = {f.name: (f.date_zh, f.date_en) for f in FAMILIES if (f.date_zh, f.date_en) != ("日期", "Date")}
 assert set(FAMILY) == set(EVENT_LISTS), "every event list of the profile has its questions"
+
+
+def family_named(name: str) -> Family | None:
+    """The family of a list by its name: a core one, or one a policy read so far declares (an error message
+    names a field by its question whichever policy the profile was for)."""
+    found = FAMILY.get(name)
+    if found is None:
+        kind = kinds_mod.known_kind(name)
+        found = family(kind) if kind is not None else None
+    return found
 
 
 # -- the words for a fact, for explanations --------------------------------------------------------

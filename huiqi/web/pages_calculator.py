@@ -27,8 +27,8 @@ from pydantic import ValidationError
 from huiqi import clock, policies
 from huiqi.web import policy_choice as choice
 from huiqi.catalogue.present import display_value
-from huiqi.profile.model import ApplicantKind, Profile
-from huiqi.profile.questions import DATE_Q, FAMILIES, FAMILY, Family, Q
+from huiqi.profile.model import ApplicantKind, Profile, profile_model
+from huiqi.profile.questions import FAMILIES, Family, Q, families_for, family_named
 from huiqi.web import i18n
 from huiqi.web.auth import LoginRequired, check_csrf, database, page_user
 from huiqi.web.render import render
@@ -131,6 +131,28 @@ i18n.add({
 for _f in FAMILIES:
     i18n.add({f"calc.fam.{_f.name}": (_f.zh, _f.en)})
 
+def families_of(policy_id: str | None = None) -> tuple[Family, ...]:
+    """The families asked about under a policy: the core kinds of event, then its own (its events.yaml).
+    An unknown policy id is the default policy's (a half-filled form does not fail)."""
+    try:
+        policy = policies.load(policy_id or None)
+    except policies.UnknownPolicy:
+        policy = policies.load()
+    return families_for(policy)
+
+
+def family_map(policy_id: str | None = None) -> dict[str, Family]:
+    return {f.name: f for f in families_of(policy_id)}
+
+
+def _profile_model(policy_id: str | None = None):
+    """The policy's profile model (the core one for the default policy or an unknown id)."""
+    try:
+        return profile_model(policies.load(policy_id or None))
+    except policies.UnknownPolicy:
+        return Profile
+
+
 BASICS = ("kind", "name", "credit_code", "district", "industry", "size_class")
 BASIC_LABELS = {"kind": "calc.kind", "name": "calc.name", "credit_code": "calc.credit_code", "district": "calc.district",
                 "industry": "calc.industry", "size_class": "calc.size_class", "as_of": "calc.as_of"}
@@ -192,7 +214,8 @@ def state_from_form(form) -> State:
         if k in ("families", "csrf_token", "action") or not isinstance(v, str) or len(k) > 80:
             continue
         values[k] = v[:1000]
-    families = [f for f in form.getlist("families") if f in FAMILY]
+    known = family_map(str(form.get("policy", "")))
+    families = [f for f in form.getlist("families") if f in known]
     return State(values, list(dict.fromkeys(families)))
 
 
@@ -200,15 +223,16 @@ def _yn(v: Any) -> str:
     return "" if v is None else ("yes" if v else "no")
 
 
-def state_from_profile(profile: dict) -> State:
+def state_from_profile(profile: dict, policy_id: str | None = None) -> State:
     """The wizard's fields for a stored or linked profile (so it can be changed and calculated again)."""
     values = {k: "" if profile.get(k) is None else str(profile.get(k)) for k in BASICS}
     families = []
-    entity_qs = {q.name for f in FAMILIES for q in f.entity}
+    asked = families_of(policy_id)
+    entity_qs = {q.name for f in asked for q in f.entity}
     for name in entity_qs:
         if name in profile:
             values[name] = _yn(profile[name])
-    for f in FAMILIES:
+    for f in asked:
         rows = profile.get(f.name) or []
         if not rows:
             continue
@@ -248,7 +272,7 @@ def profile_data(state: State, with_events: bool = True) -> dict:
     data.setdefault("kind", "enterprise")
     if not with_events:
         return data
-    for f in FAMILIES:
+    for f in families_of(state.get("policy")):
         if f.name not in state.families:
             continue
         for q in f.entity:
@@ -287,7 +311,7 @@ def _field_name(loc: tuple) -> str:
     loc = tuple(int(x) if isinstance(x, str) and x.isdigit() else x for x in loc)
     if not loc:
         return "credit_code"
-    if len(loc) >= 3 and loc[0] in FAMILY and isinstance(loc[1], int):
+    if len(loc) >= 3 and _family(loc[0]) is not None and isinstance(loc[1], int):
         return f"{loc[0]}-{loc[1]}-{loc[2]}"
     return str(loc[0])
 
@@ -296,8 +320,8 @@ def field_label(name: str, lang: str) -> str:
     if name in BASIC_LABELS:
         return i18n.translate(BASIC_LABELS[name], lang)
     parts = name.split("-")
-    if len(parts) == 3 and parts[0] in FAMILY:
-        f = FAMILY[parts[0]]
+    if len(parts) == 3 and _family(parts[0]) is not None:
+        f = _family(parts[0])
         q = next((q for q in f.questions if q.name == parts[2]), None)
         what = {"date": "calc.decision_date", "id": "calc.event_id"}
         label = (q.zh if lang == "zh" else q.en) if q else i18n.translate(what.get(parts[2], "calc.event"), lang)
@@ -312,8 +336,13 @@ def field_label(name: str, lang: str) -> str:
     return name
 
 
+def _family(name: object) -> Family | None:
+    """A family by its list name: a core one, or one a served policy declares."""
+    return family_named(name) if isinstance(name, str) else None
+
+
 def _date_label(f: Family, lang: str) -> str:
-    zh, en = DATE_Q.get(f.name, ("事项日期", "Date"))
+    zh, en = (f.date_zh, f.date_en) if (f.date_zh, f.date_en) != ("日期", "Date") else ("事项日期", "Date")
     return zh if lang == "zh" else en
 
 
@@ -469,8 +498,9 @@ def _families_for_measure(measure_id: str, policy_id: str | None = None) -> list
     m = policies.load(policy_id).measure(measure_id[:20])
     if m is None:
         return []
-    money = [p.subject for p in m.provisions if p.subject in FAMILY and p.kind.value in APPLY_KINDS | {"tax_relief", "loan_limit"}]
-    any_events = [p.subject for p in m.provisions if p.subject in FAMILY]
+    known = family_map(policy_id)
+    money = [p.subject for p in m.provisions if p.subject in known and p.kind.value in APPLY_KINDS | {"tax_relief", "loan_limit"}]
+    any_events = [p.subject for p in m.provisions if p.subject in known]
     return list(dict.fromkeys(money or any_events))
 
 
@@ -487,8 +517,9 @@ def wizard(request: Request, state: State, step: int, errors: dict[str, str] | N
     if not state.get("as_of"):
         state.values["as_of"] = default.isoformat()
     visible = set(BASICS) if step == 1 else {"as_of"}
+    asked = families_of(policy_id)
     if step == 2:
-        for f in FAMILIES:
+        for f in asked:
             visible.update(q.name for q in f.entity)
             visible.add(f"{f.name}-n")
             for i in range(state.rows(f.name)):
@@ -496,7 +527,7 @@ def wizard(request: Request, state: State, step: int, errors: dict[str, str] | N
     hidden = [(k, v) for k, v in state.values.items() if k not in visible]
     return render(request, "calculator/wizard.html", step=step, state=state, errors=errors,
                   error_list=[(name, "" if name == "p" else field_label(name, lang), msg) for name, msg in errors.items()],
-                  hidden=hidden, families=FAMILIES, choices=_choices(), note=note,
+                  hidden=hidden, families=asked, choices=_choices(), note=note,
                   start=start, end=end, default_as_of=default, date_label=_date_label,
                   policy=policies.load(policy_id), many=len(policies.ids()) > 1)
 
@@ -511,7 +542,7 @@ def calculator(request: Request, measure: str = "", p: str = "", step: int = 1, 
         if data is None:
             errors["p"] = i18n.translate("calc.err.bad_link", lang)
         else:
-            state = state_from_profile(data)
+            state = state_from_profile(data, _chosen(request))
     elif mine and user is not None and user.role == "applicant":
         stored = stored_profile(request, user)
         if stored:
@@ -544,14 +575,14 @@ async def calculator_post(request: Request) -> Response:
         return wizard(request, state, 2)
     if action.startswith("add:"):
         fam = action[4:]
-        if fam in FAMILY:
+        if fam in family_map(state.get("policy")):
             state.values[f"{fam}-n"] = str(min(MAX_ROWS, state.rows(fam) + 1))
             if fam not in state.families:
                 state.families.append(fam)
         return wizard(request, state, 2)
     if action.startswith("remove:"):
         fam = action[7:]
-        if fam in FAMILY and state.rows(fam) > 1:
+        if fam in family_map(state.get("policy")) and state.rows(fam) > 1:
             n = state.rows(fam) - 1
             state.values[f"{fam}-n"] = str(n)
             for k in [k for k in state.values if k.startswith(f"{fam}-{n}-")]:
@@ -559,8 +590,9 @@ async def calculator_post(request: Request) -> Response:
         return wizard(request, state, 2)
     # "next" checks who the applicant is; "calc" checks everything and shows the answer
     basics = profile_data(state, with_events=False)
+    model = _profile_model(_chosen(request, state.values))
     try:
-        Profile.model_validate(basics)
+        model.model_validate(basics)
     except ValidationError as e:
         return wizard(request, state, 1, explain_errors(e, lang))
     if action != "calc":
@@ -572,7 +604,7 @@ async def calculator_post(request: Request) -> Response:
     if as_of is None:
         errors["as_of"] = i18n.translate("calc.err.date", lang)
     try:
-        profile = Profile.model_validate(data)
+        profile = model.model_validate(data)
     except ValidationError as e:
         errors = {**explain_errors(e, lang), **errors}
     if errors:
@@ -591,15 +623,15 @@ def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", 
                  message: str = "", status_code: int = 200, policy_id: str | None = None) -> Response:
     lang = i18n.lang_of(request)
     try:
-        profile = Profile.model_validate(data)
+        profile = _profile_model(policy_id).model_validate(data)
     except ValidationError as e:
-        return wizard(request, state_from_profile(data), 1, explain_errors(e, lang))
+        return wizard(request, state_from_profile(data, policy_id), 1, explain_errors(e, lang))
     from huiqi.engine.evaluate import ProfileError
 
     try:
         policy, evaluation = run(request, profile, as_of, policy_id)
     except ProfileError as e:
-        return wizard(request, state_from_profile(data), 2, {"p": e.zh if lang == "zh" else e.en})
+        return wizard(request, state_from_profile(data, policy_id), 2, {"p": e.zh if lang == "zh" else e.en})
     data = canonical(profile)
     start, end = policy_period(policy_id)
     groups = present(policy, evaluation)
@@ -698,7 +730,7 @@ async def calculator_apply(request: Request) -> Response:
         data = json.loads(str(form.get("profile", "")))
         if not isinstance(data, dict):
             raise ValueError("not an object")
-        data = canonical(Profile.model_validate(data))
+        data = canonical(_profile_model(policy_id).model_validate(data))
     except (ValueError, ValidationError):
         return wizard(request, State({"kind": "enterprise"}), 1, {"p": i18n.translate("calc.err.bad_link", lang)})
     user = page_user(request)

@@ -205,7 +205,8 @@ def application_page(request: Request, app_id: int, message: str = "", as_of_val
     preview = None
     if entitlement is None and row["status"] in SUBMITTABLE:
         try:
-            policy, evaluation = run(request, Profile.model_validate(profile_data),
+            model = profile_model(policies.load(row["policy_id"]))  # its policy's kinds of event too
+            policy, evaluation = run(request, model.model_validate(profile_data),
                                      default_as_of(policy_id=row["policy_id"]), row["policy_id"])
             groups = present(policy, evaluation)
             every = groups["eligible"] + groups["referral"] + groups["general"] + groups["rest"]

@@ -38,7 +38,7 @@ def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor
                           FROM screened s JOIN entities_f e USING (entity_id)
                           WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL AND e.credit_code IS NOT NULL
                             AND s.kind <> 'loan_limit'""").fetchall()
-    profiles = profiles_for(con, sorted({r[0] for r in rows}))
+    profiles = profiles_for(con, sorted({r[0] for r in rows}), policy)  # in the policy's model: its own kinds too
     con.close()
     created = 0
     for entity_id, code, provision_id, event_id, amount in rows:

@@ -114,9 +114,12 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
     provision's 申报期 (``today`` defaults to the clock)."""
     if user.role != "applicant":
         raise PermissionDenied("only applicants create applications / 仅申请人可创建申请")
-    from huiqi.profile.model import Profile
+    from huiqi.profile.model import profile_model
 
-    Profile.model_validate(profile)  # refuse a bad profile before anything is stored
+    try:
+        profile_model(policies.load(policy_id)).model_validate(profile)  # a bad profile: refused before anything is stored
+    except policies.UnknownPolicy as e:
+        raise NotFound(str(e)) from None
     if (profile.get("credit_code") or None) != (user.credit_code or None):
         # otherwise one enterprise could use up another's yearly cap, or dodge its own
         raise PermissionDenied("credit_code: the profile's credit code is not the applicant's own "
@@ -146,7 +149,7 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date | None = No
     """Freeze the engine's answer (with its policy version) and submit; a later rule change never alters it.
     A first submission must fall in the 申报期; one returned for more material continues after it."""
     from huiqi.engine.evaluate import evaluate
-    from huiqi.profile.model import Profile
+    from huiqi.profile.model import profile_model
     from huiqi.rules.loader import dumps
 
     app = _load(session, app_id)
@@ -156,7 +159,7 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date | None = No
     if app.status == "draft":
         _check_window(policy, app.provision_id, today)
     as_of = as_of or policies.default_date(policy, today)
-    profile = Profile.model_validate(json.loads(app.profile_json))
+    profile = profile_model(policy).model_validate(json.loads(app.profile_json))  # the policy's kinds of event too
     results = [r for r in evaluate(policy, profile, as_of).results
                if r.provision_id == app.provision_id and (app.event_id is None or r.event_id == app.event_id)]
     if len(results) != 1:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from huiqi.parse.money import fen_type
 from huiqi.storage.db import Database
 from huiqi.storage.models import Application, IdempotencyKey, User
 from huiqi.workflow import accounts, audit, ledger, service
@@ -263,9 +264,12 @@ class SubmitBody(BaseModel):
     as_of: dt.date | None = None
 
 
+AmountFen = fen_type()
+
+
 class ApproveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount_fen: int = Field(gt=0, le=10**14)
+    amount_fen: AmountFen  # a JSON integer only: true, 1e3, 1000.0, "1000" are refused naming the field
     opinion: str | None = Field(default=None, max_length=2000, description="审核意见：核定金额低于测算金额时必填 / "
                                 "the written opinion, required when approving less than computed")
 

@@ -413,22 +413,14 @@ class _Invalid(Exception):
 
 
 def _parse_amount(raw: str, lang: str) -> int:
+    """The approve form's amount in yuan, through the one strict money parser (huiqi.parse.money)."""
+    from huiqi.parse.money import MoneyError, yuan_to_fen
+
     field = i18n.translate("review.approve_amount", lang)
-    text = raw.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
-    if not text:
-        raise _Invalid(i18n.translate("review.err.amount_empty", lang, field=field))
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise _Invalid(i18n.translate("review.err.amount_bad", lang, field=field, value=raw[:40])) from None
-    if not value.is_finite():
-        raise _Invalid(i18n.translate("review.err.amount_bad", lang, field=field, value=raw[:40]))
-    if value <= 0:
-        raise _Invalid(i18n.translate("review.err.amount_positive", lang, field=field))
-    try:
-        return to_fen(value)
-    except SubFenError:
-        raise _Invalid(i18n.translate("review.err.amount_subfen", lang, field=field)) from None
+        return yuan_to_fen(raw, "amount", positive=True)
+    except MoneyError as e:
+        raise _Invalid(f"{field}{'：' if lang == 'zh' else ': '}{e.message(lang)}") from None
 
 
 def _payment(values: dict[str, str], today, lang: str):

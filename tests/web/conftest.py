@@ -16,7 +16,9 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
+import axe_playwright_python  # only for the axe-core build it ships (axe.min.js, MPL-2.0)
 import pytest
 
 CHROMIUM = os.environ.get("HUIQI_CHROMIUM", "/usr/bin/chromium")
@@ -163,12 +165,65 @@ UNLABELLED_JS = """() => {
 
 
 def assert_labelled(page) -> None:
-    """Every form field has a label (label[for], a wrapping label, or aria-label)."""
+    """Every form field has a label (label[for], a wrapping label, or aria-label), and axe finds nothing serious."""
     bad = page.evaluate(UNLABELLED_JS)
     assert not bad, f"fields without a label on {page.url}: {bad}"
+    assert_accessible(page)
 
 
 def assert_fits(page) -> None:
-    """Nothing sticks out sideways: the page is usable without horizontal scrolling."""
+    """Nothing sticks out sideways: the page is usable without horizontal scrolling, no table hides a column
+    behind a scroll bar, and axe finds nothing serious (see :func:`assert_accessible`)."""
     width, inner = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= inner + 1, f"{page.url} is {width}px wide in a {inner}px window"
+    hidden = page.evaluate(HIDDEN_COLUMNS_JS)
+    assert not hidden, f"tables on {page.url} hide columns off-screen (at {inner}px): {hidden}"
+    assert_accessible(page)
+
+
+HIDDEN_COLUMNS_JS = """() => {
+  const out = [];
+  for (const table of document.querySelectorAll('table')) {
+    const box = table.parentElement.getBoundingClientRect();
+    const cut = [];
+    for (const cell of table.querySelectorAll('th, td')) {
+      const head = cell.closest('thead');
+      if (head && getComputedStyle(head).position === 'absolute') continue;  // a phone card's visually hidden head
+      const r = cell.getBoundingClientRect();
+      if (r.width > 1 && r.right > box.right + 1) cut.push(cell.innerText.trim().slice(0, 20));
+    }
+    if (cut.length) out.push({table: table.dataset.test || table.className || '(table)', cut: cut.slice(0, 6)});
+  }
+  return out;
+}"""
+
+AXE_JS = Path(axe_playwright_python.__file__).parent / "axe.min.js"
+AXE_SKIP = ("/docs", "/redoc")  # Swagger UI and ReDoc as their projects ship them: developer tools, not our pages
+AXE_BLOCKING = ("serious", "critical")
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now (WCAG 2.x A/AA and best practice).
+
+    axe is evaluated through the DevTools protocol, which the page's Content-Security-Policy does not govern,
+    so the strict CSP stays on while it runs; it comes from the pinned axe-playwright-python wheel (no network)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v["impact"] in AXE_BLOCKING]
+
+
+def assert_accessible(page) -> None:
+    """No serious or critical axe-core violation on the page; lists rule, impact, targets and help."""
+    path = urlparse(page.url).path
+    if path in AXE_SKIP:
+        return
+    key = (page.url, page.evaluate("() => document.documentElement.outerHTML.length"),
+           page.viewport_size["width"] if page.viewport_size else 0)
+    if getattr(page, "_huiqi_axe_ok", None) == key:
+        return
+    bad = axe_violations(page)
+    assert not bad, f"axe on {page.url}:\n" + "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']} — " + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+        for v in bad)
+    page._huiqi_axe_ok = key

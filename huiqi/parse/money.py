@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 from huiqi import messages
 from huiqi.errors import HuiqiError
@@ -157,3 +157,43 @@ def fen_value(value: Any, field: str, *, maximum: int = MAX_FEN, positive: bool 
 def yuan(value: Any, field: str, **kw: Any) -> Decimal:
     """Like :func:`yuan_to_fen`, as exact Decimal yuan with two places (for models that hold yuan)."""
     return (Decimal(yuan_to_fen(value, field, **kw)) / 100).quantize(Decimal("0.01"))
+
+
+# -- for pydantic models -----------------------------------------------------------------------------
+
+
+def _pydantic_fen(value: Any, info: Any) -> int:
+    try:
+        return fen_value(value, info.field_name or "amount_fen")
+    except MoneyError as e:  # pydantic words a ValueError as the field's problem (a 422 naming the field)
+        raise ValueError(e.bilingual()) from None
+
+
+def _pydantic_yuan(value: Any, info: Any) -> Any:
+    """Profile money: yuan as exact Decimal; JSON floats, exponents, underscores and booleans refused. Checks
+    of range stay with the model (its own messages); only the form of the number is decided here."""
+    try:
+        if isinstance(value, float):
+            raise MoneyError("money.format", info.field_name, value=repr(value)[:_MAX_TEXT])
+        if isinstance(value, bool):
+            raise MoneyError("money.bool", info.field_name)
+        if isinstance(value, str):
+            return decimal_text(value, info.field_name or "amount")
+    except MoneyError as e:
+        raise ValueError(e.bilingual()) from None
+    return value
+
+
+def fen_type():
+    """``amount_fen`` in an API body: whole fen as a JSON integer, ``0 < fen ≤`` :data:`MAX_FEN`."""
+    from pydantic import BeforeValidator, Field
+
+    return Annotated[int, BeforeValidator(_pydantic_fen), Field(gt=0, le=MAX_FEN, strict=True, examples=[50000000],
+                                                             description="金额（分，整数） / amount in whole fen")]
+
+
+def yuan_validator():
+    """The BeforeValidator profile money uses (see :func:`_pydantic_yuan`)."""
+    from pydantic import BeforeValidator
+
+    return BeforeValidator(_pydantic_yuan)

@@ -387,7 +387,7 @@ def _through_steps(cand: exp.Expression, plans, pipeline: tuple[steps.Step, ...]
     return ctes, last
 
 
-def _with(tree: exp.Select, ctes: list[tuple[str, exp.Expression]]) -> exp.Select:
+def _with(tree: exp.Expression, ctes: list[tuple[str, exp.Expression]]) -> exp.Expression:
     for name, body in ctes:
         tree = tree.with_(name, as_=body, copy=False)
     return tree
@@ -418,24 +418,37 @@ def screen_tree(policy: Policy, as_of: dt.date, strategy: str | None = None, ref
 
 def referral_counts_sql(policy: Policy, as_of: dt.date, dialect: str = "duckdb", strategy: str | None = None) -> str:
     """Entity-level referrals counted by provision and district (what ``referral_rows=False`` leaves out):
-    the same candidates and declared steps as :func:`screen_tree`, only their referrals, counted."""
+    the same candidates and declared steps as :func:`screen_tree`, only their referrals, counted.
+
+    A referral without a ceiling has no amount, and every step but ``sum_events`` (which takes events, not
+    the applicant) changes only rows with one (:func:`_held`): those are counted straight from the candidates.
+    """
     strategy = strategy or policy.header.general.overlap.default_strategy
     plans = plan_for(policy)
     selects = {pl.provision.id: provision_select(pl, as_of, counts_only=True) for pl in plans}
     selects = {pid: s for pid, s in selects.items() if s is not None}
     if not selects:
         return ""
-    counted = frozenset(selects)
-    pipeline = tuple(replace(s, provisions=s.provisions & counted) for s in steps.pipeline(plans, strategy)
-                     if s.provisions & counted)
-    ctes, last = _through_steps(_union(list(selects.values())), [pl for pl in plans if pl.provision.id in counted],
-                                pipeline)
     group = [_col("provision_id"), _col("measure_id"), _col("district")]
-    tree = (exp.Select(expressions=[*group, _as(exp.Count(this=exp.Star()), "referrals")])
-            .from_(exp.to_table(last), copy=False)
-            .where(exp.EQ(this=_status(_col("explanation_key")), expression=_string("referral")), copy=False)
-            .group_by(*[g.copy() for g in group], copy=False))
-    return _with(tree, ctes).sql(dialect=dialect, copy=False)
+
+    def counted(source: exp.Expression, table: str | None) -> exp.Select:
+        select = exp.Select(expressions=[*[g.copy() for g in group], _as(exp.Count(this=exp.Star()), "referrals")])
+        select = select.from_(source if table is None else exp.to_table(table), copy=False)
+        return (select.where(exp.EQ(this=_status(_col("explanation_key")), expression=_string("referral")), copy=False)
+                .group_by(*[g.copy() for g in group], copy=False))
+
+    ceilings = frozenset(pl.provision.id for pl in plans if pl.provision.id in selects and pl.amount is not None)
+    plain = [s for pid, s in selects.items() if pid not in ceilings]
+    parts = [counted(s.subquery("c", copy=False), None) for s in plain]  # counted per provision, as they come
+    ctes: list[tuple[str, exp.Expression]] = []
+    if ceilings:
+        pipeline = tuple(replace(s, provisions=s.provisions & ceilings) for s in steps.pipeline(plans, strategy)
+                         if s.provisions & ceilings)
+        assert all(s.kind != "sum_events" for s in pipeline)  # counts are of the applicant's own rows
+        ctes, last = _through_steps(_union([selects[pid] for pid in sorted(ceilings)]),
+                                    [pl for pl in plans if pl.provision.id in ceilings], pipeline)
+        parts.append(counted(None, last))
+    return _with(_union(parts), ctes).sql(dialect=dialect, copy=False)
 
 
 _SQL: dict[tuple, str] = {}

@@ -38,5 +38,5 @@ def beijing(at: dt.datetime) -> dt.datetime:
 
 
 def beijing_text(at: dt.datetime | None) -> str:
-    """「2024-10-08 09:30」 in Beijing time ('' for none): every time a person reads is Beijing time, labelled so."""
+    """「2025-10-08 09:30」 in Beijing time ('' for none): every time a person reads is Beijing time, labelled so."""
     return "" if at is None else beijing(at).strftime("%Y-%m-%d %H:%M")

@@ -51,6 +51,8 @@ def test_the_notice_list_is_public(server, page):
     page.get_by_role("link", name="审计核查信息（审计链头、JSON 数据）").click()
     assert page.locator("[data-test=audit-seq]").inner_text() == str(api["audit_head"]["seq"])
     assert page.locator("[data-test=audit-hash]").inner_text() == api["audit_head"]["hash"]
+    checkpoint = page.request.get(server + "/api/v1/audit/head").json()["checkpoint"]  # signed, kept outside the database
+    assert checkpoint and page.locator("[data-test=checkpoint-sig]").inner_text() == checkpoint["sig"]
     assert_labelled(page)
     shot(page, "notices-audit")
 

@@ -180,7 +180,8 @@ def _candidates(plan: ProvisionPlan, as_of: dt.date) -> exp.Select:
 
 def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = True,
                      counts_only: bool = False) -> exp.Select | None:
-    """One provision's candidate rows, or None where no applicant kind may claim it (a sqlglot tree).
+    """One provision's candidate rows (ROW but ``amount_fen``, which starts as ``formula_fen``), or None where
+    no applicant kind may claim it (a sqlglot tree).
 
     ``counts_only``: only the provision's entity-level referrals, to be counted by district
     (:func:`referral_counts_sql`).
@@ -196,7 +197,7 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = 
     carried = exp.Case().when(_in(key.copy(), gates.amount_keys(plan.gates)), _col("amount_expr"), copy=False)
     fen = steps.fen_sql(carried.copy())
     select = exp.Select(expressions=[*[_col(c) for c in ROW[:7]], _as(carried, "exact_yuan"), _col("cap_yuan"),
-                                     _as(fen, "formula_fen"), _as(fen.copy(), "amount_fen")]).from_(inner, copy=False)
+                                     _as(fen, "formula_fen")]).from_(inner, copy=False)
     if counts_only:  # its referrals, through the same steps (就高不重复 may cover a ceiling), then counted
         return select.where(exp.EQ(this=key.copy(), expression=_string("referral")), copy=False)
     if not on_event:
@@ -375,8 +376,11 @@ def _meta(plans) -> exp.Expression:
     ]) for pl in plans])
 
 
-def _through_steps(cand: exp.Expression, plans, pipeline: tuple[steps.Step, ...]) -> tuple[list, str]:
-    """The common table expressions of ``cand`` and then each declared step by its emitter, and the last one's name."""
+def _through_steps(selects: list[exp.Select], plans, pipeline: tuple[steps.Step, ...]) -> tuple[list, str]:
+    """The common table expressions of the candidates (``selects``, their amount not yet lowered by any step)
+    and then each declared step by its emitter, and the last one's name."""
+    cand = exp.Select(expressions=_row(amount_fen=_col("formula_fen"))).from_(
+        _union(selects).subquery("u", copy=False), copy=False)
     ctes: list[tuple[str, exp.Expression]] = [("cand", cand)]
     ctx = {"pipeline": pipeline, "every": frozenset(pl.provision.id for pl in plans)}
     last = "cand"
@@ -398,8 +402,8 @@ def screen_tree(policy: Policy, as_of: dt.date, strategy: str | None = None, ref
     the candidates, then each declared step (:func:`huiqi.engine.steps.pipeline`) by its emitter."""
     strategy = strategy or policy.header.general.overlap.default_strategy
     plans = plan_for(policy)
-    cand = _union([s for s in (provision_select(pl, as_of, referral_rows) for pl in plans) if s])
-    ctes, last = _through_steps(cand, plans, steps.pipeline(plans, strategy))
+    selects = [s for s in (provision_select(pl, as_of, referral_rows) for pl in plans) if s]
+    ctes, last = _through_steps(selects, plans, steps.pipeline(plans, strategy))
     ctes.append(("meta", _meta(plans)))
     r, m = "r", "m"
     status = _status(_col("explanation_key", r))
@@ -434,18 +438,20 @@ def referral_counts_sql(policy: Policy, as_of: dt.date, dialect: str = "duckdb",
     def counted(source: exp.Expression, table: str | None) -> exp.Select:
         select = exp.Select(expressions=[*[g.copy() for g in group], _as(exp.Count(this=exp.Star()), "referrals")])
         select = select.from_(source if table is None else exp.to_table(table), copy=False)
-        return (select.where(exp.EQ(this=_status(_col("explanation_key")), expression=_string("referral")), copy=False)
+        key = _col("explanation_key")  # a candidate's key is exactly 'referral'; after a step, 'referral:<step>'
+        return (select.where(exp.EQ(this=key if table is None else _status(key), expression=_string("referral")),
+                             copy=False)
                 .group_by(*[g.copy() for g in group], copy=False))
 
     ceilings = frozenset(pl.provision.id for pl in plans if pl.provision.id in selects and pl.amount is not None)
-    plain = [s for pid, s in selects.items() if pid not in ceilings]
-    parts = [counted(s.subquery("c", copy=False), None) for s in plain]  # counted per provision, as they come
+    parts = [counted(_candidates(pl, as_of).subquery("c", copy=False), None)  # counted per provision, as they come
+             for pl in plans if pl.provision.id in selects and pl.provision.id not in ceilings]
     ctes: list[tuple[str, exp.Expression]] = []
     if ceilings:
         pipeline = tuple(replace(s, provisions=s.provisions & ceilings) for s in steps.pipeline(plans, strategy)
                          if s.provisions & ceilings)
         assert all(s.kind != "sum_events" for s in pipeline)  # counts are of the applicant's own rows
-        ctes, last = _through_steps(_union([selects[pid] for pid in sorted(ceilings)]),
+        ctes, last = _through_steps([selects[pid] for pid in sorted(ceilings)],
                                     [pl for pl in plans if pl.provision.id in ceilings], pipeline)
         parts.append(counted(None, last))
     return _with(_union(parts), ctes).sql(dialect=dialect, copy=False)

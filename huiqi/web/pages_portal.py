@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from huiqi import clock, policies
+from huiqi.workflow import evidence as evidence_store
 from huiqi.profile.model import Profile, profile_model
 from huiqi.storage.models import Application, Evidence
 from huiqi.web import i18n
@@ -26,7 +27,6 @@ router = APIRouter(include_in_schema=False)
 ROLES = ["applicant"]
 SUBMITTABLE = ("draft", "returned")
 CANCELLABLE = ("draft", "submitted", "returned", "under_review")  # after approval the finance office cancels
-NO_EVIDENCE = ("cancelled", "rejected", "disbursed")
 
 i18n.add({
     "portal.title": ("我的企业", "My enterprise"),
@@ -199,8 +199,8 @@ def application_page(request: Request, app_id: int, message: str = "", as_of_val
         entitlement = json.loads(app.entitlement_json) if app.entitlement_json else None
         profile_data = json.loads(app.profile_json)
         timeline = service.timeline(s, app.id)
-        files = [{"filename": e.filename, "content_type": e.content_type, "size": e.size, "sha256": e.sha256,
-                  "at": clock.beijing_text(e.uploaded_at)}
+        files = [{"filename": e.filename, "kind": evidence_store.kind_words(e.content_type, i18n.lang_of(request)),
+                  "size": e.size, "sha256": e.sha256, "at": clock.beijing_text(e.uploaded_at)}
                  for e in s.execute(select(Evidence).where(Evidence.application_id == app.id).order_by(Evidence.id)).scalars()]
     preview = None
     if entitlement is None and row["status"] in SUBMITTABLE:
@@ -222,7 +222,7 @@ def application_page(request: Request, app_id: int, message: str = "", as_of_val
                   done=_done(request), start=start, end=end, default_as_of=default,
                   as_of_value=as_of_value or default.isoformat(),
                   can_submit=row["status"] in SUBMITTABLE, can_cancel=row["status"] in CANCELLABLE,
-                  can_upload=row["status"] not in NO_EVIDENCE)
+                  can_upload=row["status"] in evidence_store.ACCEPTS_IN)
 
 
 @router.get("/portal/applications/{app_id}")
@@ -254,9 +254,7 @@ async def upload_evidence(request: Request, app_id: str) -> Response:
     data = await upload.read(evidence.MAX_BYTES + 1)
     try:
         with database(request).transaction() as s:
-            app = _own(s, user, app_id)
-            if app.status in NO_EVIDENCE:
-                raise evidence.EvidenceRejected(409, f"the application is {app.status} / 申请已办结，不能再上传材料")
+            _own(s, user, app_id)
             evidence.add(s, user.username, app_id, upload.filename or "file", data)
     except evidence.EvidenceRejected as e:
         return application_page(request, app_id, i18n.translate("portal.evidence_rejected", lang, msg=bilingual(str(e), lang)))

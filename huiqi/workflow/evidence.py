@@ -14,6 +14,17 @@ from huiqi.workflow import audit
 
 MAX_BYTES = 10 * 1024 * 1024
 SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+# what a person reads for each kind of file (never a MIME type)
+KIND_WORDS = {"application/pdf": ("PDF 文件", "PDF document"), "image/png": ("PNG 图片", "PNG image"),
+              "image/jpeg": ("JPEG 图片", "JPEG image")}
+# Material is added while the application is being prepared or reviewed (补充材料); once approved, what was
+# approved is fixed: nothing is added during the public notice or after.
+ACCEPTS_IN = ("draft", "submitted", "returned", "under_review")
+
+
+def kind_words(content_type: str | None, lang: str = "zh") -> str:
+    words = KIND_WORDS.get(content_type or "")
+    return (words[0] if lang == "zh" else words[1]) if words else ("文件" if lang == "zh" else "file")
 
 
 class EvidenceRejected(ValueError):
@@ -51,6 +62,11 @@ def path_of(digest: str) -> Path:
 
 
 def add(session: Session, actor: str, application_id: int, filename: str, data: bytes) -> Evidence:
+    from huiqi.storage.models import Application
+
+    app = session.get(Application, application_id)
+    if app is not None and app.status not in ACCEPTS_IN:
+        raise EvidenceRejected(409, "material is added only before approval / 申请已审核通过或已办结，不能再补充材料")
     digest = store_bytes(data)
     content_type = sniff(data)
     row = Evidence(application_id=application_id, sha256=digest, filename=Path(filename).name[:200] or "file",

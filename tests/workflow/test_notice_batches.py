@@ -114,3 +114,22 @@ def test_the_full_amount_needs_no_opinion_and_payment_keeps_voucher_and_date(db,
         app = service.disburse(s, people["finance"], app_id, today=dt.date(2024, 6, 14), voucher=" CZ-2024-0612 ",
                                paid_on=LAST_DAY + dt.timedelta(days=1))
         assert (app.disbursed_on, app.disbursement_voucher) == (dt.date(2024, 6, 12), "CZ-2024-0612")
+
+
+def test_material_is_added_before_approval_only(db, people, tmp_path, monkeypatch):
+    from huiqi.workflow import evidence
+
+    monkeypatch.setenv("HUIQI_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    pdf = b"%PDF-1.4 invoice"
+    with db.transaction() as s:
+        app_id = _approved(s, people, "c1")
+    with pytest.raises(evidence.EvidenceRejected) as refused:
+        with db.transaction() as s:
+            evidence.add(s, "ent1", app_id, "补充发票.pdf", pdf)  # approved: what was approved is fixed
+    assert refused.value.status == 409 and "不能再补充材料" in str(refused.value)
+    with db.transaction() as s:
+        app = service.create(s, people["applicant"], PROFILE, "m07.compute_voucher", "c2", today=dt.date(2024, 6, 1))
+        service.submit(s, people["applicant"], app.id, dt.date(2024, 6, 1), today=dt.date(2024, 6, 1))
+        service.start_review(s, people["reviewer"], app.id)
+        row = evidence.add(s, "ent1", app.id, "补充发票.pdf", pdf)  # under review: 补充材料 is welcome
+        assert evidence.kind_words(row.content_type) == "PDF 文件" and evidence.kind_words(row.content_type, "en") == "PDF document"

@@ -86,3 +86,23 @@ def test_the_review_pages_amount_goes_through_the_same_parser(raw, ok):
     with pytest.raises(_Invalid) as e:
         _parse_amount(raw, "zh")
     assert e.value.message.startswith("批准金额（元）：") and len(e.value.message) > len("批准金额（元）：")
+
+
+@pytest.mark.parametrize("spend, ok", [("1000.50", Decimal("1000.50")), ("1,000.50", Decimal("1000.50")),
+                                       ("１０００", Decimal("1000")), (1000, Decimal("1000")), ("1e3", None),
+                                       ("1_000", None), (1000.5, None), (True, None), ("1,00", None)])
+def test_profile_money_takes_the_same_forms(spend, ok):
+    import pydantic
+
+    from huiqi.errors import field_problems
+    from huiqi.profile.model import Profile
+
+    body = {"kind": "individual", "name": "x", "compute_claims": [{"date": "2024-05-01", "category": "model_service",
+                                                                   "spend": spend}]}
+    if ok is not None:
+        assert Profile.model_validate(body).compute_claims[0].spend == ok
+        return
+    with pytest.raises(pydantic.ValidationError) as e:
+        Profile.model_validate(body)
+    [problem] = field_problems(e.value.errors())
+    assert problem.message("zh").startswith("算力支出") and "spend" not in problem.message("zh")

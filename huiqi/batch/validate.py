@@ -53,7 +53,11 @@ def typed_and_checks(col: Column, raw_cols: dict[str, str]) -> tuple[str, list[t
     checks: list[tuple[str, str]] = []
     k = col.kind
     if k == "money" or k == "ratio":
-        exact = raw if rtype.startswith("DECIMAL") or rtype in ("BIGINT", "INTEGER", "HUGEINT") else f"TRY_CAST({text} AS DECIMAL(38,10))"
+        typed_raw = rtype.startswith("DECIMAL") or rtype in ("BIGINT", "INTEGER", "HUGEINT")
+        # text: plain decimal digits only (the reader has already turned 1,000 / 万元 / full-width into them);
+        # 1e3, 1_000, inf or forty digits never reach the cast
+        exact = raw if typed_raw else (f"CASE WHEN regexp_full_match({text}, '-?[0-9]{{1,20}}(\\.[0-9]{{1,10}})?') "
+                                       f"THEN TRY_CAST({text} AS DECIMAL(38,10)) END")
         checks.append((f"{raw} IS NOT NULL AND {exact} IS NULL", f"{name}: 不是有效数字 / not a number"))
         checks.append((f"{exact} < 0", f"{name}: 不能为负数 / must not be negative"))
         if k == "money":
@@ -122,7 +126,7 @@ def _default(col: Column, typed: str) -> str:
 def _raw_columns(con: duckdb.DuckDBPyConnection, table: str, present: set[str]) -> dict[str, str]:
     if table not in present:
         return {}
-    return {r[0]: r[1] for r in con.execute(f"DESCRIBE raw_{table}").fetchall() if r[0] != "_row"}
+    return {r[0]: r[1] for r in con.execute(f"DESCRIBE raw_{table}").fetchall() if r[0] not in ("_row", "_problem")}
 
 
 def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: list[str], kinds=None) -> None:
@@ -162,7 +166,10 @@ def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: li
                 checks.append((f"{alias_of['id']} IS NOT NULL AND __dup > 1",
                                "id: 同一主体的事项编号重复（保留首行） / duplicate event id (the first row is kept)"))
                 extra += f", row_number() OVER (PARTITION BY {alias_of['entity_id']}, {alias_of['id']} ORDER BY _row) AS __dup"
-        reason = "CASE " + " ".join(f"WHEN {c} THEN '{r}'" for c, r in checks) + " END"
+        problem = ""
+        if table in present and "_problem" in {r[0] for r in con.execute(f"DESCRIBE raw_{table}").fetchall()}:
+            problem = "WHEN _problem IS NOT NULL THEN _problem "  # the reader's own words: sheet, row, header as written
+        reason = "CASE " + problem + " ".join(f"WHEN {c} THEN '{r}'" for c, r in checks) + " END"
         source = f"raw_{table} r" if table in present else "(SELECT NULL AS _row WHERE FALSE) r"
         con.execute(f"""CREATE OR REPLACE TABLE typed_{table} AS
                         SELECT _row, {', '.join(typed)}, {reason} AS _reason

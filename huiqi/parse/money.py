@@ -35,6 +35,8 @@ messages.add({
     "money.bool": ("金额不能是“是/否”", "an amount cannot be true or false"),
     "money.float_fen": ("以分为单位的金额须为整数（不能写成 1000.0 或 1e3）",
                         "an amount in fen must be a whole number (not 1000.0 or 1e3)"),
+    "money.float_yuan": ("金额请写成文字或整数（如 \"1000.50\"），不能是 JSON 小数（二进制小数不精确）",
+                         "write the amount as a string or a whole number (like \"1000.50\"), not a JSON float (inexact)"),
     "money.text_fen": ("以分为单位的金额须为数字，不能是文字", "an amount in fen must be a number, not text"),
     "money.exponent": ("金额不能使用科学计数法（如 1e3），请写出全部数字", "no exponents (like 1e3): write the digits out"),
     "money.underscore": ("金额不能含下划线", "no underscores in an amount"),
@@ -174,12 +176,14 @@ def _pydantic_yuan(value: Any, info: Any) -> Any:
     of range stay with the model (its own messages); only the form of the number is decided here."""
     try:
         if isinstance(value, float):
-            raise MoneyError("money.format", info.field_name, value=repr(value)[:_MAX_TEXT])
+            raise MoneyError("money.float_yuan", info.field_name)
         if isinstance(value, bool):
             raise MoneyError("money.bool", info.field_name)
         if isinstance(value, str):
             return decimal_text(value, info.field_name or "amount")
     except MoneyError as e:
+        if e.code in ("money.format", "money.empty", "money.too_large"):
+            return value  # not a number at all, or huge: the model's own checks word it (请输入数字, 超出合理范围)
         raise ValueError(e.bilingual()) from None
     return value
 

@@ -266,9 +266,10 @@ def read(data: bytes, specs: Sequence[Spec], *, limits: xlsx_guard.Limits = xlsx
 
 def read_many(data: bytes, kinds: Mapping[str, Sequence[Spec]], *, limits: xlsx_guard.Limits = xlsx_guard.IMPORT,
               name: str = "", sheet_names: Mapping[str, Sequence[str]] | None = None,
-              optional: Iterable[str] = ()) -> dict[str, Table]:
+              optional: Iterable[str] = (), keep_bad: bool = False) -> dict[str, Table]:
     """Each table of ``kinds`` (name → specs) from the sheet that fits it best. Tables in ``optional`` may be
-    absent; a required one that no sheet has raises :class:`TableRefused` naming its missing columns."""
+    absent; a required one that no sheet has raises :class:`TableRefused` naming its missing columns.
+    ``keep_bad``: a row with problems is kept too, its bad cells as written (for a caller that rejects rows itself)."""
     sheet_names = sheet_names or {}
     indexes = {k: _index(specs) for k, specs in kinds.items()}
     out: dict[str, Table] = {}
@@ -304,7 +305,7 @@ def read_many(data: bytes, kinds: Mapping[str, Sequence[Spec]], *, limits: xlsx_
         units = {c: _units(head, i, depth, c) for c in found}
         table = Table(title, i + depth, {s.field: shown for s, shown in found.values()})
         rest = head[i + depth:]
-        _read_rows(table, found, units, kinds[kind], rest, grid, start=i + depth + 1)
+        _read_rows(table, found, units, kinds[kind], rest, grid, start=i + depth + 1, keep_bad=keep_bad)
         out[kind] = table
     for kind, specs in kinds.items():
         if kind in out or kind in optional:
@@ -320,7 +321,7 @@ def read_many(data: bytes, kinds: Mapping[str, Sequence[Spec]], *, limits: xlsx_
 
 
 def _read_rows(table: Table, found: dict[int, tuple[Spec, str]], units: dict[int, int], specs: Sequence[Spec],
-               first: list[Sequence[Any]], grid: Iterator[Sequence[Any]], start: int) -> None:
+               first: list[Sequence[Any]], grid: Iterator[Sequence[Any]], start: int, keep_bad: bool = False) -> None:
     def all_rows():
         yield from first
         yield from grid
@@ -340,10 +341,11 @@ def _read_rows(table: Table, found: dict[int, tuple[Spec, str]], units: dict[int
                 record[spec.field] = _normalise(spec, raw, units[c])
             except V.CellError as e:
                 problems.append(Problem(table.sheet, n, spec.field, shown, e.zh, e.en))
-        for spec in required:
+                record[spec.field] = raw
+        for spec in required if not keep_bad else ():  # a caller keeping bad rows checks required cells itself
             if record.get(spec.field) in (None, "") and not any(p.field == spec.field for p in problems):
                 problems.append(Problem(table.sheet, n, spec.field, table.header_of(spec.field), "必填", "required"))
         if problems:
             table.problems.extend(problems)
-        else:
+        if keep_bad or not problems:
             table.rows.append((n, record))

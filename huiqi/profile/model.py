@@ -22,6 +22,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
+from huiqi.parse.money import yuan_validator  # the one strict form of an amount: no 1e3, 1_000, JSON floats
 from huiqi.profile import kinds as kinds_mod
 
 MAX_MONEY = Decimal("1000000000000")  # 1万亿 yuan: nothing in this policy comes near it
@@ -64,7 +65,7 @@ def _industry(v: str) -> str:
     return validate_industry(v).code
 
 
-Money = Annotated[Decimal, AfterValidator(_money), Field(description="元，最多两位小数 / yuan, exact to the fen")]
+Money = Annotated[Decimal, yuan_validator(), AfterValidator(_money), Field(description="元，最多两位小数 / yuan, exact to the fen")]
 Ratio = Annotated[Decimal, AfterValidator(_ratio), Field(description="比例，30%写作0.30 / ratio, 30% is 0.30")]
 CreditCode = Annotated[str, Field(min_length=18, max_length=18, description="统一社会信用代码 (GB 32100)"), AfterValidator(_credit_code)]
 DistrictCode = Annotated[str, Field(max_length=9, description="行政区划代码，如 530102 五华区"), AfterValidator(_district)]

@@ -37,3 +37,13 @@ def test_every_api_route_is_documented():
 def test_readme_starts_with_the_two_commands():
     head = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")[:400]
     assert "make run" in head and "make test" in head
+
+
+def test_every_import_column_name_is_in_the_delivery_docs():
+    """docs/delivery.md lists every name columns.yaml accepts (regenerate its tables when the data changes)."""
+    import yaml
+
+    text = (DOCS / "delivery.md").read_text(encoding="utf-8")
+    data = yaml.safe_load((Path(__file__).parents[1] / "huiqi" / "delivery" / "columns.yaml").read_text(encoding="utf-8"))
+    missing = [n for cols in data.values() for c in cols.values() for n in c["names"] if n not in text]
+    assert not missing, missing

@@ -106,3 +106,13 @@ def test_profile_money_takes_the_same_forms(spend, ok):
         Profile.model_validate(body)
     [problem] = field_problems(e.value.errors())
     assert problem.message("zh").startswith("算力支出") and "spend" not in problem.message("zh")
+
+
+@pytest.mark.parametrize("value", ["1e30", "9" * 20, "0.30000000000000004", "1_000", True, 1e30])
+def test_project_and_list_amounts_are_refused_naming_the_field(value):
+    from huiqi.delivery import DeliveryError
+    from huiqi.delivery.fields import money_fen
+
+    with pytest.raises(DeliveryError) as e:
+        money_fen("total_investment", value)
+    assert e.value.field == "total_investment" and " / " in e.value.message

@@ -2,7 +2,7 @@
 
 One set of rules for the forms and the imports (:mod:`huiqi.parse.values`): yuan through the strict money core
 (at most two decimals, no exponents, an upper bound; 元/万元/亿元 understood), 是/否 (√/×, Y/N …) as booleans,
-dates as officials write them (2024年5月1日, 2024/5/1, 2024.05.01, Excel's own). The import columns — their
+dates as officials write them (2025年5月1日, 2025/5/1, 2025.05.01, Excel's own). The import columns — their
 Chinese and English names, synonyms and value synonyms — are data (``columns.yaml``), read by :func:`specs`.
 """
 

@@ -1,7 +1,7 @@
 """One tolerant reader for every table an official hands in — an .xlsx workbook or a CSV file.
 
 It finds the table where a person would: on any sheet that has the columns (the sheet's name helps, it is not
-required), under title rows (「2024年重大项目清单」), with a header of one row or two (a merged group cell over
+required), under title rows (「重大项目清单」), with a header of one row or two (a merged group cell over
 its sub-columns is flattened: 「投资额（万元）」 over 「总投资」 reads as both). Column names are matched after
 full-width characters, spaces, ``*`` marks and a unit in brackets are taken off, against every name a column is
 known by (Chinese, English, synonyms: a table kept as data by each caller). CSV is read as UTF-8 (with or without

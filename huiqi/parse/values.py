@@ -2,8 +2,8 @@
 progress). Each function takes what a cell holds (text, a number, a date) and answers the exact value or raises
 :class:`CellError` with Chinese and English words — never another exception.
 
-- dates: 2024-05-01, 2024-5-1, 2024/5/1, 2024.05.01, 2024年5月1日, 20240501, full-width digits, Excel's own
-  date cells and Excel serial numbers (45413 is 2024-05-01);
+- dates: 2025-05-01, 2025-5-1, 2025/5/1, 2025.05.01, 2025年5月1日, 20250501, full-width digits, Excel's own
+  date cells and Excel serial numbers (45778 is 2025-05-01);
 - money: the strict core (:mod:`huiqi.parse.money`) after a unit — 元, 万元/万, 亿元/亿 — and ¥ are taken off;
   a column whose header says 「（万元）」 scales its bare numbers the same way;
 - yes/no: 是/否, √/×, ✓/✗, Y/N, yes/no, true/false, 1/0, 有/无;
@@ -87,8 +87,8 @@ def _serial(number: float) -> dt.date:
 
 def _bad_date(value: Any) -> CellError:
     shown = str(value)[:30]
-    return CellError(f"「{shown}」不是有效日期（如 2024-05-01、2024/5/1、2024年5月1日）",
-                     f"'{shown}' is not a real date (like 2024-05-01, 2024/5/1 or 2024年5月1日)")
+    return CellError(f"「{shown}」不是有效日期（如 2025-05-01、2025/5/1、2025年5月1日）",
+                     f"'{shown}' is not a real date (like 2025-05-01, 2025/5/1 or 2025年5月1日)")
 
 
 # -- money ------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def test_dates(text):
 def test_dates_refused_with_examples(text):
     with pytest.raises(V.CellError) as e:
         V.date_value(text)
-    assert "2024年5月1日" in e.value.zh and "2024/5/1" in e.value.en
+    assert "2025年5月1日" in e.value.zh and "2025/5/1" in e.value.en
 
 
 @pytest.mark.parametrize("value, unit, fen", [

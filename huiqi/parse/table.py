@@ -221,7 +221,7 @@ def _units(rows: list[Sequence[Any]], i: int, depth: int, col: int) -> int:
 # -- normalising a row -----------------------------------------------------------------------------
 
 
-def _normalise(spec: Spec, value: Any, unit: int) -> Any:
+def _normalise(spec: Spec, value: Any, unit: int, lookups: dict[str, dict[str, str]] | None = None) -> Any:
     if isinstance(value, str):
         value = value.strip()
         if value in ("", "-", "—", "/", "无") and spec.kind not in ("bool", "text", "raw"):
@@ -237,7 +237,12 @@ def _normalise(spec: Spec, value: Any, unit: int) -> Any:
     if spec.kind == "code":
         return V.code(value)
     if spec.kind == "choice":
-        return V.choice(value, spec.choices, spec.synonyms)
+        lookup = None
+        if lookups is not None:
+            lookup = lookups.get(spec.field)
+            if lookup is None:
+                lookup = lookups[spec.field] = V.choice_lookup(spec.choices, spec.synonyms)
+        return V.choice(value, spec.choices, spec.synonyms, lookup)
     if spec.kind == "int":
         if value is None:
             return None
@@ -327,6 +332,7 @@ def _read_rows(table: Table, found: dict[int, tuple[Spec, str]], units: dict[int
         yield from grid
 
     required = [s for s in specs if s.required]
+    lookups: dict[str, dict[str, str]] = {}
     for n, values in enumerate(all_rows(), start=start):
         cells = [v for v in values if not (v is None or (isinstance(v, str) and not v.strip()))]
         if not cells:
@@ -338,7 +344,7 @@ def _read_rows(table: Table, found: dict[int, tuple[Spec, str]], units: dict[int
         for c, (spec, shown) in found.items():
             raw = values[c] if c < len(values) else None
             try:
-                record[spec.field] = _normalise(spec, raw, units[c])
+                record[spec.field] = _normalise(spec, raw, units[c], lookups)
             except V.CellError as e:
                 problems.append(Problem(table.sheet, n, spec.field, shown, e.zh, e.en))
                 record[spec.field] = raw

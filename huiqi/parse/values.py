@@ -158,26 +158,32 @@ def yes_no(value: Any) -> bool | None:
 # -- choices -----------------------------------------------------------------------------------------
 
 
-def choice(value: Any, choices: Mapping[str, str], synonyms: Mapping[str, str] | None = None) -> str | None:
-    """The code for ``value``: ``choices`` maps code → Chinese word, ``synonyms`` other words → code. None when empty."""
+def choice(value: Any, choices: Mapping[str, str], synonyms: Mapping[str, str] | None = None,
+           lookup: Mapping[str, str] | None = None) -> str | None:
+    """The code for ``value``: ``choices`` maps code → Chinese word, ``synonyms`` other words → code. None when empty.
+    ``lookup``: :func:`choice_lookup` of the same, built once for a whole column."""
     if value is None:
         return None
     text = half_width(str(value))
     if not text:
         return None
-    lookup: dict[str, str] = {}
-    for c, zh in choices.items():
-        lookup[_key(c)] = c
-        lookup[_key(zh)] = c
-    for word, c in (synonyms or {}).items():
-        if c in choices:
-            lookup[_key(word)] = c
-    found = lookup.get(_key(text))
+    found = (lookup if lookup is not None else choice_lookup(choices, synonyms)).get(_key(text))
     if found is None:
         shown = str(value)[:30]
         words = "、".join(choices.values())
         raise CellError(f"「{shown}」不是可选值，请从以下选择：{words}", f"'{shown}' is not one of: {words}")
     return found
+
+
+def choice_lookup(choices: Mapping[str, str], synonyms: Mapping[str, str] | None = None) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for word, c in (synonyms or {}).items():
+        if c in choices:
+            lookup[_key(word)] = c
+    for c, zh in choices.items():  # a code's own words win over a synonym
+        lookup[_key(zh)] = c
+        lookup[_key(c)] = c
+    return lookup
 
 
 def _key(text: str) -> str:

@@ -77,7 +77,7 @@ def test_formatted_amounts_read_back_exactly(fen):
 
 
 @pytest.mark.parametrize("raw, ok", [("90000.00", 9000000), ("90,000", 9000000), ("９００００", 9000000), ("1e3", None),
-                                     ("9" * 40, None), ("1e999999", None), ("0", None), ("0.001", None), ("", None),
+                                     ("9" * 40, None), ("1e999999", None), ("0", None), ("-5", None), ("0.001", None), ("", None),
                                      ("1_000", None)])
 def test_the_review_pages_amount_goes_through_the_same_parser(raw, ok):
     if ok is not None:
@@ -86,6 +86,8 @@ def test_the_review_pages_amount_goes_through_the_same_parser(raw, ok):
     with pytest.raises(_Invalid) as e:
         _parse_amount(raw, "zh")
     assert e.value.message.startswith("批准金额（元）：") and len(e.value.message) > len("批准金额（元）：")
+    if raw in ("0", "-5"):
+        assert "须大于零" in e.value.message
 
 
 @pytest.mark.parametrize("spend, ok", [("1000.50", Decimal("1000.50")), ("1,000.50", Decimal("1000.50")),

@@ -126,7 +126,7 @@ def yuan_to_fen(value: Any, field: str, *, maximum: Decimal = MAX_YUAN, positive
     else:
         raise MoneyError("money.format", field, value=str(value)[:_MAX_TEXT])
     if d < 0 and not negative:
-        raise MoneyError("money.negative", field)
+        raise MoneyError("money.zero" if positive else "money.negative", field)
     if abs(d) > maximum:
         raise MoneyError("money.too_large", field, limit=_limit_text(int(maximum * 100)))
     if d != d.quantize(Decimal("0.01")):

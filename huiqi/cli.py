@@ -780,15 +780,21 @@ app.add_typer(voice_app, name="voice")
 IMPORT_KINDS = {"projects": "import_projects", "lists": "import_list_entries", "progress": "import_commitment_progress"}
 
 
-def _import(kind: str, file: str, as_user: str) -> None:
-    """Import one registry workbook as a department user; every row checked on its own."""
+def _import(kind: str, file: str, as_user: str, policy_id: str | None = None) -> None:
+    """Import one registry workbook as a department user into one policy's records; every row checked on its own."""
     from pathlib import Path
 
     from sqlalchemy import select
 
+    from huiqi import policies
     from huiqi.delivery import importer
     from huiqi.storage.models import User
 
+    try:
+        policy = policies.load(policy_id)
+    except policies.UnknownPolicy as e:
+        fail(f"未知的政策“{e.policy_id}”（可选：{'、'.join(e.known)}）",
+             f"--policy: unknown policy '{e.policy_id}' (known: {', '.join(e.known)})")
     try:
         data = Path(file).read_bytes()
     except OSError as e:
@@ -800,7 +806,7 @@ def _import(kind: str, file: str, as_user: str) -> None:
             fail(f"--as：没有用户“{as_user}”", f"--as: no user '{as_user}'")
         if user.role not in ("reviewer", "admin"):
             fail(f"--as：{as_user} 不是部门用户或管理员", f"--as: {as_user} is not a department user or an administrator")
-        result = getattr(importer, IMPORT_KINDS[kind])(s, user, data)
+        result = getattr(importer, IMPORT_KINDS[kind])(s, user, data, policy)
     typer.echo(f"已导入 imported: {result.imported} 行 rows")
     for e in result.errors:
         typer.echo(f"  第 {e.row} 行 row {e.row}: {e.field}: {e.reason}")
@@ -812,22 +818,22 @@ AS_USER = typer.Option(..., "--as", help="以哪个部门用户导入 / the depa
 
 
 @import_app.command("projects")
-def import_projects(file: str = typer.Argument(..., help=".xlsx"), as_user: str = AS_USER) -> None:
+def import_projects(file: str = typer.Argument(..., help=".xlsx"), as_user: str = AS_USER, policy_id: str = POLICY) -> None:
     """导入项目库（新编号新增、已有编号更新）；坏行报告行号和原因，好行全部保留；有坏行时退出码 1 /
     import projects; bad rows named by row, good rows kept; exit 1 if any row was refused."""
-    _import("projects", file, as_user)
+    _import("projects", file, as_user, policy_id)
 
 
 @import_app.command("lists")
-def import_lists(file: str = typer.Argument(..., help=".xlsx"), as_user: str = AS_USER) -> None:
+def import_lists(file: str = typer.Argument(..., help=".xlsx"), as_user: str = AS_USER, policy_id: str = POLICY) -> None:
     """导入推介清单条目 / import published-list entries; exit 1 if any row was refused."""
-    _import("lists", file, as_user)
+    _import("lists", file, as_user, policy_id)
 
 
 @import_app.command("progress")
-def import_progress(file: str = typer.Argument(..., help=".xlsx"), as_user: str = AS_USER) -> None:
+def import_progress(file: str = typer.Argument(..., help=".xlsx"), as_user: str = AS_USER, policy_id: str = POLICY) -> None:
     """导入督办任务进展（任务编号、状态、进展情况）/ import commitment progress; exit 1 if any row was refused."""
-    _import("progress", file, as_user)
+    _import("progress", file, as_user, policy_id)
 
 
 @voice_app.command("escalate")

@@ -100,6 +100,8 @@ def test_the_cli_imports_a_workbook_and_names_bad_rows(tmp_path, monkeypatch):
     assert r.exit_code == 1 and "imported: 1" in r.output and "row 3: investor_origin" in r.output
     assert runner.invoke(app, ["import", "projects", str(book), "--as", "nobody"]).exit_code == 2
     assert runner.invoke(app, ["import", "projects", str(tmp_path / "missing.xlsx"), "--as", "tcj"]).exit_code == 2
+    unknown = runner.invoke(app, ["import", "projects", str(book), "--as", "tcj", "--policy", "nope"])
+    assert unknown.exit_code == 2 and "--policy" in unknown.output  # a notice not served: nothing imported
     with db.transaction() as s:
         assert [p.code for p in s.query(Project).all()] == ["K1"]
     r = runner.invoke(app, ["voice", "escalate", "--today", "2024-13-01"])

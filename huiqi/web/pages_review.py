@@ -261,11 +261,9 @@ def _show(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-BEIJING = dt.timedelta(hours=8)  # stored times are UTC; China keeps UTC+8 all year
-
-
 def _local(at: dt.datetime | None) -> dt.datetime | None:
-    return at + BEIJING if at is not None else None
+    """A stored time (UTC) in Beijing time, for showing (:func:`huiqi.clock.beijing`)."""
+    return None if at is None else clock.beijing(at)
 
 
 def _parameter_rows(provision, ent: dict | None) -> list[dict[str, str]]:

@@ -53,6 +53,7 @@ class ApiToken(Base):
 
 
 class LoginSession(Base):
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC; None: until revoked
     """A browser session: the cookie carries the id, the form carries the CSRF token."""
 
     __tablename__ = "login_sessions"

@@ -74,8 +74,7 @@ def create_user(session: Session, username: str, password: str, role: str, displ
                 department: str | None = None, credit_code: str | None = None, actor: str = "system") -> User:
     if role not in ROLES:
         raise ValueError(f"role: must be one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise ValueError("password: at least 10 characters / 密码至少10位")
+    _check_password(password)
     if role == "reviewer":
         if department not in known_departments():
             raise ValueError(f"department: '{department}' is not a lead department named in the policy")
@@ -85,11 +84,41 @@ def create_user(session: Session, username: str, password: str, role: str, displ
         credit_code = validate_uscc(credit_code)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise ValueError(f"username: '{username}' is taken")
-    user = User(username=username, display_name=display_name or username, password_hash=_hasher.hash(password),
+    user = User(username=username, display_name=display_name or username, password_hash=NO_PASSWORD if password is None else _hasher.hash(password),
                 role=role, department=department, credit_code=credit_code, failed_logins=0)
     session.add(user)
     session.flush()
     audit.append(session, actor, "user.create", f"user/{user.id}", "ok", {"username": username, "role": role})
+    return user
+
+
+MIN_PASSWORD = 10
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"password: at least {MIN_PASSWORD} characters / 密码至少{MIN_PASSWORD}位")
+
+
+def _named(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise ValueError(f"username: no user '{username}' / 无此用户")
+    return user
+
+
+def reset_password(session: Session, username: str, password: str, actor: str) -> User:
+    """An administrator sets a new password; the account's browser sessions end (whoever knew the old one
+    is signed out) and its lock-out and throttling are cleared. API tokens stay: they are separate
+    credentials, ended by disabling the account. Audited (without the password)."""
+    from sqlalchemy import delete
+
+    _check_password(password)
+    user = _named(session, username)
+    user.password_hash, user.failed_logins = _hasher.hash(password), 0
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    throttle.clear_account(session, username)
+    audit.append(session, actor, "user.reset_password", f"user/{user.id}", "ok")
     return user
 
 
@@ -127,16 +156,22 @@ def login(session: Session, username: str, password: str, now: dt.datetime | Non
     return user
 
 
-def new_token(session: Session, user: User, name: str) -> str:
+def new_token(session: Session, user: User, name: str, expires_at: dt.datetime | None = None,
+              actor: str | None = None) -> str:
+    """A bearer token for ``user``, returned once (only its hash is kept); ``expires_at`` (UTC) None: until
+    revoked or the account is disabled. ``actor``: who issued it, the user themself unless said."""
     token = "hq_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_sha(token), name=name))
-    audit.append(session, user.username, "token.create", f"user/{user.id}", "ok", {"name": name})
+    session.add(ApiToken(user_id=user.id, token_hash=_sha(token), name=name, expires_at=expires_at))
+    detail = {"name": name, **({"expires_at": expires_at.isoformat()} if expires_at else {})}
+    audit.append(session, actor or user.username, "token.create", f"user/{user.id}", "ok", detail)
     return token
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    """The token's user; None for an unknown or revoked token, or a disabled or locked account."""
+    """The token's user; None for an unknown, revoked or expired token, or a disabled or locked account."""
     row = session.execute(select(ApiToken).where(ApiToken.token_hash == _sha(token), ApiToken.revoked.is_(False))).scalar_one_or_none()
+    if row is not None and row.expires_at is not None and row.expires_at <= utcnow():
+        row = None
     user = session.get(User, row.user_id) if row else None
     return None if user is None or is_locked(user) else user
 
@@ -170,22 +205,26 @@ DISABLED_UNTIL = dt.datetime(9999, 12, 31)  # a locked_until this far away is a 
 
 
 def set_disabled(session: Session, admin: User, username: str, disabled: bool) -> User:
-    """An administrator disables an account (its sessions and tokens end at once) or enables it again
-    (which also clears a lock-out left by versions before throttling). Audited."""
-    from sqlalchemy import delete
-
+    """An administrator (signed in on the web page) disables an account or enables it again; not their own."""
     if admin.role != "admin":
         raise PermissionError("only administrators / 仅管理员可操作")
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        raise ValueError(f"username: no user '{username}' / 无此用户")
-    if user.id == admin.id and disabled:
+    if username == admin.username and disabled:
         raise ValueError("username: an administrator cannot disable their own account / 不能停用自己的账户")
+    return change_access(session, username, disabled, actor=admin.username)
+
+
+def change_access(session: Session, username: str, disabled: bool, actor: str) -> User:
+    """Disable an account (its sessions and tokens end at once) or enable it again (which also clears a
+    lock-out left by versions before throttling). Audited as ``actor``: the page's administrator or the
+    operator's command line."""
+    from sqlalchemy import delete
+
+    user = _named(session, username)
     user.locked_until, user.failed_logins = (DISABLED_UNTIL if disabled else None), 0
     if disabled:
         session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
         session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     else:
         throttle.clear_account(session, username)
-    audit.append(session, admin.username, "user.disable" if disabled else "user.enable", f"user/{user.id}", "ok")
+    audit.append(session, actor, "user.disable" if disabled else "user.enable", f"user/{user.id}", "ok")
     return user

@@ -70,11 +70,18 @@ def _sha(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def create_user(session: Session, username: str, password: str, role: str, display_name: str | None = None,
+# The stored hash of an account that cannot sign in until a password is set (users reset-password): the
+# enterprises of a replayed demo city, which nobody signs in as. argon2 refuses it as an invalid hash.
+NO_PASSWORD = "!"
+
+
+def create_user(session: Session, username: str, password: str | None, role: str, display_name: str | None = None,
                 department: str | None = None, credit_code: str | None = None, actor: str = "system") -> User:
+    """A new account; ``password`` None makes one that cannot sign in until a password is set."""
     if role not in ROLES:
         raise ValueError(f"role: must be one of {', '.join(ROLES)}")
-    _check_password(password)
+    if password is not None:
+        _check_password(password)
     if role == "reviewer":
         if department not in known_departments():
             raise ValueError(f"department: '{department}' is not a lead department named in the policy")
@@ -84,8 +91,7 @@ def create_user(session: Session, username: str, password: str, role: str, displ
         credit_code = validate_uscc(credit_code)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise ValueError(f"username: '{username}' is taken")
-    user = User(username=username, display_name=display_name or username, password_hash=NO_PASSWORD if password is None else _hasher.hash(password),
-                role=role, department=department, credit_code=credit_code, failed_logins=0)
+    user = User(username=username, display_name=display_name or username, password_hash=NO_PASSWORD if password is None else _hasher.hash(password), role=role, department=department, credit_code=credit_code, failed_logins=0)
     session.add(user)
     session.flush()
     audit.append(session, actor, "user.create", f"user/{user.id}", "ok", {"username": username, "role": role})

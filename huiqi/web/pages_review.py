@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import and_, or_, select
 
 from huiqi import clock, policies
-from huiqi.money import SubFenError, format_fen, to_fen
+from huiqi.money import format_fen, to_fen
 from huiqi.storage.models import Application, ApplicationEvent, EntityCap, Evidence, Objection, Pool, User
 from huiqi.web import files, i18n
 from huiqi.web.auth import Forbidden, LoginRequired, check_csrf, database, page_user, require
@@ -83,7 +83,7 @@ i18n.add({
     "review.not_submitted": ("尚未提交，暂无测算结果", "Not submitted yet: no computation"),
     "review.field": ("项目", "Field"),
     "review.value": ("内容", "Value"),
-    "review.event": ("申报事项", "The claim"),
+    "review.event": ("申报事项明细", "The claim in detail"),
     "review.pool": ("资金池", "Budget pool"),
     "review.pool_total": ("总额", "Total"),
     "review.pool_reserved": ("已预留", "Reserved"),
@@ -151,13 +151,11 @@ i18n.add({
     "review.done.publish": ("已公示，公示至 {date}", "Published; the notice runs until {date}"),
     "review.done.disburse": ("已拨付 {amount}", "Paid {amount}"),
     "review.back": ("返回工作台", "Back to the queue"),
-    "review.pf.kind": ("申请人类型", "Kind"),
-    "review.pf.name": ("名称", "Name"),
-    "review.pf.credit_code": ("统一社会信用代码", "Credit code"),
-    "review.pf.district": ("行政区划代码", "District code"),
-    "review.pf.industry": ("行业代码", "Industry code"),
-    "review.pf.size_class": ("企业规模", "Size class"),
     "review.not_found": ("未找到第 {id} 号申请", "Application {id} not found"),
+    "review.claim_of": ("{family} · 编号 {id}", "{family} · no. {id}"),
+    "review.claimed": ("申报事项", "Claim"),
+    "review.measure_no": ("第{no}条", "Measure {no}:"),
+    "review.colon": ("：", ": "),
 })
 
 
@@ -241,16 +239,68 @@ def _queue_context(s, user: User, today: dt.date) -> dict[str, Any]:
             "recent": [_row(a, policy, _submitted_dates(s, [a.id for a in done])) for a in done]}
 
 
-def _event_of(profile: dict, event_id: str | None) -> dict | None:
-    """The record the application claims (a compute claim, a purchase …), found by its id."""
+def _event_of(profile: dict, event_id: str | None) -> tuple[str, dict] | None:
+    """The record the application claims (a compute claim, a purchase …) and the list it is in, by its id."""
     if not event_id:
         return None
-    for value in profile.values():
+    for name, value in profile.items():
         if isinstance(value, list):
             for item in value:
                 if isinstance(item, dict) and str(item.get("id")) == event_id:
-                    return item
+                    return name, item
     return None
+
+
+def _fact(key: str, value: Any, lang: str) -> tuple[str, str]:
+    """A fact (``entity.size_class``, ``event.spend``) as a person reads it: the explanations' words for it and
+    its value (:mod:`huiqi.engine.explain`: choices in words, money as ¥, rates as %), the applicant's codes in
+    words — its kind, size class (the SME standard's words), district and industry."""
+    from huiqi.engine import explain
+    from huiqi.profile.questions import ENTITY_FACTS
+    from huiqi.standards import industries, sme_size
+    from huiqi.standards.divisions import lookup_district
+
+    ns, _, name = key.partition(".")
+    # a standing fact a policy's kind declares has its words with that kind
+    label = explain._label(key if ns != "entity" or name in ENTITY_FACTS else f"event.{name}", lang)
+    label = label[:1].upper() + label[1:]  # a row heading (English words come lower-case, for sentences)
+    if ns == "entity" and value not in (None, ""):
+        text = str(value)
+        if name == "kind":
+            words = f"calc.kind.{text}"
+            return label, i18n.translate(words, lang) if words in i18n.MESSAGES else explain.CLAIMANT_ZH.get(text, text)
+        if name == "size_class" and text in {c.value for c in sme_size.SizeClass}:
+            zh = sme_size.SizeClass(text).name_zh
+            return label, zh if lang == "zh" else i18n.translate(f"calc.size.{text}", "en")
+        if name == "district":
+            district = lookup_district(text)
+            return label, district.words(lang) if district else text
+        if name == "industry":
+            try:
+                node = industries.lookup(text)
+            except ValueError:
+                node = None
+            return label, f"{text} {node.name_zh}" if node is not None and lang == "zh" else text
+    if explain._unit(key) in ("money", "ratio") and isinstance(value, str):
+        try:
+            value = Decimal(value)
+        except ArithmeticError:
+            pass
+    return label, explain._value(key, value, lang)
+
+
+def _claim(profile: dict, event_id: str | None, lang: str) -> dict[str, Any] | None:
+    """The claimed record: what kind of record it is (its family's name), its id, and its fields in words."""
+    from huiqi.profile import questions
+
+    found = _event_of(profile, event_id)
+    if found is None:
+        return None
+    list_name, item = found
+    family = questions.family_named(list_name)
+    words = (family.zh if lang == "zh" else family.en) if family else questions.subject_words(list_name)[lang == "en"]
+    return {"title": i18n.translate("review.claim_of", lang, family=words, id=event_id),
+            "rows": [_fact(f"event.{k}", v, lang) for k, v in item.items() if k != "id"]}
 
 
 def _show(value: Any) -> str:
@@ -283,11 +333,6 @@ def _parameter_rows(provision, ent: dict | None) -> list[dict[str, str]]:
         rows.append({"name": name, "zh": param.label_zh if param else name, "en": param.label_en if param else name,
                      "value": shown})
     return rows
-
-
-def _label(key: str, lang: str) -> str:
-    full = f"review.pf.{key}"
-    return i18n.translate(full, lang) if full in i18n.MESSAGES else key
 
 
 def _detail_context(s, user: User, app: Application, lang: str = "zh") -> dict[str, Any]:
@@ -323,13 +368,14 @@ def _detail_context(s, user: User, app: Application, lang: str = "zh") -> dict[s
     for e in timeline:
         e["at_text"] = _local(dt.datetime.fromisoformat(e["at"])).strftime("%Y-%m-%d %H:%M")
     submitted = _submitted_dates(s, [app.id]).get(app.id)
-    scalars = [(_label(k, lang), _show(v)) for k, v in profile.items() if not isinstance(v, (list, dict))]
+    scalars = [_fact(f"entity.{k}", v, lang) for k, v in profile.items() if not isinstance(v, (list, dict))]
     may_act = service.can_view(user, app) and user.role in ROLES
     return {
-        "app": app, "name": profile.get("name") or "", "profile_rows": scalars, "event": _event_of(profile, app.event_id),
+        "app": app, "name": profile.get("name") or "", "profile_rows": scalars, "claim": _claim(profile, app.event_id, lang),
+        "facts": [_fact(k, v, lang) for k, v in ((ent or {}).get("facts") or {}).items()],
         "measure": measure, "provision": provision, "ent": ent, "pool": pool_view, "cap": cap_view,
         "evidence": evidence, "objections": objections, "timeline": timeline, "submitted": submitted,
-        "show": _show, "may_act": may_act, "parameters": _parameter_rows(provision, ent),
+        "may_act": may_act, "parameters": _parameter_rows(provision, ent),
         "objection_times": {o.id: _local(o.at).strftime("%Y-%m-%d %H:%M") for o in objections}, "today": clock.today(),
         "entitlement_yuan": (f"{Decimal(app.entitlement_fen) / 100:.2f}" if app.entitlement_fen is not None else ""),
         "max_notice_days": MAX_NOTICE_DAYS,

@@ -90,8 +90,10 @@ def test_application_beside_the_engines_computation_and_the_pool(server, page):
     assert "¥90,000.00" in page.locator("[data-test=entitlement]").inner_text()
     assert "按30%计算" in page.locator("[data-test=explanation]").inner_text()
     assert "按实际支出费用给予30%补助，每年最高50万元" in calc.locator("[data-test=citation]").inner_text()
-    assert "rate" in calc.locator("[data-test=parameters]").inner_text()
-    assert "300000" in calc.locator("[data-test=facts]").inner_text()
+    assert "补助比例（按实际支出费用）\t30%" in calc.locator("[data-test=parameters]").inner_text()  # words, not keys
+    assert "实际支出\t¥300,000.00" in calc.locator("[data-test=facts]").inner_text()
+    shown = page.locator("[data-test=profile]").inner_text()
+    assert "企业规模\t小型" in shown and "官渡区" in shown and "第7条 算力券" in shown
     assert page.locator("[data-test=policy-version]").inner_text().strip()
     pool = page.locator("[data-test=pool]")
     assert "¥30,000,000.00" in pool.inner_text()  # 设立总额3000万元的“算力券”

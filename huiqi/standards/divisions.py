@@ -57,6 +57,12 @@ class District:
     parent_name_zh: str | None = None
     trusteeship_from: dt.date | None = None
     note_zh: str | None = None
+    #: The romanised name English pages show (the data has no other English).
+    name_en: str | None = None
+
+    def words(self, lang: str = "zh") -> str:
+        """The name a person reads in ``lang`` (Chinese when no English is recorded)."""
+        return (self.name_en or self.name_zh) if lang == "en" else self.name_zh
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,7 @@ def _data() -> _Data:
                 parent=e.get("parent"),
                 main_urban=bool(e.get("main_urban", False)),
                 note_zh=e.get("note_zh"),
+                name_en=e.get("name_en"),
             ),
             where,
         )
@@ -128,6 +135,7 @@ def _data() -> _Data:
                 historical=True,
                 successor=_str_code(e["successor"], where),
                 note_zh=e.get("note_zh"),
+                name_en=e.get("name_en"),
             ),
             where,
         )
@@ -148,6 +156,7 @@ def _data() -> _Data:
                 parent_name_zh=e.get("parent_name_zh"),
                 trusteeship_from=e.get("trusteeship_from"),
                 note_zh=e.get("note_zh"),
+                name_en=e.get("name_en"),
             ),
             where,
         )

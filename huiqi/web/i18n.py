@@ -13,7 +13,7 @@ from fastapi import Request
 
 from huiqi.messages import LANGS, MESSAGES, add  # the one catalogue; pages register their text into it
 
-__all__ = ["LANGS", "MESSAGES", "add", "lang_of", "policy_values", "translate"]
+__all__ = ["LANGS", "MESSAGES", "add", "department", "lang_of", "policy_values", "translate"]
 COOKIE = "huiqi_lang"
 
 
@@ -37,6 +37,20 @@ def policy_values(lang: str, policy=None) -> dict[str, object]:
                 "policy_year": h.general.issued.year}
     return {"policy_title": h.title_zh, "policy_issuer": h.issuer_zh, "policy_region": h.region_zh or "",
             "policy_year": h.general.issued.year}
+
+
+def department(name: str | None, lang: str) -> str:
+    """A department stored by its Chinese name, in ``lang``: the English a served policy gives it
+    (``departments_en``, as :meth:`Department.words`), else the name as stored."""
+    if not name or lang != "en":
+        return name or ""
+    from huiqi import policies
+
+    for policy in policies.catalogue():
+        found = policy.header.departments_en.get(name)
+        if found:
+            return found
+    return name
 
 
 def translate(key: str, lang: str, **values) -> str:
@@ -70,7 +84,6 @@ add({
     "login.username": ("用户名", "Username"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Sign in"),
-    "login.failed": ("用户名或密码错误，或账户已暂时锁定", "Wrong username or password, or the account is locked for a while"),
     "login.demo": ("演示账户（由 huiqi demo 创建）：{accounts}；密码 {password}",
                    "Demo accounts (created by huiqi demo): {accounts}; password {password}"),
     "error.title": ("出错了", "Something went wrong"),

@@ -29,6 +29,7 @@ def _status_label(status: str, lang: str) -> str:
 
 
 ENV.globals["status_label"] = _status_label
+ENV.globals["dept"] = i18n.department  # a department stored by its Chinese name, in the page's language
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -7,11 +7,20 @@ eval), so an injected ``<script>`` or ``onclick=`` does nothing; ``frame-ancesto
 addresses (with their ids and query strings) from leaking to other sites. Styles may be inline (the
 templates' ``style=`` attributes, ReDoc's generated styles): a style cannot run code.
 
+``Strict-Transport-Security`` (HSTS) tells a browser to come back over HTTPS only, so a later visit cannot be
+downgraded to plain HTTP and its session cookie read on the way. It is sent when the request came over HTTPS —
+uvicorn sets the scheme from TLS, or from a trusted proxy's ``X-Forwarded-Proto`` when run with
+``--proxy-headers --forwarded-allow-ips=<proxy>`` — or on every answer when ``HUIQI_HTTPS=1`` says the site is
+served over HTTPS only (TLS ended by a proxy that does not forward the scheme). A bare ``X-Forwarded-Proto``
+from an untrusted client is not believed: uvicorn leaves the scheme alone.
+
 A pure ASGI wrapper placed *outside* Starlette's ServerErrorMiddleware (see :func:`install`), so a 500 carries
 the headers too. A header an answer already sets (an evidence download's own) is kept.
 """
 
 from __future__ import annotations
+
+import os
 
 CSP = "; ".join((
     "default-src 'self'",
@@ -35,22 +44,31 @@ HEADERS: dict[str, str] = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
+HSTS = "max-age=31536000"  # a year; no includeSubDomains: other hosts of a government domain are not ours to pin
 _RAW = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in HEADERS.items()]
+_HSTS = (b"strict-transport-security", HSTS.encode("latin-1"))
+
+
+def https_only() -> bool:
+    """``HUIQI_HTTPS`` set to 1/true/yes/on: the site is served over HTTPS only, whatever scheme reaches us."""
+    return os.environ.get("HUIQI_HTTPS", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class SecurityHeaders:
-    def __init__(self, app):
+    def __init__(self, app, https: bool | None = None):
         self.app = app
+        self.https = https_only() if https is None else https  # read once, when the app is built
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        extra = _RAW + [_HSTS] if self.https or scope.get("scheme") == "https" else _RAW
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in _RAW if k not in present]
+                headers += [(k, v) for k, v in extra if k not in present]
                 message = {**message, "headers": headers}
             await send(message)
 

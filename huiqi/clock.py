@@ -10,8 +10,35 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # China keeps no daylight saving
+
+
+# The moment a replay of a policy year has reached (huiqi.workflow.replay): set only by that replay and by tests,
+# through :func:`replaying`; every stored time and every business date then follows it.
+_replay_at: ContextVar[dt.datetime | None] = ContextVar("huiqi_replay_at", default=None)
+
+
+@contextmanager
+def replaying(at: dt.datetime) -> Iterator[None]:
+    """Run the block as if it were ``at`` (a Beijing wall time, naive, or any aware time): the services stamp
+    their rows and audit entries with it and take it as today. Only the demo's replay and tests use this."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=BEIJING)
+    token = _replay_at.set(at)
+    try:
+        yield
+    finally:
+        _replay_at.reset(token)
+
+
+def now_utc() -> dt.datetime:
+    """Now as the database keeps it (naive UTC): the replay's moment while one runs, else the real time."""
+    at = _replay_at.get()
+    return (at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def fixed() -> dt.date | None:
@@ -26,7 +53,10 @@ def fixed() -> dt.date | None:
 
 
 def today() -> dt.date:
-    """Today in Beijing, or the date HUIQI_TODAY fixes."""
+    """Today in Beijing: the replay's day while one runs, else the date HUIQI_TODAY fixes, else the real one."""
+    at = _replay_at.get()
+    if at is not None:
+        return at.astimezone(BEIJING).date()
     return fixed() or dt.datetime.now(BEIJING).date()
 
 

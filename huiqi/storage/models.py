@@ -16,7 +16,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    """Now in naive UTC, as every time column keeps it — from :mod:`huiqi.clock`, so a replayed year is dated."""
+    from huiqi import clock
+
+    return clock.now_utc()
 
 
 class Base(DeclarativeBase):

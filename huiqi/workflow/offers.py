@@ -21,8 +21,8 @@ from huiqi.workflow import audit, service
 
 def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor: str = "system",
                          policy_id: str | None = None) -> int:
-    """Screen ``registry`` under ``policy_id`` (the default policy when None) and store new offers; returns how
-    many were created."""
+    """Screen ``registry`` under ``policy_id`` (the default policy when None) as of ``as_of`` and store the offers
+    not made before (by any earlier screen); returns how many were created."""
     from huiqi.batch.inputs import register_registry
     from huiqi.batch.profiles import profiles_for
     from huiqi.batch.screen import connect, run_rules_duckdb
@@ -40,14 +40,14 @@ def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor
                             AND s.kind <> 'loan_limit'""").fetchall()
     profiles = profiles_for(con, sorted({r[0] for r in rows}), policy)  # in the policy's model: its own kinds too
     con.close()
+    # an entitlement is offered once: a later screen (monthly, say) adds only what is new since
+    made = set(session.execute(select(Offer.credit_code, Offer.provision_id, Offer.event_id)
+                               .where(Offer.policy_id == policy.header.id)).tuples())
     created = 0
     for entity_id, code, provision_id, event_id, amount in rows:
-        exists = session.execute(select(Offer.id).where(Offer.policy_id == policy.header.id, Offer.credit_code == code,
-                                                        Offer.provision_id == provision_id,
-                                                        Offer.event_id.is_(None) if event_id is None else Offer.event_id == event_id,
-                                                        Offer.as_of == as_of)).first()
-        if exists:
+        if (code, provision_id, event_id) in made:
             continue
+        made.add((code, provision_id, event_id))
         profile = json.loads(dumps(profiles[entity_id].model_dump(mode="json", exclude_none=True), pretty=False))
         profile.pop("id", None)
         session.add(Offer(policy_id=policy.header.id, credit_code=code, provision_id=provision_id, event_id=event_id, amount_fen=amount,

@@ -1,0 +1,480 @@
+"""Replay a policy's whole year on a synthetic city, through the platform's own services (``huiqi demo``).
+
+A first visitor should see what the platform does at the scale of a city: pools filling (one running out),
+awards by month, district and measure, 公示 batches, objections, disbursements, 免申即享 offers, enterprise
+voice and departments' progress. Nothing here writes a table itself: a deterministic synthetic registry
+(:mod:`huiqi.batch.synth`) is screened by the data bureau every two months (:mod:`huiqi.workflow.offers`),
+enterprises confirm offers or apply themselves, reviewers of each lead department decide, finance publishes
+weekly batches and pays — each step the same service function the pages and the API call, run at a
+working-day office hour of the policy year under :func:`huiqi.clock.replaying`, so every stored time, audit
+entry and business date is the replayed one. The audit chain verifies and the ledger reconciles afterwards.
+
+Only proportions and wording that hold for any notice live here; what is a policy's own (its period, pools,
+departments, registry, demo accounts) comes from its folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+import json
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from sqlalchemy import select
+
+from huiqi import clock, policies
+from huiqi.storage.db import Database
+from huiqi.storage.models import Application, Offer, Pool, User
+from huiqi.workflow import accounts, evidence, offers, service
+from huiqi.workflow.states import TransitionError
+
+SIZES = {"full": 50_000, "small": 3_000}  # registry entities
+SCREEN_EVERY_MONTHS = 2  # the data bureau screens the registry on the first working day of every other month
+TAKE_UP = {"self": 0.45, "offer": 0.40}  # the rest never claims (an offer may stay unconfirmed)
+OUTCOMES = (("approve", 0.83), ("partial", 0.05), ("return", 0.07), ("reject", 0.05))
+OBJECTED = 0.03  # of published items, an objection is lodged; a third of those is upheld
+RETURN_REASONS = ("申报材料不完整，请补充上传相关合同和发票复印件",
+                  "申报金额与发票金额不一致，请核对后重新提交",
+                  "请补充加盖公章的申报承诺书")
+REJECT_REASONS = ("经核查，申报事项不在本政策支持范围内",
+                  "申报主体存在严重失信记录，不予支持",
+                  "同一事项已获其他财政资金支持，按就高不重复原则不予重复支持")
+PARTIAL_OPINION = "经审核，部分费用票据不符合要求，按核实金额核定"
+POOL_EMPTY = "该项专项资金已安排完毕，本批次不予安排"
+UPHELD = "公示期间收到异议，经核实情况属实，不予兑现"
+OBJECTION = "该企业申报的事项与实际经营情况不符，请核实"
+VOICE_SHARE = 0.06  # of claimants, one raises a question or a problem through 政企沟通
+VOICE_ANSWER = ((0.80, 1, 5), (0.10, 6, 15))  # share answered, within lo..hi working days; the rest never (督办)
+VOICE_SUBJECT = "关于“{title}”的咨询"
+VOICE_CONTENT = "我单位拟申报“{provision}”，请问申报条件如何认定、需要准备哪些材料、预计多久可以办结？"
+VOICE_ANSWER_TEXT = ("您好！“{provision}”的支持条件和标准以政策原文为准，可先通过平台“政策计算器”测算，"
+                     "符合条件的在申报期内在线提交申请并上传材料，我局将在规定时限内办结。感谢您的关注。")
+REPORT_NOTES = {"in_progress": ("已制定工作方案，正在组织实施", "已召开专题会议部署，按计划推进",
+                                "已完成阶段性工作，正在推进后续事项"),
+                "done": ("已按要求完成，相关材料已归档备查", "工作已完成，成效已报市政府")}
+REPORTING = 0.8  # of commitments, their department reports on them; the rest show as overdue at the end
+SCAN = b"%PDF-1.4\n% a scanned page of the demo city\n%%EOF\n"  # every demo upload: one small stored file
+
+
+@dataclass
+class Replayed:
+    """What a replay did: counts a person can check against the pages."""
+
+    registry: int = 0
+    offers: int = 0
+    applications: Counter = field(default_factory=Counter)  # by final status
+    objections: int = 0
+    pool_empty_on: dict[str, dt.date] = field(default_factory=dict)
+    refused: Counter = field(default_factory=Counter)  # service refusals met (each handled as a bureau would)
+    seconds: float = 0.0
+
+
+def working_days(start: dt.date, end: dt.date) -> list[dt.date]:
+    days, d = [], start
+    while d <= end:
+        if service.is_working_day(d, provisional_ok=True):
+            days.append(d)
+        d += dt.timedelta(days=1)
+    return days
+
+
+class _Year:
+    """The replay's calendar: the policy's working days and office hours, and the queue of what happens when."""
+
+    def __init__(self, start: dt.date, end: dt.date, rng: np.random.Generator):
+        self.days = working_days(start, end)
+        self.index = {d: i for i, d in enumerate(self.days)}
+        self.rng = rng
+        self.queue: list[tuple[dt.datetime, int, Callable, tuple]] = []
+        self.seq = itertools.count()
+
+    def on_or_after(self, d: dt.date) -> int | None:
+        for i in range(len(self.days)):
+            if self.days[i] >= d:
+                return i
+        return None
+
+    def later(self, d: dt.date, lo: int, hi: int) -> dt.date | None:
+        """A working day ``lo``..``hi`` working days after ``d`` (None past the year's end)."""
+        i = self.on_or_after(d)
+        if i is None:
+            return None
+        j = i + int(self.rng.integers(lo, hi + 1))
+        return self.days[j] if j < len(self.days) else None
+
+    def at(self, d: dt.date, fn: Callable, *args: Any, hour: tuple[int, int] = (9, 17)) -> None:
+        """Schedule ``fn(session, *args)`` at an office hour of ``d`` (Beijing time)."""
+        minute = int(self.rng.integers(hour[0] * 60, hour[1] * 60 + 30))
+        heapq.heappush(self.queue, (dt.datetime.combine(d, dt.time(minute // 60, minute % 60)), next(self.seq), fn, args))
+
+
+class _City:
+    """The replay's actors and what they do; each method is one person's action through one service call."""
+
+    def __init__(self, policy, year: _Year, registry: Path, profiles: dict[str, dict], names: dict[str, str],
+                 finance: int, reviewers: dict[str, int], done: Replayed):
+        self.policy, self.year, self.registry = policy, year, registry
+        self.profiles, self.names = profiles, names
+        self.finance, self.reviewers, self.done = finance, reviewers, done
+        self.users: dict[str, int] = {}
+        self.rng = year.rng
+
+    # -- enterprises ---------------------------------------------------------------------------------------
+    def _enterprise(self, s, code: str) -> User:
+        """The enterprise's account, opened (without a password) the first time it claims anything."""
+        found = s.execute(select(User).where(User.credit_code == code, User.role == "applicant")).scalars().first()
+        return found or accounts.create_user(s, f"ent-{code}", None, "applicant", display_name=self.names[code],
+                                             credit_code=code, actor="demo")
+
+    def apply(self, s, code: str, provision_id: str, event_id: str | None) -> None:
+        """The enterprise applies itself (政策计算器 → 申请), or confirms the offer if the bureau has made one."""
+        if _live(s, self.policy.header.id, code, provision_id, event_id):
+            return
+        user = self._enterprise(s, code)
+        offer = s.execute(select(Offer).where(Offer.credit_code == code, Offer.provision_id == provision_id,
+                                              Offer.status == "offered",
+                                              Offer.event_id.is_(None) if event_id is None else Offer.event_id == event_id)
+                          ).scalars().first()
+        if offer is not None:
+            app = offers.confirm(s, user, offer.id, clock.today())
+        else:
+            app = service.create(s, user, self.profiles[code], provision_id, event_id, policy_id=self.policy.header.id)
+            for m in evidence.materials_of(app):  # one scanned file per listed material, as the upload form takes it
+                evidence.add(s, user.username, app.id, f"{m.zh}.pdf", SCAN, m.id)
+            service.submit(s, user, app.id)
+        self._to_review(app)
+
+    def screen(self, s) -> None:
+        """The data bureau screens the registry (免申即享); enterprises confirm part of what is offered."""
+        made = offers.create_from_registry(s, self.registry, clock.today(), actor="data-bureau",
+                                           policy_id=self.policy.header.id)
+        self.done.offers += made
+        new = s.execute(select(Offer).where(Offer.policy_id == self.policy.header.id, Offer.as_of == clock.today(),
+                                            Offer.status == "offered")).scalars().all()
+        for o in new:
+            if self.rng.random() < TAKE_UP["offer"] / (1 - TAKE_UP["self"]):
+                day = self.year.later(clock.today(), 1, 12)
+                if day is not None:
+                    self.year.at(day, self.confirm, o.id)
+
+    def confirm(self, s, offer_id: int) -> None:
+        o = s.get(Offer, offer_id)
+        if o.status != "offered" or _live(s, o.policy_id, o.credit_code, o.provision_id, o.event_id):
+            return
+        app = offers.confirm(s, self._enterprise(s, o.credit_code), o.id, clock.today())
+        self._to_review(app)
+
+    def resubmit(self, s, app_id: int) -> None:
+        app = s.get(Application, app_id)
+        service.submit(s, s.get(User, app.applicant_id), app.id)
+        self._to_review(app)
+
+    # -- reviewers -------------------------------------------------------------------------------------------
+    def _reviewer(self, s, app: Application) -> User:
+        for dept in service._lead_departments(app):
+            if dept in self.reviewers:
+                return s.get(User, self.reviewers[dept])
+        raise LookupError(f"no reviewer for {app.measure_id}")
+
+    def _to_review(self, app: Application) -> None:
+        day = self.year.later(clock.today(), 1, 4)
+        if day is not None:
+            self.year.at(day, self.start_review, app.id)
+
+    def start_review(self, s, app_id: int) -> None:
+        app = s.get(Application, app_id)
+        service.start_review(s, self._reviewer(s, app), app.id)
+        day = self.year.later(clock.today(), 2, 10)
+        if day is not None:
+            self.year.at(day, self.decide, app.id)
+
+    def decide(self, s, app_id: int) -> None:
+        app = s.get(Application, app_id)
+        reviewer = self._reviewer(s, app)
+        roll, outcome = self.rng.random(), "approve"
+        for name, share in OUTCOMES:
+            if roll < share:
+                outcome = name
+                break
+            roll -= share
+        if outcome == "return" and app.status == "under_review" and not _was_returned(s, app):
+            service.return_for_more(s, reviewer, app.id, RETURN_REASONS[int(self.rng.integers(len(RETURN_REASONS)))])
+            day = self.year.later(clock.today(), 3, 10)
+            if day is not None:
+                self.year.at(day, self.resubmit, app.id)
+            return
+        if outcome == "reject":
+            service.reject(s, reviewer, app.id, REJECT_REASONS[int(self.rng.integers(len(REJECT_REASONS)))])
+            return
+        amount, opinion = app.entitlement_fen, None
+        if not amount:
+            return  # the text states no figure: left under review for the department to set
+        if outcome == "partial" and amount >= 200:
+            amount, opinion = amount * int(self.rng.integers(60, 96)) // 100, PARTIAL_OPINION
+        left = _pool_left(s, app.pool_id)
+        if left is not None and left < amount:
+            if left <= 0:
+                self.done.pool_empty_on.setdefault(app.pool_id, clock.today())
+                service.reject(s, reviewer, app.id, POOL_EMPTY)
+                return
+            amount, opinion = left, f"{POOL_EMPTY.split('，')[0]}前的剩余额度，按剩余额度核定"
+        service.approve(s, reviewer, app.id, amount, opinion)
+
+    # -- finance and the public --------------------------------------------------------------------------------
+    def publish_week(self, s) -> None:
+        """Finance publishes every approved application in this week's 公示 batches; pays after each notice."""
+        finance = s.get(User, self.finance)
+        approved = s.execute(select(Application.id).where(Application.status == "approved",
+                                                          Application.policy_id == self.policy.header.id)
+                             .order_by(Application.id)).scalars().all()
+        for app_id in approved:
+            app = service.publish(s, finance, app_id)
+            if self.rng.random() < OBJECTED:
+                day = self.year.later(clock.today(), 1, 3)
+                if day is not None and day <= app.notice_until:
+                    self.year.at(day, self.object_to, app.id)
+            day = self.year.later(app.notice_until, 2, 8)
+            if day is not None:
+                self.year.at(day, self.pay, app.id)
+
+    def object_to(self, s, app_id: int) -> None:
+        service.object_to(s, app_id, "138****" + str(int(self.rng.integers(1000, 9999))), OBJECTION)
+        self.done.objections += 1
+        if self.rng.random() < 1 / 3:  # upheld by the department after checking, before the notice ends
+            app = s.get(Application, app_id)
+            self.year.at(min(self.year.later(clock.today(), 1, 1) or app.notice_until, app.notice_until),
+                         self.uphold, app_id)
+
+    def uphold(self, s, app_id: int) -> None:
+        app = s.get(Application, app_id)
+        if app.status == "public_notice":
+            service.reject(s, self._reviewer(s, app), app.id, UPHELD)
+
+    def pay(self, s, app_id: int) -> None:
+        app = s.get(Application, app_id)
+        if app.status != "public_notice":
+            return
+        voucher = f"{clock.today().year}-BF-{app.id:06d}"
+        service.disburse(s, s.get(User, self.finance), app.id, voucher=voucher)
+
+
+class _Delivery:
+    """The departments' side of the year: questions answered (some late, some escalated) and progress reported."""
+
+    def __init__(self, city: _City):
+        self.city, self.year, self.rng = city, city.year, city.rng
+
+    def raise_ticket(self, s, code: str, measure_id: str, provision_id: str) -> None:
+        from huiqi.delivery import voice
+
+        policy = self.city.policy
+        m = policy.measure(measure_id)
+        p = m.provision(provision_id)
+        t = voice.raise_ticket(s, self.city._enterprise(s, code), VOICE_SUBJECT.format(title=m.title_zh),
+                               VOICE_CONTENT.format(provision=p.title_zh), clock.today(), measure_id=measure_id,
+                               policy=policy)
+        roll = self.rng.random()
+        for share, lo, hi in VOICE_ANSWER:
+            if roll < share:
+                day = self.year.later(clock.today(), lo, hi)
+                if day is not None:
+                    self.year.at(day, self.answer, t.id, p.title_zh)
+                return
+            roll -= share
+
+    def answer(self, s, ticket_id: int, provision_title: str) -> None:
+        from huiqi.delivery import voice
+        from huiqi.storage.models_delivery import VoiceTicket
+
+        t = s.get(VoiceTicket, ticket_id)
+        who = self.city.reviewers.get(t.department)
+        if who is None or t.status != "open":
+            return
+        voice.answer(s, s.get(User, who), t.id, VOICE_ANSWER_TEXT.format(provision=provision_title), clock.today())
+        if self.rng.random() < 0.6:
+            voice.rate(s, s.get(User, t.raised_by), t.id, int(self.rng.choice([3, 4, 5, 5, 5])))
+
+    def escalate(self, s) -> None:
+        from huiqi.delivery import voice
+
+        voice.escalate_overdue(s, clock.today())
+
+    def report(self, s, commitment_id: str, status: str) -> None:
+        from huiqi.delivery import commitments
+
+        c = commitments.find(s, self.city.policy, commitment_id)
+        who = next((self.city.reviewers[d] for d in commitments.departments(c) if d in self.city.reviewers), None)
+        if who is None or c.status == "done":
+            return
+        notes = REPORT_NOTES[status]
+        commitments.report(s, s.get(User, who), commitment_id, status, notes[int(self.rng.integers(len(notes)))],
+                           policy=self.city.policy)
+
+    def plan(self, claims: list[tuple], commitment_ids: list[str]) -> None:
+        """Schedule the year's questions (from claimants) and progress reports (each quarter, some never)."""
+        days = self.year.days
+        for code, provision_id, *_ in claims:
+            if self.rng.random() < VOICE_SHARE:
+                self.year.at(days[int(self.rng.integers(len(days)))], self.raise_ticket, code,
+                             provision_id.split(".")[0], provision_id)
+        for d in days:
+            if d.weekday() == 0:
+                self.year.at(d, self.escalate, hour=(8, 8))
+        quarters = [d for i, d in enumerate(days) if i == 0 or days[i - 1].month != d.month][2::3]
+        for cid in commitment_ids:
+            if self.rng.random() >= REPORTING:
+                continue
+            finish = int(self.rng.integers(1, len(quarters) + 2))  # the quarter it is done in (past the end: not yet)
+            for q, d in enumerate(quarters, 1):
+                day = self.year.later(d, 0, 10)
+                if day is not None:
+                    self.year.at(day, self.report, cid, "done" if q >= finish else "in_progress")
+                if q >= finish:
+                    break
+
+
+def _live(s, policy_id: str, code: str, provision_id: str, event_id: str | None) -> bool:
+    """Whether the enterprise already has a live application for this claim (it applied itself, say)."""
+    key = service.claim_key(policy_id, provision_id, event_id, code, 0)
+    return s.execute(select(Application.id).where(Application.claim_key == key)).first() is not None
+
+
+def _was_returned(s, app: Application) -> bool:
+    from huiqi.storage.models import ApplicationEvent
+
+    return s.execute(select(ApplicationEvent.id).where(ApplicationEvent.application_id == app.id,
+                                                       ApplicationEvent.to_status == "returned")).first() is not None
+
+
+def _pool_left(s, pool_id: str | None) -> int | None:
+    if not pool_id:
+        return None
+    p = s.get(Pool, pool_id)
+    return None if p is None else p.total_fen - p.reserved_fen - p.settled_fen
+
+
+def _claims(registry: Path, policy, end: dt.date) -> tuple[list[tuple], dict[str, dict], dict[str, str]]:
+    """Every entitlement with money the registry holds by the year's end: (code, provision, event, event date),
+    with each claimant's profile (as the offers carry it) and name."""
+    from huiqi.batch.inputs import register_registry
+    from huiqi.batch.profiles import profiles_for
+    from huiqi.batch.screen import connect, run_rules_duckdb
+    from huiqi.batch.validate import prepare
+    from huiqi.rules.loader import dumps
+
+    con = connect()
+    prepare(con, set(register_registry(con, registry)), [p.id for p in policy.provisions()])
+    run_rules_duckdb(con, policy, end, None, referral_rows=False)
+    rows = con.execute("""SELECT s.entity_id, e.credit_code, e.name, s.provision_id, s.event_id
+                          FROM screened s JOIN entities_f e USING (entity_id)
+                          WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL AND e.credit_code IS NOT NULL
+                            AND s.kind <> 'loan_limit' ORDER BY s.entity_id, s.provision_id, s.event_id""").fetchall()
+    found = profiles_for(con, sorted({r[0] for r in rows}), policy)
+    con.close()
+    profiles: dict[str, dict] = {}
+    names: dict[str, str] = {}
+    claims = []
+    for entity_id, code, name, provision_id, event_id in rows:
+        if code not in profiles:
+            data = json.loads(dumps(found[entity_id].model_dump(mode="json", exclude_none=True), pretty=False))
+            data.pop("id", None)
+            profiles[code], names[code] = data, name
+        claims.append((code, provision_id, event_id, _event_date(profiles[code], event_id)))
+    return claims, profiles, names
+
+
+def _event_date(profile: dict, event_id: str | None) -> dt.date | None:
+    for value in profile.values():
+        if isinstance(value, list):
+            for e in value:
+                if isinstance(e, dict) and e.get("id") == event_id and e.get("date"):
+                    return dt.date.fromisoformat(str(e["date"]))
+    return None
+
+
+def _reviewers(s, policy, password: str | None) -> dict[str, User]:
+    """One reviewer per lead department of the measures with money: the demo's own, else a new account."""
+    by_dept = {u.department: u for u in s.execute(select(User).where(User.role == "reviewer")).scalars()}
+    known = set(accounts.known_departments())
+    for i, dept in enumerate(sorted({d.name for m in policy.measures for d in m.lead_departments} & known), 1):
+        if dept not in by_dept:
+            by_dept[dept] = accounts.create_user(s, f"rev-{i:02d}", password, "reviewer",
+                                                 display_name=f"{dept}审核员", department=dept, actor="demo")
+    return by_dept
+
+
+def replay(db: Database, policy=None, size: str = "full", seed: int = 2024, password: str | None = None,
+           progress: Callable[[int, int, dt.date], None] | None = None) -> Replayed:
+    """Replay ``policy``'s year (the default policy when None) on a registry of ``SIZES[size]`` entities."""
+    from huiqi.batch import synth
+    from huiqi.workflow import demo
+
+    started = time.perf_counter()
+    policy = policy or policies.load()
+    period = policy.header.general.in_force
+    rng = np.random.default_rng(seed)
+    year = _Year(period.start, period.end, rng)
+    done = Replayed(registry=SIZES[size])
+    with tempfile.TemporaryDirectory(prefix="huiqi-replay-") as tmp:
+        registry = Path(tmp)
+        synth.write(synth.generate(SIZES[size], seed, policy), registry)
+        claims, profiles, names = _claims(registry, policy, period.end)
+        with clock.replaying(dt.datetime.combine(year.days[0], dt.time(9, 0))):
+            demo.seed(db, if_empty=False, policy=policy)  # the demo's own accounts, enterprise and applications
+            with db.transaction() as s:
+                reviewers = {d: u.id for d, u in _reviewers(s, policy, password).items()}
+                finance = s.execute(select(User.id).where(User.role == "finance")).scalars().first()
+        city = _City(policy, year, registry, profiles, names, finance, reviewers, done)
+        with db.transaction() as s:
+            from huiqi.delivery import commitments
+
+            cids = [c.id.split("/", 1)[1] for c in commitments.listing(s, period.start, policy=policy)]
+        _Delivery(city).plan(claims, cids)
+        for code, provision_id, event_id, on in claims:
+            if rng.random() < TAKE_UP["self"]:
+                day = year.later(max(on or period.start, period.start), 3, 25)
+                if day is not None:
+                    year.at(day, city.apply, code, provision_id, event_id)
+        for i, d in enumerate(year.days):
+            if d.day <= 7 and d.month % SCREEN_EVERY_MONTHS == 0 and (i == 0 or year.days[i - 1].month != d.month):
+                year.at(d, city.screen, hour=(8, 8))
+            if d.weekday() == 2:  # Wednesdays: this week's 公示
+                year.at(d, city.publish_week, hour=(16, 16))
+        _run(db, year, done, progress)
+    done.seconds = time.perf_counter() - started
+    with db.transaction() as s:
+        for status, n in s.execute(select(Application.status, _count()).where(Application.policy_id == policy.header.id)
+                                   .group_by(Application.status)).all():
+            done.applications[status] = n
+    return done
+
+
+def _count():
+    from sqlalchemy import func
+
+    return func.count()
+
+
+def _run(db: Database, year: _Year, done: Replayed, progress) -> None:
+    """Work through the queue one working day per transaction, each action at its own moment and savepoint."""
+    total = len(year.days)
+    while year.queue:
+        day = year.queue[0][0].date()
+        with db.transaction() as s:
+            while year.queue and year.queue[0][0].date() == day:
+                moment, _, fn, args = heapq.heappop(year.queue)
+                with clock.replaying(moment):
+                    try:
+                        with s.begin_nested():
+                            fn(s, *args)
+                    except (LookupError, PermissionError, ValueError, TransitionError) as e:
+                        done.refused[f"{type(e).__name__}: {str(e)[:60]}"] += 1
+        if progress is not None:
+            progress(year.index.get(day, total - 1) + 1, total, day)

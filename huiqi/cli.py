@@ -12,15 +12,23 @@ from enum import Enum
 
 import typer
 
+from huiqi.cli_usage import UsageGroup, print_table, version_option, wide_output
 from huiqi.rules.loader import PolicyDataError, dumps
 
+wide_output()  # help and tables as wide as their text, never cut at 80 columns
 app = typer.Typer(
+    cls=UsageGroup,  # a wrong option, value or command is said in Chinese, then English
     help="惠企 huiqi — 政策即代码：政策文件的条款、计算器与兑现流程（所承载的政策见 huiqi policies list）/ "
          "policy as code: a policy's provisions, calculator and delivery (the policies served: huiqi policies list)",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root(version: bool = version_option()) -> None:
+    pass
 measures_app = typer.Typer(help="政策措施目录 / the catalogue of measures", no_args_is_help=True)
 policy_app = typer.Typer(help="政策总则与版本 / the policy's general provisions and version", no_args_is_help=True)
 app.add_typer(measures_app, name="measures")
@@ -74,7 +82,9 @@ POLICY = typer.Option(None, "--policy", help="政策编号（默认目录中的�
 def _console():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    from huiqi.cli_usage import output_width
+
+    return Console(highlight=False, soft_wrap=False, width=output_width())
 
 
 def _echo_json(data) -> None:
@@ -105,7 +115,7 @@ def measures_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", h
             "、".join(d.name for d in m.lead_departments),
             str(len(m.provisions)),
         )
-    _console().print(table)
+    print_table(table)
 
 
 @measures_app.command("show")
@@ -235,7 +245,7 @@ def policies_list(fmt: ListFormat = typer.Option(ListFormat.table, "--format", h
         table.add_row(r["id"] + ("（默认）" if r["default"] else ""), r["title_zh"], r["issuer_zh"],
                       f"{r['in_force']['start']} 至 {r['in_force']['end']}",
                       f"{r['status']['label_zh']} {r['status']['label_en']}", str(r["measure_count"]))
-    _console().print(table)
+    print_table(table)
 
 
 @policy_app.command("check")
@@ -561,11 +571,9 @@ def simulate_cmd(
 
 
 db_app = typer.Typer(help="数据库 / the workflow database", no_args_is_help=True)
-users_app = typer.Typer(help="用户 / user accounts", no_args_is_help=True)
 ledger_app = typer.Typer(help="资金台账 / the pools' ledger", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 / the audit chain", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(audit_app, name="audit")
 
@@ -573,17 +581,31 @@ app.add_typer(audit_app, name="audit")
 def _database():
     """The workflow database, migrated to head; a bad HUIQI_DATABASE_URL or an unreachable server exits
     with a message instead of a traceback, because this is the first thing an operator gets wrong."""
-    from sqlalchemy.exc import ArgumentError, OperationalError
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
     from huiqi.storage.db import Database, database_url
 
+    url = shown = database_url()
+    try:  # only the databases the platform is tested on; another one's driver error would say nothing useful
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        shown = parsed._replace(username=None, password=None).render_as_string()  # no credentials on the screen
+    except ArgumentError:
+        backend = None
+    if backend not in ("sqlite", "postgresql"):
+        fail(f"HUIQI_DATABASE_URL 无效：只支持 SQLite（sqlite:///路径）和 PostgreSQL（postgresql+psycopg://用户@主机/库），"
+             f"不是“{shown}”",
+             f"HUIQI_DATABASE_URL: only sqlite:///PATH or postgresql+psycopg://USER@HOST/DB are supported, not '{shown}'")
     try:
         db = Database()
         db.create_all()
-    except ArgumentError as e:
-        fail("HUIQI_DATABASE_URL 无效", f"HUIQI_DATABASE_URL: not a database URL ({e})")
-    except OperationalError as e:
-        fail("无法连接数据库", f"HUIQI_DATABASE_URL: cannot open {database_url().split('@')[-1]}: {e.orig}", code=1)
+    except (ArgumentError, NoSuchModuleError, ModuleNotFoundError) as e:
+        fail("HUIQI_DATABASE_URL 无效", f"HUIQI_DATABASE_URL: not a usable database URL ({e})")
+    except OperationalError as e:  # a configuration to correct, as a bad URL is: exit 2, no traceback
+        reason = str(getattr(e, "orig", e)).strip().splitlines()[0]
+        fail(f"无法连接数据库 {shown}（检查 HUIQI_DATABASE_URL 和数据库服务是否运行）",
+             f"HUIQI_DATABASE_URL: cannot open {shown}: {reason}")
     return db
 
 
@@ -601,17 +623,21 @@ def db_upgrade() -> None:
 
 
 @app.command("demo")
-def demo_cmd(if_empty: bool = typer.Option(False, "--if-empty", help="已有用户时不再创建 / skip if users exist")) -> None:
+def demo_cmd(if_empty: bool = typer.Option(
+        False, "--if-empty", help="演示账户已存在或已有申请时不再创建（make run 使用）/ "
+                                  "skip when a demo account exists or any application is stored")) -> None:
     """创建演示账户和申请 / create demo accounts and applications."""
     from huiqi.workflow.demo import DEFAULT_PASSWORD, seed
 
     db = _database()
     try:
         created = seed(db, if_empty=if_empty)
-    except ValueError as e:  # accounts already there and --if-empty not given
-        fail(f"演示数据已存在（可加 --if-empty）：{e}", f"demo data exists (use --if-empty): {e}")
+    except ValueError as e:  # a demo account already there and --if-empty not given
+        taken = str(e).split("'")[1] if "'" in str(e) else str(e)
+        fail(f"演示账户“{taken}”已存在，未创建演示数据（演示数据只能在没有这些账户的数据库中创建）",
+             f"demo account '{taken}' exists: no demo data created (the demo needs a database without its accounts)")
     if not created:
-        typer.echo("已有用户，未创建演示数据 / users exist: no demo data created")
+        _demo_skipped(created)
         return
     import os
 
@@ -621,50 +647,16 @@ def demo_cmd(if_empty: bool = typer.Option(False, "--if-empty", help="已有用�
     typer.echo("演示申请 demo applications: " + "；".join(created.applications))
 
 
-def _check_user_fields(role: str, department: str | None, credit_code: str | None) -> str | None:
-    """Refuse bad input before asking for a password (exit 2 naming the field); returns the credit code normalised."""
-    from huiqi.standards.uscc import InvalidCreditCode, validate_uscc
-    from huiqi.workflow import accounts
-
-    if role not in accounts.ROLES:
-        fail(f"角色（--role）须为 {' / '.join(accounts.ROLES)} 之一，而不是“{role}”",
-             f"role: must be one of {', '.join(accounts.ROLES)}, not '{role}'")
-    if role == "reviewer":
-        departments = accounts.known_departments()
-        if department not in departments:
-            fail(f"审核员所属单位（--department）须为政策中的牵头单位，“{department}”不是",
-                 f"department: a reviewer needs a lead department named in the policy, not '{department}' "
-                 f"(e.g. {', '.join(departments[:3])})")
-    if credit_code:
-        try:
-            return validate_uscc(credit_code)
-        except InvalidCreditCode as e:
-            fail(f"统一社会信用代码（--credit-code）无效：{e}", f"credit_code: {e}")
-    return credit_code
-
-
-@users_app.command("create")
-def users_create(
-    username: str = typer.Argument(...),
-    role: str = typer.Option(..., "--role", help="applicant | reviewer | finance | admin"),
-    department: str = typer.Option(None, "--department", help="审核员所属牵头单位，如 市工业和信息化局"),
-    credit_code: str = typer.Option(None, "--credit-code", help="企业申请人的统一社会信用代码"),
-    display_name: str = typer.Option(None, "--display-name"),
-) -> None:
-    """创建用户（密码取自 HUIQI_PASSWORD 或提示输入）/ create a user."""
-    import os
-
-    from huiqi.workflow import accounts
-
-    credit_code = _check_user_fields(role, department, credit_code)
-    db = _database()
-    password = os.environ.get("HUIQI_PASSWORD") or typer.prompt("密码 password", hide_input=True, confirmation_prompt=True)
-    try:
-        with db.transaction() as s:
-            user = accounts.create_user(s, username, password, role, display_name, department, credit_code, actor="cli")
-    except ValueError as e:  # messages start with the field: "username: …", "password: …"
-        fail(f"无法创建用户：{e}", str(e))
-    typer.echo(f"已创建 created: {user.username} ({user.role}{', ' + user.department if user.department else ''})")
+def _demo_skipped(found) -> None:
+    """Say why ``demo --if-empty`` created nothing, and what would create it anyway."""
+    if found.existing:
+        names = "、".join(found.existing)
+        typer.echo(f"演示账户已存在（{names}），未再创建演示数据 / demo accounts exist ({', '.join(found.existing)}): "
+                   "no demo data created")
+        return
+    typer.echo(f"数据库中已有 {found.applications_stored} 份申请，未创建演示数据；如仍要加入演示账户和申请，运行 huiqi demo"
+               f"（不加 --if-empty）/ {found.applications_stored} application(s) stored: no demo data created; "
+               "to add the demo anyway run huiqi demo (without --if-empty)")
 
 
 @app.command("offers")
@@ -691,7 +683,7 @@ def offers_cmd(
 
 
 @app.command("pools")
-def pools_cmd() -> None:
+def pools_cmd(fmt: ListFormat = typer.Option(ListFormat.table, "--format", help="table 或 json")) -> None:
     """资金池余额 / pool balances (¥, two decimals)."""
     from rich.cells import cell_len
 
@@ -703,6 +695,10 @@ def pools_cmd() -> None:
         _policy()  # refuses broken policy data before anything is written
         ledger.ensure_pools(s)  # every policy served
         rec = ledger.reconcile(s)
+    if fmt is ListFormat.json:  # exact fen for programs, and the ¥ text a person reads
+        money = ("total_fen", "reserved_fen", "settled_fen", "available_fen")
+        _echo_json([{**p, **{k.removesuffix("_fen"): format_fen(p[k]) for k in money}} for p in rec.pools])
+        return
     # plain aligned text, one line a pool: never cut to the terminal's width, easy to grep
     header = ["资金池 pool", "总额 total", "已预留 reserved", "已拨付 settled", "可用 available"]
     rows = [[f"{p['pool_id']} {p['name_zh']}"] + [format_fen(p[k]) for k in
@@ -807,6 +803,11 @@ def _import(kind: str, file: str, as_user: str, policy_id: str | None = None) ->
         if user.role not in ("reviewer", "admin"):
             fail(f"--as：{as_user} 不是部门用户或管理员", f"--as: {as_user} is not a department user or an administrator")
         result = getattr(importer, IMPORT_KINDS[kind])(s, user, data, policy)
+    whole = next((e for e in result.errors if e.row == 0 and e.field == "file"), None)
+    if whole is not None and not result.imported:  # not a workbook, or over a limit: nothing was read (exit 2)
+        first, _, second = whole.reason.partition(" / ")  # "English / 中文", or "中文 / English" for a limit
+        zh, en = (first, second) if "\u4e00" <= first[:1] <= "\u9fff" else (second or first, first)
+        fail(f"{file}：{zh}", f"file: {file}: {en}")
     typer.echo(f"已导入 imported: {result.imported} 行 rows")
     for e in result.errors:
         typer.echo(f"  第 {e.row} 行 row {e.row}: {e.field}: {e.reason}")
@@ -879,6 +880,9 @@ def serve(
         typer.echo(f"注意：日期固定为 {clock.fixed()}（HUIQI_TODAY，仅用于演示和测试）/ "
                    f"the date is fixed at {clock.fixed()} by HUIQI_TODAY (demonstrations and tests only)", err=True)
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+import huiqi.cli_users  # noqa: E402,F401  (registers ``huiqi users …``)
 
 
 def main() -> None:  # pragma: no cover - console entry point

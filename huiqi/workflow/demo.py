@@ -80,20 +80,40 @@ def __getattr__(name: str):  # the default policy's demo, read when asked
 
 @dataclass
 class Seeded:
-    """What :func:`seed` created; falsy when nothing was (``--if-empty`` on a database with users)."""
+    """What :func:`seed` created; falsy when nothing was, and then why: the demo's accounts already there
+    (``existing``) or applications already stored (``applications_stored``)."""
 
     accounts: list[str] = field(default_factory=list)
     applications: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    applications_stored: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.accounts)
 
 
+def demo_usernames(data: dict) -> list[str]:
+    """Every account the demo creates: one per role and the departments' delivery accounts."""
+    return [r[0] for r in account_rows(data)] + [a["username"] for a in (data.get("delivery") or {}).get("accounts") or []]
+
+
+def in_use(session, data: dict) -> Seeded:
+    """Whether the database is in use for the demo's purposes: its accounts taken, or applications stored.
+    Other accounts do not count: an administrator made first (``huiqi users create``) still gets the demo."""
+    from huiqi.storage.models import Application
+
+    names = demo_usernames(data)
+    taken = list(session.execute(select(User.username).where(User.username.in_(names))).scalars())
+    stored = session.execute(select(func.count()).select_from(Application)).scalar_one()
+    return Seeded(existing=sorted(taken, key=names.index), applications_stored=stored)
+
+
 def seed(db: Database, if_empty: bool = True, policy=None) -> Seeded:
     """Create the demo accounts and applications in one transaction (all or nothing).
 
-    With ``if_empty`` nothing is created when any user exists; without it an existing demo username
-    raises ValueError ("username: … is taken")."""
+    With ``if_empty`` nothing is created when a demo account exists or any application is stored (the
+    returned :class:`Seeded` says which); without it an existing demo username raises ValueError
+    ("username: … is taken")."""
     from huiqi import policies
 
     policy = policy or policies.load()
@@ -104,8 +124,10 @@ def seed(db: Database, if_empty: bool = True, policy=None) -> Seeded:
     made: list[str] = []
     with db.transaction() as s:
         ledger.ensure_pools(s, policy)
-        if if_empty and s.execute(select(func.count()).select_from(User)).scalar_one():
-            return Seeded()
+        if if_empty:
+            found = in_use(s, data)
+            if found.existing or found.applications_stored:
+                return found
         users = {name: accounts.create_user(s, name, password, role, display_name=label, department=dept,
                                             credit_code=code, actor="demo")
                  for name, role, dept, code, label in rows}

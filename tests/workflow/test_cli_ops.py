@@ -48,8 +48,9 @@ def test_upgrade_and_demo_are_safe_to_repeat(env):
     assert run("db", "upgrade").exit_code == 0
     again = run("demo", "--if-empty")
     assert again.exit_code == 0 and "no demo data created" in again.stdout and DEFAULT_PASSWORD not in again.stdout
+    assert "演示账户已存在" in again.stdout and "ent-demo" in again.stdout  # says why it skipped
     clash = run("demo")
-    assert clash.exit_code == 2 and "username" in clash.stderr
+    assert clash.exit_code == 2 and "ent-demo" in clash.stderr and clash.stderr.startswith("错误：演示账户")
     with env.transaction() as s:
         statuses = s.execute(text("SELECT status FROM applications ORDER BY id")).scalars().all()
     assert statuses == ["public_notice", "under_review", "draft"]
@@ -75,14 +76,67 @@ def test_users_create(env, monkeypatch):
     assert bad.exit_code == 2 and "password" in bad.stderr
 
 
-def test_users_create_asks_for_the_password_after_checking_the_rest(env):
-    bad = run("users", "create", "x", "--role", "emperor", input="")  # refused before any prompt
+def test_users_create_checks_the_rest_before_the_password_and_needs_a_terminal_to_ask(env):
+    bad = run("users", "create", "x", "--role", "emperor", input="")  # refused before any password is needed
     assert bad.exit_code == 2 and "role" in bad.stderr and "password" not in bad.output
-    ok = run("users", "create", "admin2", "--role", "admin", input="a-long-password\na-long-password\n")
-    assert ok.exit_code == 0, ok.output
-    assert "a-long-password" not in ok.stdout  # the prompt hides what is typed
+    # no terminal and no HUIQI_PASSWORD: exit 2 saying how to give one (it used to abort with exit 1)
+    piped = run("users", "create", "admin2", "--role", "admin", input="a-long-password\na-long-password\n")
+    assert piped.exit_code == 2, piped.output
+    assert "HUIQI_PASSWORD" in piped.stderr and piped.stderr.startswith("错误：没有可输入密码的终端")
+    with env.transaction() as s:
+        assert s.execute(text("SELECT count(*) FROM users WHERE username = 'admin2'")).scalar_one() == 0
+
+
+def _in_a_terminal(env_url: str, args: list[str], typed: list[str]) -> tuple[int, str]:
+    """Run the installed ``huiqi`` on a real pseudo-terminal, typing each of ``typed`` when a prompt appears."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "huiqi"
+    if not exe.exists():
+        pytest.skip("huiqi is not installed as a console script in this environment")
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "HUIQI_PASSWORD"}
+    proc = subprocess.Popen([str(exe), *args], stdin=follower, stdout=follower, stderr=follower,
+                            env={**env, "HUIQI_DATABASE_URL": env_url}, close_fds=True)
+    os.close(follower)
+    seen, pending, deadline = b"", list(typed), time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if pending and seen.rstrip().endswith(b":"):
+                os.write(leader, pending.pop(0).encode() + b"\n")
+        elif proc.poll() is not None:
+            break
+    code = proc.wait(timeout=60)
+    os.close(leader)
+    return code, seen.decode("utf-8", "replace")
+
+
+def test_a_terminal_is_asked_for_the_password_twice_without_echo(env):
+    url = _url(env)
+    code, screen = _in_a_terminal(url, ["users", "create", "admin2", "--role", "admin"],
+                                  ["a-long-password", "a-long-password"])
+    assert code == 0, screen
+    assert screen.count("密码 password") == 2 and "a-long-password" not in screen  # asked twice, never echoed
     with env.transaction() as s:
         assert accounts.login(s, "admin2", "a-long-password").role == "admin"
+    code, screen = _in_a_terminal(url, ["users", "reset-password", "admin2"], ["another-password", "another-password"])
+    assert code == 0 and "已重设 admin2 的密码" in screen, screen
+    with env.transaction() as s:
+        assert accounts.login(s, "admin2", "another-password").role == "admin"
 
 
 def test_pools_show_yuan_with_two_decimals(env):

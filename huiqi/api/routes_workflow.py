@@ -112,6 +112,8 @@ def _run(db: Database, fn: Callable, *args, **kwargs):
 
 def app_dict(app: Application, s=None) -> dict[str, Any]:
     from huiqi.money import format_fen
+    except service.MaterialsMissing as e:  # the application's 申报材料清单 is not complete
+        raise WorkflowError(422, "materials_missing", str(e), "materials") from None
 
     d = {k: getattr(app, k) for k in ("id", "policy_id", "provision_id", "measure_id", "event_id", "status", "credit_code", "policy_version",
                                       "entitlement_fen", "is_cap", "approved_fen", "pool_id", "reason", "notice_from",
@@ -379,10 +381,13 @@ async def upload_evidence(app_id: Id, request: Request, user: CurrentUser, db: D
         if user.role != "applicant" or app.applicant_id != user.id:
             raise service.PermissionDenied("only the applicant adds evidence / 仅申请人可上传材料")
         try:
-            row = evidence.add(s, user.username, app_id, upload.filename or "file", data)
+            row = evidence.add(s, user.username, app_id, upload.filename or "file", data,
+                               material=str(form.get("material") or "")[:40] or None)
         except evidence.EvidenceRejected as e:
-            raise WorkflowError(e.status, "evidence_rejected", str(e), "file") from None
-        return {"id": row.id, "sha256": row.sha256, "content_type": row.content_type, "size": row.size}
+            field = "material" if str(e).startswith("material:") else "file"
+            raise WorkflowError(e.status, "evidence_rejected", str(e), field) from None
+        return {"id": row.id, "sha256": row.sha256, "content_type": row.content_type, "size": row.size,
+                "material": row.material}
 
     return _run(db, work)
 

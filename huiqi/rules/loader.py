@@ -220,7 +220,8 @@ POLICY_ID = re.compile(r"^[a-z][a-z0-9_]{1,23}$")
 
 def _check_keys(policy_id: str, measures: list[Measure]) -> None:
     """Stored keys carry the policy's id (``<policy>/<pool>``, ``<policy>/<provision>``): they must fit the
-    database's columns (64 and 80 characters), so a policy id is short and plain."""
+    database's columns (64 and 80 characters), so a policy id is short and plain; a material's id is stored
+    with each uploaded file (40 characters)."""
     if not POLICY_ID.match(policy_id):
         raise PolicyDataError(f"policy.yaml: id: '{policy_id}' must be 2–24 lowercase letters, digits or _ "
                               "(it prefixes every stored key)")
@@ -233,6 +234,11 @@ def _check_keys(policy_id: str, measures: list[Measure]) -> None:
             if len(f"{policy_id}/{p.id}") > 80:
                 raise PolicyDataError(f"measures/{m.id}.yaml: provisions: '{p.id}' is too long for its key "
                                       f"'{policy_id}/{p.id}' (at most 80 characters)")
+        for owner, guide in [("service", m.service), *((f"{p.id}: service", p.service) for p in m.provisions)]:
+            for mat in (guide.materials if guide else []):  # kept with each uploaded file (evidence.material)
+                if len(mat.id) > 40:
+                    raise PolicyDataError(f"measures/{m.id}.yaml: {owner}: materials: '{mat.id}' is too long "
+                                          "(at most 40 characters, it is stored with each file)")
 
 
 def _check_facts(measures: list[Measure], kinds) -> None:

@@ -191,6 +191,49 @@ class Figure(Strict):
     unit: Literal["money", "rate"] = "money"
 
 
+class Material(Strict):
+    """One document of a 申报材料清单: what it is, whether submission waits for it, and which of the provision's
+    conditions it proves (so a list never asks for paper the text gives no reason for)."""
+
+    id: Annotated[str, Field(pattern=SLUG)]  # stored with each uploaded file: never renamed once files exist
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    required: bool = True  # an application is not submitted until a file of each required material is uploaded
+    proves: list[Annotated[str, Field(pattern=SLUG)]] = Field(default_factory=list)  # condition ids
+
+
+PHONE = r"^\+?[0-9][0-9 ()\-]{4,28}[0-9]$"
+
+
+class ServiceGuide(Strict):
+    """办事指南: the materials, the processing time limit (办理时限) and the contact (咨询电话 / 受理窗口) of a
+    provision, or of every provision of a measure.
+
+    ``source: text`` — the policy's own words state them (``citation``, verbatim); ``source: configured`` — the
+    platform's operators set them where the text is silent, and every page marks them 「平台配置」. What is left
+    out is shown as 「以主管部门通知为准」 with the lead departments — never a guessed number."""
+
+    source: Literal["text", "configured"]
+    citation: list[str] = Field(default_factory=list)
+    materials: list[Material] = Field(default_factory=list)
+    time_limit_working_days: int | None = Field(default=None, ge=1, le=365)  # 办理时限, in working days
+    phone: Annotated[str, Field(pattern=PHONE)] | None = None
+    window: Annotated[str, Field(min_length=2, max_length=120)] | None = None  # 受理窗口
+
+    @model_validator(mode="after")
+    def _fits(self) -> "ServiceGuide":
+        if self.source == "text" and not self.citation:
+            raise ValueError("source: text needs the citation that states the guide")
+        if self.source == "configured" and self.citation:
+            raise ValueError("a citation is for source: text; a configured guide quotes nothing")
+        ids = [m.id for m in self.materials]
+        if len(set(ids)) != len(ids):
+            raise ValueError("materials: ids must be unique")
+        if not (self.materials or self.time_limit_working_days or self.phone or self.window):
+            raise ValueError("a service guide states at least one of materials, time_limit_working_days, phone, window")
+        return self
+
+
 class Provision(Strict):
     """One benefit, duty or determination the text grants, with its citation."""
 
@@ -229,6 +272,7 @@ class Provision(Strict):
     # (可免征车辆购置税{amount}). Optional: without it the answer uses the kind's general words.
     effect_zh: str | None = None
     effect_en: str | None = None
+    service: ServiceGuide | None = None  # 办事指南 of this provision (else the measure's, see Measure.service_for)
 
     # The benefit kind of each ``kind``: money paid (资金), a tax or fee not levied (减免), a loan limit (额度),
     # a right or facilitation (资格/便利), a referral (咨询). Totals never add one kind to another.
@@ -272,6 +316,11 @@ class Provision(Strict):
                     raise ValueError(f"condition '{c.id}' names unknown parameter '{p}'")
         if len({c.id for c in self.conditions}) != len(self.conditions):
             raise ValueError("condition ids must be unique within a provision")
+        conditions = {c.id for c in self.conditions}
+        for m in (self.service.materials if self.service else []):
+            for c in m.proves:
+                if c not in conditions:
+                    raise ValueError(f"service.materials.{m.id}.proves: '{c}' is not a condition of this provision")
         if self.amount_by_assessment and not (self.kind in (ProvisionKind.capped_award, ProvisionKind.share_with_cap)
                                               and self.is_cap):
             raise ValueError("amount_by_assessment is for a ceiling (a capped award or a capped share) only")
@@ -435,6 +484,7 @@ class Measure(Strict):
     pools: list[Pool] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
     features: list[Feature] = Field(default_factory=list)  # the platform's services the measure calls for
+    service: ServiceGuide | None = None  # 办事指南 for every provision of the measure that has none of its own
 
     @field_validator("features", mode="before")
     @classmethod
@@ -489,6 +539,16 @@ class Measure(Strict):
             for sentence in owner.citation:
                 if sentence not in self.text:
                     raise ValueError(f"citation of {owner.id} is not verbatim in the text: {sentence[:40]}…")
+        for owner, guide in [(self.id, self.service), *((p.id, p.service) for p in self.provisions)]:
+            for sentence in (guide.citation if guide else []):
+                if sentence not in self.text:
+                    raise ValueError(f"service citation of {owner} is not verbatim in the text: {sentence[:40]}…")
+        if self.service:
+            known = {c.id for p in self.provisions for c in p.conditions}
+            for mat in self.service.materials:
+                for c in mat.proves:
+                    if c not in known:
+                        raise ValueError(f"service.materials.{mat.id}.proves: '{c}' is not a condition of {self.id}")
         if self.in_force:
             for sentence in self.in_force.citation:
                 if sentence not in self.text:
@@ -497,6 +557,11 @@ class Measure(Strict):
 
     def provision(self, provision_id: str) -> Provision | None:
         return next((p for p in self.provisions if p.id == provision_id), None)
+
+    def service_for(self, provision_id: str) -> ServiceGuide | None:
+        """The 办事指南 of a provision: its own, else the measure's (where the text says it for the measure)."""
+        p = self.provision(provision_id)
+        return (p.service if p is not None else None) or self.service
 
 
 class Chapter(Strict):

@@ -171,6 +171,7 @@ class Evidence(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    material: Mapped[str | None] = mapped_column(String(40))  # the id of the 申报材料 it is (service.materials)
 
 
 class LedgerEntry(Base):

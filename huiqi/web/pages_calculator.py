@@ -32,6 +32,7 @@ from huiqi.profile.questions import FAMILIES, Family, Q, families_for, family_na
 from huiqi.web import i18n
 from huiqi.web.auth import LoginRequired, check_csrf, database, page_user
 from huiqi.web.render import render
+from huiqi.web import service_guide  # noqa: F401 - the 办事指南 global of the benefit cards (and other pages)
 
 router = APIRouter(include_in_schema=False)
 

@@ -200,7 +200,7 @@ def application_page(request: Request, app_id: int, message: str = "", as_of_val
         profile_data = json.loads(app.profile_json)
         timeline = service.timeline(s, app.id)
         files = [{"filename": e.filename, "kind": evidence_store.kind_words(e.content_type, i18n.lang_of(request)),
-                  "size": e.size, "sha256": e.sha256, "at": clock.beijing_text(e.uploaded_at)}
+                  "size": e.size, "sha256": e.sha256, "at": clock.beijing_text(e.uploaded_at), "material": e.material}
                  for e in s.execute(select(Evidence).where(Evidence.application_id == app.id).order_by(Evidence.id)).scalars()]
     preview = None
     if entitlement is None and row["status"] in SUBMITTABLE:
@@ -255,7 +255,8 @@ async def upload_evidence(request: Request, app_id: str) -> Response:
     try:
         with database(request).transaction() as s:
             _own(s, user, app_id)
-            evidence.add(s, user.username, app_id, upload.filename or "file", data)
+            evidence.add(s, user.username, app_id, upload.filename or "file", data,
+                         material=str(form.get("material") or "")[:40] or None)
     except evidence.EvidenceRejected as e:
         return application_page(request, app_id, i18n.translate("portal.evidence_rejected", lang, msg=bilingual(str(e), lang)))
     return RedirectResponse(f"/portal/applications/{app_id}?done=uploaded", status_code=303)

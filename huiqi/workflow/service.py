@@ -41,6 +41,15 @@ class OpinionRequired(Refused):
 
 
 def _policy(session: Session | None = None, policy_id: str | None = None):
+class MaterialsMissing(Refused):
+    """A submission while a required item of the provision's 申报材料清单 has no uploaded file."""
+
+    def __init__(self, materials: list):
+        self.materials = materials
+        super().__init__("required materials are missing: " + "; ".join(m.en for m in materials)
+                         + " / 尚未上传申报材料：" + "、".join(f"「{m.zh}」" for m in materials) + "，请上传后再提交")
+
+
     """An application's policy: with the administrators' parameter changes when a session is at hand."""
     return policies.effective(session, policy_id) if session is not None else policies.load(policy_id)
 
@@ -147,7 +156,8 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
 def submit(session: Session, user: User, app_id: int, as_of: dt.date | None = None,
            today: dt.date | None = None) -> Application:
     """Freeze the engine's answer (with its policy version) and submit; a later rule change never alters it.
-    A first submission must fall in the 申报期; one returned for more material continues after it."""
+    A first submission must fall in the 申报期; one returned for more material continues after it. Where the
+    provision lists materials, each required one needs an uploaded file first (:class:`MaterialsMissing`)."""
     from huiqi.engine.evaluate import evaluate
     from huiqi.profile.model import profile_model
     from huiqi.rules.loader import dumps
@@ -173,7 +183,13 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date | None = No
     if other is not None:
         raise Refused(f"application {other} already claims {app.provision_id} {result.event_id or ''} "
                       f"/ 同一事项已有在办申请（{other}号），不能重复申请")
-    _move(session, app, user, "submit", claim_key=key, entitlement_json=dumps(result.as_dict()), policy_version=policy.version,
+    from huiqi.workflow import evidence
+
+    lacking = evidence.missing(session, app)
+    if lacking:
+        raise MaterialsMissing(lacking)
+    frozen = {**result.as_dict(), "exact_yuan": None if result.exact_yuan is None else str(result.exact_yuan)}  # year_total
+    _move(session, app, user, "submit", claim_key=key, entitlement_json=dumps(frozen), policy_version=policy.version,
           entitlement_fen=result.amount_fen, is_cap=result.is_cap,
           pool_id=policies.pool_key(policy, provision.pool) if provision.pool else None,
           event_id=result.event_id, cap_year=result.decision_date.year if provision.cap_period == "per_year" else None)

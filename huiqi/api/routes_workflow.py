@@ -104,6 +104,8 @@ def _run(db: Database, fn: Callable, *args, **kwargs):
         raise WorkflowError(409, "conflict", str(e)) from None
     except service.OpinionRequired as e:
         raise WorkflowError(422, "opinion_required", str(e), "opinion") from None
+    except service.MaterialsMissing as e:  # the application's 申报材料清单 is not complete
+        raise WorkflowError(422, "materials_missing", str(e), "materials") from None
     except service.Refused as e:
         raise WorkflowError(409, "refused", str(e)) from None
     except ValueError as e:
@@ -112,8 +114,6 @@ def _run(db: Database, fn: Callable, *args, **kwargs):
 
 def app_dict(app: Application, s=None) -> dict[str, Any]:
     from huiqi.money import format_fen
-    except service.MaterialsMissing as e:  # the application's 申报材料清单 is not complete
-        raise WorkflowError(422, "materials_missing", str(e), "materials") from None
 
     d = {k: getattr(app, k) for k in ("id", "policy_id", "provision_id", "measure_id", "event_id", "status", "credit_code", "policy_version",
                                       "entitlement_fen", "is_cap", "approved_fen", "pool_id", "reason", "notice_from",

@@ -40,7 +40,6 @@ class OpinionRequired(Refused):
     """A partial approval without the written 审核意见 that must explain it."""
 
 
-def _policy(session: Session | None = None, policy_id: str | None = None):
 class MaterialsMissing(Refused):
     """A submission while a required item of the provision's 申报材料清单 has no uploaded file."""
 
@@ -50,6 +49,7 @@ class MaterialsMissing(Refused):
                          + " / 尚未上传申报材料：" + "、".join(f"「{m.zh}」" for m in materials) + "，请上传后再提交")
 
 
+def _policy(session: Session | None = None, policy_id: str | None = None):
     """An application's policy: with the administrators' parameter changes when a session is at hand."""
     return policies.effective(session, policy_id) if session is not None else policies.load(policy_id)
 
@@ -188,8 +188,7 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date | None = No
     lacking = evidence.missing(session, app)
     if lacking:
         raise MaterialsMissing(lacking)
-    frozen = {**result.as_dict(), "exact_yuan": None if result.exact_yuan is None else str(result.exact_yuan)}  # year_total
-    _move(session, app, user, "submit", claim_key=key, entitlement_json=dumps(frozen), policy_version=policy.version,
+    _move(session, app, user, "submit", claim_key=key, entitlement_json=dumps(result.as_dict()), policy_version=policy.version,
           entitlement_fen=result.amount_fen, is_cap=result.is_cap,
           pool_id=policies.pool_key(policy, provision.pool) if provision.pool else None,
           event_id=result.event_id, cap_year=result.decision_date.year if provision.cap_period == "per_year" else None)

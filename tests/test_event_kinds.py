@@ -395,7 +395,8 @@ def test_the_web_calculator_asks_about_the_policys_own_kind(db, monkeypatch):
                 "exhibitions-0-on_key_fair_list": "yes", "exhibitions-0-booth_fee": "30,000", "action": "calc"}
         r = client.post("/calculator", data=form, follow_redirects=False)
         assert r.status_code == 303, r.text[:500]
-        answer = client.get(r.headers["location"]).text
+        check = client.get(r.headers["location"]).text  # 核对信息, then the results
+        answer = client.get(re.search(r'href="([^"]+)" data-test="confirm"', check).group(1).replace("&amp;", "&")).text
         assert "参展展位费补助" in answer and re.search(r'data-test="total">¥15,000.00<', answer)
         bad = {**form, "exhibitions-0-booth_fee": "-1"}
         refused = client.post("/calculator", data=bad)

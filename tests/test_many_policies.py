@@ -168,7 +168,9 @@ def test_pages_serve_both(tmp_path, monkeypatch):
         form = {"kind": "individual", "name": "李四", "policy": "shili_2025", "families": "vehicles", "vehicles-n": "1",
                 "vehicles-0-date": "2025-05-02", "vehicles-0-price_incl_vat": "120000", "vehicles-0-new_energy": "yes",
                 "action": "calc"}
-        answer_url = client.post("/calculator", data=form, follow_redirects=False).headers["location"]
+        check_url = client.post("/calculator", data=form, follow_redirects=False).headers["location"]
+        assert check_url.startswith("/calculator/check?") and check_url.endswith("&policy=shili_2025")  # 核对信息
+        answer_url = re.search(r'href="([^"]+)" data-test="confirm"', client.get(check_url).text).group(1).replace("&amp;", "&")
         assert answer_url.endswith("&policy=shili_2025")
         answer = client.get(answer_url).text
         assert re.search(r'data-test="total">¥2,000.00<', answer) and "政策状态：施行中" in answer

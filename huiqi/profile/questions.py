@@ -158,3 +158,104 @@ def subject_words(subject: str) -> tuple[str, str]:
     """What an explanation calls the events of a list (``compute_claims`` → 算力支出 / compute spending)."""
     kind = kinds_mod.known_kind(subject)
     return (kind.spec.subject_zh, kind.spec.subject_en) if kind else (subject, subject.replace("_", " "))
+
+
+# -- what the wizard asks: derived from the facts the provisions read (issue 12 item 4) --------------------
+
+# The applicant's first questions and the facts each one gives (the rest follow in profile.facts).
+BASIC_GIVES: dict[str, tuple[str, ...]] = {
+    "kind": ("kind",), "name": ("name",), "credit_code": ("credit_code",),
+    "district": ("district", "is_main_urban"),
+    "industry": ("industry", "industry_section", "industry_division", "is_industrial", "is_internet_software", "is_commerce"),
+    "size_class": ("size_class", "is_sme", "is_small_micro"),
+}
+# The standing facts a person answers directly (the profile's own fields outside the basics). The size figures
+# are asked with the size class: the SME standard derives the class from them when it is not given.
+STANDING: dict[str, Q] = {
+    "employees": Q("employees", "从业人员数（人）", "Employees (persons)", "int", required=False),
+    "revenue": Q("revenue", "上年营业收入（元）", "Last year's revenue (yuan)", "money", required=False),
+    "assets": Q("assets", "资产总额（元）", "Total assets (yuan)", "money", required=False),
+    "in_statistics_db": Q("in_statistics_db", "是否在库（已纳入统计部门联网直报平台）", "In the statistics database (reporting online to the statistics bureau)",
+                          "optbool", required=False, hint_zh="规模以上（限额以上）企业纳入统计联网直报即为“在库”",
+                          hint_en="an above-scale enterprise reporting online to the statistics bureau is in the database"),
+    "has_dishonesty_record": Q("has_dishonesty_record", "是否有失信记录（如被列入失信被执行人名单）", "Any dishonesty record (e.g. on the list of dishonest judgment debtors)",
+                               "optbool", required=False),
+    "small_scale_vat_taxpayer": Q("small_scale_vat_taxpayer", "是否为增值税小规模纳税人", "Small-scale VAT taxpayer", "optbool", required=False),
+    "cross_border_ecommerce_enterprises": Q("cross_border_ecommerce_enterprises", "园区入驻跨境电商企业数（家）",
+                                            "Cross-border e-commerce enterprises in the park", "int", required=False),
+}
+SIZE_FIGURES = ("employees", "revenue", "assets")
+ORGANISATION_BASICS = ("credit_code", "district", "industry", "size_class")  # who an organisation is, asked always
+PRESUMED_FOR = frozenset({"individual"})  # a person is not asked what the schema presumes (a field's default)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The wizard's questions for one applicant kind under one policy, derived from what its provisions read.
+
+    ``basics`` and ``standing`` are asked on the first step; each family of ``families`` is offered on the
+    second, carrying as its ``entity`` the standing facts only its provisions read (在库 with 首次升规入统), so
+    they are asked only when it is chosen. ``reads`` is every (list or 'entity', fact) the applicable
+    provisions read — what a test holds the questions to."""
+
+    kind: str
+    basics: tuple[str, ...]
+    standing: tuple[Q, ...]
+    families: tuple[Family, ...]
+    reads: frozenset[tuple[str, str]]
+
+    def names(self) -> set[str]:
+        """The standing facts asked on either step (form field names)."""
+        return {q.name for q in self.standing} | {q.name for f in self.families for q in f.entity}
+
+
+def _asked(policy, kind: str) -> Asked:
+    import dataclasses
+
+    from huiqi.engine.evaluate import CLAIMANT_KINDS  # who may claim what: the engine's one table
+    from huiqi.engine.plan import plan_for
+    from huiqi.profile.model import ApplicantKind, kinds_of
+
+    applicant = ApplicantKind(kind)
+    plans = [pl for pl in plan_for(policy) if applicant in CLAIMANT_KINDS[pl.provision.claimant]]
+    reads: set[tuple[str, str]] = set()
+    entity_by: dict[str, set[str]] = {}  # standing fact → the subjects of the provisions reading it
+    for pl in plans:
+        subject = pl.provision.subject
+        for ns, name in pl.columns:
+            reads.add((subject if ns == "event" else "entity", name))
+            if ns == "entity":
+                entity_by.setdefault(name, set()).add(subject)
+    read_entity = set(entity_by)
+    basics = [b for b in BASIC_GIVES if b in ("kind", "name") or read_entity & set(BASIC_GIVES[b])
+              or (kind != "individual" and b in ORGANISATION_BASICS)]
+    standing_names = {n for n, subjects in entity_by.items() if n in STANDING and (len(subjects) > 1 or "entity" in subjects)}
+    if "size_class" in basics and read_entity & set(BASIC_GIVES["size_class"]):
+        standing_names |= set(SIZE_FIGURES)
+    subjects = {pl.provision.subject for pl in plans}
+    families = []
+    for f in families_for(policy):
+        if f.name not in subjects:
+            continue
+        own = tuple(STANDING[n] for n in STANDING if n not in standing_names and entity_by.get(n) == {f.name})
+        entity = f.entity + tuple(q for q in own if q.name not in {e.name for e in f.entity})
+        fields = kinds_of(policy)[f.name].fields
+        unasked = [n for n in fields if (f.name, n) in reads and n not in {q.name for q in f.questions}]
+        questions = f.questions + tuple(question(n, fields[n]) for n in unasked)  # read, though not asked by default
+        if kind in PRESUMED_FOR:
+            questions = tuple(q for q in questions if fields[q.name].default is None)
+        families.append(dataclasses.replace(f, entity=entity, questions=questions))
+    return Asked(kind, tuple(basics), tuple(STANDING[n] for n in STANDING if n in standing_names), tuple(families),
+                 frozenset(reads))
+
+
+_ASKED: dict[tuple[str, str], Asked] = {}
+
+
+def asked_for(policy, kind: str) -> Asked:
+    """The wizard's questions for ``kind`` under ``policy`` (cached by the policy's version)."""
+    key = (policy.version, kind)
+    found = _ASKED.get(key)
+    if found is None:
+        found = _ASKED[key] = _asked(policy, kind)
+    return found

@@ -28,7 +28,7 @@ from huiqi import clock, policies
 from huiqi.web import policy_choice as choice
 from huiqi.catalogue.present import display_value
 from huiqi.profile.model import ApplicantKind, Profile, profile_model
-from huiqi.profile.questions import FAMILIES, Family, Q, families_for, family_named
+from huiqi.profile.questions import FAMILIES, STANDING, Asked, Family, Q, asked_for, families_for, family_named
 from huiqi.web import i18n
 from huiqi.web.auth import LoginRequired, check_csrf, database, page_user
 from huiqi.web.render import render
@@ -42,10 +42,28 @@ APPLY_KINDS = {"fixed_award", "capped_award", "share_with_cap"}  # money that is
 i18n.add({
     "calc.title": ("政策计算器", "Benefit calculator"),
     "calc.lead": ("回答几个问题，即可知道可享受哪些政策、金额多少、依据哪句原文。", "Answer a few questions to see which benefits apply, how much, and the sentence that grants each."),
-    "calc.step": ("第 {n} 步，共 3 步", "Step {n} of 3"),
+    "calc.step": ("第 {n} 步，共 4 步", "Step {n} of 4"),
     "calc.step1": ("您是谁", "Who you are"),
     "calc.step2": ("今年发生了什么", "What happened this year"),
-    "calc.step3": ("测算结果", "Results"),
+    "calc.step3": ("核对信息", "Check your answers"),
+    "calc.step4": ("测算结果", "Results"),
+    "calc.to_check": ("下一步：核对信息", "Next: check your answers"),
+    "calc.check_lead": ("请核对以下信息。如需修改，点击该项右侧的“修改”；确认无误后查看测算结果。",
+                        "Check your answers. To change one, use “Change” beside it; when all is right, see the results."),
+    "calc.check_who": ("申请人基本情况", "About the applicant"),
+    "calc.check_events": ("今年发生的事项", "What happened this year"),
+    "calc.check_none": ("未选择事项（仅按基本情况测算）", "No items chosen (the basic facts only)"),
+    "calc.check_confirm": ("确认无误，查看测算结果", "These are right: see the results"),
+    "calc.change": ("修改", "Change"),
+    "calc.change_what": ("修改{what}", "Change {what}"),
+    "calc.not_given": ("未填", "not given"),
+    "calc.about_org": ("单位情况", "About the organisation"),
+    "calc.kind_changed": ("申请人类型已变更，请补充以下信息后继续。", "The applicant type changed; please answer these questions, then go on."),
+    "calc.declaration": ("本单位（本人）承诺：所填信息真实、准确、完整，所附材料合法有效；如有不实，愿承担相应法律责任，并退回已获得的扶持资金。",
+                         "We (I) declare that the information given is true, accurate and complete and the documents attached are genuine; if any of it is untrue, we (I) accept the legal consequences and will repay any support received."),
+    "calc.declaration_label": ("信用承诺", "Declaration"),
+    "calc.declaration_missing": ("请先勾选“信用承诺”，确认所填信息真实、准确、完整后再申请；本次未创建申请。",
+                                 "Tick the declaration that the information is true, accurate and complete before applying; no application was created."),
     "calc.next": ("下一步", "Next"),
     "calc.back": ("上一步", "Back"),
     "calc.calculate": ("计算", "Calculate"),
@@ -146,6 +164,40 @@ def family_map(policy_id: str | None = None) -> dict[str, Family]:
     return {f.name: f for f in families_of(policy_id)}
 
 
+def asked(policy_id: str | None, kind: str) -> Asked | None:
+    """What the wizard asks an applicant of ``kind`` (derived from what the policy's provisions read); None
+    for a kind that is not one (the form is then refused naming the field)."""
+    from huiqi.profile.model import ApplicantKind
+
+    if kind not in {k.value for k in ApplicantKind}:
+        return None
+    try:
+        policy = policies.load(policy_id or None)
+    except policies.UnknownPolicy:
+        policy = policies.load()
+    return asked_for(policy, kind)
+
+
+def asked_of(state: "State") -> Asked | None:
+    return asked(state.get("policy") or None, state.get("kind") or "enterprise")
+
+
+def step1_names(a: Asked | None) -> tuple[str, ...]:
+    """The fields of the first step for one kind: the basics, then the standing facts asked of it."""
+    return (*BASICS, *STANDING) if a is None else (*a.basics, *(q.name for q in a.standing))
+
+
+def ask_kinds(policy_id: str | None) -> dict[str, str]:
+    """Field of the first step → the applicant kinds it is asked of (space-separated, for ``data-kinds``)."""
+    from huiqi.profile.model import ApplicantKind
+
+    out: dict[str, list[str]] = {}
+    for k in ApplicantKind:
+        for name in step1_names(asked(policy_id, k.value)):
+            out.setdefault(name, []).append(k.value)
+    return {name: " ".join(kinds) for name, kinds in out.items()}
+
+
 def _profile_model(policy_id: str | None = None):
     """The policy's profile model (the core one for the default policy or an unknown id)."""
     try:
@@ -229,10 +281,9 @@ def state_from_profile(profile: dict, policy_id: str | None = None) -> State:
     values = {k: "" if profile.get(k) is None else str(profile.get(k)) for k in BASICS}
     families = []
     asked = families_of(policy_id)
-    entity_qs = {q.name for f in asked for q in f.entity}
-    for name in entity_qs:
-        if name in profile:
-            values[name] = _yn(profile[name])
+    for name, q in STANDING.items():  # standing facts, asked on step 1 or with a family
+        if profile.get(name) is not None:
+            values[name] = _yn(profile[name]) if q.kind in ("bool", "optbool") else str(profile[name])
     for f in asked:
         rows = profile.get(f.name) or []
         if not rows:
@@ -266,14 +317,19 @@ def _value(q: Q, raw: str) -> Any:
 def profile_data(state: State, with_events: bool = True) -> dict:
     """The profile as data for Profile.model_validate (unchosen families are left out)."""
     data: dict[str, Any] = {}
-    for k in BASICS:
+    a = asked_of(state)
+    for k in (BASICS if a is None else a.basics):  # a question not asked of this kind is left out
         v = state.get(k).strip()
         if v:
             data[k] = v.upper() if k == "credit_code" else v
     data.setdefault("kind", "enterprise")
+    for q in (() if a is None else a.standing):
+        v = _value(q, state.get(q.name))
+        if v is not None:
+            data[q.name] = v
     if not with_events:
         return data
-    for f in families_of(state.get("policy")):
+    for f in (families_of(state.get("policy")) if a is None else a.families):
         if f.name not in state.families:
             continue
         for q in f.entity:
@@ -330,11 +386,8 @@ def field_label(name: str, lang: str) -> str:
             label = _date_label(f, lang)
         fam = f.zh if lang == "zh" else f.en
         return f"{fam} · {i18n.translate('calc.row', lang, n=int(parts[1]) + 1)} · {label}"
-    for f in FAMILIES:
-        for q in f.entity:
-            if q.name == name:
-                return q.zh if lang == "zh" else q.en
-    return name
+    q = STANDING.get(name) or next((q for f in FAMILIES for q in f.entity if q.name == name), None)
+    return (q.zh if lang == "zh" else q.en) if q else name
 
 
 def _family(name: object) -> Family | None:
@@ -517,8 +570,11 @@ def wizard(request: Request, state: State, step: int, errors: dict[str, str] | N
     default = default_as_of(policy_id=policy_id)
     if not state.get("as_of"):
         state.values["as_of"] = default.isoformat()
-    visible = set(BASICS) if step == 1 else {"as_of"}
-    asked = families_of(policy_id)
+    a = asked_of(state)
+    state.values["asked_kind"] = state.get("kind") or "enterprise"  # whose questions this page shows
+    kinds = ask_kinds(policy_id)
+    visible = {*kinds, "asked_kind"} if step == 1 else {"as_of"}
+    asked = families_of(policy_id) if a is None else a.families
     if step == 2:
         for f in asked:
             visible.update(q.name for q in f.entity)
@@ -528,13 +584,14 @@ def wizard(request: Request, state: State, step: int, errors: dict[str, str] | N
     hidden = [(k, v) for k, v in state.values.items() if k not in visible]
     return render(request, "calculator/wizard.html", step=step, state=state, errors=errors,
                   error_list=[(name, "" if name == "p" else field_label(name, lang), msg) for name, msg in errors.items()],
-                  hidden=hidden, families=asked, choices=_choices(), note=note,
+                  hidden=hidden, families=asked, choices=_choices(), note=note, ask_kinds=kinds,
+                  standing=[q for q in STANDING.values() if q.name in kinds], asked=a,
                   start=start, end=end, default_as_of=default, date_label=_date_label,
                   policy=policies.load(policy_id), many=len(policies.ids()) > 1)
 
 
 @router.get("/calculator")
-def calculator(request: Request, measure: str = "", p: str = "", step: int = 1, mine: int = 0) -> Response:
+def calculator(request: Request, measure: str = "", p: str = "", step: int = 1, mine: int = 0, as_of: str = "") -> Response:
     user = page_user(request)
     lang = i18n.lang_of(request)
     state, note, errors = State(), "", {}
@@ -557,6 +614,8 @@ def calculator(request: Request, measure: str = "", p: str = "", step: int = 1, 
     policy_id = _chosen(request)
     if policy_id:
         state.values["policy"] = policy_id
+    if as_of and parse_as_of(as_of):
+        state.values["as_of"] = as_of  # back from 核对信息 with the date chosen
     if step not in (1, 2) or errors:
         step = 1
     return wizard(request, state, step, errors, note)
@@ -589,7 +648,11 @@ async def calculator_post(request: Request) -> Response:
             for k in [k for k in state.values if k.startswith(f"{fam}-{n}-")]:
                 del state.values[k]
         return wizard(request, state, 2)
-    # "next" checks who the applicant is; "calc" checks everything and shows the answer
+    # "next" checks who the applicant is; "calc" checks everything and shows the answers to check
+    before = state.get("asked_kind")
+    if action == "next" and before and before != state.get("kind") and \
+            step1_names(asked(state.get("policy"), before)) != step1_names(asked_of(state)):
+        return wizard(request, state, 1, note=i18n.translate("calc.kind_changed", lang))  # without the script
     basics = profile_data(state, with_events=False)
     model = _profile_model(_chosen(request, state.values))
     try:
@@ -617,7 +680,35 @@ async def calculator_post(request: Request) -> Response:
         run(request, profile, as_of, policy_id)
     except ProfileError as e:
         return wizard(request, state, 2, {_field_name(tuple(re.findall(r"\w+", e.field))): e.zh if lang == "zh" else e.en})
-    return RedirectResponse(result_url(request, canonical(profile), as_of, policy=policy_id or ""), status_code=303)
+    return RedirectResponse(check_url(request, canonical(profile), as_of, policy=policy_id or ""), status_code=303)
+
+
+def check_url(request: Request, data: dict, as_of: dt.date, **extra: str) -> str:
+    return result_url(request, data, as_of, **extra).replace("/calculator/result?", "/calculator/check?", 1)
+
+
+@router.get("/calculator/check")
+def calculator_check(request: Request, p: str = "", as_of: str = "") -> Response:
+    """核对信息: every answer in words, each with a 修改 link back to its question, before the results."""
+    from huiqi.web.check_answers import summary
+
+    page_user(request)
+    lang = i18n.lang_of(request)
+    policy_id = _chosen(request)
+    data = decode(request, p)
+    day = parse_as_of(as_of) if as_of else default_as_of(policy_id=policy_id)
+    if data is None or day is None:
+        return wizard(request, State({"kind": "enterprise"}), 1, {"p": i18n.translate("calc.err.bad_link", lang)})
+    try:
+        profile = _profile_model(policy_id).model_validate(data)
+    except ValidationError as e:
+        return wizard(request, state_from_profile(data, policy_id), 1, explain_errors(e, lang))
+    a = asked(policy_id, profile.kind.value)
+    back = {"p": p, "as_of": day.isoformat(), **({"policy": policy_id} if policy_id else {})}
+    sections = summary(profile, a, day, lang, lambda step, name: f"/calculator?{urlencode({**back, 'step': step})}#f-{name}")
+    return render(request, "calculator/check.html", sections=sections, step=3,
+                  result=result_url(request, canonical(profile), day, policy=policy_id or ""),
+                  policy=policies.load(policy_id), many=len(policies.ids()) > 1)
 
 
 def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", event: str = "",
@@ -741,6 +832,9 @@ async def calculator_apply(request: Request) -> Response:
     if user.role != "applicant":
         return results_page(request, data, day, provision_id, event_id or "", i18n.translate("calc.apply_role", lang),
                             policy_id=policy_id)
+    if str(form.get("declaration", "")) != "yes":  # 信用承诺: confirmed on every application, or nothing is stored
+        return results_page(request, data, day, provision_id, event_id or "", i18n.translate("calc.declaration_missing", lang),
+                            status_code=422, policy_id=policy_id)
     try:
         with database(request).transaction() as s:
             me = s.merge(user)

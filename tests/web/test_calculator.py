@@ -66,7 +66,8 @@ def test_compute_claim_of_a_million_gives_300_000_with_its_sentence(server, page
     shot(page, "calculator-step1")
     step1(page, server)
     compute_claim(page)
-    page.get_by_role("button", name="计算").click()
+    page.locator("[data-test=calculate]").click()
+    page.locator("[data-test=confirm]").click()  # 核对信息, then the results
     page.wait_for_url(re.compile(r"/calculator/result\?"))
     card = page.locator('[data-test=eligible] [data-provision="m07.compute_voucher"]')
     text = card.inner_text()
@@ -118,7 +119,7 @@ def test_a_bad_credit_code_names_the_field_and_keeps_the_answers(server, page):
     page.get_by_label("统一社会信用代码").fill(DEMO_CODE)
     page.get_by_role("button", name="下一步").click()
     compute_claim(page, spend="1000.001")
-    page.get_by_role("button", name="计算").click()
+    page.locator("[data-test=calculate]").click()
     page.wait_for_load_state("networkidle")
     alert = page.locator("[role=alert]")
     assert "实际支出" in alert.inner_text() and "分" in alert.inner_text()
@@ -127,7 +128,7 @@ def test_a_bad_credit_code_names_the_field_and_keeps_the_answers(server, page):
     assert page.locator("#fam-compute_claims").is_visible()
     # a negative amount too
     page.locator("#f-compute_claims-0-spend").fill("-5")
-    page.get_by_role("button", name="计算").click()
+    page.locator("[data-test=calculate]").click()
     assert "负数" in page.locator("[role=alert]").inner_text()
     # the server answers such a form with 200, not a 4xx document
     r = page.request.post(server + "/calculator", form={"kind": "enterprise", "name": "x", "credit_code": "123", "action": "next"})
@@ -156,7 +157,8 @@ def test_an_individual_buying_a_new_energy_car(server, page):
     page.locator("#f-vehicles-0-date").fill("2024-06-01")
     page.locator("#f-vehicles-0-price_incl_vat").fill("226000.00")
     page.locator("#f-vehicles-0-new_energy").select_option("yes")
-    page.get_by_role("button", name="计算").click()
+    page.locator("[data-test=calculate]").click()
+    page.locator("[data-test=confirm]").click()  # 核对信息, then the results
     page.wait_for_url(re.compile(r"/calculator/result\?"))
     card = page.locator('[data-test=eligible] [data-provision="m12.nev_purchase_tax_exemption"]')
     assert "¥20,000.00" in card.locator("[data-test=amount]").inner_text()
@@ -172,7 +174,8 @@ def test_calculator_fits_a_phone(server, phone):
     compute_claim(phone)
     assert_fits(phone)
     shot(phone, "phone-calculator-step2")
-    phone.get_by_role("button", name="计算").click()
+    phone.locator("[data-test=calculate]").click()
+    phone.locator("[data-test=confirm]").click()  # 核对信息, then the results
     phone.wait_for_url(re.compile(r"/calculator/result\?"))
     assert_fits(phone)
     assert_labelled(phone)
@@ -191,7 +194,8 @@ def test_the_answer_address_carries_a_token_not_the_figures(server, page):
     page.locator("#f-compute_claims-0-date").fill("2024-05-10")
     page.locator("#f-compute_claims-0-category").select_option("compute_rental")
     page.locator("#f-compute_claims-0-spend").fill("1234567.89")
-    page.get_by_role("button", name="计算").click()
+    page.locator("[data-test=calculate]").click()
+    page.locator("[data-test=confirm]").click()  # 核对信息, then the results
     page.wait_for_url(re.compile(r"/calculator/result\?"))
     query = parse_qs(urlparse(page.url).query)
     assert len(query["p"][0]) == 43  # a SHA-256 token

@@ -29,7 +29,8 @@ def _calculate(page, server, event_id):
     page.locator("#f-compute_claims-0-category").select_option("compute_rental")
     page.locator("#f-compute_claims-0-spend").fill("1000000.00")
     page.locator("#f-compute_claims-0-id").fill(event_id)
-    page.get_by_role("button", name="计算").click()
+    page.locator("[data-test=calculate]").click()
+    page.locator("[data-test=confirm]").click()  # 核对信息, then the results
     page.wait_for_url(re.compile(r"/calculator/result\?"))
     return page.locator(f'[data-test=eligible] [data-provision="m07.compute_voucher"][data-event="{event_id}"]')
 
@@ -47,6 +48,7 @@ def test_apply_sign_in_upload_and_submit(server, page, tmp_path):
     card = page.locator('.benefit.highlight[data-provision="m07.compute_voucher"]')
     assert card.get_attribute("data-event") == "c9"
     assert "¥300,000.00" in card.locator("[data-test=amount]").inner_text()
+    card.locator("[data-test=declaration]").check()  # 信用承诺
     card.locator("[data-test=apply]").click()
     page.wait_for_url(re.compile(r"/portal/applications/\d+\?done=created"))
     app_url = page.url.split("?")[0]
@@ -104,7 +106,7 @@ def test_apply_sign_in_upload_and_submit(server, page, tmp_path):
                "industry": "6513", "compute_claims": [{"id": "c9", "date": "2024-05-10", "category": "compute_rental",
                                                        "spend": "1000000.00"}]}
     form = {"csrf_token": csrf, "profile": json.dumps(profile, ensure_ascii=False), "as_of": "2024-12-31"}
-    form.update(provision_id="m07.compute_voucher", event_id="c9")
+    form.update(provision_id="m07.compute_voucher", event_id="c9", declaration="yes")
     r = page.request.post(server + "/calculator/apply", form=form, max_redirects=0)
     assert r.status == 303 and "/portal/applications/" in r.headers["location"]
     page.goto(server + r.headers["location"])
@@ -127,8 +129,10 @@ def test_applying_with_another_enterprises_code_is_refused(server, page):
     page.locator("#f-compute_claims-0-date").fill("2024-05-10")
     page.locator("#f-compute_claims-0-category").select_option("model_service")
     page.locator("#f-compute_claims-0-spend").fill("100000")
-    page.get_by_role("button", name="计算").click()
+    page.locator("[data-test=calculate]").click()
+    page.locator("[data-test=confirm]").click()  # 核对信息, then the results
     page.wait_for_url(re.compile(r"/calculator/result\?"))
+    page.locator('[data-provision="m07.compute_voucher"] [data-test=declaration]').check()
     page.locator('[data-provision="m07.compute_voucher"] [data-test=apply]').click()
     page.wait_for_load_state("networkidle")
     alert = page.locator("[data-test=apply-error]")

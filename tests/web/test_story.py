@@ -51,7 +51,8 @@ def test_compute_apply_review_notice_dashboard(server, new_page, tmp_path):
     ent.locator("#f-compute_claims-0-category").select_option("model_service")
     ent.locator("#f-compute_claims-0-spend").fill("800000.00")
     ent.locator("#f-compute_claims-0-id").fill("s1")
-    ent.get_by_role("button", name="计算").click()
+    ent.locator("[data-test=calculate]").click()
+    ent.locator("[data-test=confirm]").click()  # 核对信息, then the results
     ent.wait_for_url(re.compile(r"/calculator/result\?"))
     card = ent.locator('[data-test=eligible] [data-provision="m07.compute_voucher"][data-event="s1"]')
     assert "¥240,000.00" in card.locator("[data-test=amount]").inner_text()  # 30% of ¥800,000.00
@@ -65,6 +66,7 @@ def test_compute_apply_review_notice_dashboard(server, new_page, tmp_path):
     ent.get_by_label("密码").fill("story-password-1")
     ent.get_by_role("button", name="登录").click()
     ent.wait_for_url(re.compile(r"/calculator/result\?"))
+    ent.locator('.benefit.highlight[data-provision="m07.compute_voucher"] [data-test=declaration]').check()  # 信用承诺
     ent.locator('.benefit.highlight[data-provision="m07.compute_voucher"] [data-test=apply]').click()
     ent.wait_for_url(re.compile(r"/portal/applications/\d+"))
     app_id = int(re.search(r"/portal/applications/(\d+)", ent.url).group(1))

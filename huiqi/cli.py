@@ -451,6 +451,15 @@ class Engine(str, Enum):
     spark = "spark"
 
 
+class CsvEncoding(str, Enum):  # huiqi.exports.csv_encoding: utf-8 is written with a BOM, gbk as GB18030
+    utf8 = "utf-8"
+    gbk = "gbk"
+
+
+CSV_ENCODING = typer.Option(CsvEncoding.utf8, "--encoding",
+                            help="CSV 编码：utf-8（带 BOM，默认）或 gbk（GB18030，供旧版 Excel/WPS）/ CSV encoding")
+
+
 @app.command("synth")
 def synth_cmd(
     n: int = typer.Option(..., "--n", min=1, max=100_000_000, help="主体数量 / number of entities"),
@@ -487,6 +496,7 @@ def screen_cmd(
     excel: bool = typer.Option(True, "--excel/--no-excel", help="同时写出 Excel 工作簿"),
     referral_rows: bool = typer.Option(False, "--referral-rows", help="按主体逐行写出“请咨询”类条款（默认只按区县计数）"),
     policy_id: str = POLICY,
+    encoding: CsvEncoding = CSV_ENCODING,
 ) -> None:
     """免申即享：按同一规则筛查整个登记册 / screen a whole registry."""
     from pathlib import Path
@@ -510,7 +520,7 @@ def screen_cmd(
         try:
             result = screen(policy, Path(registry), day, Path(out), engine=engine.value,
                             strategy=strategy.value if strategy else None, progress=tick, spark_master=spark_master,
-                            excel=excel, referral_rows=referral_rows)
+                            excel=excel, referral_rows=referral_rows, encoding=encoding.value)
         except RegistryError as e:
             fail("登记册无法读取", str(e))
         bar.update(task, completed=len(stages), description="完成 done")
@@ -528,6 +538,7 @@ def simulate_cmd(
     out: str = typer.Option("simulation", "--out", help="输出目录：simulation.csv / .png / .html"),
     strategy: Strategy = typer.Option(None, "--strategy", help="就高不重复策略"),
     policy_id: str = POLICY,
+    encoding: CsvEncoding = CSV_ENCODING,
 ) -> None:
     """参数模拟：调整参数后重新筛查并与基线比较 / what-if: re-screen with changed parameters."""
     from decimal import Decimal
@@ -547,7 +558,8 @@ def simulate_cmd(
     policy = _policy(policy_id)
     day = _parse_date(as_of, "--as-of") if as_of else policies.default_date(policy)
     try:
-        sim = simulate(policy, Path(registry), overrides, day, Path(out), strategy.value if strategy else None)
+        sim = simulate(policy, Path(registry), overrides, day, Path(out), strategy.value if strategy else None,
+                       encoding=encoding.value)
     except OverrideError as e:
         fail(f"--set 无效：{e}", f"--set: {e}")
     except RegistryError as e:

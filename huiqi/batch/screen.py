@@ -5,8 +5,9 @@ compiled rule query → allocate budget pools → write
 
 - ``entitlements.parquet`` — entity, district, provision, measure, event, status, amount in fen,
   cap flag, explanation key, pool and the amount the pool could fund;
-- ``summary_by_measure.csv`` and ``summary_by_district.csv``;
-- ``rejects.csv`` — table, source row, entity and reason for every row that could not be used;
+- ``summary_by_measure.csv`` and ``summary_by_district.csv`` — Chinese headers, names beside ids, yuan;
+- ``rejects.csv`` — table, source row, entity and reason for every row that could not be used
+  (CSV: UTF-8 with a BOM, or GB18030 with ``encoding="gbk"``);
 - ``screen.xlsx`` — the summaries, the pools, the rejects and (up to Excel's limit) the eligible rows,
   with Chinese headers and yuan formatting, for officials.
 
@@ -102,8 +103,9 @@ def count_referrals(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.da
 
 def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: str = "duckdb",
            strategy: str | None = None, progress=None, spark_master: str | None = None,
-           excel: bool = True, referral_rows: bool = False) -> ScreenResult:
-    """Screen ``registry`` and write the outputs to ``out``. ``progress(stage)`` is told of each stage."""
+           excel: bool = True, referral_rows: bool = False, encoding: str = "utf-8") -> ScreenResult:
+    """Screen ``registry`` and write the outputs to ``out`` (CSV in ``encoding``: utf-8 with a BOM, or gbk).
+    ``progress(stage)`` is told of each stage."""
     tick = progress or (lambda stage: None)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
@@ -127,7 +129,7 @@ def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: st
     t = time.perf_counter()
     tick("写出 writing")
     out.mkdir(parents=True, exist_ok=True)
-    write_outputs(con, policy, out, excel=excel)
+    write_outputs(con, policy, out, excel=excel, encoding=encoding)
     seconds["write"] = time.perf_counter() - t
     counts = con.execute("""SELECT (SELECT count(*) FROM entities_f), (SELECT count(*) FROM rejects),
                                    (SELECT count(*) FROM entitlements),
@@ -176,16 +178,14 @@ FROM pools p LEFT JOIN entitlements e USING (pool_id) GROUP BY ALL ORDER BY 1
 EXCEL_MAX_ROWS = 1_000_000
 
 
-def write_outputs(con: duckdb.DuckDBPyConnection, policy: Policy, out: Path, excel: bool = True) -> None:
+def write_outputs(con: duckdb.DuckDBPyConnection, policy: Policy, out: Path, excel: bool = True,
+                  encoding: str = "utf-8") -> None:
     con.execute(f"""COPY (SELECT entity_id, district, provision_id, measure_id, event_id, decision_date, status, amount_fen,
                              is_cap, explanation_key, pool_id, funded_fen, pool_status FROM entitlements)
                     TO {_path(out / 'entitlements.parquet')} (FORMAT parquet, COMPRESSION zstd)""")
-    from huiqi import exports  # CSV cells that a spreadsheet would run as formulas are neutralised
+    from huiqi.batch import workbook  # through huiqi.exports: names beside ids, yuan, 是/否, no formulas
 
-    exports.query_to_csv(con, SUMMARY_BY_MEASURE, out / "summary_by_measure.csv")
-    exports.query_to_csv(con, SUMMARY_BY_DISTRICT, out / "summary_by_district.csv")
-    exports.query_to_csv(con, "SELECT * FROM rejects", out / "rejects.csv")
+    workbook.load_names(con, policy)
+    workbook.write_csvs(con, out, SUMMARY_BY_MEASURE, SUMMARY_BY_DISTRICT, encoding)
     if excel:
-        from huiqi.batch.workbook import write_workbook
-
-        write_workbook(con, out / "screen.xlsx", SUMMARY_BY_MEASURE, SUMMARY_BY_DISTRICT, POOLS, EXCEL_MAX_ROWS)
+        workbook.write_workbook(con, out / "screen.xlsx", SUMMARY_BY_MEASURE, SUMMARY_BY_DISTRICT, POOLS, EXCEL_MAX_ROWS)

@@ -61,7 +61,8 @@ FROM q WHERE pool_id = ? GROUP BY pool_id
 
 
 def simulate(policy: Policy, registry: Path, overrides: dict[str, str], as_of: dt.date, out: Path,
-             strategy: str | None = None) -> Simulation:
+             strategy: str | None = None, encoding: str = "utf-8") -> Simulation:
+    """Baseline and scenario on the same facts; simulation.csv (``encoding``: utf-8 with a BOM, or gbk), .png, .html."""
     scenario = with_overrides(policy, overrides)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
@@ -101,15 +102,27 @@ def simulate(policy: Policy, registry: Path, overrides: dict[str, str], as_of: d
     con.close()
     out.mkdir(parents=True, exist_ok=True)
     sim = Simulation(rows, pools, seconds, out)
-    _write(sim, overrides, as_of)
+    _write(sim, overrides, as_of, encoding)
     return sim
 
 
-def _write(sim: Simulation, overrides: dict[str, str], as_of: dt.date) -> None:
+CSV_COLUMNS = {"provision_id": "条款", "title_zh": "条款名称", "recipients_before": "受益主体数（调整前）",
+               "recipients_after": "受益主体数（调整后）", "recipients_change": "受益主体数变化",
+               "yuan_before": "调整前金额（元）", "yuan_after": "调整后金额（元）", "yuan_change": "金额变化（元）"}
+
+
+def _csv_value(key: str, value):
     from huiqi import exports
 
-    names = list(sim.rows[0]) if sim.rows else ["provision_id"]
-    exports.write_csv_file(sim.out / "simulation.csv", names, ([r.get(n) for n in names] for r in sim.rows))
+    return exports.yuan(int(value * 100)) if key.startswith("yuan_") and value is not None else value
+
+
+def _write(sim: Simulation, overrides: dict[str, str], as_of: dt.date, encoding: str = "utf-8") -> None:
+    """simulation.csv as the screen's summaries are written: Chinese headers, yuan with two decimals."""
+    from huiqi import exports
+
+    exports.write_csv_file(sim.out / "simulation.csv", list(CSV_COLUMNS.values()),
+                           ([_csv_value(k, r.get(k)) for k in CSV_COLUMNS] for r in sim.rows), encoding)
     png = _chart(sim.rows)
     (sim.out / "simulation.png").write_bytes(png)
     (sim.out / "simulation.html").write_text(_html(sim, overrides, as_of, png), encoding="utf-8")

@@ -1,7 +1,10 @@
-"""The Excel workbook officials open: Chinese headers, yuan with two decimals, frozen header rows.
+"""The screen's files officials open: the summaries and rejects as CSV and ``screen.xlsx``, written by :mod:`huiqi.exports`.
 
-openpyxl's write-only mode streams rows, so a large detail sheet does not sit in memory.
-Amounts are kept in fen in the data and shown in yuan (fen / 100) with a ¥ number format.
+Why names beside ids: an official reads 「某某科技有限公司 · 算力券」, not an entity id and a provision id, so every id
+column has its name beside it (the enterprise's name and credit code from the registry, measure and provision titles
+from the policy, district names from the division standard, the registry's tables by their Chinese names). Amounts
+are kept in fen in the data and shown in yuan (columns named 金额_分 in the queries); flags are 是/否. The
+workbook is streamed (openpyxl's write-only mode), so a large detail sheet does not sit in memory.
 """
 
 from __future__ import annotations
@@ -12,35 +15,99 @@ import duckdb
 from openpyxl import Workbook
 
 from huiqi import exports
+from huiqi.rules.loader import Policy
 
 STATUS_ZH = {"eligible": "符合", "not_eligible": "不符合", "referral": "请咨询", "expired": "已过期"}
+POOL_STATUS_ZH = {"funded": "足额兑付", "partial": "部分兑付", "unfunded": "未获资金"}
+CODED = {"状态": STATUS_ZH, "资金池状态": POOL_STATUS_ZH}  # columns whose codes are shown in Chinese
+TABLES_ZH = {"entities": "主体", "other_support": "已获支持"}
+
+
+def load_names(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+    """Lookup tables ``names_measure``, ``names_provision``, ``names_pool``, ``names_district``, ``names_table``."""
+    from huiqi.batch.validate import load_rows
+    from huiqi.profile import model as pm
+    from huiqi.standards.divisions import lookup_district
+
+    text = "VARCHAR"
+    load_rows(con, "names_measure", [("id", text), ("name", text)], [(m.id, m.title_zh) for m in policy.measures])
+    load_rows(con, "names_provision", [("id", text), ("name", text)], [(p.id, p.title_zh) for p in policy.provisions()])
+    load_rows(con, "names_pool", [("id", text), ("name", text)], [(p.id, p.name_zh) for m in policy.measures for p in m.pools])
+    codes = [r[0] for r in con.execute("SELECT DISTINCT district FROM entitlements UNION SELECT DISTINCT district "
+                                       "FROM referral_counts").fetchall() if r[0]]
+    load_rows(con, "names_district", [("id", text), ("name", text)],
+              [(c, d.name_zh) for c in codes if (d := lookup_district(c)) is not None])
+    tables = {k.name: k.spec.zh for k in pm.kinds_of(policy).kinds}
+    load_rows(con, "names_table", [("id", text), ("name", text)], list({**tables, **TABLES_ZH}.items()))
+
+
+def _named(sql: str, keys: list[tuple[str, str, str]], order: str) -> str:
+    """``sql`` with a name column after each id column: (id column, lookup table, name column)."""
+    picks, joins = [], []
+    for i, (column, lookup, name) in enumerate(keys):
+        picks.append(f"s.{column}, n{i}.name AS {name}")
+        joins.append(f"LEFT JOIN {lookup} n{i} ON n{i}.id = s.{column}")
+    rest = ", ".join(c for c, _, _ in keys)
+    return f"SELECT {', '.join(picks)}, s.* EXCLUDE ({rest}) FROM ({sql}) s {' '.join(joins)} ORDER BY {order}"
+
+
+def by_measure(sql: str) -> str:
+    return _named(sql, [("措施", "names_measure", "措施名称"), ("条款", "names_provision", "条款名称")], "1, 3")
+
+
+def by_district(sql: str) -> str:
+    return _named(sql, [("区县代码", "names_district", "区县"), ("措施", "names_measure", "措施名称")], "1, 3")
+
+
+def pools(sql: str) -> str:
+    return _named(sql, [("资金池", "names_pool", "资金池名称")], "1")
+
+
+ELIGIBLE = """
+SELECT e.entity_id AS 主体编号, f.name AS 企业名称, f.credit_code AS 统一社会信用代码, e.district AS 区县代码, d.name AS 区县,
+       e.measure_id AS 措施, m.name AS 措施名称, e.provision_id AS 条款, p.name AS 条款名称, e.event_id AS 事项编号,
+       e.decision_date AS 日期, e.status AS 状态, e.amount_fen AS 金额_分, e.is_cap AS 是否上限,
+       e.funded_fen AS 资金池可兑付_分, e.pool_status AS 资金池状态
+FROM entitlements e LEFT JOIN entities_f f ON f.entity_id = e.entity_id LEFT JOIN names_district d ON d.id = e.district
+     LEFT JOIN names_measure m ON m.id = e.measure_id LEFT JOIN names_provision p ON p.id = e.provision_id
+WHERE e.status = 'eligible' ORDER BY e.entity_id, e.provision_id, e.event_id"""
+REJECTS = """
+SELECT r."table" AS 表, t.name AS 表名称, r."row" AS 行号, r.entity_id AS 主体编号, r.reason AS 原因
+FROM rejects r LEFT JOIN names_table t ON t.id = r."table" ORDER BY r."table", r."row\""""
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, limit: int | None = None):
+    cur = con.execute(sql + (f" LIMIT {limit}" if limit else ""))
+    headers, fen = exports.money_columns([d[0] for d in cur.description])
+    coded = [CODED.get(h) for h in headers]
+
+    def rows():
+        for r in exports.query_rows(cur):
+            yield [codes.get(v, v) if codes and isinstance(v, str) else v
+                   for v, codes in zip(exports.from_query(r, fen), coded)]
+
+    return headers, rows()
 
 
 def _sheet(wb: Workbook, title: str, con: duckdb.DuckDBPyConnection, sql: str, limit: int | None = None) -> int:
-    cur = con.execute(sql + (f" LIMIT {limit}" if limit else ""))
-    names = [d[0] for d in cur.description]
-    ws = exports.add_sheet(wb, title, [n.replace("_分", "（元）") for n in names])
-    money = [n.endswith("_分") for n in names]
-    rows = 0
-    while batch := cur.fetchmany(10_000):
-        for r in batch:
-            exports.append(ws, (exports.yuan(v) if is_money and v is not None
-                                else STATUS_ZH[v] if isinstance(v, str) and v in STATUS_ZH else v
-                                for v, is_money in zip(r, money)))
-            rows += 1
-    return rows
+    headers, rows = _rows(con, sql, limit)
+    return exports.write_sheet(wb, title, headers, rows)[1]
 
 
-def write_workbook(con, path: Path, by_measure: str, by_district: str, pools: str, max_rows: int) -> None:
+def write_csvs(con, out: Path, by_measure_sql: str, by_district_sql: str, encoding: str = "utf-8") -> None:
+    """summary_by_measure.csv, summary_by_district.csv and rejects.csv: the workbook's columns, in yuan and Chinese."""
+    for name, sql in (("summary_by_measure.csv", by_measure(by_measure_sql)),
+                      ("summary_by_district.csv", by_district(by_district_sql)), ("rejects.csv", REJECTS)):
+        headers, rows = _rows(con, sql)
+        exports.write_csv_file(out / name, headers, rows, encoding)
+
+
+def write_workbook(con, path: Path, by_measure_sql: str, by_district_sql: str, pools_sql: str, max_rows: int) -> None:
+    """screen.xlsx (call :func:`load_names` first)."""
     wb = exports.new_workbook(write_only=True)
-    _sheet(wb, "按措施汇总", con, by_measure)
-    _sheet(wb, "按区县汇总", con, by_district)
-    _sheet(wb, "资金池", con, pools)
-    _sheet(wb, "符合条件明细", con, """
-        SELECT entity_id AS 主体编号, district AS 区县代码, measure_id AS 措施, provision_id AS 条款, event_id AS 事项,
-               decision_date AS 日期, status AS 状态, amount_fen AS 金额_分, is_cap AS 是否上限, explanation_key AS 说明代码,
-               funded_fen AS 资金池可兑付_分, pool_status AS 资金池状态
-        FROM entitlements WHERE status = 'eligible' ORDER BY entity_id, provision_id, event_id""", limit=max_rows)
-    _sheet(wb, "无法使用的行", con, "SELECT \"table\" AS 表, \"row\" AS 行号, entity_id AS 主体编号, reason AS 原因 FROM rejects",
-           limit=max_rows)
+    _sheet(wb, "按措施汇总", con, by_measure(by_measure_sql))
+    _sheet(wb, "按区县汇总", con, by_district(by_district_sql))
+    _sheet(wb, "资金池", con, pools(pools_sql))
+    _sheet(wb, "符合条件明细", con, ELIGIBLE, limit=max_rows)
+    _sheet(wb, "无法使用的行", con, REJECTS, limit=max_rows)
     wb.save(path)

@@ -66,3 +66,12 @@ def specs(table: str, choices: dict[str, dict[str, str]] | None = None) -> tuple
 def headers(table: str) -> dict[str, str]:
     """The template's header (each column's first name) → field."""
     return {col["names"][0]: name for name, col in _columns()[table].items()}
+
+
+def about(table: str) -> list[dict[str, Any]]:
+    """Each column of ``table`` as the templates' 说明 sheet explains it: field, header, kind, required, help and
+    the other names the import accepts."""
+    return [{"field": name, "header": col["names"][0], "kind": col.get("kind", "text"),
+             "required": bool(col.get("required")), "help": col.get("help", ""),
+             "other_names": [n for n in col["names"][1:] if not n.isascii()]}
+            for name, col in _columns()[table].items()]

@@ -3,7 +3,8 @@
 named in Chinese, English or a common synonym (``columns.yaml``), dates, amounts (元/万元/亿元), 是/否 and
 choices as people write them. Every row is checked on its own; each problem names the row, the column
 header the official wrote and the sheet, a row's problems are all listed, and every good row is kept — one
-bad row never loses the rest. Templates with the expected headers come from :func:`template`. Records are
+bad row never loses the rest. Templates (dropdowns, an example row that is skipped, a 说明 sheet) come from
+:mod:`huiqi.delivery.templates`. Records are
 imported into one policy's registry, lists or commitments (the ``policy`` given; default: the default policy).
 """
 
@@ -16,7 +17,7 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from huiqi import xlsx_guard
-from huiqi.delivery import DeliveryError, NotYours, fields, policy_or_default
+from huiqi.delivery import DeliveryError, NotYours, fields, policy_or_default, templates
 from huiqi.parse import table as T
 
 MAX_ROWS = xlsx_guard.IMPORT.rows - 1
@@ -103,6 +104,8 @@ def _run(session: Session, read: T.Table | None, errors, one: Callable[[dict[str
     result = ImportResult(errors=list(errors), refused=next((e.limit for e in errors if e.limit), None))
     money = {sp.field for sp in (fields.specs(read_kind) if read_kind else ()) if sp.kind == "money"}
     for n, values in (read.rows if read is not None else []):
+        if templates.is_example(values):  # the template's 【示例】 row, left in
+            continue
         values = {k: (Decimal(v) / 100 if k in money and v is not None else v) for k, v in values.items()}  # the services take yuan
         savepoint = session.begin_nested()  # a row that fails leaves nothing behind, the others stay
         try:
@@ -171,8 +174,6 @@ def import_commitment_progress(session: Session, user, data: bytes, policy=None)
     return _run(session, read, errors, one, "progress")
 
 
-def template(columns: dict[str, str], rows: list[list[Any]] | None = None) -> bytes:
-    """An .xlsx with the expected header (and ``rows``, e.g. examples or an export), written by :mod:`huiqi.exports`."""
-    from huiqi import exports
-
-    return exports.table("Sheet", list(columns), rows or [], default_width=16)
+def template(table: str, policy=None) -> bytes:
+    """The import template of ``table`` (projects, lists, progress): :func:`huiqi.delivery.templates.workbook`."""
+    return templates.workbook(table, policy)

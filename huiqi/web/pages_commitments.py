@@ -180,7 +180,7 @@ def _rows(s, f: dict[str, str], day: dt.date) -> tuple[list[dict[str, Any]], dic
                     "measure_zh": m.title_zh if m else c.measure_id, "measure_en": getattr(m, "title_en", None) if m else None,
                     "sentence": c.sentence, "departments": commitments.departments(c), "due": c.due,
                     "status": commitments.shown_status(c, day), "latest": last.note if last else "",
-                    "updated": local(last.at) if last else ""})
+                    "updated": local(last.at) if last else "", "updated_at": clock.beijing(last.at) if last else None})
     return out, counts
 
 
@@ -210,23 +210,26 @@ def ledger(request: Request) -> Response:
 @router.get("/commitments.xlsx")
 def export(request: Request) -> Response:
     from huiqi import exports
+    """The filter's commitments: measure number and title beside the task number, deadlines as dates, the last
+    update as a Beijing time (:mod:`huiqi.exports`)."""
 
     user = require(request, ROLES)
     f = _filters(request, user)
     with database(request).transaction() as s:
         _ensure_seeded(s)
         rows, _ = _rows(s, f, today())
-    data = exports.table("督办台账", ["任务编号", "措施", "任务内容", "牵头单位", "完成时限", "状态", "最近进展", "更新时间"], (
-        [r["id"], f"{r['measure_id']}（{r['measure_no']}）{r['measure_zh']}", r["sentence"], "、".join(r["departments"]),
-         r["due"], commitments.STATUS_ZH[r["status"]], r["latest"], r["updated"]] for r in rows),
-        (10, 24, 60, 24, 12, 8, 40, 17))
+    data = exports.table("督办台账", ["任务编号", "措施编号", "措施名称", "任务内容", "牵头单位", "完成时限", "状态",
+                                      "最近进展", "更新时间（北京时间）"], (
+        [r["id"], r["measure_id"], r["measure_zh"], r["sentence"], "、".join(r["departments"]), r["due"],
+         commitments.STATUS_ZH[r["status"]], r["latest"], r["updated_at"]] for r in rows), {4: 60, 8: 40})
     return files.xlsx(data, f"督办台账-{today().isoformat()}.xlsx", "commitments.xlsx")
 
 
 @router.get("/commitments/template.xlsx")
 def template(request: Request) -> Response:
     require(request, ROLES)
-    return files.xlsx(importer.template(importer.COMMITMENT_COLUMNS), "督办进展导入模板.xlsx", "commitment-progress.xlsx")
+    return files.xlsx(importer.template("progress", delivery_policy.chosen(request)[1]), "督办进展导入模板.xlsx",
+                      "commitment-progress.xlsx")
 
 
 @router.post("/commitments/import")

@@ -379,9 +379,7 @@ def workbook(d: Dashboard) -> bytes:
     wb = exports.new_workbook()
 
     def sheet(title: str, headers: list[str], rows: list[list], widths: dict[int, int] | None = None) -> None:
-        ws = exports.add_sheet(wb, title, headers, widths or {}, default_width=16)
-        for row in rows:
-            exports.append(ws, row)
+        exports.write_sheet(wb, title, headers, rows, widths)
 
     y = exports.yuan
     sheet("资金池", ["资金池编号", "资金池", "总额", "已预留", "已拨付", "已占用", "可用余额", "使用比例（%）"],

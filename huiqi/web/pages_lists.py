@@ -194,8 +194,7 @@ def export_lists(request: Request, kind: str = "", district: str = "", q: str = 
     kinds = lists.kinds(delivery_policy.chosen(request)[1])
     data = exports.table("推介清单", EXPORT_HEADERS, (
         [kinds.get(e.kind, ("", ""))[0], e.name, e.sector, e.district, _district_name(e.district),
-         exports.yuan(e.investment_fen), e.contact, e.published_on, e.department] for e in rows),
-        (30, 36, 16, 10, 12, 20, 20, 12, 20))
+         exports.yuan(e.investment_fen), e.contact, e.published_on, e.department] for e in rows))
     return files.xlsx(data, f"推介清单-{clock.today().isoformat()}.xlsx", "lists.xlsx")
 
 
@@ -337,4 +336,5 @@ def list_template(request: Request) -> Response:
     if (missing := absent(request, FEATURE)) is not None:
         return missing
     require(request, ROLES)
-    return files.xlsx(importer.template(importer.LIST_COLUMNS), "list-template.xlsx")
+    return files.xlsx(importer.template("lists", delivery_policy.chosen(request)[1]), "推介清单导入模板.xlsx",
+                      "list-template.xlsx")

@@ -150,21 +150,17 @@ def workbook(groups: dict[str, list[batches_of.Batch]], head: dict) -> bytes:
     wb = exports.new_workbook()
     headers = ["编号", "申请人", "统一社会信用代码", "政策措施", "兑现事项", "核定金额（元）", "公示批次", "公示开始日期",
                "公示截止日期", "状态", "拨付日期", "审核部门"]
-    ws = exports.add_sheet(wb, "公示名单", headers, (8, 32, 22, 36, 24, 18, 36, 14, 14, 10, 14, 24))
     state_zh = {"running": "公示中", "ended": "公示期满", "paid": "已拨付"}
-    for state in ("running", "ended", "paid"):
-        for b in groups[state]:
-            for e in b.items:
-                exports.append(ws, [e.id, e.name, e.credit_code or "", e.measure_zh, e.provision_zh,
-                                    exports.yuan(e.approved_fen), b.title_zh, e.notice_from, e.notice_until,
-                                    "已拨付" if e.status == "disbursed" else state_zh[state], e.disbursed_on, e.dept])
-    ws.auto_filter.ref = f"A1:L{max(ws.max_row, 1)}"
-    about = exports.add_sheet(wb, "说明", [], (16, 70))
-    exports.append(about, ["生成时间（北京时间）", dt.datetime.now(clock.BEIJING).replace(microsecond=0, tzinfo=None)])
-    exports.append(about, ["审计链头序号", head.get("seq")])
-    exports.append(about, ["审计链头哈希", head.get("hash")])
-    exports.append(about, ["依据", "；".join(f"{h.issuer_zh}《{h.title_zh}》（{h.general.issued.year}年）"
-                                             for h in (p.header for p in policies.catalogue()))])
+    exports.write_sheet(wb, "公示名单", headers, (
+        [e.id, e.name, e.credit_code or "", e.measure_zh, e.provision_zh, exports.yuan(e.approved_fen), b.title_zh,
+         e.notice_from, e.notice_until, "已拨付" if e.status == "disbursed" else state_zh[state], e.disbursed_on, e.dept]
+        for state in ("running", "ended", "paid") for b in groups[state] for e in b.items))
+    exports.write_sheet(wb, "说明", ["项目", "内容"], [
+        ["生成时间（北京时间）", dt.datetime.now(clock.BEIJING).replace(microsecond=0, tzinfo=None)],
+        ["审计链头序号", head.get("seq")],
+        ["审计链头哈希", head.get("hash")],
+        ["依据", "；".join(f"{h.issuer_zh}《{h.title_zh}》（{h.general.issued.year}年）"
+                         for h in (p.header for p in policies.catalogue()))]], widths={2: 70}, autofilter=False)
     return exports.to_bytes(wb)
 
 

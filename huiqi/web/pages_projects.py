@@ -337,26 +337,27 @@ async def create(request: Request) -> Response:
 
 @router.get("/projects.xlsx")
 def export(request: Request) -> Response:
-    from huiqi import exports
+    """The filter's projects in the import template's layout (so an export can be edited and imported back), with
+    the district's name and the keeping department beside them: ¥ numbers, dates, 是/否 (:mod:`huiqi.exports`)."""
+    from huiqi.delivery import templates
+    from huiqi.standards.divisions import lookup_district
 
     if (missing := absent(request, FEATURE)) is not None:
         return missing
     require(request, ROLES)
     f = _filters(request)
+    columns = list(importer.PROJECT_COLUMNS.values())
+    after_district = columns.index("district") + 1
     with database(request).transaction() as s:
         rows = []
         for p in _listing(s, f):
-            d = projects.as_dict(p)
-            for m in projects.MONEY_FIELDS:  # numbers in the ¥ format, not text
-                d[m] = exports.yuan(getattr(p, f"{m}_fen"))
-            d["investor_origin"] = projects.ORIGINS[p.investor_origin]
-            d["stage"] = projects.STAGES[p.stage]
-            d["measures"] = ",".join(d["measures"])
-            for b in projects.BOOL_FIELDS:
-                d[b] = None if d[b] is None else ("是" if d[b] else "否")
-            rows.append([d.get(field) for field in importer.PROJECT_COLUMNS.values()] + [p.department])
-    columns = {**importer.PROJECT_COLUMNS, "登记单位": "department"}
-    return files.xlsx(importer.template(columns, rows), f"项目库-{today().isoformat()}.xlsx", "projects.xlsx")
+            row = templates.project_row(p)
+            district = lookup_district(p.district) if p.district else None
+            row.insert(after_district, district.name_zh if district else None)
+            rows.append(row + [p.department])
+    data = templates.workbook("projects", policies.load(f.get("policy") or None), rows, example=False,
+                              extra={"县区名称": after_district, "登记单位": len(columns) + 1})
+    return files.xlsx(data, f"项目库-{today().isoformat()}.xlsx", "projects.xlsx")
 
 
 @router.get("/projects/template.xlsx")
@@ -364,7 +365,8 @@ def template(request: Request) -> Response:
     if (missing := absent(request, FEATURE)) is not None:
         return missing
     require(request, ROLES)
-    return files.xlsx(importer.template(importer.PROJECT_COLUMNS), "项目库导入模板.xlsx", "project-import.xlsx")
+    policy = delivery_policy.chosen(request)[1]
+    return files.xlsx(importer.template("projects", policy), "项目库导入模板.xlsx", "project-import.xlsx")
 
 
 @router.post("/projects/import")

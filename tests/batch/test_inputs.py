@@ -68,8 +68,8 @@ def messy(tmp_path):
 def test_bad_rows_are_rejected_with_reasons_and_good_rows_run(messy, tmp_path):
     out = tmp_path / "out"
     result = screen(POLICY, messy, dt.date(2024, 6, 30), out)
-    with (out / "rejects.csv").open(encoding="utf-8") as f:
-        rejects = {(r["table"], r["row"]): r["reason"] for r in csv.DictReader(f)}
+    with (out / "rejects.csv").open(encoding="utf-8-sig") as f:  # Chinese headers (huiqi.batch.workbook)
+        rejects = {(r["表"], r["行号"]): r["原因"] for r in csv.DictReader(f)}
     expected = {
         ("entities", "3"): "credit_code", ("entities", "4"): "district", ("entities", "5"): "industry",
         ("entities", "6"): "kind", ("entities", "7"): "credit_code", ("scale_entries", "3"): "date",

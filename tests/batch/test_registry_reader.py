@@ -51,8 +51,8 @@ def test_a_gbk_csv_with_chinese_headers_through_huiqi_screen(tmp_path):
     assert result.exit_code == 0, result.output
     assert _amounts(out) == {"E1": 30_000_000, "E2": 3_000_000}
     with (out / "rejects.csv").open(encoding="utf-8-sig") as f:
-        [reject] = [r for r in csv.DictReader(f) if r["table"] == "compute_claims"]
-    assert reject["row"] == "4" and "「实际支出（元）」" in reject["reason"] and "科学计数法" in reject["reason"]
+        [reject] = [r for r in csv.DictReader(f) if r["表"] == "compute_claims"]
+    assert reject["行号"] == "4" and "「实际支出（元）」" in reject["原因"] and "科学计数法" in reject["原因"]
 
 
 def test_a_workbook_with_chinese_sheets_title_rows_and_units(tmp_path):

@@ -66,8 +66,8 @@ def test_pool_run_out_date(registry, tmp_path):
     pool = next(p for p in sim.pools if p["pool_id"] == "m07.compute_voucher_pool")
     assert pool["runs_out_before"] is None and pool["demand_before"] < 30_000_000
     assert pool["runs_out_after"] is not None and dt.date(2024, 3, 28) <= pool["runs_out_after"] <= dt.date(2024, 12, 31)
-    with (tmp_path / "s" / "simulation.csv").open(encoding="utf-8") as f:
-        assert any(r["provision_id"] == "m07.compute_voucher" for r in csv.DictReader(f))
+    with (tmp_path / "s" / "simulation.csv").open(encoding="utf-8-sig") as f:  # Chinese headers, yuan (huiqi.exports)
+        assert any(r["条款"] == "m07.compute_voucher" for r in csv.DictReader(f))
 
 
 def test_cli_refuses_a_bad_set(registry, tmp_path):

@@ -85,10 +85,11 @@ def test_excel_export_follows_the_filter(server, page):
         page.locator("[data-test=export]").click()
     ws = load_workbook(io.BytesIO(dl.value.path().read_bytes())).active
     rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == ["任务编号", "措施", "任务内容", "牵头单位", "完成时限", "状态", "最近进展", "更新时间"]
+    assert list(rows[0]) == ["任务编号", "措施编号", "措施名称", "任务内容", "牵头单位", "完成时限", "状态", "最近进展",
+                             "更新时间（北京时间）"]
     assert [r[0] for r in rows[1:]] == shown
-    assert all(r[3] == "市工业和信息化局" and str(r[4])[:10] == "2024-12-31" for r in rows[1:])  # a date cell
-    assert {r[5] for r in rows[1:]} <= {"未启动", "推进中", "已完成", "已逾期"}
+    assert all(r[4] == "市工业和信息化局" and str(r[5])[:10] == "2024-12-31" for r in rows[1:])  # a date cell
+    assert {r[6] for r in rows[1:]} <= {"未启动", "推进中", "已完成", "已逾期"}
     template = page.request.get(server + "/commitments/template.xlsx")
     assert [c.value for c in load_workbook(io.BytesIO(template.body())).active[1]] == ["任务编号", "状态", "进展情况"]
 

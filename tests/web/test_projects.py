@@ -92,10 +92,10 @@ def test_import_with_a_bad_row_and_the_m17_figures(server, page, new_page, tmp_p
     with page.expect_download() as dl:
         page.locator("[data-test=export]").click()
     rows = list(load_workbook(io.BytesIO(dl.value.path().read_bytes())).active.iter_rows(values_only=True))
-    assert rows[0][0] == "项目编号" and rows[0][9] == "总投资（元）"
+    assert rows[0][0] == "项目编号" and rows[0][5:7] == ("县区代码", "县区名称") and rows[0][10] == "总投资（元）"
     exported = {r[0]: r for r in rows[1:]}
     assert "TZ-003" in exported and "TZ-001" not in exported
-    assert Decimal(str(exported["TZ-003"][9])) == Decimal("1000000000.00") and exported["TZ-003"][4] == "省外"
+    assert Decimal(str(exported["TZ-003"][10])) == Decimal("1000000000.00") and exported["TZ-003"][4] == "省外"
     template = page.request.get(server + "/projects/template.xlsx")
     assert load_workbook(io.BytesIO(template.body())).active["A1"].value == "项目编号"
 

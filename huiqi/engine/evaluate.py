@@ -23,7 +23,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 from huiqi.engine import explain, gates, steps
 from huiqi.engine.plan import ProvisionPlan, plan_for
@@ -394,14 +394,20 @@ def _claims(results: list[ProvisionResult], step: steps.Step) -> list[int]:
     return sorted(idx, key=lambda i: tuple(_ORDER[o](results[i]) for o in step.order))
 
 
-def _cap(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
-    """``cap``: the claims sharing ``per`` get, in order, what room the ceiling leaves (e.g. 每年最高50万元)."""
+def _cap(results: list[ProvisionResult], step: steps.Step, profile: Profile,
+         prior: Mapping[tuple[str, int], int] | None = None) -> list[ProvisionResult]:
+    """``cap``: the claims sharing ``per`` get, in order, what room the ceiling leaves (e.g. 每年最高50万元).
+
+    ``prior``: fen already approved to this applicant per (provision, year) outside these results (the workflow
+    ledger's yearly caps, :func:`evaluate`'s ``prior_use``) — counted before the first claim of a year."""
     used: dict[tuple, int] = defaultdict(int)
     out = list(results)
     for i in _claims(out, step):
         r = out[i]
         cap_fen = to_fen(Decimal(r.parameters[step.limit]))
         key = tuple(_PART[p](r) for p in step.per)
+        if prior and "year" in step.per and key not in used:
+            used[key] = prior.get((r.provision_id, r.decision_date.year), 0)
         room = max(0, cap_fen - used[key])
         if r.amount_fen > room:
             zh, en = explain.year_cap(r.decision_date.year, cap_fen, used[key], room)
@@ -469,9 +475,13 @@ def _overlap(results: list[ProvisionResult], step: steps.Step, profile: Profile)
 STEP_EXECUTORS = {"sum_events": _sum_events, "cap": _cap, "first_only": _first_only, "overlap": _overlap}
 
 
-def run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...], profile: Profile) -> list[ProvisionResult]:
+def run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...], profile: Profile,
+              prior_use: Mapping[tuple[str, int], int] | None = None) -> list[ProvisionResult]:
     for step in pipeline:
-        results = STEP_EXECUTORS[step.kind](results, step, profile)
+        if prior_use and step.kind == "cap":  # what a yearly ceiling has already given, from outside the profile
+            results = _cap(results, step, profile, prior_use)
+        else:
+            results = STEP_EXECUTORS[step.kind](results, step, profile)
     return results
 
 
@@ -506,15 +516,20 @@ def check_against_policy(policy: Policy, profile: Profile) -> None:
                 seen.add(e.id)
 
 
-def evaluate(policy: Policy, profile: Profile, as_of: dt.date, strategy: Strategy | None = None) -> Evaluation:
-    """Every provision of ``policy`` for ``profile`` on ``as_of``. Raises ProfileError for unknown codes."""
+def evaluate(policy: Policy, profile: Profile, as_of: dt.date, strategy: Strategy | None = None,
+             prior_use: Mapping[tuple[str, int], int] | None = None) -> Evaluation:
+    """Every provision of ``policy`` for ``profile`` on ``as_of``. Raises ProfileError for unknown codes.
+
+    ``prior_use`` — fen already approved to this applicant per (provision id, year) under a yearly ceiling, for
+    claims not in the profile (the calculator of a signed-in enterprise feeds the workflow ledger in): the
+    ``cap`` step starts each year from it, so a used-up year is said to be used up."""
     strategy = strategy or policy.header.general.overlap.default_strategy
     if strategy not in policy.header.general.overlap.strategies:
         raise ProfileError("strategy", f"未知的就高不重复策略“{strategy}”", f"unknown overlap strategy '{strategy}'")
     check_against_policy(policy, profile)
     plans = plan_for(policy)
     entity = entity_facts(profile)
-    results = run_steps(candidates(plans, profile, as_of, entity), steps.pipeline(plans, strategy), profile)
+    results = run_steps(candidates(plans, profile, as_of, entity), steps.pipeline(plans, strategy), profile, prior_use)
     derived = {k: entity.get(k) for k in ("size_class", "industry_section", "is_industrial", "is_internet_software",
                                           "is_commerce", "is_sme", "is_main_urban")}
     return Evaluation(policy.header.id, policy.version, as_of, strategy, profile.id, profile.name, derived, results)

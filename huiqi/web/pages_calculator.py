@@ -33,6 +33,7 @@ from huiqi.web import i18n
 from huiqi.web.auth import LoginRequired, check_csrf, database, page_user
 from huiqi.web.render import render
 from huiqi.web import service_guide  # noqa: F401 - the 办事指南 global of the benefit cards (and other pages)
+from huiqi.web import calculator_claims as claims
 
 router = APIRouter(include_in_schema=False)
 
@@ -468,13 +469,14 @@ def result_url(request: Request, data: dict, as_of: dt.date, **extra: str) -> st
 # -- evaluation ------------------------------------------------------------------------------------
 
 
-def run(request: Request, profile: Profile, as_of: dt.date, policy_id: str | None = None):
-    """The engine as the API runs it: the policy with the administrators' changes, the default strategy."""
+def run(request: Request, profile: Profile, as_of: dt.date, policy_id: str | None = None, prior_use=None):
+    """The engine as the API runs it: the policy with the administrators' changes, the default strategy.
+    ``prior_use``: what the ledger already counts against the applicant's yearly caps (see :func:`results_page`)."""
     from huiqi.api.app import current_policy
     from huiqi.engine.evaluate import evaluate
 
     policy = current_policy(request, policy_id)
-    return policy, evaluate(policy, profile, as_of, None)
+    return policy, evaluate(policy, profile, as_of, None, prior_use=prior_use)
 
 
 def present(policy, evaluation) -> dict[str, Any]:
@@ -720,21 +722,29 @@ def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", 
         return wizard(request, state_from_profile(data, policy_id), 1, explain_errors(e, lang))
     from huiqi.engine.evaluate import ProfileError
 
+    history = _history(request, profile, policy_id)  # the signed-in enterprise's own: beside its applications
+    if history is not None:
+        profile = history["profile"]
     try:
-        policy, evaluation = run(request, profile, as_of, policy_id)
+        policy, evaluation = run(request, profile, as_of, policy_id, history["prior"] if history else None)
     except ProfileError as e:
         return wizard(request, state_from_profile(data, policy_id), 2, {"p": e.zh if lang == "zh" else e.en})
     data = canonical(profile)
     start, end = policy_period(policy_id)
     groups = present(policy, evaluation)
     _mark_closed(policy, groups)
+    families = family_map(policy_id)
+    if history is not None:
+        claims.year_caps(groups, policy, history["earlier"], history["ledger"], families, lang)
     return render(request, "calculator/results.html", status_code=status_code, profile=profile, data=data,
                   profile_json=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
                   lifecycle=policies.answer_status(policy, as_of),
                   p=encode(request, data), as_of=as_of, groups=groups, apply=apply, event=event,
                   message=message, start=start, end=end, default_as_of=default_as_of(policy_id=policy_id),
                   district_name=_district_name(profile.district), industry_name=_industry_name(profile.industry),
-                  applied=_applied(request, profile, policy.header.id), policy=policy, policy_id=policy_id or "",
+                  applied=history["applied"] if history else {}, policy=policy, policy_id=policy_id or "",
+                  event_labels=claims.event_labels(data, families, lang),
+                  renumbered=bool(history and history["renumbered"]),
                   pq_more=choice.query(policy_id, first=False), many=len(policies.ids()) > 1)
 
 
@@ -790,6 +800,34 @@ def _applied(request: Request, profile: Profile, policy_id: str | None = None) -
     user = page_user(request)
     own = user is not None and profile.credit_code is not None and profile.credit_code == user.credit_code
     return live_applications(request, user, policy_id) if own else {}
+
+
+def _history(request: Request, profile: Profile, policy_id: str | None = None) -> dict | None:
+    """For the signed-in applicant's own profile (None otherwise): its earlier applications under the policy,
+    the profile with new claims numbered apart from them (``renumbered``), ``provision|event`` → live
+    application id (``applied``), what the ledger counts against its yearly caps (``ledger``) and the part of it
+    for claims not in this profile (``prior``, fed to the engine's cap step, which counts the others itself)."""
+    from huiqi.workflow import service
+
+    user = page_user(request)
+    if user is None or user.role != "applicant" or not profile.credit_code or profile.credit_code != user.credit_code:
+        return None
+    pid = policy_id or policies.ids()[0]
+    with database(request).transaction() as s:
+        earlier = claims.earlier_applications(s, user.id, pid)
+        data, renumbered = claims.renumber_claims(canonical(profile), earlier,
+                                                  {f.name: f.prefix for f in families_of(policy_id)})
+        if renumbered:
+            profile = _profile_model(policy_id).model_validate(data)
+        ids = {x.id for rows in profile.event_lists().values() for x in rows if x.id}
+        in_profile: dict[str, set[str]] = {}
+        for e in earlier:
+            if e["event_id"] in ids:
+                in_profile.setdefault(e["provision_id"], set()).add(e["event_id"])
+        ledger_use = service.year_use(s, profile.credit_code, pid)
+        prior = service.year_use(s, profile.credit_code, pid, outside=in_profile)
+    return {"profile": profile, "renumbered": renumbered, "earlier": earlier, "ledger": ledger_use, "prior": prior,
+            "applied": {f"{e['provision_id']}|{e['event_id'] or ''}": e["id"] for e in earlier}}
 
 
 def save_profile(session, user, data: dict) -> None:

@@ -202,6 +202,36 @@ def claim_key(policy_id: str, provision_id: str, event_id: str | None, credit_co
     return f"{policy_id}|{provision_id}|{event_id or ''}|{credit_code or f'user:{applicant_id}'}"
 
 
+def year_use(session: Session, credit_code: str | None, policy_id: str,
+             outside: dict[str, set[str]] | None = None) -> dict[tuple[str, int], int]:
+    """What the workflow ledger has counted against an enterprise's yearly caps under one policy:
+    ``(provision id, year) → fen`` approved (approved, in 公示 or paid), for the calculator to feed into the engine's
+    ``cap`` step (``evaluate(prior_use=…)``) — the ceiling itself stays the step's one rule.
+
+    ``outside``: provision id → the event ids the caller's profile still holds; their approved amounts are left
+    out, since the step counts those claims itself."""
+    from huiqi.storage.models import EntityCap
+
+    if not credit_code:
+        return {}
+    prefix = policies.cap_key(policy_id, "")
+    out: dict[tuple[str, int], int] = {}
+    for row in session.execute(select(EntityCap).where(EntityCap.credit_code == credit_code,
+                                                       EntityCap.provision_id.startswith(prefix))).scalars():
+        out[(row.provision_id.removeprefix(prefix), row.year)] = row.used_fen
+    for provision_id, events in (outside or {}).items():
+        counted = session.execute(select(Application.cap_year, Application.approved_fen).where(
+            Application.credit_code == credit_code, Application.policy_id == policy_id,
+            Application.provision_id == provision_id, Application.event_id.in_(events),
+            Application.cap_year.is_not(None), Application.approved_fen.is_not(None),
+            Application.status.in_(HOLDS_MONEY | {"disbursed"}))).all()
+        for year, fen in counted:
+            key = (provision_id, year)
+            if key in out:
+                out[key] = max(0, out[key] - fen)
+    return out
+
+
 def start_review(session: Session, user: User, app_id: int) -> Application:
     app = _load(session, app_id)
     authorize(user, "start_review", app)

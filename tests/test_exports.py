@@ -267,3 +267,20 @@ def test_simulation_csv_is_written_like_the_summaries(tmp_path, screened):
         shown = by_id[r["provision_id"]]
         assert Decimal(shown["调整后金额（元）"]) == r["yuan_after"] and len(shown["调整后金额（元）"].split(".")[1]) == 2
         assert shown["条款名称"] == r["title_zh"]
+
+
+def test_the_cli_writes_gbk_on_request(screened, tmp_path):
+    from typer.testing import CliRunner
+
+    from huiqi.cli import app
+
+    out = tmp_path / "cli"
+    r = CliRunner().invoke(app, ["screen", str(screened / "reg"), "--as-of", "2024-10-01", "--out", str(out),
+                                 "--no-excel", "--encoding", "gbk"])
+    assert r.exit_code == 0, r.output
+    raw = (out / "summary_by_district.csv").read_bytes()
+    assert raw.startswith("区县代码,区县".encode("gbk"))
+    assert raw.decode("gb18030") == (screened / "out" / "summary_by_district.csv").read_bytes().decode("utf-8-sig")
+    r = CliRunner().invoke(app, ["screen", str(screened / "reg"), "--as-of", "2024-10-01", "--out", str(out),
+                                 "--encoding", "latin-1"])
+    assert r.exit_code == 2 and "--encoding" in r.output + (r.stderr or "")

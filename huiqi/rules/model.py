@@ -229,6 +229,8 @@ class ServiceGuide(Strict):
         ids = [m.id for m in self.materials]
         if len(set(ids)) != len(ids):
             raise ValueError("materials: ids must be unique")
+        if self.phone is not None and not 7 <= sum(ch.isdigit() for ch in self.phone) <= 20:
+            raise ValueError("phone: a telephone number has 7 to 20 digits")
         if not (self.materials or self.time_limit_working_days or self.phone or self.window):
             raise ValueError("a service guide states at least one of materials, time_limit_working_days, phone, window")
         return self

@@ -73,7 +73,7 @@ def confirm(session: Session, user: User, offer_id: int, as_of: dt.date | None =
         raise service.Refused("this offer was already confirmed / 已确认")
     app = service.create(session, user, json.loads(offer.profile_json), offer.provision_id, offer.event_id,
                          policy_id=offer.policy_id)
-    service.submit(session, user, app.id, as_of or offer.as_of)
+    service.submit(session, user, app.id, as_of or offer.as_of, registry_facts=True)  # no materials: 免申即享
     offer.status, offer.application_id = "confirmed", app.id
     audit.append(session, user.username, "offer.confirm", f"offer/{offer.id}", "ok", {"application": app.id})
     return app

@@ -154,10 +154,12 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
 
 
 def submit(session: Session, user: User, app_id: int, as_of: dt.date | None = None,
-           today: dt.date | None = None) -> Application:
+           today: dt.date | None = None, registry_facts: bool = False) -> Application:
     """Freeze the engine's answer (with its policy version) and submit; a later rule change never alters it.
     A first submission must fall in the 申报期; one returned for more material continues after it. Where the
-    provision lists materials, each required one needs an uploaded file first (:class:`MaterialsMissing`)."""
+    provision lists materials, each required one needs an uploaded file first (:class:`MaterialsMissing`) —
+    unless ``registry_facts``: a 免申即享 offer's facts come from the departments' own registry, which is what
+    the materials would prove (no materials asked, the point of 免申即享)."""
     from huiqi.engine.evaluate import evaluate
     from huiqi.profile.model import profile_model
     from huiqi.rules.loader import dumps
@@ -185,7 +187,7 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date | None = No
                       f"/ 同一事项已有在办申请（{other}号），不能重复申请")
     from huiqi.workflow import evidence
 
-    lacking = evidence.missing(session, app)
+    lacking = [] if registry_facts else evidence.missing(session, app)
     if lacking:
         raise MaterialsMissing(lacking)
     _move(session, app, user, "submit", claim_key=key, entitlement_json=dumps(result.as_dict()), policy_version=policy.version,

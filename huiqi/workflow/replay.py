@@ -172,8 +172,12 @@ class _City:
         self._to_review(app)
 
     def resubmit(self, s, app_id: int) -> None:
+        """Returned for more material: the enterprise uploads what its list asks and submits again."""
         app = s.get(Application, app_id)
-        service.submit(s, s.get(User, app.applicant_id), app.id)
+        user = s.get(User, app.applicant_id)
+        for m in evidence.missing(s, app):
+            evidence.add(s, user.username, app.id, f"{m.zh}.pdf", SCAN, m.id)
+        service.submit(s, user, app.id)
         self._to_review(app)
 
     # -- reviewers -------------------------------------------------------------------------------------------

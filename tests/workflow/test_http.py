@@ -248,12 +248,13 @@ def test_offers_from_a_registry_screen_are_confirmed_in_one_step(api, db, tmp_pa
         assert offers.create_from_registry(s, reg, dt.date(2024, 6, 1)) >= 1
     with db.transaction() as s:
         assert offers.create_from_registry(s, reg, dt.date(2024, 6, 1)) == 0  # not offered twice
+        assert offers.create_from_registry(s, reg, dt.date(2024, 8, 1)) == 0  # nor by a later screen
     c, t = api
     mine = c.get("/api/v1/offers", headers=t["entA"]).json()
     voucher = next(o for o in mine if o["provision_id"] == "m07.compute_voucher")
     assert voucher["amount_fen"] == 30_000_000 and c.get("/api/v1/offers", headers=t["entB"]).json() == []
     assert c.post(f"/api/v1/offers/{voucher['id']}/confirm", headers=t["entB"]).status_code == 404
-    r = c.post(f"/api/v1/offers/{voucher['id']}/confirm", headers=t["entA"])
+    r = c.post(f"/api/v1/offers/{voucher['id']}/confirm", headers=t["entA"])  # 免申即享: no materials asked
     assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["entitlement_fen"] == 30_000_000
     assert c.post(f"/api/v1/offers/{voucher['id']}/confirm", headers=t["entA"]).status_code == 409
 

@@ -172,7 +172,9 @@ BASIC_GIVES: dict[str, tuple[str, ...]] = {
 # The standing facts a person answers directly (the profile's own fields outside the basics). The size figures
 # are asked with the size class: the SME standard derives the class from them when it is not given.
 STANDING: dict[str, Q] = {
-    "employees": Q("employees", "从业人员数（人）", "Employees (persons)", "int", required=False),
+    "employees": Q("employees", "从业人员数（人）", "Employees (persons)", "int", required=False,
+                   hint_zh="未选企业规模时，按中小企业划型标准由从业人员数、营业收入、资产总额推算",
+                   hint_en="without a size class, the SME standard sizes the enterprise by employees, revenue and assets"),
     "revenue": Q("revenue", "上年营业收入（元）", "Last year's revenue (yuan)", "money", required=False),
     "assets": Q("assets", "资产总额（元）", "Total assets (yuan)", "money", required=False),
     "in_statistics_db": Q("in_statistics_db", "是否在库（已纳入统计部门联网直报平台）", "In the statistics database (reporting online to the statistics bureau)",

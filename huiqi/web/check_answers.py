@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from huiqi.money import format_yuan
-from huiqi.profile.questions import Asked, Q
+from huiqi.profile.questions import SIZE_FIGURES, Asked, Q
 from huiqi.web import i18n
 
 Link = Callable[[int, str], str]  # (step, field name) → the address of that question
@@ -68,8 +68,10 @@ def summary(profile, a: Asked | None, as_of: dt.date, lang: str, link: Link) -> 
         return {"label": label, "value": value, "href": link(step, name), "field": name}
 
     who = [row(1, n, label, value) for n, label, value in _basics(profile, a, lang)]
+    size_given = profile.size_class is not None  # then the figures the standard would size it by are not needed
     who += [row(1, q.name, pick(q.zh, q.en), answer_text(q, getattr(profile, q.name), lang))
-            for q in (a.standing if a else ())]
+            for q in (a.standing if a else ())
+            if not (size_given and q.name in SIZE_FIGURES and getattr(profile, q.name) is None)]
     sections = [{"title": t("calc.check_who"), "rows": who, "id": "who"}]
     events = []
     for f in (a.families if a else ()):

@@ -872,7 +872,7 @@ async def calculator_apply(request: Request) -> Response:
                             policy_id=policy_id)
     if str(form.get("declaration", "")) != "yes":  # 信用承诺: confirmed on every application, or nothing is stored
         return results_page(request, data, day, provision_id, event_id or "", i18n.translate("calc.declaration_missing", lang),
-                            status_code=422, policy_id=policy_id)
+                            policy_id=policy_id)  # a refused form comes back (200) with the message, as every page form
     try:
         with database(request).transaction() as s:
             me = s.merge(user)

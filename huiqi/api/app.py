@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from fastapi import FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,6 +21,7 @@ from huiqi import __version__, clock, messages, policies
 from huiqi.errors import HuiqiError, field_problems, split_bilingual
 from huiqi.catalogue.present import measure_dict, policy_dict
 from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
+from huiqi.api import schemas as S
 from huiqi.api import security_headers
 from huiqi.api.limits import BodyLimitMiddleware
 from huiqi.engine.evaluate import ProfileError
@@ -87,6 +88,9 @@ def create_app(database=None) -> FastAPI:
     security_headers.install(app)  # CSP, nosniff, no framing, referrer policy: on every answer, a 500 too
     app.state.database = database
     app.include_router(workflow_router)
+    from huiqi.api.routes_delivery import router as delivery_router  # projects, lists, ledger, voice, zones
+
+    app.include_router(delivery_router)
 
     @app.exception_handler(WorkflowError)
     async def _workflow_error(_: Request, exc: WorkflowError) -> Response:
@@ -140,21 +144,33 @@ def create_app(database=None) -> FastAPI:
         body["default"] = policies.is_default(p)
         return body
 
-    @app.get("/api/v1/policies", tags=["catalogue"], summary="本平台承载的政策及其状态 / the policies served, with their status")
-    def list_policies() -> Any:
-        return PolicyJSON([_described(p) for p in policies.catalogue()])
+    @app.get("/api/v1/policies", tags=["catalogue"], summary="本平台承载的政策及其状态 / the policies served, with their status",
+             description="默认政策在前；status 为今日状态（未施行、施行中、已失效）。 / The default policy first; `status` is "
+                         "today's (not yet, in force, expired).",
+             **S.contract(list[S.PolicyOut], "当前页的政策 / this page of policies", 422, paged=True))
+    def list_policies(request: Request, page: Annotated[S.Page, Depends(S.page_params)]) -> Any:
+        return S.paged(request, [_described(p) for p in policies.catalogue()], page)
 
-    @app.get("/api/v1/policy", tags=["catalogue"], summary="政策总则与版本 / general provisions and version")
+    @app.get("/api/v1/policy", tags=["catalogue"], summary="政策总则与版本 / general provisions and version",
+             description="一项政策（?policy=，默认为默认政策）的总则、章节、版本和今日状态。 / One policy's general provisions, "
+                         "chapters, version and status today (?policy=, the default policy when omitted).",
+             **S.contract(S.PolicyOut, "政策 / the policy", 404, 422))
     def get_policy_info(request: Request, policy: PolicyParam = None) -> Any:
         return PolicyJSON(_described(current_policy(request, policy)))
 
-    @app.get("/api/v1/measures", tags=["catalogue"], summary="全部措施 / all measures of a policy")
-    def list_measures(request: Request, policy: PolicyParam = None) -> Any:
+    @app.get("/api/v1/measures", tags=["catalogue"], summary="全部措施 / all measures of a policy",
+             description="按编号排列的措施全文，参数为现行值（含管理员的调整）。 / Every measure in full by number, with the "
+                         "figures in force (administrators' changes included).",
+             **S.contract(list[S.MeasureOut], "当前页的措施 / this page of measures", 404, 422, paged=True))
+    def list_measures(request: Request, page: Annotated[S.Page, Depends(S.page_params)], policy: PolicyParam = None) -> Any:
         current = current_policy(request, policy)
-        return PolicyJSON([measure_dict(current, m) for m in current.measures])
+        return S.paged(request, [measure_dict(current, m) for m in current.measures], page)
 
     @app.get("/api/v1/measures/{measure_id}", tags=["catalogue"], summary="一条措施（含管理员调整后的参数）/ one measure, "
-             "with the figures as administrators changed them")
+             "with the figures as administrators changed them",
+             description="编号不区分大小写；未知编号 404 并列出有效范围。 / Ids are case-insensitive; an unknown id is a 404 "
+                         "naming the valid range.",
+             **S.contract(S.MeasureOut, "措施 / the measure", 404, 422))
     def get_measure(request: Request,
                     measure_id: Annotated[str, Path(max_length=20, description="措施编号，如 m07")],
                     policy: PolicyParam = None) -> Any:
@@ -173,11 +189,15 @@ def create_app(database=None) -> FastAPI:
 
     indexes: dict[str, SearchIndex] = {policy.header.id: index}
 
-    @app.get("/api/v1/search", tags=["catalogue"], summary="搜索措施 / search measures, best first")
+    @app.get("/api/v1/search", tags=["catalogue"], summary="搜索措施 / search measures, best first",
+             description="中文（含简称、俗称）或英文关键词，相关度从高到低，最多 30 条（limit）；无结果时给出建议词。 / Chinese "
+                         "(abbreviations and everyday words too) or English, best first, at most 30 (limit); "
+                         "did-you-mean suggestions when nothing matches.",
+             **S.contract(S.SearchOut, "搜索结果 / the hits", 404, 422))
     def search(
         request: Request,
         q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_LENGTH, description="中文或英文关键词")],
-        limit: Annotated[int, Query(ge=1, le=30)] = 10,
+        limit: Annotated[int, Query(ge=1, le=30, description="最多返回条数，1–30 / at most this many hits, 1–30")] = 10,
         policy: PolicyParam = None,
     ) -> Any:
         current = current_policy(request, policy)
@@ -190,7 +210,11 @@ def create_app(database=None) -> FastAPI:
         return PolicyJSON({"query": q, "count": len(hits), "results": [h.as_dict() for h in hits],
                            "suggestions": list(getattr(hits, "suggestions", ()))})
 
-    @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision")
+    @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision",
+             description="逐条款给出是否符合、金额（整数分）、依据原文和中英文说明，以及合计。画像中的金额为元（字符串或整数）。"
+                         " / Every provision's status, amount in integer fen, citation and explanation, and the totals. "
+                         "Money in the profile is yuan (a string, or a whole JSON number).",
+             **S.contract(S.EvaluateOut, "测算结果 / the evaluation", 404, 413, 415, 422))
     def evaluate(body: EvaluateRequest, request: Request) -> Any:
         current = current_policy(request, body.policy)
         day = body.as_of or policies.default_date(current)
@@ -209,7 +233,9 @@ def create_app(database=None) -> FastAPI:
         answer["policy_status"] = policies.answer_status(current, day)
         return PolicyJSON(answer)
 
-    @app.get("/api/v1/schema/profile", tags=["engine"], summary="申请人画像 JSON Schema / the profile's JSON Schema")
+    @app.get("/api/v1/schema/profile", tags=["engine"], summary="申请人画像 JSON Schema / the profile's JSON Schema",
+             description="所选政策的画像格式，含其自有事项类型。 / The chosen policy's profile, with its own kinds of event.",
+             **S.contract(S.JSONSchemaOut, "JSON Schema", 404, 422))
     def profile_schema(request: Request, policy: PolicyParam = None) -> Any:
         try:  # the files' policy is enough: a parameter change does not change the profile's shape
             chosen = policies.load(policy)

@@ -1,13 +1,25 @@
 """Refuse oversized or over-deep request bodies before anything parses them.
 
 A pure ASGI middleware: it reads the body (up to the limit), checks its size and
-nesting depth, and replays it to the app. Why here: JSON parsers recurse, and a
-body of 100,000 nested brackets would otherwise end in a server error.
+nesting depth, and replays it to the app; an API body that is neither JSON nor a multipart upload is a
+415. Why here: JSON parsers recurse, and a
+body of 100,000 nested brackets would otherwise end in a server error. Text holding a NUL character (U+0000)
+is refused here too, in the path, the query, a JSON body or a form, naming the field: PostgreSQL cannot store
+it in a text column (psycopg raises), so it would otherwise be a server error on PostgreSQL only.
 """
 
 from __future__ import annotations
 
+import html
 import json
+from urllib.parse import parse_qsl
+
+from huiqi import messages
+
+messages.add({"request.nul": ("{field}含有空字符（U+0000），无法保存，未处理该请求",
+                              "{field} contains a NUL character (U+0000), which cannot be stored; nothing was done"),
+              "request.nul_any": ("提交的内容含有空字符（U+0000），无法保存，未处理该请求",
+                                  "the submitted text contains a NUL character (U+0000), which cannot be stored; nothing was done")})
 
 MAX_BODY_BYTES = 1_000_000
 MAX_UPLOAD_BYTES = 11 * 1024 * 1024  # evidence files (10 MB) plus the multipart envelope
@@ -36,8 +48,49 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
-def _error(code: str, zh: str, en: str) -> bytes:
-    return json.dumps({"error": {"code": code, "message_zh": zh, "message_en": en, "field": "body"}}, ensure_ascii=False).encode()
+def nul_field(value, path: str = "") -> str | None:
+    """The dotted path of the first key or text holding U+0000 in a parsed JSON value, or None."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        here = f"{path}.{key}" if path else str(key)
+        if "\x00" in str(key):
+            return here
+        found = nul_field(item, here)
+        if found:
+            return found
+    return None
+
+
+def _nul_in_request(scope, body: bytes, content_type: str, is_upload: bool) -> str | None:
+    """Where a NUL character arrives: the path, a query parameter, a JSON or a form field (uploads: their files
+    are bytes, read by their own readers)."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    pairs = parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            return name.replace("\x00", "") or "query"
+    if body and not is_upload and _is_json(content_type):
+        try:
+            return nul_field(json.loads(body))
+        except ValueError:  # not JSON: the route's own validation answers
+            return None
+    return None
+
+
+def _error(code: str, zh: str, en: str, field: str = "body") -> bytes:
+    return json.dumps({"error": {"code": code, "message_zh": zh, "message_en": en, "field": field}}, ensure_ascii=False).encode()
+
+
+def _page_refused(zh: str, en: str) -> bytes:
+    return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+            f'<title>无法处理 / Refused</title><link rel="stylesheet" href="/static/huiqi.css"><main>'
+            f'<h1>提交的内容无法处理</h1><p role="alert" class="notice error">{html.escape(zh)}</p>'
+            f'<p lang="en">{html.escape(en)}</p><p><a href="/">返回首页 / Home</a></p></main></html>').encode()
 
 
 def _page_too_large(limit: int) -> bytes:
@@ -49,12 +102,22 @@ def _page_too_large(limit: int) -> bytes:
             f'</main></html>').encode()
 
 
+def _is_json(content_type: str) -> bool:
+    """A JSON body, or one without a type (FastAPI reads an untyped body as JSON)."""
+    kind = content_type.split(";", 1)[0].strip()
+    return kind in ("", "application/json") or kind.endswith("+json")
+
+
 class BodyLimitMiddleware:
     def __init__(self, app, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_DEPTH):
         self.app, self.max_bytes, self.max_depth = app, max_bytes, max_depth
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            if await self._refused_nul(scope, send, b"", "", False):
+                return
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
@@ -76,8 +139,13 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if scope["path"].startswith("/api/") and body and not is_upload and not _is_json(content_type):
+            return await self._reply(send, 415, _error("unsupported_media_type", "请以 application/json 发送请求体",
+                                                       "send the body as application/json"))
         if not is_upload and json_depth(body) > self.max_depth:
             return await self._reply(send, 422, _error("body_too_deep", f"请求体嵌套超过 {self.max_depth} 层", f"request body is nested deeper than {self.max_depth} levels"))
+        if await self._refused_nul(scope, send, body, content_type, is_upload):
+            return
         sent = False
 
         async def replay():
@@ -88,6 +156,25 @@ class BodyLimitMiddleware:
             return await receive()
 
         return await self.app(scope, replay, send)
+
+    async def _refused_nul(self, scope, send, body: bytes, content_type: str, is_upload: bool) -> bool:
+        """Answer 422 (a page for a page) when the request carries a NUL character; True when it did."""
+        field = _nul_in_request(scope, body, content_type, is_upload)
+        if field is None:
+            return False
+        from huiqi.errors import field_label
+
+        loc = [int(p) if p.isdigit() else p for p in field.split(".")]
+        zh, en = field_label(loc, "zh"), field_label(loc, "en")
+        if zh and not zh.startswith("「"):
+            zh, en = messages.text("request.nul", "zh", field=zh), messages.text("request.nul", "en", field=en)
+        else:  # a field without words of its own: its identifier goes in "field" only, never into a sentence
+            zh, en = messages.both("request.nul_any")
+        if scope["path"].startswith("/api/"):
+            await self._reply(send, 422, _error("invalid_text", zh, en, field))
+        else:
+            await self._reply(send, 400, _page_refused(zh, en), b"text/html; charset=utf-8")
+        return True
 
     @staticmethod
     async def _reply(send, status: int, body: bytes, content_type: bytes = b"application/json") -> None:

@@ -17,6 +17,8 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from huiqi.api import schemas as S
+from huiqi.api.schemas import contract
 from huiqi.parse.money import fen_type
 from huiqi.storage.db import Database
 from huiqi.storage.models import Application, IdempotencyKey, User
@@ -73,8 +75,13 @@ def _authenticate(request: Request, db: Database, authorization: str | None) -> 
     return None, None
 
 
-def optional_user(request: Request, db: DB, authorization: Annotated[str | None, Header()] = None,
-                  x_csrf_token: Annotated[str | None, Header()] = None) -> User | None:
+def optional_user(request: Request, db: DB, authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+                  x_csrf_token: Annotated[str | None, Header(description="Cookie 会话的修改请求须回传登录时的 csrf_token "
+                                                                          "/ cookie-session changes echo the sign-in's csrf_token")] = None,
+                  _bearer: Annotated[Any, Depends(S.bearer_scheme)] = None,
+                  _cookie: Annotated[Any, Depends(S.cookie_scheme)] = None) -> User | None:
+    """The caller, by bearer token or session cookie (``_bearer``/``_cookie`` only declare the two schemes to the
+    OpenAPI document, so Swagger offers Authorize; the check is the code below)."""
     user, csrf = _authenticate(request, db, authorization)
     if user is not None and csrf is not None and request.method not in ("GET", "HEAD") and x_csrf_token != csrf:
         raise WorkflowError(403, "csrf", "missing or wrong X-CSRF-Token / 缺少或错误的 CSRF 令牌")
@@ -88,6 +95,7 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+Paging = Annotated[S.Page, Depends(S.page_params)]
 MaybeUser = Annotated[User | None, Depends(optional_user)]
 
 
@@ -163,7 +171,11 @@ class Login(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-@router.post("/auth/login", summary="登录 / sign in (sets the session cookie; returns the CSRF token)")
+@router.post("/auth/login", summary="登录 / sign in (sets the session cookie; returns the CSRF token)",
+             **contract(S.LoginOut, '已登录 / signed in', 401, 413, 415, 422),
+             description="用户名和密码登录，设置 HttpOnly 会话 Cookie 并返回 CSRF 令牌；失败一律 401 login_failed，需等待时带 Retry-After。 / Signs "
+                         "in, sets the HttpOnly session cookie and returns the CSRF token; every failure is one 401 "
+                         "login_failed, with Retry-After while the caller must wait.")
 def login(body: Login, request: Request, response: Response, db: DB) -> Any:
     from huiqi.api.app import PolicyJSON, _error_body
     from huiqi.web.auth import client_address
@@ -188,7 +200,9 @@ class TokenRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
-@router.post("/auth/tokens", summary="API 令牌 / a bearer token for machine clients (shown once)")
+@router.post("/auth/tokens", summary="API 令牌 / a bearer token for machine clients (shown once)",
+             **contract(S.TokenOut, '新令牌 / the new token', 401, 403, 413, 415, 422),
+             description='为当前用户签发 Bearer 令牌，只显示一次。 / Issues a bearer token for the signed-in user; it is shown once.')
 def token(body: TokenRequest, user: CurrentUser, db: DB) -> Any:
     with db.transaction() as s:
         return {"token": accounts.new_token(s, s.merge(user), body.name)}
@@ -204,7 +218,10 @@ class NewUser(BaseModel):
     credit_code: str | None = Field(default=None, max_length=18)
 
 
-@router.post("/users", status_code=201, summary="创建用户（管理员）/ create a user (admin)")
+@router.post("/users", status_code=201, summary="创建用户（管理员）/ create a user (admin)",
+             **contract(S.UserCreated, '已创建 / created', 401, 403, 413, 415, 422, status=201),
+             description="管理员创建用户；部门用户的部门须为政策所列牵头单位。 / An administrator creates a user; a reviewer's department must "
+                         "be a lead department named in the policy.")
 def create_user(body: NewUser, user: CurrentUser, db: DB) -> Any:
     if user.role != "admin":
         raise WorkflowError(403, "forbidden", "admin only / 仅管理员")
@@ -220,7 +237,8 @@ def create_user(body: NewUser, user: CurrentUser, db: DB) -> Any:
         raise WorkflowError(422, "invalid", str(e), field) from None
 
 
-@router.get("/me", summary="当前用户 / who am I")
+@router.get("/me", summary="当前用户 / who am I", **contract(S.MeOut, '当前用户 / the signed-in user', 401, 422, status=200),
+             description="当前登录用户的用户名、角色、部门和信用代码。 / The signed-in user's name, role, department and credit code.")
 def me(user: CurrentUser) -> Any:
     return {"username": user.username, "role": user.role, "department": user.department, "credit_code": user.credit_code}
 
@@ -237,7 +255,11 @@ class NewApplication(BaseModel):
                                "(GET /api/v1/policies), the default policy when omitted")
 
 
-@router.post("/applications", status_code=201, summary="新建申请 / create an application (draft)")
+@router.post("/applications", status_code=201, summary="新建申请 / create an application (draft)",
+             **contract(S.ApplicationOut, '已创建草稿 / the draft created', 401, 403, 404, 409, 413, 415, 422, status=201),
+             description="企业按条款新建申请草稿；申报期外 409。带 Idempotency-Key 的重试返回首次结果。 / An enterprise creates a draft for a "
+                         "provision; 409 outside its application window. A retry with the same Idempotency-Key "
+                         "returns the first answer.")
 def create_application(body: NewApplication, user: CurrentUser, db: DB,
                        idempotency_key: Annotated[str | None, Header()] = None) -> Any:
     def work(s):
@@ -247,16 +269,27 @@ def create_application(body: NewApplication, user: CurrentUser, db: DB,
     return idempotent(db, user, idempotency_key, "create", work)
 
 
-@router.get("/applications", summary="申请列表（按角色）/ applications visible to me")
-def list_applications(user: CurrentUser, db: DB, status: str | None = None) -> Any:
+@router.get("/applications", summary="申请列表（按角色）/ applications visible to me",
+             **contract(list[S.ApplicationOut], '当前页的申请 / this page of applications', 401, 422, paged=True),
+             description="企业看自己的，部门看本部门牵头条款的，财政和管理员看全部；?status= 筛选；分页见 limit/offset。 / Applicants see their own, "
+                         "reviewers their departments' provisions, finance and admin all; filter by ?status=; paged "
+                         "by limit/offset.")
+def list_applications(request: Request, user: CurrentUser, db: DB, page: Paging,
+                      status: Annotated[str | None, Query(max_length=20, description="按状态筛选 / only this status")] = None,
+                      ) -> Any:
     with db.transaction() as s:
         q = select(Application).order_by(Application.id)
         if status:
             q = q.where(Application.status == status)
-        return [app_dict(a) for a in s.execute(q).scalars() if service.can_view(user, a)]
+        rows = [a for a in s.execute(q).scalars() if service.can_view(user, a)]  # who sees what: service.can_view
+        return S.paged(request, [app_dict(a) for a in rows[page.offset:page.offset + page.limit]], page,
+                       total=len(rows))
 
 
-@router.get("/applications/{app_id}", summary="一项申请及其时间线 / one application with its timeline")
+@router.get("/applications/{app_id}", summary="一项申请及其时间线 / one application with its timeline",
+             **contract(S.ApplicationOut, '申请及时间线 / the application with its timeline', 401, 404, 422),
+             description="无权查看的申请同样答 404（不透露是否存在）。 / An application you may not see is a 404 too (its existence is "
+                         "not revealed).")
 def get_application(app_id: Id, user: CurrentUser, db: DB) -> Any:
     return _run(db, lambda s: app_dict(_visible(s, user, app_id), s))
 
@@ -311,7 +344,10 @@ def _act_work(user: User, app_id: Id, fn: Callable) -> Callable:
     return work
 
 
-@router.post("/applications/{app_id}/submit", summary="提交（冻结测算结果）/ submit")
+@router.post("/applications/{app_id}/submit", summary="提交（冻结测算结果）/ submit",
+             **contract(S.ApplicationOut, '已提交 / submitted', 401, 403, 404, 409, 413, 415, 422),
+             description="申请人提交，冻结政策计算器的结果；不符合条件 409。 / The applicant submits; the engine's answer is frozen; 409 "
+                         "when not eligible.")
 def submit(app_id: Id, user: CurrentUser, db: DB, body: SubmitBody | None = None,
            idempotency_key: Annotated[str | None, Header()] = None) -> Any:
     as_of = body.as_of if body else None  # None: the application's policy's default date (policies.default_date)
@@ -319,35 +355,49 @@ def submit(app_id: Id, user: CurrentUser, db: DB, body: SubmitBody | None = None
     return idempotent(db, user, idempotency_key, f"submit/{app_id}", lambda s: (200, work(s)))
 
 
-@router.post("/applications/{app_id}/review", summary="开始审核 / start review")
+@router.post("/applications/{app_id}/review", summary="开始审核 / start review",
+             **contract(S.ApplicationOut, '审核中 / under review', 401, 403, 404, 409, 413, 415, 422),
+             description='牵头部门开始审核。 / A reviewer of a lead department starts the review.')
 def review(app_id: Id, user: CurrentUser, db: DB) -> Any:
     return _act(db, user, app_id, lambda s, u: service.start_review(s, u, app_id))
 
 
-@router.post("/applications/{app_id}/approve", summary="批准（不超过测算金额）/ approve")
+@router.post("/applications/{app_id}/approve", summary="批准（不超过测算金额）/ approve",
+             **contract(S.ApplicationOut, '已批准 / approved', 401, 403, 404, 409, 413, 415, 422),
+             description="核定金额（整数分）不超过测算金额，预留资金池和年度上限；资金不足 409；低于测算金额须填审核意见。 / Approves amount_fen (integer fen) "
+                         "within the entitlement, reserving the pool and yearly cap; 409 when no money is left; an "
+                         "opinion is required below the computed amount.")
 def approve(app_id: Id, body: ApproveBody, user: CurrentUser, db: DB,
             idempotency_key: Annotated[str | None, Header()] = None) -> Any:
     work = _act_work(user, app_id, lambda s, u: service.approve(s, u, app_id, body.amount_fen, body.opinion))
     return idempotent(db, user, idempotency_key, f"approve/{app_id}", lambda s: (200, work(s)))
 
 
-@router.post("/applications/{app_id}/reject", summary="不予通过 / reject with a reason")
+@router.post("/applications/{app_id}/reject", summary="不予通过 / reject with a reason",
+             **contract(S.ApplicationOut, '不予通过 / rejected', 401, 403, 404, 409, 413, 415, 422),
+             description='牵头部门说明理由后不予通过。 / A reviewer rejects, giving the reason.')
 def reject(app_id: Id, body: ReasonBody, user: CurrentUser, db: DB) -> Any:
     return _act(db, user, app_id, lambda s, u: service.reject(s, u, app_id, body.reason))
 
 
-@router.post("/applications/{app_id}/return", summary="退回补充材料 / return for more information")
+@router.post("/applications/{app_id}/return", summary="退回补充材料 / return for more information",
+             **contract(S.ApplicationOut, '已退回 / returned', 401, 403, 404, 409, 413, 415, 422),
+             description='退回申请人补充材料。 / Back to the applicant for more information.')
 def return_(app_id: Id, body: ReasonBody, user: CurrentUser, db: DB) -> Any:
     return _act(db, user, app_id, lambda s, u: service.return_for_more(s, u, app_id, body.reason))
 
 
-@router.post("/applications/{app_id}/publish", summary="公示 / start the public notice")
+@router.post("/applications/{app_id}/publish", summary="公示 / start the public notice",
+             **contract(S.ApplicationOut, '公示中 / in public notice', 401, 403, 404, 409, 413, 415, 422),
+             description='财政部门发布公示，公示期按工作日计。 / Finance starts the public notice, counted in working days.')
 def publish(app_id: Id, user: CurrentUser, db: DB, body: PublishBody | None = None) -> Any:
     days = body.notice_days if body else 5
     return _act(db, user, app_id, lambda s, u: service.publish(s, u, app_id, days))
 
 
-@router.post("/applications/{app_id}/disburse", summary="拨付 / disburse after the notice")
+@router.post("/applications/{app_id}/disburse", summary="拨付 / disburse after the notice",
+             **contract(S.ApplicationOut, '已拨付 / disbursed', 401, 403, 404, 409, 413, 415, 422),
+             description='公示期满后拨付并结算资金池。 / After the notice, finance pays and the pool is settled.')
 def disburse(app_id: Id, user: CurrentUser, db: DB, idempotency_key: Annotated[str | None, Header()] = None,
              body: DisburseBody | None = None) -> Any:
     body = body or DisburseBody()
@@ -355,18 +405,32 @@ def disburse(app_id: Id, user: CurrentUser, db: DB, idempotency_key: Annotated[s
     return idempotent(db, user, idempotency_key, f"disburse/{app_id}", lambda s: (200, work(s)))
 
 
-@router.post("/applications/{app_id}/cancel", summary="撤销 / cancel (releases any reserved money)")
+@router.post("/applications/{app_id}/cancel", summary="撤销 / cancel (releases any reserved money)",
+             **contract(S.ApplicationOut, '已撤销 / cancelled', 401, 403, 404, 409, 413, 415, 422),
+             description='撤销申请并释放已预留的资金。 / Cancels and releases any reserved money.')
 def cancel(app_id: Id, user: CurrentUser, db: DB) -> Any:
     return _act(db, user, app_id, lambda s, u: service.cancel(s, u, app_id))
 
 
-@router.post("/applications/{app_id}/objections", status_code=201, summary="公示期异议（任何人）/ lodge an objection")
+@router.post("/applications/{app_id}/objections", status_code=201, summary="公示期异议（任何人）/ lodge an objection",
+             **contract(S.ObjectionOut, '已登记 / lodged', 404, 409, 413, 415, 422, status=201),
+             description='公示期内任何人可提出异议，无需登录。 / Anyone may object during the notice, without signing in.')
 def objection(app_id: Id, body: ObjectionBody, db: DB) -> Any:
     o = _run(db, lambda s: service.object_to(s, app_id, body.contact, body.content))
     return {"objection_id": o.id}
 
 
-@router.post("/applications/{app_id}/evidence", status_code=201, summary="上传证明材料 / upload evidence (PDF, PNG, JPEG ≤ 10 MB)")
+@router.post("/applications/{app_id}/evidence", status_code=201, summary="上传证明材料 / upload evidence (PDF, PNG, JPEG ≤ 10 MB)",
+             **contract(S.EvidenceOut, '已保存 / stored', 401, 403, 404, 409, 413, 415, 422, status=201),
+             description="multipart 字段 file（可选字段 material：所列材料之一）：按内容识别 PDF、PNG、JPEG（其他 415），不超过 "
+                         "10 MB（413），批准前可上传。 / Multipart field `file` (and optionally `material`, which listed "
+                         "material it is): PDF, PNG or JPEG by content (415 otherwise), at most 10 MB (413), before "
+                         "approval.",
+             openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                 "type": "object", "required": ["file"], "properties": {
+                     "file": {"type": "string", "format": "binary", "description": "PDF、PNG 或 JPEG / the file"},
+                     "material": {"type": "string", "maxLength": 40,
+                                  "description": "申报材料清单中的哪一项 / which listed material"}}}}}}})
 async def upload_evidence(app_id: Id, request: Request, user: CurrentUser, db: DB) -> Any:
     from huiqi.workflow import evidence
 
@@ -398,7 +462,11 @@ class ProgressBody(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-@router.post("/targets/{target_id}/progress", status_code=201, summary="填报目标进度 / report progress on a target")
+@router.post("/targets/{target_id}/progress", status_code=201, summary="填报目标进度 / report progress on a target",
+             **contract(S.ProgressOut, '已填报 / reported', 401, 403, 404, 409, 413, 415, 422, status=201),
+             description="所选政策（?policy=）的目标，由措施牵头单位或管理员填报，保留历史；由项目库计算的目标 409 computed。 / "
+                         "A target of the chosen policy, reported by the measure's lead departments or an administrator, "
+                         "history kept; a target computed from the project registry is a 409 `computed`.")
 def report_progress(target_id: str, body: ProgressBody, user: CurrentUser, db: DB,
                     policy: Annotated[str | None, Query(max_length=64, description="政策编号，默认为默认政策 / policy id "
                                                         "(GET /api/v1/policies), the default policy when omitted")] = None,
@@ -434,8 +502,11 @@ def report_progress(target_id: str, body: ProgressBody, user: CurrentUser, db: D
     return _run(db, work)
 
 
-@router.get("/targets", summary="政策目标及进度（公开）/ the policy's targets with their progress history")
-def targets(db: DB, policy: Annotated[str | None, Query(max_length=64, description="政策编号，默认为默认政策 / policy id "
+@router.get("/targets", summary="政策目标及进度（公开）/ the policy's targets with their progress history",
+             **contract(list[S.TargetOut], '当前页的目标 / this page of targets', 404, 422, paged=True),
+             description="所选政策的目标，各附本政策下填报的进度（公开）。 / The chosen policy's targets, each with the "
+                         "progress reported under that policy (public).")
+def targets(request: Request, db: DB, page: Paging, policy: Annotated[str | None, Query(max_length=64, description="政策编号，默认为默认政策 / policy id "
                                                       "(GET /api/v1/policies), the default policy when omitted")] = None,
             ) -> Any:
     """The chosen policy's targets, each with the progress reported on it under that policy only."""
@@ -452,21 +523,27 @@ def targets(db: DB, policy: Annotated[str | None, Query(max_length=64, descripti
                          .order_by(TargetProgress.id)).scalars()
         for r in rows:
             history.setdefault(r.target_id, []).append({"value": r.value, "note": r.note, "at": r.at.isoformat()})
-    return [{"id": t.id, "measure_id": m.id, "label_zh": t.label_zh, "label_en": t.label_en,
-             "comparison": t.comparison.value if t.comparison else None, "value": t.value, "unit": t.unit, "items": t.items,
-             "due": t.due, "progress": history.get(t.id, [])} for m in chosen.measures for t in m.targets]
+    return S.paged(request, [{"id": t.id, "measure_id": m.id, "label_zh": t.label_zh, "label_en": t.label_en,
+                              "comparison": t.comparison.value if t.comparison else None, "value": t.value,
+                              "unit": t.unit, "items": t.items, "due": t.due, "progress": history.get(t.id, [])}
+                             for m in chosen.measures for t in m.targets], page)
 
 
-@router.get("/offers", summary="免申即享事项 / offers found for my enterprise by screening")
-def list_offers(user: CurrentUser, db: DB) -> Any:
+@router.get("/offers", summary="免申即享事项 / offers found for my enterprise by screening",
+             **contract(list[S.OfferOut], '当前页的事项 / this page of offers', 401, 422, paged=True),
+             description='screening 为本企业信用代码找到的免申即享事项。 / The offers screening found for my credit code.')
+def list_offers(request: Request, user: CurrentUser, db: DB, page: Paging) -> Any:
     from huiqi.workflow import offers
 
     with db.transaction() as s:
-        return [{"id": o.id, "provision_id": o.provision_id, "event_id": o.event_id, "amount_fen": o.amount_fen,
-                 "as_of": o.as_of, "status": o.status, "application_id": o.application_id} for o in offers.for_user(s, user)]
+        return S.paged(request, [{"id": o.id, "provision_id": o.provision_id, "event_id": o.event_id, "amount_fen": o.amount_fen,
+                 "as_of": o.as_of, "status": o.status, "application_id": o.application_id}
+                                 for o in offers.for_user(s, user)], page)
 
 
-@router.post("/offers/{offer_id}/confirm", summary="确认免申即享事项（创建并提交申请）/ confirm an offer")
+@router.post("/offers/{offer_id}/confirm", summary="确认免申即享事项（创建并提交申请）/ confirm an offer",
+             **contract(S.ApplicationOut, '已创建并提交 / created and submitted', 401, 403, 404, 409, 413, 415, 422),
+             description='确认后创建并提交申请（政策计算器再次核对）。 / Creates and submits the application; the engine checks it again.')
 def confirm_offer(offer_id: Id, user: CurrentUser, db: DB, body: SubmitBody | None = None) -> Any:
     from huiqi.workflow import offers
 
@@ -476,7 +553,10 @@ def confirm_offer(offer_id: Id, user: CurrentUser, db: DB, body: SubmitBody | No
 # -- money, notice, audit --------------------------------------------------------------------
 
 
-@router.get("/pools", summary="资金池余额 / pool balances (finance, admin)")
+@router.get("/pools", summary="资金池余额 / pool balances (finance, admin)",
+             **contract(S.PoolsOut, '余额与核对 / balances and reconciliation', 401, 403, 422),
+             description="各资金池总额、已预留、已结算、可用（整数分），以及账目是否平衡。 / Each pool's total, reserved, settled and available "
+                         "(integer fen), and whether the ledger reconciles.")
 def pools(user: CurrentUser, db: DB) -> Any:
     if user.role not in ("finance", "admin"):
         raise WorkflowError(403, "forbidden", "finance or admin only / 仅财政、管理员可查看")
@@ -485,8 +565,11 @@ def pools(user: CurrentUser, db: DB) -> Any:
     return {"pools": rec.pools, "ledger_balances": rec.ok, "problems": rec.problems}
 
 
-@router.get("/notices", summary="公示名单（公开）/ the public notice list")
-def notices(db: DB) -> Any:
+@router.get("/notices", summary="公示名单（公开）/ the public notice list",
+             **contract(S.NoticesOut, '公示名单 / the notice list', 422, paged=True),
+             description="公示批次、名单（notices 按 limit/offset 分页）和审计链头。 / Notice batches, the list (`notices` paged by "
+                         "limit/offset) and the audit chain's head.")
+def notices(request: Request, db: DB, page: Paging) -> Any:
     from huiqi.money import format_fen
     from huiqi.workflow import notices as notice_batches
 
@@ -496,7 +579,9 @@ def notices(db: DB) -> Any:
         names = {a.id: json.loads(a.profile_json).get("name") for a in rows}
         batches = notice_batches.batches(s)
         title_of = {i.id: b.title_zh for b in batches for i in b.items}
-        return {
+        total = len(rows)
+        rows = rows[page.offset:page.offset + page.limit]
+        return S.paged(request, {
             "audit_head": audit.head(s),
             "batches": [{"title_zh": b.title_zh, "title_en": b.title_en, "policy_id": b.policy_id,
                          "provision_id": b.provision_id, "year": b.year, "number": b.number,
@@ -507,16 +592,22 @@ def notices(db: DB) -> Any:
                          "approved_display": format_fen(a.approved_fen or 0), "status": a.status,
                          "batch": title_of.get(a.id), "notice_from": a.notice_from,
                          "notice_until": a.notice_until, "disbursed_on": a.disbursed_on} for a in rows],
-        }
+        }, page, total=total)
 
 
-@router.get("/audit/head", summary="审计链头（公开）/ the audit chain head")
+@router.get("/audit/head", summary="审计链头（公开）/ the audit chain head",
+             **contract(S.AuditHead, '链头 / the head',  status=200),
+             description="审计链最后的序号和哈希，及最近的签名检查点。 / The chain's last sequence number and hash, and its latest signed "
+                         "checkpoint.")
 def audit_head(db: DB) -> Any:
     with db.transaction() as s:
         return audit.head(s)
 
 
-@router.get("/audit/verify", summary="校验审计链 / verify the audit chain (admin)")
+@router.get("/audit/verify", summary="校验审计链 / verify the audit chain (admin)",
+             **contract(S.AuditVerifyOut, '校验结果 / the result', 401, 403, 422),
+             description="校验哈希与签名；?checkpoints=true 同时核对库外检查点。 / Checks hashes and signatures; ?checkpoints=true also "
+                         "the checkpoints kept outside the database.")
 def audit_verify(user: CurrentUser, db: DB, checkpoints: bool = Query(False, description="同时核对库外签名检查点 / "
                  "also compare the signed checkpoints kept outside the database")) -> Any:
     if user.role != "admin":

@@ -637,26 +637,80 @@ def db_upgrade() -> None:
 @app.command("demo")
 def demo_cmd(if_empty: bool = typer.Option(
         False, "--if-empty", help="演示账户已存在或已有申请时不再创建（make run 使用）/ "
-                                  "skip when a demo account exists or any application is stored")) -> None:
-    """创建演示账户和申请 / create demo accounts and applications."""
-    from huiqi.workflow.demo import DEFAULT_PASSWORD, seed
-
-    db = _database()
-    try:
-        created = seed(db, if_empty=if_empty)
-    except ValueError as e:  # a demo account already there and --if-empty not given
-        taken = str(e).split("'")[1] if "'" in str(e) else str(e)
-        fail(f"演示账户“{taken}”已存在，未创建演示数据（演示数据只能在没有这些账户的数据库中创建）",
-             f"demo account '{taken}' exists: no demo data created (the demo needs a database without its accounts)")
-    if not created:
-        _demo_skipped(created)
-        return
+                                  "skip when a demo account exists or any application is stored"),
+    size: str = typer.Option("full", "--size", help="full：回放整个政策年度（约5万户登记册）；small：3千户（测试用）；"
+                                                    "accounts：仅演示账户和几份申请 / full: replay the policy year on "
+                                                    "~50,000 entities; small: 3,000 (tests); accounts: accounts only"),
+    seed: int = typer.Option(2024, "--seed", help="合成城市的随机种子（相同种子得到相同数据）/ the synthetic city's seed"),
+) -> None:
+    """创建演示数据：回放政策年度，或仅演示账户 / create the demo: replay the policy year, or accounts only."""
     import os
 
-    password = os.environ.get("HUIQI_DEMO_PASSWORD", DEFAULT_PASSWORD)
-    typer.echo("演示账户 demo accounts: " + "，".join(created.accounts))
-    typer.echo(f"密码 password: {password}")
-    typer.echo("演示申请 demo applications: " + "；".join(created.applications))
+    from huiqi.workflow import demo, replay
+
+    db = _database()
+    if size not in (*replay.SIZES, "accounts"):
+        fail(f"规模（--size）须为 {' / '.join((*replay.SIZES, 'accounts'))} 之一，而不是“{size}”",
+             f"--size: one of {', '.join((*replay.SIZES, 'accounts'))}, not '{size}'")
+    with db.transaction() as s:
+        found = demo.in_use(s, demo.demo_data())
+    if if_empty and (found.existing or found.applications_stored):
+        _demo_skipped(found)
+        return
+    if found.existing:  # without --if-empty, applications of others are no reason to refuse: the demo is added
+        fail(f"演示账户“{found.existing[0]}”已存在，未创建演示数据（演示数据只能在没有这些账户的数据库中创建；重来：删除 "
+             f"var/huiqi.db 后运行 huiqi db upgrade）", f"demo account '{found.existing[0]}' exists: no demo data created "
+             "(the demo needs a database without its accounts; to start again delete var/huiqi.db and run huiqi db upgrade)")
+    password = os.environ.get("HUIQI_DEMO_PASSWORD", demo.DEFAULT_PASSWORD)
+    if size == "accounts":
+        created = demo.seed(db, if_empty=False)
+        typer.echo("演示账户 demo accounts: " + "，".join(created.accounts))
+        typer.echo(f"密码 password: {password}")
+        typer.echo("演示申请 demo applications: " + "；".join(created.applications))
+        return
+    done = _replay_with_progress(db, size, seed)
+    typer.echo("演示账户 demo accounts: " + "，".join(done.accounts))
+    typer.echo(f"密码 password: {password}（合成城市的企业账户未设密码 / the city's enterprise accounts have none）")
+    _replay_summary(done)
+
+
+def _replay_with_progress(db, size: str, seed: int):
+    """The replay with a progress bar on a terminal (a line per month otherwise)."""
+    import sys
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from huiqi.workflow import replay
+
+    if not sys.stderr.isatty():
+        seen: set[int] = set()
+
+        def note(i: int, n: int, day) -> None:
+            if day.month not in seen:
+                seen.add(day.month)
+                typer.echo(f"回放 replaying {day:%Y-%m} …", err=True)
+        return replay.replay(db, size=size, seed=seed, progress=note)
+    with Progress(TextColumn("回放政策年度 replaying the policy year"), BarColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("", total=1)
+
+        def advance(i: int, n: int, day) -> None:
+            bar.update(task, completed=i, total=n, description=day.isoformat())
+        return replay.replay(db, size=size, seed=seed, progress=advance)
+
+
+def _replay_summary(done) -> None:
+    from huiqi.workflow.states import STATUS_ZH
+
+    counts = "，".join(f"{STATUS_ZH.get(k, k)} {v}" for k, v in sorted(done.applications.items(), key=lambda kv: -kv[1]))
+    typer.echo(f"合成城市 {done.registry:,} 户；免申即享推送 {done.offers:,} 项；申请 {sum(done.applications.values()):,} 份"
+               f"（{counts}）；公示异议 {done.objections} 件 / synthetic city of {done.registry:,}, "
+               f"{done.offers:,} offers, {sum(done.applications.values()):,} applications")
+    for pool, day in sorted(done.pool_empty_on.items()):
+        typer.echo(f"资金池 {pool.split('/')[-1]} 于 {day} 安排完毕 / pool used up on {day}")
+    if done.demo_applications:
+        typer.echo("演示企业的申请 demo applications: " + "；".join(done.demo_applications))
+    typer.echo(f"用时 {done.seconds:.1f} 秒 / took {done.seconds:.1f} s")
 
 
 def _demo_skipped(found) -> None:

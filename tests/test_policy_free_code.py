@@ -225,6 +225,6 @@ def test_demo_without_a_demo_file(one_measure_policy):
 
     runner = CliRunner()
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    r = runner.invoke(app, ["demo"])
+    r = runner.invoke(app, ["demo", "--size", "accounts"])
     assert r.exit_code == 0, r.output
     assert "admin" in r.stdout and "fin-demo" in r.stdout

@@ -121,37 +121,15 @@ def seed(db: Database, if_empty: bool = True, policy=None) -> Seeded:
     rows = account_rows(data)
     password = os.environ.get("HUIQI_DEMO_PASSWORD", DEFAULT_PASSWORD)
     as_of = dt.date.fromisoformat(str(data["as_of"])) if data.get("as_of") else None
-    made: list[str] = []
     with db.transaction() as s:
         ledger.ensure_pools(s, policy)
         if if_empty:
             found = in_use(s, data)
             if found.existing or found.applications_stored:
                 return found
-        users = {name: accounts.create_user(s, name, password, role, display_name=label, department=dept,
-                                            credit_code=code, actor="demo")
-                 for name, role, dept, code, label in rows}
-        enterprise = data.get("enterprise") or {}
-        ent = users.get(enterprise.get("username", ""))
-        profile = enterprise.get("profile")
-        for a in data.get("applications") or []:
-            stage = a.get("stage", "draft")
-            reach = STAGES.index(stage)
-            app = service.create(s, ent, profile, a["provision"], a.get("event"), today=as_of)
-            if reach >= STAGES.index("submitted"):
-                service.submit(s, ent, app.id, as_of, today=as_of)
-            if reach >= STAGES.index("under_review"):
-                service.start_review(s, users[a["reviewer"]], app.id)
-            if reach >= STAGES.index("approved"):
-                service.approve(s, users[a["reviewer"]], app.id, app.entitlement_fen)
-            if reach >= STAGES.index("public_notice"):
-                service.publish(s, users[a["finance"]], app.id, today=as_of)
-            made.append(f"#{app.id} {a.get('label', a['provision'])} {a.get('event') or ''} {STAGE_LABELS[stage]}"
-                        .replace("  ", " "))
-        # the enterprise's own profile, so its portal shows its benefits without retyping
-        if ent is not None and profile:
-            s.add(EnterpriseProfile(credit_code=ent.credit_code, user_id=ent.id,
-                                    profile_json=json.dumps(profile, ensure_ascii=False)))
+        users = open_accounts(s, rows, password)
+        ent = users.get((data.get("enterprise") or {}).get("username", ""))
+        made = make_applications(s, users, data, as_of)
         # departments' work on the measures that promise actions and lists (commitments, projects, lists, voice)
         from huiqi.delivery import demo as delivery_demo
 
@@ -161,3 +139,37 @@ def seed(db: Database, if_empty: bool = True, policy=None) -> Seeded:
         + [f"{name} (reviewer, {dept})" for name, dept in extra],
         applications=made,
     )
+
+
+def open_accounts(s, rows: list[tuple], password: str) -> dict[str, User]:
+    """The demo's accounts (one per role), by username."""
+    return {name: accounts.create_user(s, name, password, role, display_name=label, department=dept,
+                                       credit_code=code, actor="demo")
+            for name, role, dept, code, label in rows}
+
+
+def make_applications(s, users: dict[str, User], data: dict, as_of: dt.date | None) -> list[str]:
+    """The demo enterprise's applications at their stages on ``as_of``, and its stored profile (so its portal shows
+    its benefits without retyping); returns a line per application for the CLI to print."""
+    enterprise = data.get("enterprise") or {}
+    ent = users.get(enterprise.get("username", ""))
+    profile = enterprise.get("profile")
+    made: list[str] = []
+    for a in data.get("applications") or []:
+        stage = a.get("stage", "draft")
+        reach = STAGES.index(stage)
+        app = service.create(s, ent, profile, a["provision"], a.get("event"), today=as_of)
+        if reach >= STAGES.index("submitted"):
+            service.submit(s, ent, app.id, as_of, today=as_of)
+        if reach >= STAGES.index("under_review"):
+            service.start_review(s, users[a["reviewer"]], app.id)
+        if reach >= STAGES.index("approved"):
+            service.approve(s, users[a["reviewer"]], app.id, app.entitlement_fen)
+        if reach >= STAGES.index("public_notice"):
+            service.publish(s, users[a["finance"]], app.id, today=as_of)
+        made.append(f"#{app.id} {a.get('label', a['provision'])} {a.get('event') or ''} {STAGE_LABELS[stage]}"
+                    .replace("  ", " "))
+    if ent is not None and profile:
+        s.add(EnterpriseProfile(credit_code=ent.credit_code, user_id=ent.id,
+                                profile_json=json.dumps(profile, ensure_ascii=False)))
+    return made

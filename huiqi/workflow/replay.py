@@ -68,9 +68,11 @@ class Replayed:
     """What a replay did: counts a person can check against the pages."""
 
     registry: int = 0
+    accounts: list[str] = field(default_factory=list)  # the demo's accounts, for the CLI to print
     offers: int = 0
     applications: Counter = field(default_factory=Counter)  # by final status
     objections: int = 0
+    demo_applications: list[str] = field(default_factory=list)
     pool_empty_on: dict[str, dt.date] = field(default_factory=dict)
     refused: Counter = field(default_factory=Counter)  # service refusals met (each handled as a bureau would)
     seconds: float = 0.0
@@ -170,6 +172,14 @@ class _City:
             return
         app = offers.confirm(s, self._enterprise(s, o.credit_code), o.id, clock.today())
         self._to_review(app)
+
+    def demo_enterprise(self, s, data: dict) -> None:
+        """The demo enterprise's applications at their stages on the demo's day (its ``demo.yaml``)."""
+        from huiqi.workflow import demo
+
+        names = [r[0] for r in demo.account_rows(data)]
+        users = {u.username: u for u in s.execute(select(User).where(User.username.in_(names))).scalars()}
+        self.done.demo_applications = demo.make_applications(s, users, data, clock.today())
 
     def resubmit(self, s, app_id: int) -> None:
         """Returned for more material: the enterprise uploads what its list asks and submits again."""
@@ -403,25 +413,32 @@ def _event_date(profile: dict, event_id: str | None) -> dt.date | None:
     return None
 
 
-def _reviewers(s, policy, password: str | None) -> dict[str, User]:
-    """One reviewer per lead department of the measures with money: the demo's own, else a new account."""
+def _reviewers(s, policy) -> dict[str, User]:
+    """One reviewer per lead department: the demo's own, else a new account without a password (``rev-01`` …;
+    an administrator sets one with ``huiqi users reset-password`` to sign in as that department)."""
     by_dept = {u.department: u for u in s.execute(select(User).where(User.role == "reviewer")).scalars()}
     known = set(accounts.known_departments())
-    for i, dept in enumerate(sorted({d.name for m in policy.measures for d in m.lead_departments} & known), 1):
+    n = 0
+    for dept in sorted({d.name for m in policy.measures for d in m.lead_departments} & known):
         if dept not in by_dept:
-            by_dept[dept] = accounts.create_user(s, f"rev-{i:02d}", password, "reviewer",
-                                                 display_name=f"{dept}审核员", department=dept, actor="demo")
+            n += 1
+            by_dept[dept] = accounts.create_user(s, f"rev-{n:02d}", None, "reviewer", display_name=f"{dept}审核员",
+                                                 department=dept, actor="demo")
     return by_dept
 
 
 def replay(db: Database, policy=None, size: str = "full", seed: int = 2024, password: str | None = None,
            progress: Callable[[int, int, dt.date], None] | None = None) -> Replayed:
-    """Replay ``policy``'s year (the default policy when None) on a registry of ``SIZES[size]`` entities."""
+    """Replay ``policy``'s year (the default policy when None) on a registry of ``SIZES[size]`` entities, into a
+    database without the demo's accounts. The demo's accounts (``password``: HUIQI_DEMO_PASSWORD or the demo's
+    default) do the departments' work; the city's enterprises get accounts without a password."""
+    import os
     from huiqi.batch import synth
     from huiqi.workflow import demo
 
     started = time.perf_counter()
     policy = policy or policies.load()
+    password = password or os.environ.get("HUIQI_DEMO_PASSWORD", demo.DEFAULT_PASSWORD)
     period = policy.header.general.in_force
     rng = np.random.default_rng(seed)
     year = _Year(period.start, period.end, rng)
@@ -430,12 +447,27 @@ def replay(db: Database, policy=None, size: str = "full", seed: int = 2024, pass
         registry = Path(tmp)
         synth.write(synth.generate(SIZES[size], seed, policy), registry)
         claims, profiles, names = _claims(registry, policy, period.end)
-        with clock.replaying(dt.datetime.combine(year.days[0], dt.time(9, 0))):
-            demo.seed(db, if_empty=False, policy=policy)  # the demo's own accounts, enterprise and applications
-            with db.transaction() as s:
-                reviewers = {d: u.id for d, u in _reviewers(s, policy, password).items()}
-                finance = s.execute(select(User.id).where(User.role == "finance")).scalars().first()
+        data = demo.demo_data(policy)
+        rows = demo.account_rows(data)
+        with clock.replaying(dt.datetime.combine(year.days[0], dt.time(9, 0))), db.transaction() as s:
+            from huiqi.delivery import demo as delivery_demo
+            from huiqi.workflow import ledger
+
+            ledger.ensure_pools(s, policy)
+            users = demo.open_accounts(s, rows, password)
+            ent = users.get((data.get("enterprise") or {}).get("username", ""))
+            extra = delivery_demo.seed(s, password, policy, ent, data.get("delivery") or {}, users)
+            made = _reviewers(s, policy)
+            reviewers = {d: u.id for d, u in made.items()}
+            finance = s.execute(select(User.id).where(User.role == "finance")).scalars().first()
+            done.accounts = ([f"{name} ({role}{', ' + dept if dept else ''})" for name, role, dept, *_ in rows]
+                             + [f"{name} (reviewer, {dept})" for name, dept in extra]
+                             + [f"{u.username} (reviewer, {d}, 未设密码 no password)" for d, u in made.items()
+                                if u.username not in users and all(u.username != n for n, _ in extra)])
         city = _City(policy, year, registry, profiles, names, finance, reviewers, done)
+        story = dt.date.fromisoformat(str(data["as_of"])) if data.get("as_of") else None
+        if story is not None and period.start <= story <= period.end:  # the demo enterprise's own applications
+            year.at(story, city.demo_enterprise, data, hour=(10, 10))
         with db.transaction() as s:
             from huiqi.delivery import commitments
 

@@ -47,7 +47,7 @@ def server(request, tmp_path_factory):
     if getattr(request.module, "SERVER_TODAY", None):
         env["HUIQI_TODAY"] = request.module.SERVER_TODAY
     _huiqi("db", "upgrade", env=env)
-    _huiqi("demo", env=env)
+    _huiqi("demo", "--size", "accounts", env=env)
     port = _free_port()
     log = open(folder / "server.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "huiqi.cli", "serve", "--port", str(port)],

@@ -86,7 +86,8 @@ add({
     "login.submit": ("登录", "Sign in"),
     "login.demo": ("演示账户（由 huiqi demo 创建）：{accounts}；密码 {password}",
                    "Demo accounts (created by huiqi demo): {accounts}; password {password}"),
-    "error.title": ("出错了", "Something went wrong"),
+    "error.title": ("系统提示", "Notice"),
+    "colon": ("：", ": "),  # between a label and its value
     "error.403": ("无权访问：此事项不属于您的职责范围", "Not allowed: this is outside your responsibilities"),
     "error.404": ("未找到该页面", "Page not found"),
     "error.back": ("返回首页", "Back to the home page"),

@@ -66,7 +66,7 @@ i18n.add({
     "admin.field.provision_id": ("政策条款与参数", "Provision and parameter"),
     "admin.field.parameter": ("政策条款与参数", "Provision and parameter"),
     "admin.field.value": ("新数值", "New value"),
-    "admin.field.value_hint": ("比例可写 30% 或 0.30；金额以元为单位，最多两位小数；日期写 YYYY-MM-DD；多项用“、”分隔",
+    "admin.field.value_hint": ("比例可写 30% 或 0.30；金额以元为单位，最多两位小数；日期按“年-月-日”填写；多项用“、”分隔",
                                "A ratio as 30% or 0.30; money in yuan, at most two decimals; a date as YYYY-MM-DD; several names separated by 、"),
     "admin.field.effective_from": ("生效日期", "Effective from"),
     "admin.field.reason": ("调整理由", "Reason"),

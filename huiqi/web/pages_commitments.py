@@ -34,6 +34,7 @@ SHOWN = ("not_started", "in_progress", "done", "overdue")
 
 i18n.add({
     "cm.title": ("督办台账", "Commitments ledger"),
+    "cm.task_no": ("第{measure}条第{n}项任务", "Measure {measure}, task {n}"),  # a task code, as people say it
     "cm.intro": ("每条措施按原文逐句分解为任务，由牵头单位填报进展；超过完成时限未完成的显示为“已逾期”。",
                  "Each measure is broken into its sentences of commitment; the lead departments report progress. "
                  "Past the due date and not done, a commitment shows as overdue."),

@@ -35,30 +35,30 @@ AWARDED = ("approved", "public_notice", "disbursed")  # statuses whose approved_
 
 i18n.add({
     "dash.title": ("数据看板", "Dashboard"),
-    "dash.intro": ("资金池使用、已批准奖补与政策目标进度的汇总数据（不含任何企业或个人信息）。已批准、公示中和已拨付的申请计入奖补金额。",
+    "dash.intro": ("专项资金使用、已批准奖补和政策目标完成进度的汇总数据（不含企业和个人信息）。已批准、公示中和已拨付的申请均计入奖补金额。",
                    "Totals of budget-pool use, approved awards and progress against the policy's targets (no enterprise or personal data). "
                    "Approved, in-notice and paid applications count as awarded."),
     "dash.as_of": ("数据截至 {at}", "Figures as of {at}"),
     "dash.xlsx": ("下载 Excel 表格", "Download as Excel"),
     "dash.chart_note": ("图表：{title}（数据见下表）", "Chart: {title} (the figures are in the table below)"),
-    "dash.pools": ("资金池使用情况", "Budget pool use"),
-    "dash.pools_chart": ("已占用资金（已预留＋已拨付）占资金池总额的比例，按日累计", "Committed money (reserved + paid) as a share of each pool, cumulative by day"),
-    "dash.pools_daily": ("资金池逐日变动", "Pool movements by day"),
-    "dash.no_movements": ("尚无资金池变动记录", "No pool movements yet"),
+    "dash.pools": ("专项资金使用情况", "Use of the dedicated funds"),
+    "dash.pools_chart": ("已占用额度（已预留＋已拨付）占专项资金总额的比例，按日累计", "Committed money (reserved + paid) as a share of each fund, cumulative by day"),
+    "dash.pools_daily": ("专项资金逐日变动", "Fund movements by day"),
+    "dash.no_movements": ("暂无专项资金变动记录", "No fund movements yet"),
     "dash.by_measure": ("已批准奖补：按政策措施", "Awards by measure"),
     "dash.by_district": ("已批准奖补：按区县", "Awards by district"),
     "dash.by_month": ("已批准奖补：按批准月份", "Awards by month of approval"),
     "dash.targets": ("政策目标完成进度", "Progress against the policy's targets"),
     "dash.from_registry": ("由项目库自动计算", "computed from the project registry"),
     "dash.voice": ("政企沟通", "Enterprise voice"),
-    "dash.voice.raised": ("反映问题", "Problems raised"),
+    "dash.voice.raised": ("受理问题", "Problems raised"),
     "dash.voice.answered": ("已答复", "Answered"),
     "dash.voice.on_time": ("按期答复率", "Answered on time"),
     "dash.voice.days": ("平均答复用时（工作日）", "Mean working days to answer"),
     "dash.voice.rating": ("平均满意度（5分制）", "Mean rating (of 5)"),
     "dash.voice.overdue": ("逾期未答复", "Open past the deadline"),
-    "dash.no_awards": ("尚无已批准的奖补", "No awards approved yet"),
-    "dash.col.pool": ("资金池", "Pool"),
+    "dash.no_awards": ("暂无已批准的奖补", "No awards approved yet"),
+    "dash.col.pool": ("专项资金", "Fund"),
     "dash.col.total": ("总额", "Total"),
     "dash.col.reserved": ("已预留", "Reserved"),
     "dash.col.settled": ("已拨付", "Paid"),
@@ -88,6 +88,8 @@ i18n.add({
     "dash.series_amount": ("批准金额（元）", "Approved (yuan)"),
     "dash.series_share": ("使用比例（%）", "Share used (%)"),
     "dash.series_reached": ("完成比例（%）", "Reached (%)"),
+    # the units the policy's targets are counted in (the text's own words), for English pages
+    "dash.unit.个": ("个", ""), "dash.unit.套": ("套", "units"), "dash.unit.级": ("级", "level"),
 })
 
 
@@ -101,6 +103,8 @@ class PoolRow:
     total_fen: int
     reserved_fen: int
     settled_fen: int
+    measure: str = ""  # 7. 大力支持数实融合: the measure that sets the pool aside
+    departments: str = ""  # its lead departments
 
     @property
     def committed_fen(self) -> int:
@@ -137,6 +141,7 @@ class AwardRow:
     label: str
     count: int = 0
     amount_fen: int = 0
+    departments: str = ""  # by measure: its lead departments
 
 
 @dataclass
@@ -152,6 +157,8 @@ class TargetRow:
     reports: int
     due: dt.date
     from_registry: bool = False  # computed from the project registry, not reported
+    measure: str = ""  # 17. …: the measure that sets the target
+    departments: str = ""  # its lead departments
 
 
 @dataclass
@@ -198,15 +205,16 @@ def _district_name(code: object, lang: str) -> tuple[str, str]:
         district = None
     if district is None:
         return code, code
-    return district.code, district.name_zh
+    return district.code, district.words(lang)
 
 
-def _target_value_display(value: Decimal | None, unit: str) -> str:
+def _target_value_display(value: Decimal | None, unit: str, lang: str = "zh") -> str:
     if value is None:
         return "—"
     if unit == "ratio":
         return f"{(value * 100).normalize():f}%"
-    return f"{value.normalize():f} {unit}"
+    words = i18n.translate(f"dash.unit.{unit}", lang) if f"dash.unit.{unit}" in i18n.MESSAGES else unit
+    return f"{value.normalize():,f} {words}".rstrip()  # 30,000 套 / 30,000 units
 
 
 def collect(session: Session, lang: str = "zh", policy_id: str | None = None) -> Dashboard:
@@ -214,9 +222,15 @@ def collect(session: Session, lang: str = "zh", policy_id: str | None = None) ->
     policy = policies.load(policy_id)
     out = Dashboard()
     names = {key: _pick(lang, p.name_zh, p.name_en) for key, p in policies.pools_of(policy)}
+    sep = "、" if lang == "zh" else "; "
+    measures = {m.id: (f"{m.number}. {_pick(lang, m.title_zh, m.title_en)}",
+                       sep.join(d.words(lang) for d in m.lead_departments)) for m in policy.measures}
+    pool_measure = {policies.pool_key(policy, p.id): m.id for m in policy.measures for p in m.pools}
     pools = session.execute(select(Pool).where(Pool.policy_id == policy.header.id).order_by(Pool.id)).scalars().all()
     for p in pools:
-        out.pools.append(PoolRow(p.id, names.get(p.id, p.name_zh), p.total_fen, p.reserved_fen, p.settled_fen))
+        measure, departments = measures.get(pool_measure.get(p.id, ""), ("", ""))
+        out.pools.append(PoolRow(p.id, names.get(p.id, p.name_zh), p.total_fen, p.reserved_fen, p.settled_fen,
+                                 measure, departments))
     totals = {p.id: p.total_fen for p in pools}
 
     # (a) pool use over time: reserve adds to committed, release takes it away, settle moves reserved to paid
@@ -246,9 +260,8 @@ def collect(session: Session, lang: str = "zh", policy_id: str | None = None) ->
     by_month: dict[str, AwardRow] = {}
     for a in apps:
         amount = a.approved_fen or 0
-        measure = policy.measure(a.measure_id)
-        label = f"{measure.number}. {_pick(lang, measure.title_zh, measure.title_en)}" if measure else a.measure_id
-        row = by_measure.setdefault(a.measure_id, AwardRow(a.measure_id, label))
+        label, departments = measures.get(a.measure_id, (a.measure_id, ""))
+        row = by_measure.setdefault(a.measure_id, AwardRow(a.measure_id, label, departments=departments))
         row.count, row.amount_fen = row.count + 1, row.amount_fen + amount
         try:
             district_code = json.loads(a.profile_json or "{}").get("district")
@@ -282,8 +295,8 @@ def collect(session: Session, lang: str = "zh", policy_id: str | None = None) ->
                 latest = Decimal(registry[t.id].actual)
                 reached = _percent(latest, goal) if goal else None
                 out.targets.append(TargetRow(
-                    t.id, m.id, _pick(lang, t.label_zh, t.label_en), goal, _target_value_display(goal, unit),
-                    latest, _target_value_display(latest, unit), reached, 0, t.due, from_registry=True))
+                    t.id, m.id, _pick(lang, t.label_zh, t.label_en), goal, _target_value_display(goal, unit, lang),
+                    latest, _target_value_display(latest, unit, lang), reached, 0, t.due, True, *measures[m.id]))
                 continue
             if reports.get(t.id):
                 try:
@@ -292,9 +305,9 @@ def collect(session: Session, lang: str = "zh", policy_id: str | None = None) ->
                     latest = None
             reached = _percent(latest, goal) if (latest is not None and goal) else None
             out.targets.append(TargetRow(
-                t.id, m.id, _pick(lang, t.label_zh, t.label_en), goal, _target_value_display(goal, unit),
-                latest, _target_value_display(latest, unit) if latest is not None else i18n.translate("dash.not_reported", lang),
-                reached, len(reports.get(t.id, [])), t.due))
+                t.id, m.id, _pick(lang, t.label_zh, t.label_en), goal, _target_value_display(goal, unit, lang),
+                latest, _target_value_display(latest, unit, lang) if latest is not None else i18n.translate("dash.not_reported", lang),
+                reached, len(reports.get(t.id, [])), t.due, False, *measures[m.id]))
     return out
 
 
@@ -373,7 +386,8 @@ def dashboard(request: Request) -> Response:
 # -- Excel --------------------------------------------------------------------------------------
 
 def workbook(d: Dashboard) -> bytes:
-    """One sheet per table, Chinese headers, amounts as exact yuan with a ¥ number format (:mod:`huiqi.exports`)."""
+    """One sheet per table, Chinese headers, amounts as exact yuan with a ¥ number format (:mod:`huiqi.exports`);
+    measures, departments and districts by their names, never their ids (people read it)."""
     from huiqi import exports
 
     wb = exports.new_workbook()
@@ -382,20 +396,22 @@ def workbook(d: Dashboard) -> bytes:
         exports.write_sheet(wb, title, headers, rows, widths)
 
     y = exports.yuan
-    sheet("资金池", ["资金池编号", "资金池", "总额", "已预留", "已拨付", "已占用", "可用余额", "使用比例（%）"],
-          [[p.id, p.name, y(p.total_fen), y(p.reserved_fen), y(p.settled_fen), y(p.committed_fen), y(p.available_fen),
-            p.share] for p in d.pools], {1: 28, 2: 36})
-    sheet("资金池逐日", ["日期", "资金池编号", "资金池", "当日预留", "当日释放", "当日拨付", "累计已占用", "总额", "使用比例（%）"],
-          [[pd.day, pd.pool_id, pd.pool_name, y(pd.reserved_fen), y(pd.released_fen), y(pd.settled_fen),
-            y(pd.committed_fen), y(pd.total_fen), pd.share] for pd in d.pool_days], {2: 28, 3: 36})
-    for title, head, rows in (("按政策措施", "政策措施", d.by_measure), ("按区县", "区县", d.by_district),
-                              ("按月份", "月份", d.by_month)):
+    sheet("专项资金", ["专项资金", "政策措施", "牵头部门", "总额", "已预留", "已拨付", "已占用", "可用余额", "使用比例（%）"],
+          [[p.name, p.measure, p.departments, y(p.total_fen), y(p.reserved_fen), y(p.settled_fen), y(p.committed_fen),
+            y(p.available_fen), p.share] for p in d.pools], {1: 36, 2: 36, 3: 36})
+    sheet("专项资金逐日", ["日期", "专项资金", "当日预留", "当日释放", "当日拨付", "累计已占用", "总额", "使用比例（%）"],
+          [[pd.day, pd.pool_name, y(pd.reserved_fen), y(pd.released_fen), y(pd.settled_fen),
+            y(pd.committed_fen), y(pd.total_fen), pd.share] for pd in d.pool_days], {2: 36})
+    body = [[r.label, r.departments, r.count, y(r.amount_fen)] for r in d.by_measure]
+    body.append(["合计", "", d.awarded_count, y(d.awarded_fen)])
+    sheet("按政策措施", ["政策措施", "牵头部门", "项数", "批准金额"], body, {1: 40, 2: 36, 4: 20})
+    for title, head, rows in (("按区县", "区县", d.by_district), ("按月份", "月份", d.by_month)):
         body = [[r.label, r.count, y(r.amount_fen)] for r in rows]
         body.append(["合计", sum(r.count for r in rows), y(sum(r.amount_fen for r in rows))])
         sheet(title, [head, "项数", "批准金额"], body, {1: 40, 3: 20})
-    sheet("目标进度", ["目标编号", "目标", "目标值", "最新填报", "完成比例（%）", "填报次数", "完成时限"],
-          [[r.id, r.label, r.goal_display, r.latest_display if r.latest is not None else "未填报",
-            r.reached, r.reports, r.due] for r in d.targets], {1: 36, 2: 60})
+    sheet("目标进度", ["政策措施", "目标", "牵头部门", "目标值", "最新填报", "完成比例（%）", "填报次数", "完成时限"],
+          [[r.measure, r.label, r.departments, r.goal_display, r.latest_display if r.latest is not None else "未填报",
+            r.reached, r.reports, r.due] for r in d.targets], {1: 36, 2: 60, 3: 36})
     return exports.to_bytes(wb)
 
 

@@ -30,6 +30,18 @@ def _status_label(status: str, lang: str) -> str:
 
 ENV.globals["status_label"] = _status_label
 ENV.globals["dept"] = i18n.department  # a department stored by its Chinese name, in the page's language
+ENV.filters["dept"] = i18n.department  # {{ name | dept(lang) }}, {{ names | map("dept", lang) | join(…) }}
+
+
+def _district(code: str | None, lang: str) -> str:
+    """A district code by its name in ``lang`` (:meth:`District.words`); an unknown code as given."""
+    from huiqi.standards.divisions import lookup_district
+
+    found = lookup_district(code) if code else None
+    return found.words(lang) if found else (code or "")
+
+
+ENV.filters["district"] = _district  # {{ code | district(lang) }}
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -308,7 +308,7 @@ def test_english_and_phone(server, page, new_page):
     login(page, server, "rev-gongxin")
     page.goto(f"{server}/review/{C2}?lang=en")
     assert page.locator("html").get_attribute("lang") == "en"
-    assert "The engine's computation" in page.content() and "Budget pool" in page.content()
+    assert "The computation (as at submission)" in page.content() and "Dedicated fund" in page.content()
     shot(page, "review-detail-en")
     page.goto(f"{server}/review/5")  # c5, under review since the stale-form test; ¥3,000.00 computed
     page.get_by_label("Amount to approve (yuan)").fill("999999")

@@ -24,6 +24,7 @@ app.add_typer(users_app, name="users")
 messages.add({
     "cli.users.no_terminal": ("没有可输入密码的终端：请用环境变量 HUIQI_PASSWORD 提供密码（至少{n}位）",
                               "password: no terminal to type it in — set HUIQI_PASSWORD (at least {n} characters)"),
+    "cli.users.mismatch": ("两次输入的密码不一致，未作更改", "password: the two entries differ; nothing changed"),
     "cli.users.no_user": ("没有用户“{username}”（可用 huiqi users list 查看）",
                           "username: no user '{username}' (see huiqi users list)"),
     "cli.users.taken": ("用户名“{username}”已被使用", "username: '{username}' is taken"),
@@ -83,7 +84,10 @@ def _password() -> str:
         return given
     if not sys.stdin.isatty():
         _fail("cli.users.no_terminal", n=accounts.MIN_PASSWORD)
-    return typer.prompt("密码 password", hide_input=True, confirmation_prompt=True)
+    password = typer.prompt("密码 password", hide_input=True)
+    if typer.prompt("再次输入密码 repeat password", hide_input=True) != password:
+        _fail("cli.users.mismatch")
+    return password
 
 
 def _check_user_fields(role: str, department: str | None, credit_code: str | None) -> str | None:

@@ -91,3 +91,79 @@ def test_installed_console_script_answers():
     assert out.returncode == 2 and "m99" in out.stderr
     out = subprocess.run([str(exe), "search", "小巨人", "--format", "json"], capture_output=True, text=True)
     assert out.returncode == 0 and json.loads(out.stdout)["results"][0]["id"] == "m23"
+
+
+HUIQI = [sys.executable, "-c", "from huiqi.cli import main; main()"]  # the entry point, as a separate process
+
+
+def test_version_names_the_installed_package():
+    from importlib.metadata import version
+
+    result = run("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"huiqi {version('huiqi')}"
+
+
+def test_shell_completion_is_offered():
+    help_text = run("--help").stdout
+    assert "--install-completion" in help_text and "--show-completion" in help_text
+
+
+def test_help_is_not_cut_at_80_columns(monkeypatch):
+    """Off a terminal (a pipe, this test) the help is as wide as its text: no line cut with an ellipsis."""
+    monkeypatch.delenv("TERMINAL_WIDTH", raising=False)
+    for args in (["--help"], ["users", "--help"], ["screen", "--help"]):
+        out = subprocess.run([*HUIQI, *args], capture_output=True, text=True,
+                             env={k: v for k, v in os.environ.items() if k not in ("TERMINAL_WIDTH", "COLUMNS")})
+        assert out.returncode == 0, out.stderr
+        assert "…" not in out.stdout, out.stdout
+        assert max(len(line) for line in out.stdout.splitlines()) > 80  # wider than Rich's default when piped
+    assert "what-if: re-screen with changed parameters" in run("--help").stdout  # whole, not "wit…"
+
+
+def test_a_table_off_a_terminal_keeps_every_cell_whole():
+    out = subprocess.run([*HUIQI, "measures", "list"], capture_output=True, text=True,
+                         env={k: v for k, v in os.environ.items() if k not in ("TERMINAL_WIDTH", "COLUMNS")})
+    assert out.returncode == 0 and "…" not in out.stdout
+    data = json.loads(run("measures", "list", "--format", "json").stdout)
+    for m in data:  # every English title on one line of its own row, not folded
+        assert m["title_en"] in out.stdout, m["title_en"]
+
+
+@pytest.mark.parametrize("args, zh, en", [
+    (["measures", "list", "--format", "xml"], "选项 --format 的取值“xml”无效，可选：table、json",
+     "--format: 'xml' is not one of table, json"),
+    (["policies", "list", "--format", "yaml"], "选项 --format 的取值“yaml”无效", "'yaml' is not one of table, json"),
+    (["search", "算力", "--limit", "99"], "选项 --limit 的取值无效：不能大于 30", "--limit"),
+    (["search", "算力", "--limit", "abc"], "不是整数", "--limit"),
+    (["measures", "lisst"], "没有命令“lisst”（是否想用 list？）", "no such command 'lisst'"),
+    (["measures", "list", "--formt", "json"], "没有选项 --formt（是否想用 --format？）", "no such option --formt"),
+    (["users", "create"], "缺少 USERNAME", "missing USERNAME"),
+    (["measures", "show", "m07", "extra"], "多余的参数：extra", "unexpected extra argument"),
+])
+def test_usage_errors_are_chinese_first_then_english(args, zh, en):
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    first, second, *_ = result.stderr.splitlines()
+    assert first.startswith("错误：") and zh in first, result.stderr
+    assert second.startswith("error: ") and en in second, result.stderr
+    assert "Invalid value" not in result.stderr and "╭" not in result.stderr  # no English-only box
+    assert result.stdout == ""
+
+
+def test_a_bad_format_value_exits_2_as_a_separate_process():
+    out = subprocess.run([*HUIQI, "measures", "list", "--format", "xml"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.startswith("错误：选项 --format") and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("url, says", [
+    ("mysql://someone:secret@localhost/huiqi", "只支持 SQLite"),
+    ("oracle://x", "只支持 SQLite"),
+    ("postgresql+psycopg://someone:secret@127.0.0.1:1/huiqi", "无法连接数据库"),
+])
+def test_db_upgrade_with_a_database_it_cannot_use_exits_2(url, says):
+    out = subprocess.run([*HUIQI, "db", "upgrade"], capture_output=True, text=True,
+                         env={**os.environ, "HUIQI_DATABASE_URL": url}, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("错误：") and says in out.stderr.splitlines()[0] and "HUIQI_DATABASE_URL" in out.stderr
+    assert "Traceback" not in out.stderr and "secret" not in out.stderr  # no password on the screen

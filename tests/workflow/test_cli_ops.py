@@ -4,11 +4,12 @@ what they say when the input is wrong or the books have been tampered with."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from huiqi.cli import app
@@ -38,7 +39,7 @@ def env(db, monkeypatch):
     monkeypatch.delenv("HUIQI_PASSWORD", raising=False)
     up = run("db", "upgrade")
     assert up.exit_code == 0, up.output
-    demo = run("demo", "--if-empty")
+    demo = run("demo", "--if-empty", "--size", "accounts")
     assert demo.exit_code == 0, demo.output
     assert demo.stdout.count(DEFAULT_PASSWORD) == 1 and all(name in demo.stdout for name, *_ in ACCOUNTS)
     return db
@@ -94,6 +95,7 @@ def _in_a_terminal(env_url: str, args: list[str], typed: list[str]) -> tuple[int
     import select
     import subprocess
     import sys
+    import termios
     import time
     from pathlib import Path
 
@@ -107,20 +109,25 @@ def _in_a_terminal(env_url: str, args: list[str], typed: list[str]) -> tuple[int
     os.close(follower)
     seen, pending, deadline = b"", list(typed), time.monotonic() + 120
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.5)
+        ready, _, _ = select.select([leader], [], [], 0.1)
         if ready:
             try:
                 chunk = os.read(leader, 4096)
-            except OSError:
+            except OSError:  # the process ended and closed the terminal
                 break
             if not chunk:
                 break
             seen += chunk
-            if pending and seen.rstrip().endswith(b":"):
-                os.write(leader, pending.pop(0).encode() + b"\n")
         elif proc.poll() is not None:
             break
-    code = proc.wait(timeout=60)
+        if pending and seen.rstrip().endswith(b":") and not termios.tcgetattr(leader)[3] & termios.ECHO:
+            os.write(leader, pending.pop(0).encode() + b"\n")  # only once the prompt has turned echo off
+            seen += b"\n"
+    try:
+        code = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
     os.close(leader)
     return code, seen.decode("utf-8", "replace")
 
@@ -130,9 +137,12 @@ def test_a_terminal_is_asked_for_the_password_twice_without_echo(env):
     code, screen = _in_a_terminal(url, ["users", "create", "admin2", "--role", "admin"],
                                   ["a-long-password", "a-long-password"])
     assert code == 0, screen
-    assert screen.count("密码 password") == 2 and "a-long-password" not in screen  # asked twice, never echoed
+    assert "密码 password:" in screen and "再次输入密码 repeat password:" in screen, screen  # asked twice
+    assert "a-long-password" not in screen  # never echoed
     with env.transaction() as s:
         assert accounts.login(s, "admin2", "a-long-password").role == "admin"
+    code, screen = _in_a_terminal(url, ["users", "reset-password", "admin2"], ["another-password", "other-password"])
+    assert code == 2 and "两次输入的密码不一致" in screen, screen
     code, screen = _in_a_terminal(url, ["users", "reset-password", "admin2"], ["another-password", "another-password"])
     assert code == 0 and "已重设 admin2 的密码" in screen, screen
     with env.transaction() as s:
@@ -221,3 +231,146 @@ def test_a_bad_database_url_is_named(monkeypatch):
     monkeypatch.setenv("HUIQI_DATABASE_URL", "not-a-url")
     out = run("ledger", "check")
     assert out.exit_code == 2 and "HUIQI_DATABASE_URL" in out.stderr
+
+
+def test_users_list_table_and_json(env):
+    table = run("users", "list")
+    assert table.exit_code == 0, table.output
+    listed = json.loads(run("users", "list", "--format", "json").stdout)
+    assert {u["username"] for u in listed} >= {name for name, *_ in ACCOUNTS}
+    for u in listed:
+        assert u["username"] in table.stdout and "password" not in json.dumps(u)  # no hash, ever
+        assert u["status"] == "active" and u["status_zh"] == "启用"
+    reviewer = next(u for u in listed if u["username"] == "rev-gongxin")
+    assert (reviewer["role"], reviewer["department"]) == ("reviewer", "市工业和信息化局")
+
+
+def test_disabling_ends_sessions_and_tokens_and_enabling_lets_the_account_in_again(env):
+    token = run("users", "token", "fin-demo", "--name", "bank-sync")
+    assert token.exit_code == 0, token.output
+    secret = token.stdout.strip()
+    assert secret.startswith("hq_") and "\n" not in secret  # stdout is the token alone, for $(…)
+    assert "只显示这一次" in token.stderr and "shown only this once" in token.stderr
+    with env.transaction() as s:
+        user = accounts.login(s, "fin-demo", DEFAULT_PASSWORD)
+        sid, _ = accounts.new_session(s, user)
+    with env.transaction() as s:
+        assert accounts.user_for_token(s, secret).username == "fin-demo"
+        assert accounts.user_for_session(s, sid)[0].username == "fin-demo"
+    off = run("users", "disable", "fin-demo")
+    assert off.exit_code == 0 and off.stdout.startswith("已停用 fin-demo"), off.output
+    with env.transaction() as s:
+        assert accounts.user_for_token(s, secret) is None and accounts.user_for_session(s, sid) is None
+        assert s.execute(text("SELECT count(*) FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                              "WHERE u.username = 'fin-demo'")).scalar_one() == 0
+        with pytest.raises(accounts.LoginFailed):
+            accounts.login(s, "fin-demo", DEFAULT_PASSWORD)
+        actions = s.execute(text("SELECT action, actor FROM audit_log WHERE action LIKE 'user.%' OR action = "
+                                 "'token.create' ORDER BY seq")).all()
+    assert ("user.disable", "cli") in actions and ("token.create", "cli") in actions
+    listed = {u["username"]: u for u in json.loads(run("users", "list", "--format", "json").stdout)}
+    assert listed["fin-demo"]["status"] == "disabled" and listed["fin-demo"]["status_zh"] == "已停用"
+    refused = run("users", "token", "fin-demo")
+    assert refused.exit_code == 2 and "users enable" in refused.stderr and refused.stdout == ""
+    on = run("users", "enable", "fin-demo")
+    assert on.exit_code == 0 and on.stdout.startswith("已启用 fin-demo")
+    with env.transaction() as s:
+        assert accounts.login(s, "fin-demo", DEFAULT_PASSWORD).username == "fin-demo"
+        assert accounts.user_for_token(s, secret) is None  # the ended token stays ended
+
+
+@pytest.mark.parametrize("command", [["disable"], ["enable"], ["reset-password"], ["token"]])
+def test_an_unknown_account_is_named(env, command, monkeypatch):
+    monkeypatch.setenv("HUIQI_PASSWORD", "a-long-password")
+    out = run("users", *command, "nobody")
+    assert out.exit_code == 2 and out.stderr.startswith("错误：没有用户“nobody”") and "no user 'nobody'" in out.stderr
+
+
+def test_a_token_with_an_expiry_stops_opening_anything_after_it(env):
+    token = run("users", "token", "ent-demo", "--expires", "7d")
+    assert token.exit_code == 0 and "北京时间" in token.stderr, token.output
+    secret = token.stdout.strip()
+    with env.transaction() as s:
+        from huiqi.storage.models import ApiToken
+
+        expires = s.execute(select(ApiToken)).scalar_one()
+        assert accounts.user_for_token(s, secret).username == "ent-demo"
+    assert abs((expires.expires_at - expires.created_at).total_seconds() - 7 * 86400) < 120
+    with env.transaction() as s:  # the week has passed
+        s.execute(text("UPDATE api_tokens SET expires_at = created_at - interval '1' second" if env.engine.dialect.name
+                       == "postgresql" else "UPDATE api_tokens SET expires_at = datetime(created_at, '-1 second')"))
+    with env.transaction() as s:
+        assert accounts.user_for_token(s, secret) is None
+    for bad in ("0", "-3", "soon", "2000-01-01", "99999d"):
+        out = run("users", "token", "ent-demo", "--expires", bad)
+        assert out.exit_code == 2 and out.stderr.startswith("错误：--expires") and out.stdout == "", (bad, out.output)
+    listed = {u["username"]: u for u in json.loads(run("users", "list", "--format", "json").stdout)}
+    assert listed["ent-demo"]["api_tokens"] == 0  # the expired one is not counted
+
+
+def test_reset_password_from_the_environment_ends_sessions(env, monkeypatch):
+    with env.transaction() as s:
+        sid, _ = accounts.new_session(s, accounts.login(s, "ent-demo", DEFAULT_PASSWORD))
+    missing = run("users", "reset-password", "ent-demo")  # no HUIQI_PASSWORD, no terminal
+    assert missing.exit_code == 2 and "HUIQI_PASSWORD" in missing.stderr
+    monkeypatch.setenv("HUIQI_PASSWORD", "short")
+    short = run("users", "reset-password", "ent-demo")
+    assert short.exit_code == 2 and short.stderr.startswith("错误：密码至少10位")
+    monkeypatch.setenv("HUIQI_PASSWORD", "a-new-long-password")
+    ok = run("users", "reset-password", "ent-demo")
+    assert ok.exit_code == 0 and "a-new-long-password" not in ok.output, ok.output
+    with env.transaction() as s:
+        assert accounts.user_for_session(s, sid) is None
+        assert accounts.login(s, "ent-demo", "a-new-long-password").username == "ent-demo"
+        with pytest.raises(accounts.LoginFailed):
+            accounts.login(s, "ent-demo", DEFAULT_PASSWORD)
+
+
+def test_pools_json_has_fen_and_yuan(env):
+    out = run("pools", "--format", "json")
+    assert out.exit_code == 0, out.output
+    voucher = next(p for p in json.loads(out.stdout) if p["name_zh"] == "算力券")
+    assert (voucher["reserved_fen"], voucher["reserved"]) == (36_000_000, "¥360,000.00")
+    assert voucher["available_fen"] == voucher["total_fen"] - voucher["reserved_fen"] - voucher["settled_fen"]
+
+
+def test_import_of_a_file_that_is_not_a_workbook_exits_2(env, tmp_path):
+    notes = tmp_path / "projects.xlsx"
+    notes.write_text("这不是工作簿 not a workbook\n", encoding="utf-8")
+    out = run("import", "projects", str(notes), "--as", "rev-gongxin")
+    assert out.exit_code == 2, out.output
+    assert out.stderr.startswith(f"错误：{notes}：不是") and "error: file:" in out.stderr and "已导入" not in out.stdout
+
+
+@pytest.fixture
+def bare(db, monkeypatch):
+    """An upgraded database with no demo yet, HUIQI_DATABASE_URL pointing at it."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setenv("HUIQI_DATABASE_URL", _url(db))
+    monkeypatch.delenv("HUIQI_DEMO_PASSWORD", raising=False)
+    assert run("db", "upgrade").exit_code == 0
+    return db
+
+
+def test_demo_if_empty_after_an_administrator_was_created_still_seeds(bare, monkeypatch):
+    """`huiqi users create alice` then `make run`: alice is no reason to skip the demo."""
+    monkeypatch.setenv("HUIQI_PASSWORD", "alice-password")
+    assert run("users", "create", "alice", "--role", "admin").exit_code == 0
+    demo = run("demo", "--if-empty", "--size", "accounts")
+    assert demo.exit_code == 0 and DEFAULT_PASSWORD in demo.stdout, demo.output
+    with bare.transaction() as s:
+        assert s.execute(text("SELECT count(*) FROM applications")).scalar_one() == 3
+
+
+def test_demo_if_empty_with_applications_stored_says_why_and_how_to_add_it(bare, monkeypatch):
+    from huiqi.workflow import demo, service
+
+    with bare.transaction() as s:
+        ent = accounts.create_user(s, "someone", "a-long-password", "applicant", credit_code=demo.CREDIT_CODE)
+        service.create(s, ent, demo.PROFILE, "m07.compute_voucher", "c1", today=demo.AS_OF)
+    skipped = run("demo", "--if-empty")
+    assert skipped.exit_code == 0 and DEFAULT_PASSWORD not in skipped.stdout
+    assert "已有 1 份申请" in skipped.stdout and "huiqi demo（不加 --if-empty）" in skipped.stdout, skipped.stdout
+    assert "1 application(s) stored" in skipped.stdout
+    forced = run("demo", "--size", "accounts")
+    assert forced.exit_code == 0 and DEFAULT_PASSWORD in forced.stdout, forced.output

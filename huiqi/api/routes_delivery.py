@@ -25,7 +25,7 @@ from huiqi.api.schemas import contract
 from huiqi.delivery import DeliveryError, NotYours, commitments, features, lists, may_edit, projects, voice, zones
 from huiqi.storage.db import Database
 from huiqi.storage.models import User
-from huiqi.storage.models_delivery import ListEntry, Project, ProjectMilestone, ProjectPlanStep, VoiceTicket, ZoneCase
+from huiqi.storage.models_delivery import ListEntry, Project, ProjectMilestone, ProjectPlanStep, VoiceTicket
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 STAFF = ("reviewer", "admin")  # the pages' ROLES for the registry, the ledger, zones, list management and the inbox
@@ -382,7 +382,7 @@ def list_projects(request: Request, user: CurrentUser, db: DB, page: Paging, pol
     chosen = _policy(policy, REGISTRY)
     _role(user, STAFF)
     if zone and zone not in projects.zone_names(chosen):
-        raise WorkflowError(422, "invalid", f"not a zone of the policy / 不是本政策所列园区", "query.zone")
+        raise WorkflowError(422, "invalid", "not a zone of the policy / 不是本政策所列园区", "query.zone")
     if measure and measure not in projects.project_measures(chosen):
         raise WorkflowError(422, "invalid", "not a registry measure / 不是项目库所涉措施", "query.measure")
     f = {"stage": stage or "", "origin": origin or "", "zone": zone or "", "chain": chain or "", "measure": measure or "",
@@ -611,7 +611,7 @@ def list_commitments(request: Request, user: CurrentUser, db: DB, page: Paging, 
     chosen = _known(policy)
     _role(user, STAFF)
     if measure and chosen.measure(measure) is None:
-        raise WorkflowError(422, "invalid", f"unknown measure / 未知的措施", "query.measure")
+        raise WorkflowError(422, "invalid", "unknown measure / 未知的措施", "query.measure")
     f = {"department": department or "", "measure": measure or "", "status": status or "", "policy": chosen.header.id}
     with db.transaction() as s:
         rows, _ = _rows(s, f, clock.today())

@@ -4,12 +4,14 @@ the pages, refusals named by the form's label, and what one door stores the othe
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from fastapi.testclient import TestClient
 
 from huiqi import clock, policies
 from huiqi.api.app import create_app
-from huiqi.delivery import commitments, lists, zones
+from huiqi.delivery import commitments, lists, projects, zones
 from huiqi.storage.models_delivery import Project
 from huiqi.workflow import accounts
 
@@ -75,8 +77,10 @@ def test_the_registry_over_the_api(api, db):
     # the same permissions as the pages: another department reads but may not change; enterprises see nothing
     detail = c.get(f"/api/v1/projects/{made['id']}?as_of=2024-10-01", headers=t["gx"]).json()
     assert detail["editable"] is False and detail["as_of"] == "2024-10-01"
-    assert all(r["provision_id"].split(".")[0] in ("m16", "m17", "m18", "m19") or r["provision_id"]
-               for r in detail["evaluation"])
+    with db.transaction() as s:  # the engine's judgement the page shows, for the same day
+        expected = projects.evaluate_project(s.get(Project, made["id"]), dt.date(2024, 10, 1))
+    assert expected and [(r["provision_id"], r["status"], r["amount_fen"]) for r in detail["evaluation"]] == [
+        (r.provision_id, r.status, r.amount_fen) for r in expected]
     assert _error(c.patch(f"/api/v1/projects/{made['id']}", json={"stage": "投产"}, headers=t["gx"]), 403)["code"] == "forbidden"
     assert _error(c.get("/api/v1/projects", headers=t["ent"]), 403)["code"] == "forbidden"
     assert _error(c.get("/api/v1/projects"), 401)["code"] == "unauthenticated"

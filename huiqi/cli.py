@@ -836,6 +836,29 @@ def audit_public_key() -> None:
 
 
 import_app = typer.Typer(help="从 Excel 导入台账 / import a registry from Excel", no_args_is_help=True)
+@audit_app.command("rotate-key")
+def audit_rotate_key() -> None:
+    """轮换审计签名密钥：旧公钥留在密钥环中，旧记录和检查点照常可验 / rotate the audit signing key; old entries and
+    checkpoints still verify through the keyring (HUIQI_AUDIT_KEYRING)."""
+    from huiqi.workflow import audit, audit_checkpoints, audit_keys
+
+    db = _database()
+    try:
+        if audit_keys.load() is None:  # nothing to rotate (and sealing the head must not create a key first)
+            raise audit_keys.AuditKeyError(f"no audit key at {audit_keys.key_file()} / 尚无审计密钥")
+        audit_checkpoints.checkpoint_now(db.engine)  # the head as it stands, sealed by the old key
+        old, new = audit_keys.rotate()
+    except audit_keys.AuditKeyError as e:
+        typer.echo(f"无法轮换审计密钥 cannot rotate the audit key: {e}", err=True)
+        raise typer.Exit(2) from None
+    with db.transaction() as s:  # signed by the new key; its checkpoint follows on commit
+        audit.append(s, "cli", "audit.rotate_key", f"audit-key/{new.key_id}", "ok",
+                     {"old_key_id": old.key_id, "new_key_id": new.key_id, "keyring": str(audit_keys.keyring_file())})
+    typer.echo(f"审计密钥已轮换 audit key rotated: {old.key_id} → {new.key_id}")
+    typer.echo(f"  新密钥 new key: {audit_keys.key_file()}；旧公钥保存在密钥环 old public key kept in "
+               f"{audit_keys.keyring_file()}（请连同新公钥交给审计方 / give it to auditors with the new public key）")
+
+
 voice_app = typer.Typer(help="政企沟通 / the enterprise-voice channel", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(voice_app, name="voice")

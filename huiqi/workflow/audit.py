@@ -46,10 +46,10 @@ def signed_message(seq: int, prev_hash: str, hash_: str) -> bytes:
 
 def append(session: Session, actor: str, action: str, obj: str, outcome: str = "ok", detail: dict | None = None) -> AuditEntry:
     """Add a signed entry in the caller's transaction (so it commits or rolls back with the change it records)."""
-    key = audit_keys.load(create=True)
     _ensure_head(session)
     # take the head's row lock first: concurrent appends queue here (PostgreSQL) / hold the write lock (SQLite)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+    key = audit_keys.load(create=True)  # after the lock: an append queued behind a key rotation signs with the new key
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
     session.refresh(head)
     at = utcnow().isoformat(timespec="microseconds")
@@ -91,16 +91,17 @@ def verify(session: Session, checkpoints: bool = False) -> Verification:
     if key is None and (checkpoints or any(e.signature for e in rows)):
         return Verification(False, len(rows), GENESIS, None, "no audit key to check signatures with: set "
                             "HUIQI_AUDIT_KEY_FILE, HUIQI_AUDIT_KEY or HUIQI_AUDIT_PUBLIC_KEY / 未配置审计密钥，无法校验签名")
-    found, prev, unsigned = _walk(session, rows, key)
+    ring = audit_keys.keyring(key) if key is not None else None  # the keys it succeeded, through rotations
+    found, prev, unsigned = _walk(session, rows, ring)
     result = Verification(found is None, len(rows), prev, *(found or (None, None)), unsigned=unsigned, key_id=key_id)
     if checkpoints:
-        _compare_checkpoints(result, rows, key)
+        _compare_checkpoints(result, rows, ring)
     return result
 
 
 def _walk(session: Session, rows: list[AuditEntry], key) -> tuple[tuple[int, str] | None, str, int]:
     """((first bad entry, why) or None, last good hash, number of unsigned entries at the start)."""
-    prev, expected, unsigned, signed_seen = GENESIS, 1, 0, False
+    prev, expected, unsigned, signed_seen, ring_at = GENESIS, 1, 0, False, 0
     hashes = {e.hash: e.seq for e in rows}
     for e in rows:
         if e.seq != expected:
@@ -114,9 +115,10 @@ def _walk(session: Session, rows: list[AuditEntry], key) -> tuple[tuple[int, str
             unsigned += 1
         else:
             signed_seen = True
-            why = _signature_problem(e, key, hashes)
+            why = _signature_problem(e, key, hashes, ring_at)
             if why:
                 return (e.seq, why), prev, unsigned
+            ring_at = key.index(e.key_id)
         if e.prev_hash != prev:
             other = hashes.get(e.prev_hash)
             if other is not None:
@@ -142,9 +144,17 @@ def _walk(session: Session, rows: list[AuditEntry], key) -> tuple[tuple[int, str
     return None, prev, unsigned
 
 
-def _signature_problem(e: AuditEntry, key, hashes: dict[str, int]) -> str | None:
-    if e.key_id != key.key_id:
-        return f"entry {e.seq} is signed with another key ({e.key_id}, not {key.key_id})"
+def _signature_problem(e: AuditEntry, ring: audit_keys.Keyring, hashes: dict[str, int], ring_at: int = 0) -> str | None:
+    """Why a signed entry does not check out under ``ring``; ``ring_at``: the ring's place of the key that signed the
+    entry before (a key once succeeded signs nothing after its successor has)."""
+    at = ring.index(e.key_id)
+    if at is None:
+        return (f"entry {e.seq} is signed with another key, unknown ({e.key_id}: neither the configured key "
+                f"{ring.current.key_id} nor one it succeeded)")
+    if at < ring_at:
+        return (f"entry {e.seq} is signed with key {e.key_id}, retired before an earlier entry was signed with its "
+                f"successor {ring.keys[ring_at].key_id} (forged with an old key)")
+    key = ring.keys[at]
     if key.check(signed_message(e.seq, e.prev_hash, e.hash), e.signature):
         return None
     for was in (e.seq + 1, e.seq - 1, e.seq + 2):  # moved by a deletion or an insertion nearby?
@@ -165,8 +175,11 @@ def _compare_checkpoints(result: Verification, rows: list[AuditEntry], key) -> N
     cps = audit_checkpoints.read(key, chain)
     bad: list[tuple[int | None, str]] = []
     for c in cps:
-        if not c.valid:
-            bad.append((None, f"checkpoint {c.file}:{c.line} is not signed by key {key.key_id} (forged or damaged)"))
+        if not c.valid and not c.known_key:
+            bad.append((None, f"checkpoint {c.file}:{c.line} is not signed by a known key: {c.key_id or '?'} is neither "
+                              f"the configured key {key.current.key_id} nor one it succeeded (forged, or an unknown key)"))
+        elif not c.valid:
+            bad.append((None, f"checkpoint {c.file}:{c.line} is not signed by key {c.key_id} (forged or damaged)"))
     mine = sorted((c for c in cps if c.valid and c.chain == chain), key=lambda c: c.seq)
     result.checkpoints = len(mine)
     result.latest_checkpoint = mine[-1].seq if mine else None
@@ -174,7 +187,7 @@ def _compare_checkpoints(result: Verification, rows: list[AuditEntry], key) -> N
     if chain is None:
         others = [c for c in audit_checkpoints.read(key) if c.valid]
         if others:
-            bad.append((1, f"the database holds no entry 1, but {len(others)} checkpoints signed by this key record "
+            bad.append((1, f"the database holds no entry 1, but {len(others)} checkpoints signed by these keys record "
                            f"a chain (up to entry {max(c.seq for c in others)}): the log was emptied or replaced"))
     elif not mine:
         bad.append((None, f"no checkpoint names this chain (its entry 1 is {chain[:16]}…) in "

@@ -46,9 +46,10 @@ class Checkpoint:
     first_signed: int | None
     at: str
     key_id: str
-    valid: bool  # its signature checks against the configured key
+    valid: bool  # its signature checks against its key, the configured one or one it succeeded (keyring)
     file: str
     line: int
+    known_key: bool = True  # signed by a key of the ring (False: an unknown key — forged, or a foreign key)
 
 
 def write(key: audit_keys.AuditKey, chain: str, seq: int, hash_: str, first_signed: int | None) -> dict:
@@ -66,8 +67,11 @@ def write(key: audit_keys.AuditKey, chain: str, seq: int, hash_: str, first_sign
     return cp
 
 
-def read(key: audit_keys.AuditKey | None, chain: str | None = None) -> list[Checkpoint]:
-    """Every checkpoint line (of one chain, or all), each marked valid or not under ``key``."""
+def read(key: audit_keys.AuditKey | audit_keys.Keyring | None, chain: str | None = None) -> list[Checkpoint]:
+    """Every checkpoint line (of one chain, or all), each marked valid or not under ``key`` — a key, or a keyring
+    (the configured key and those it succeeded, :func:`huiqi.workflow.audit_keys.keyring`), so checkpoints
+    signed before a rotation still verify and one signed by a key outside the ring does not."""
+    ring = audit_keys.Keyring((key,)) if isinstance(key, audit_keys.AuditKey) else key
     folder = directory()
     if not folder.is_dir():
         return []
@@ -79,9 +83,10 @@ def read(key: audit_keys.AuditKey | None, chain: str | None = None) -> list[Chec
         for n, text in enumerate(f.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             try:
                 cp = json.loads(text)
-                valid = key is not None and cp["key_id"] == key.key_id and key.check(_message(cp), cp["sig"])
+                signer = ring.get(cp["key_id"]) if ring is not None else None
+                valid = signer is not None and signer.check(_message(cp), cp["sig"])
                 item = Checkpoint(cp["chain"], int(cp["seq"]), cp["hash"], cp["first_signed"], cp["at"], cp["key_id"],
-                                  valid, str(f), n)
+                                  valid, str(f), n, signer is not None)
             except (ValueError, KeyError, TypeError):
                 item = Checkpoint("", 0, "", None, "", "", False, str(f), n)
             if chain is None or item.chain == chain or not item.valid:

@@ -36,7 +36,7 @@ def _codes(table: str, policy) -> dict[str, list[tuple[str, str]]]:
 
     out: dict[str, list[tuple[str, str]]] = {}
     if table in ("projects", "lists"):
-        out["district"] = [(d.code, d.name_zh) for d in districts() if d.level == "county" and not d.historical]
+        out["district"] = [(d.code, d.name_zh) for d in districts(include_zones=True)]  # as the pages' forms offer
     if table == "projects":
         from huiqi.delivery import projects
 
@@ -57,7 +57,10 @@ def _codes(table: str, policy) -> dict[str, list[tuple[str, str]]]:
 
 def _example(table: str, policy, codes: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
     """One filled row that passes every check (the tests import it with its mark taken off)."""
+    from huiqi.standards.divisions import districts
+
     first = {f: values[0][0] for f, values in codes.items() if values}
+    first["district"] = next(d.code for d in districts() if d.level == "county")  # a county, not the whole city
     day = clock.today()
     if table == "projects":
         return {"code": "XM-0001", "name": EXAMPLE_MARK + "智能制造生产线建设项目", "investor": "某某科技有限公司",
@@ -88,7 +91,7 @@ def project_row(p) -> list[Any]:
 
 def _rule(col: dict[str, Any], offered: list[tuple[str, str]] | None) -> str:
     if offered is not None and col["field"] == "district":
-        return f"县（市、区）6位代码，下拉选择（代码与名称见「{CODE_SHEET}」）"
+        return f"县（市、区）6位代码或园区9位代码，下拉选择（代码与名称见「{CODE_SHEET}」）"
     if offered is not None and len(offered) > 8:
         return f"下拉选择（可选值见「{CODE_SHEET}」）"
     if offered is not None:

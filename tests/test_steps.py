@@ -68,11 +68,13 @@ def test_a_kind_without_an_executor_is_refused(monkeypatch):
 def test_steps_follow_the_measure_files():
     """A yearly cap needs a ``cap`` parameter; a one-off award on the applicant itself needs no step."""
     assert steps.provision_steps("sum", None, (), "guarantees") == (steps.SUM_EVENTS,)
-    assert steps.provision_steps(None, "per_year", ("rate", "cap"), "compute_claims") == (steps.YEAR_CAP,)
-    assert steps.provision_steps(None, "per_year", ("rate",), "compute_claims") == ()
+    assert steps.provision_steps(None, "per_year", ("rate", "cap"), "compute_claims") == (steps.YEAR_TOTAL, steps.YEAR_CAP)
+    assert steps.provision_steps(None, "per_year", ("rate",), "compute_claims") == (steps.YEAR_TOTAL,)
+    assert steps.provision_steps("sum", "per_year", ("rate", "cap"), "guarantees") == (steps.SUM_EVENTS, steps.YEAR_CAP)
     assert steps.provision_steps(None, "once", (), "recognitions") == (steps.ONCE,)
     assert steps.provision_steps(None, "once", (), "entity") == ()
     assert steps.YEAR_CAP.per == ("entity", "provision", "year")  # 每家企业每年
+    assert steps.YEAR_TOTAL.per == steps.YEAR_CAP.per and steps.YEAR_TOTAL.order == steps.YEAR_CAP.order
 
 
 # -- the one rounding rule, on both sides ----------------------------------------------------------

@@ -277,7 +277,8 @@ def _window(fn: exp.Expression, step: steps.Step, running: bool) -> exp.Window:
 
 def _lowered(src: str, step: steps.Step, ctx: dict, name: str, held: exp.Select, lower: exp.Expression,
              to: exp.Expression) -> list[tuple[str, exp.Expression]]:
-    """A step that lowers an amount: ``held`` reads the rows the step changes (all of ROW and the columns the
+    """A step that changes an amount (lowers it; ``round_once`` may also raise a claim's own rounding by a
+    fen): ``held`` reads the rows the step changes (all of ROW and the columns the
     step needs); where ``lower`` holds the amount becomes ``to`` — brought to nothing, the row is not eligible
     (:func:`huiqi.engine.gates.adjusted_key_sql`). The other rows pass unchanged."""
     key = _col("explanation_key")
@@ -292,6 +293,17 @@ def _lowered(src: str, step: steps.Step, ctx: dict, name: str, held: exp.Select,
 
 def _least(a: exp.Expression, b: exp.Expression) -> exp.Expression:
     return exp.Least(this=a, expressions=[b], ignore_nulls=True)  # both never NULL where used
+
+
+def _round_once(step: steps.Step, src: str, ctx: dict) -> list[tuple[str, exp.Expression]]:
+    """``round_once``: each claim's part of its partition's exact total rounded once — fen(running exact total)
+    − fen(running total before it) (:func:`huiqi.engine.steps.share_sql`), as the calculator's loop."""
+    running = _window(exp.Sum(this=_col("exact_yuan")), step, running=True)
+    inner = _select([exp.Star(), _as(running, "running_yuan")], src, _held(step, ctx))
+    held = exp.Select(expressions=[exp.Star(), _as(steps.share_sql(_col("running_yuan"), _col("exact_yuan")), "share")]
+                      ).from_(inner.subquery("w", copy=False), copy=False)
+    lower = exp.NEQ(this=_col("share"), expression=_col("amount_fen"))
+    return _lowered(src, step, ctx, f"round_once_{ctx['n']}", held, lower, _col("share"))
 
 
 def _cap(step: steps.Step, src: str, ctx: dict) -> list[tuple[str, exp.Expression]]:
@@ -364,7 +376,7 @@ def _overlap(step: steps.Step, src: str, ctx: dict) -> list[tuple[str, exp.Expre
 
 # The batch compiler's side of huiqi.engine.steps: one emitter per step kind (the calculator has its own
 # registry, huiqi.engine.evaluate.STEP_EXECUTORS; tests/test_steps.py checks both name every kind).
-STEP_EMITTERS = {"sum_events": _sum_events, "cap": _cap, "first_only": _first_only, "overlap": _overlap}
+STEP_EMITTERS = {"sum_events": _sum_events, "round_once": _round_once, "cap": _cap, "first_only": _first_only, "overlap": _overlap}
 
 
 def _meta(plans) -> exp.Expression:

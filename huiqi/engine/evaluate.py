@@ -8,7 +8,7 @@ The pipeline:
    decision date;
 2. **steps across rows**, declared once in :mod:`huiqi.engine.steps` and carried out here
    by :data:`STEP_EXECUTORS` (the batch compiler emits the same steps as SQL): totals of
-   events, caps across claims (the compute voucher's yearly ceiling), one-off awards,
+   events, a year's claims rounded once, caps across claims (the compute voucher's yearly ceiling), one-off awards,
    就高不重复 against support already received;
 3. **totals** — per measure and overall, each benefit kind apart (a loan limit is not
    money received).
@@ -394,6 +394,24 @@ def _claims(results: list[ProvisionResult], step: steps.Step) -> list[int]:
     return sorted(idx, key=lambda i: tuple(_ORDER[o](results[i]) for o in step.order))
 
 
+def _round_once(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
+    """``round_once``: the claims sharing ``per`` are paid on their exact total, rounded once — each claim, in
+    order, gets its part (:func:`huiqi.engine.steps.share_fen`); a part that differs from the claim's own
+    rounding says so."""
+    running: dict[tuple, Decimal] = defaultdict(Decimal)
+    out = list(results)
+    for i in _claims(out, step):
+        r = out[i]
+        key = tuple(_PART[p](r) for p in step.per)
+        before, exact = running[key], r.exact_yuan or Decimal(0)
+        share = steps.share_fen(before, exact)
+        running[key] = before + exact
+        if share != r.amount_fen:
+            zh, en = explain.year_total(r.decision_date.year, to_fen(before + exact), to_fen(before), share)
+            out[i] = _adjust(r, share, step.name, zh, en)
+    return out
+
+
 def _cap(results: list[ProvisionResult], step: steps.Step, profile: Profile,
          prior: Mapping[tuple[str, int], int] | None = None) -> list[ProvisionResult]:
     """``cap``: the claims sharing ``per`` get, in order, what room the ceiling leaves (e.g. 每年最高50万元).
@@ -472,7 +490,7 @@ def _overlap(results: list[ProvisionResult], step: steps.Step, profile: Profile)
 
 # The calculator's side of huiqi.engine.steps: one function per step kind (the batch compiler has its own
 # registry, huiqi.batch.compile.STEP_EMITTERS; tests/test_steps.py checks both name every kind).
-STEP_EXECUTORS = {"sum_events": _sum_events, "cap": _cap, "first_only": _first_only, "overlap": _overlap}
+STEP_EXECUTORS = {"sum_events": _sum_events, "round_once": _round_once, "cap": _cap, "first_only": _first_only, "overlap": _overlap}
 
 
 def run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...], profile: Profile,

@@ -222,6 +222,16 @@ def year_cap(year: int, cap_fen: int, used_fen: int, room_fen: int) -> tuple[str
     )
 
 
+def year_total(year: int, upto_fen: int, before_fen: int, share_fen: int) -> tuple[str, str]:
+    """A claim's part of its year's total, rounded once (``round_once``)."""
+    return (
+        f"按{year}年各笔合计计算、合计金额四舍五入一次（不逐笔四舍五入）：截至本笔合计{format_fen(upto_fen)}，"
+        f"此前各笔已计{format_fen(before_fen)}，本笔计{format_fen(share_fen)}。",
+        f"Computed on {year}'s claims added up and rounded once (not claim by claim): {format_fen(upto_fen)} for the "
+        f"claims up to this one, {format_fen(before_fen)} counted before it, {format_fen(share_fen)} for this claim.",
+    )
+
+
 def once_only() -> tuple[str, str]:
     return "本条为一次性奖补，已按较早的事项计算。", "A one-off award: already counted for an earlier event."
 

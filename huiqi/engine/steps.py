@@ -13,6 +13,10 @@ kind          what it does (in this order)
 ============  =================================================================================
 sum_events    ``aggregate: sum`` — a provision's qualifying events paid once on their total,
               rounded once; the merged row's key from :data:`huiqi.engine.gates.MERGE_GATES`
+round_once    ``cap_period: per_year`` on events (算力券 按实际支出费用给予30%补助，每年…) — the claims
+              sharing ``per`` (entity, provision, year) are paid on their exact total, rounded once:
+              in ``order``, each claim gets :func:`share_fen`, fen(total up to it) − fen(total
+              before it), so splitting a spend never pays more than claiming it at once
 cap           a ceiling in fen (the parameter ``limit``, e.g. 每家企业每年最高 ``cap``) held across
               the claims that share ``per`` (entity, provision, year of the decision date),
               taken in ``order``: each claim gets what room is left
@@ -23,7 +27,8 @@ overlap       就高不重复: support already received for the same matter (``o
 
 An amount a step lowers gets the key ``<status>:<name>`` (brought to nothing: ``not_eligible:<name>``,
 :func:`huiqi.engine.gates.adjusted_key`). Money is rounded by one rule, :data:`MONEY`: half up
-(四舍五入) to the fen — :func:`to_fen` for the calculator, :func:`fen_sql` for the query.
+(四舍五入) to the fen — :func:`to_fen` for the calculator, :func:`fen_sql` for the query — once per amount
+the text states: a total of events, or a year's claims (:func:`share_fen`, :func:`share_sql`).
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ from typing import Literal, Sequence
 
 from sqlglot import exp
 
-StepKind = Literal["sum_events", "cap", "first_only", "overlap"]
-STEP_KINDS: tuple[StepKind, ...] = ("sum_events", "cap", "first_only", "overlap")  # also the order they run in
+StepKind = Literal["sum_events", "round_once", "cap", "first_only", "overlap"]
+STEP_KINDS: tuple[StepKind, ...] = ("sum_events", "round_once", "cap", "first_only", "overlap")  # also the order they run in
 Partition = Literal["entity", "provision", "year"]
 OrderBy = Literal["decision_date", "event_id"]
 
@@ -65,8 +70,21 @@ def to_fen(yuan: Decimal) -> int:
 
 def fen_sql(yuan: exp.Expression) -> exp.Expression:
     """Exact yuan → integer fen by :data:`MONEY` (the query's side)."""
-    scaled = exp.Mul(this=yuan, expression=exp.Literal.number(MONEY.factor))
+    scaled = exp.Mul(this=exp.paren(yuan, copy=False), expression=exp.Literal.number(MONEY.factor))  # (a − b) * 100
     return exp.Cast(this=exp.Round(this=scaled), to=exp.DataType.build("BIGINT"))
+
+
+def share_fen(before: Decimal, exact: Decimal) -> int:
+    """A claim's part of a total rounded once: fen(total up to it) − fen(total before it), exact until then.
+
+    The parts of a partition add up to ``to_fen(total)`` whatever the split; each is within one fen of the
+    claim's own rounding (the calculator's side of ``round_once``)."""
+    return to_fen(before + exact) - to_fen(before)
+
+
+def share_sql(running: exp.Expression, exact: exp.Expression) -> exp.Expression:
+    """:func:`share_fen` in SQL, ``running`` being the exact running total including the claim."""
+    return exp.Sub(this=fen_sql(running), expression=fen_sql(exp.Sub(this=running.copy(), expression=exact)))
 
 
 # -- the steps ---------------------------------------------------------------------------------
@@ -77,9 +95,9 @@ class Step:
     """One step across rows (see the module's table). ``provisions`` is filled in by :func:`pipeline`."""
 
     kind: StepKind
-    name: str = ""  # the adjustment's name in keys and explanations: annual_cap, once, overlap_<strategy>
-    per: tuple[Partition, ...] = ()  # cap, first_only: the claims held together
-    order: tuple[OrderBy, ...] = ()  # cap, first_only: the order claims are taken in (a missing event id first)
+    name: str = ""  # the adjustment's name in keys and explanations: year_total, annual_cap, once, overlap_<strategy>
+    per: tuple[Partition, ...] = ()  # round_once, cap, first_only: the claims held together
+    order: tuple[OrderBy, ...] = ()  # round_once, cap, first_only: the order claims are taken in (a missing event id first)
     limit: str | None = None  # cap: the parameter whose value (yuan, on the decision date) is the ceiling
     statuses: tuple[str, ...] = ("eligible",)  # the results the step changes (with an amount)
     strategy: str | None = None  # overlap: the strategy named in the explanation
@@ -88,6 +106,7 @@ class Step:
 
 CLAIM_ORDER: tuple[OrderBy, ...] = ("decision_date", "event_id")
 SUM_EVENTS = Step("sum_events")
+YEAR_TOTAL = Step("round_once", name="year_total", per=("entity", "provision", "year"), order=CLAIM_ORDER)
 YEAR_CAP = Step("cap", name="annual_cap", per=("entity", "provision", "year"), order=CLAIM_ORDER, limit="cap")
 ONCE = Step("first_only", name="once", per=("entity", "provision"), order=CLAIM_ORDER)
 
@@ -98,10 +117,16 @@ def overlap(strategy: str) -> Step:
 
 
 def provision_steps(aggregate: str | None, cap_period: str | None, parameters: Sequence[str], subject: str) -> tuple[Step, ...]:
-    """The steps a provision takes part in, from its measure file (``aggregate``, ``cap_period``)."""
+    """The steps a provision takes part in, from its measure file (``aggregate``, ``cap_period``).
+
+    A share paid per year on events (每年…) is computed on the year's total, rounded once (``round_once``),
+    before its yearly ceiling; a provision already paid on the total of its events needs no second rounding.
+    """
     out: list[Step] = []
     if aggregate == "sum":
         out.append(SUM_EVENTS)
+    elif cap_period == "per_year" and subject != "entity":
+        out.append(YEAR_TOTAL)
     if cap_period == "per_year" and YEAR_CAP.limit in parameters:
         out.append(YEAR_CAP)
     elif cap_period == "once" and subject != "entity":

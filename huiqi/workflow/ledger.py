@@ -66,9 +66,11 @@ def settle(session: Session, pool_id: str, application_id: int, amount_fen: int)
     session.add(LedgerEntry(pool_id=pool_id, application_id=application_id, kind="settle", amount_fen=amount_fen))
 
 
-def use_cap(session: Session, credit_code: str, provision_id: str, year: int, cap_fen: int, amount_fen: int) -> None:
+def use_cap(session: Session, credit_code: str, provision_id: str, year: int, cap_fen: int, amount_fen: int,
+            total_fen: int | None = None) -> None:
     """Count an approval against the entity's yearly cap; refuse if it would pass the cap. ``provision_id`` is
-    the cap's key, ``<policy id>/<provision id>`` (policies.cap_key)."""
+    the cap's key, ``<policy id>/<provision id>`` (policies.cap_key). ``total_fen``: the year's claims added up and
+    rounded once (service._year_total) — checked in the same statement, so racing approvals cannot pass it."""
     if session.get(EntityCap, (credit_code, provision_id, year)) is None:
         dialect = session.get_bind().dialect.name
         verb = "INSERT OR IGNORE INTO" if dialect == "sqlite" else "INSERT INTO"
@@ -80,7 +82,8 @@ def use_cap(session: Session, credit_code: str, provision_id: str, year: int, ca
     done = session.execute(
         update(EntityCap)
         .where(EntityCap.credit_code == credit_code, EntityCap.provision_id == provision_id, EntityCap.year == year,
-               EntityCap.used_fen + amount_fen <= EntityCap.cap_fen)
+               EntityCap.used_fen + amount_fen <= EntityCap.cap_fen,
+               EntityCap.used_fen + amount_fen <= (total_fen if total_fen is not None else EntityCap.cap_fen))
         .values(used_fen=EntityCap.used_fen + amount_fen)
     ).rowcount
     if done != 1:

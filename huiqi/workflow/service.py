@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
@@ -190,7 +191,8 @@ def submit(session: Session, user: User, app_id: int, as_of: dt.date | None = No
     lacking = [] if registry_facts else evidence.missing(session, app)
     if lacking:
         raise MaterialsMissing(lacking)
-    _move(session, app, user, "submit", claim_key=key, entitlement_json=dumps(result.as_dict()), policy_version=policy.version,
+    frozen = {**result.as_dict(), "exact_yuan": None if result.exact_yuan is None else str(result.exact_yuan)}  # year_total
+    _move(session, app, user, "submit", claim_key=key, entitlement_json=dumps(frozen), policy_version=policy.version,
           entitlement_fen=result.amount_fen, is_cap=result.is_cap,
           pool_id=policies.pool_key(policy, provision.pool) if provision.pool else None,
           event_id=result.event_id, cap_year=result.decision_date.year if provision.cap_period == "per_year" else None)
@@ -284,6 +286,14 @@ def approve(session: Session, user: User, app_id: int, amount_fen: int, opinion:
     if amount_fen < app.entitlement_fen and not opinion:
         raise OpinionRequired("approving less than the computed amount needs a written opinion "
                               "/ 核定金额低于测算金额，须填写审核意见")
+    total_fen = None
+    if app.cap_year is not None and app.credit_code:
+        counted_fen, total_fen = _year_total(session, app)
+        if counted_fen + amount_fen > total_fen:
+            raise Refused(f"{format_fen(amount_fen)} would pass the year's claims added up and rounded once "
+                          f"({format_fen(total_fen)}, {format_fen(counted_fen)} approved) "
+                          f"/ 超过本年度各笔合计金额（合计后四舍五入一次）：合计"
+                          f"{format_fen(total_fen)}，已核定{format_fen(counted_fen)}")
     note = f"核定金额{format_fen(amount_fen)}" + (f"；审核意见：{opinion}" if opinion else "")
     _move(session, app, user, "approve", note=note, approved_fen=amount_fen)
     if app.cap_year is not None and app.credit_code:
@@ -291,10 +301,31 @@ def approve(session: Session, user: User, app_id: int, amount_fen: int, opinion:
         cap_value = provision.parameters["cap"].value_on(dt.date(app.cap_year, 12, 31)) or \
             provision.parameters["cap"].values[-1].value
         ledger.use_cap(session, app.credit_code, policies.cap_key(app.policy_id, app.provision_id), app.cap_year,
-                       int(cap_value * 100), amount_fen)
+                       int(cap_value * 100), amount_fen, total_fen=total_fen)
     if app.pool_id:
         ledger.reserve(session, app.pool_id, app.id, amount_fen)
     return app
+
+
+def _exact_yuan(app: Application, fen: int | None) -> Decimal:
+    """An application's exact amount frozen at submission (year_total); ``fen`` for one frozen before it was kept."""
+    value = json.loads(app.entitlement_json or "{}").get("exact_yuan")
+    return Decimal(value) if value is not None else Decimal(fen or 0) / 100
+
+
+def _year_total(session: Session, app: Application) -> tuple[int, int]:
+    """What the year's claims of one enterprise and provision may be paid together: (fen already approved, fen of
+    their exact amounts and this claim's added up, rounded once). A share of a year's spending (算力券) is rounded
+    once per enterprise-year (the engine's ``round_once``), so approvals one claim at a time never add up to more
+    than the year's total — however the spending was split into applications."""
+    from huiqi.engine.steps import to_fen
+
+    others = session.execute(select(Application).where(
+        Application.policy_id == app.policy_id, Application.provision_id == app.provision_id,
+        Application.credit_code == app.credit_code, Application.cap_year == app.cap_year, Application.id != app.id,
+        Application.status.in_(HOLDS_MONEY | {"disbursed"}))).scalars().all()
+    exact = sum((_exact_yuan(o, o.approved_fen) for o in others), _exact_yuan(app, app.entitlement_fen))
+    return sum(o.approved_fen or 0 for o in others), to_fen(exact)
 
 
 def publish(session: Session, user: User, app_id: int, notice_days: int = 5, today: dt.date | None = None) -> Application:

@@ -4,7 +4,7 @@ Each example is a handful of applicants whose figures sit at an edge — a yearl
 by one fen, passed by one fen, claims of nothing; support already received equal to ours, one fen less, one
 fen more, zero, several supports adding up to the edge — screened by the batch query and evaluated by the
 calculator. Every row must agree, and both must obey the rules themselves: a year's compute vouchers add up
-to min(cap, what the claims give), and 就高不重复 pays max(0, ours − received).
+to min(cap, the claims' exact total rounded once), and 就高不重复 pays max(0, ours − received).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -149,7 +149,8 @@ def _obeys_the_rules(profile: Profile, results) -> None:
     """The rules themselves, not one back-end against the other."""
     cap_fen = int(CAP * 100)
     vouchers = [r for r in results if r.provision_id == VOUCHER and r.formula_fen is not None]
-    formula = sum(r.formula_fen for r in vouchers)
+    # the year's claims paid on their exact total, rounded once (四舍五入 to the fen)
+    formula = int((sum((r.exact_yuan for r in vouchers), Decimal(0)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     received = defaultdict(int)
     for s in profile.other_support:
         received[(s.provision, s.event_id)] += int(s.amount * 100)

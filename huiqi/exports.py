@@ -39,8 +39,10 @@ YES, NO = "是", "否"
 FEN_SUFFIX, YUAN_HEADER = "_分", "（元）"  # a query's money column is named 金额_分 and shown as 金额（元）
 MIN_WIDTH, MAX_WIDTH = 6, 60
 WIDTH_SAMPLE = 1_000  # rows measured for the widths (a streamed sheet cannot be measured to its end)
+# CSV codecs by the names people use: UTF-8 gets a BOM; GBK is written as GB18030, which holds every GBK character
+# (same bytes) and the rest of Unicode, so no name is ever lost
 CSV_ENCODINGS = {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig", "utf8": "utf-8-sig",
-                 "gbk": "gb18030", "gb18030": "gb18030", "gb2312": "gb18030"}  # GB18030 holds every character GBK does and more
+                 "gbk": "gb18030", "gb18030": "gb18030", "gb2312": "gb18030"}
 
 
 @dataclass(frozen=True)

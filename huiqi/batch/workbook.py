@@ -1,4 +1,4 @@
-"""The screen's files officials open: the summaries and rejects as CSV and ``screen.xlsx``, written by :mod:`huiqi.exports`.
+"""The screen's files officials open: summaries and rejects as CSV, and ``screen.xlsx`` (:mod:`huiqi.exports`).
 
 Why names beside ids: an official reads 「某某科技有限公司 · 算力券」, not an entity id and a provision id, so every id
 column has its name beside it (the enterprise's name and credit code from the registry, measure and provision titles
@@ -32,7 +32,8 @@ def load_names(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     text = "VARCHAR"
     load_rows(con, "names_measure", [("id", text), ("name", text)], [(m.id, m.title_zh) for m in policy.measures])
     load_rows(con, "names_provision", [("id", text), ("name", text)], [(p.id, p.title_zh) for p in policy.provisions()])
-    load_rows(con, "names_pool", [("id", text), ("name", text)], [(p.id, p.name_zh) for m in policy.measures for p in m.pools])
+    load_rows(con, "names_pool", [("id", text), ("name", text)],
+              [(p.id, p.name_zh) for m in policy.measures for p in m.pools])
     codes = [r[0] for r in con.execute("SELECT DISTINCT district FROM entitlements UNION SELECT DISTINCT district "
                                        "FROM referral_counts").fetchall() if r[0]]
     load_rows(con, "names_district", [("id", text), ("name", text)],

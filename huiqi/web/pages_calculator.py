@@ -560,6 +560,16 @@ def _families_for_measure(measure_id: str, policy_id: str | None = None) -> list
     return list(dict.fromkeys(money or any_events))
 
 
+def _kind_for(families: list[str], policy_id: str | None) -> str:
+    """The applicant kind a measure's link starts with: an enterprise, unless the kinds of event it ticks are
+    offered only to another kind (a home purchase: a person)."""
+    from huiqi.profile.model import ApplicantKind
+
+    offered = {k.value: {f.name for f in asked(policy_id, k.value).families} for k in ApplicantKind}
+    fits = [k for k, names in offered.items() if set(families) <= names]
+    return "enterprise" if "enterprise" in fits or not fits else fits[0]
+
+
 def wizard(request: Request, state: State, step: int, errors: dict[str, str] | None = None, note: str = "") -> Response:
     lang = i18n.lang_of(request)
     errors = errors or {}
@@ -611,6 +621,7 @@ def calculator(request: Request, measure: str = "", p: str = "", step: int = 1, 
         state.families = _families_for_measure(measure, _chosen(request))
         if state.families:
             note = i18n.translate("calc.measure_hint", lang, id=measure[:20])
+            state.values.setdefault("kind", _kind_for(state.families, _chosen(request)))
     if not state.get("kind"):
         state.values["kind"] = "enterprise"
     policy_id = _chosen(request)

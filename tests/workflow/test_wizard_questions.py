@@ -237,3 +237,18 @@ def test_applying_needs_the_declaration(db):
         assert made.status_code == 303 and "/portal/applications/" in made.headers["location"]
         with db.transaction() as s:
             assert s.execute(select(func.count()).select_from(Application)).scalar() == 1
+
+
+def test_a_measures_link_starts_as_the_applicant_its_events_are_for(db):
+    """From a measure's page the wizard ticks its kinds of event; a home purchase (m13) is a person's, so the
+    wizard starts as 个人或家庭 and step 2 offers it; the compute voucher (m07) starts as an enterprise."""
+    from huiqi.api.app import create_app
+
+    with TestClient(create_app(db)) as client:
+        home = client.get("/calculator?measure=m13").text
+        assert re.search(r'<option value="individual" selected>', home)
+        assert 'name="families" value="home_purchases"' in home
+        step2 = client.get("/calculator?measure=m13&step=2").text
+        assert 'value="home_purchases" data-toggle="fam-home_purchases" checked' in step2
+        compute = client.get("/calculator?measure=m07").text
+        assert re.search(r'<option value="enterprise" selected>', compute)

@@ -3,7 +3,7 @@
 Complete: every JSON operation has a summary and a description in Chinese and English, a schema for its success
 answer, and documents every error status it can give — derived here from what the operation declares (signing
 in → 401, a change under a cookie session → 403 for the CSRF token, a path id → 404, a body → 413/415/422,
-parameters → 422, ``Idempotency-Key`` → 409), all with the one error schema; every list is paged with a
+any request → 422 (a NUL character), ``Idempotency-Key`` → 409), all with the one error schema; every list is paged with a
 documented maximum. Truthful: real answers — successes of every readable route on the demo data and errors of
 every kind — validate against the document's own schemas, on SQLite and PostgreSQL.
 """
@@ -52,7 +52,7 @@ def _schema_of(doc, path, method, status):
 def _expected_errors(method: str, op: dict) -> set[int]:
     """The error statuses an operation can give, from what it declares."""
     params = op.get("parameters", [])
-    out: set[int] = set()
+    out: set[int] = {422}  # any request: a NUL character in any parameter is refused (huiqi.api.limits)
     if op.get("security"):
         out.add(401)
         if method != "GET":
@@ -251,6 +251,7 @@ def test_real_errors_validate_against_the_error_schema(demo):
                        headers={"content-type": "application/x-www-form-urlencoded"}), "body")
     expect(422, c.get(f"/api/v1/applications?limit={MAX_LIMIT + 1}", headers=t["admin"]), "query.limit")
     expect(422, c.get("/api/v1/notices?offset=-1"), "query.offset")
+    expect(422, c.get("/api/v1/audit/head?note=%00"))  # a route without parameters refuses a NUL character too
     expect(422, c.post("/api/v1/projects", json={"name": "无编号项目", "investor": "某公司"}, headers=t["rev-touzi"]))
     assert "项目编号" in seen[422]["error"]["message_zh"]  # named by the form's label, not the variable
     expect(422, c.post("/api/v1/auth/login", json={"username": ""}))

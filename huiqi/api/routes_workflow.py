@@ -596,7 +596,7 @@ def notices(request: Request, db: DB, page: Paging) -> Any:
 
 
 @router.get("/audit/head", summary="审计链头（公开）/ the audit chain head",
-             **contract(S.AuditHead, '链头 / the head',  status=200),
+             **contract(S.AuditHead, '链头 / the head', 422),
              description="审计链最后的序号和哈希，及最近的签名检查点。 / The chain's last sequence number and hash, and its latest signed "
                          "checkpoint.")
 def audit_head(db: DB) -> Any:

@@ -124,3 +124,9 @@ def test_claims_are_named_in_words_not_ids():
     assert "c2" not in labels["compute_claims|c2"]
     en = claims.event_labels({"compute_claims": [OLD]}, families, "en")
     assert en["compute_claims|c1"].endswith("claim 1 (2024-04-10, ¥1,200,000.00)")
+
+
+def test_an_applications_claim_is_named_from_its_stored_profile():
+    profile = {"kind": "enterprise", "compute_claims": [OLD, {**NEW, "id": "c2"}]}
+    assert claims.label_in(profile, "c2", None, "zh").endswith("第2笔（2024-11-10，¥40,000.00）")
+    assert claims.label_in(profile, "c9", None, "zh") == "c9"  # not in the profile: its id, never an invented claim

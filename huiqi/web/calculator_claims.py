@@ -141,6 +141,17 @@ def event_labels(data: dict, families: dict, lang: str) -> dict[str, str]:
     return out
 
 
+def label_in(profile: dict, event_id: str | None, policy_id: str | None, lang: str) -> str:
+    """The words for one claim of a stored profile (an application's), or its id when it is not found."""
+    from huiqi.web.pages_calculator import family_map
+
+    families = family_map(policy_id)
+    family, _ = _event_of(profile, event_id)
+    if family in families:
+        return event_labels(profile, {family: families[family]}, lang).get(f"{family}|{event_id}", event_id or "")
+    return event_id or ""
+
+
 def year_caps(groups: dict, policy, earlier: list[dict], ledger_use: dict[tuple[str, int], int],
               families: dict, lang: str) -> None:
     """Mark each answer of a yearly-capped provision with the year's earlier applications and the room the

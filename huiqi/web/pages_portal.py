@@ -217,7 +217,14 @@ def application_page(request: Request, app_id: int, message: str = "", as_of_val
             preview = None
     start, end = policy_period(row["policy_id"])
     default = default_as_of(policy_id=row["policy_id"])
+    from huiqi.web import calculator_claims as claims
+    from huiqi.web.pages_calculator import family_map
+
+    lang = i18n.lang_of(request)  # each claim in words (「算力支出 第1笔（…）」), not its id
+    event_labels = claims.event_labels(profile_data, family_map(row["policy_id"]), lang)
+    event_label = claims.label_in(profile_data, row["event_id"], row["policy_id"], lang)
     return render(request, "portal/application.html", app=row, entitlement=entitlement, preview=preview,
+                  event_label=event_label, event_labels=event_labels,
                   timeline=timeline, files=files, profile_name=profile_data.get("name", ""), message=message,
                   done=_done(request), start=start, end=end, default_as_of=default,
                   as_of_value=as_of_value or default.isoformat(),

@@ -91,6 +91,8 @@ def test_a_new_claim_beside_earlier_applications_and_the_years_ceiling(server, p
     card.locator("[data-test=apply]").click()
     page.wait_for_url(re.compile(r"/portal/applications/\d+\?done=created"))
     app_id = int(page.url.split("?")[0].rsplit("/", 1)[1])
+    # the application names its claim in the same words
+    assert page.locator("[data-test=event-label]").first.inner_text().endswith("第1笔（2024-11-10，¥600,000.00）")
     page.locator("[data-test=submit]").click()
     page.wait_for_url(re.compile(r"\?done=submitted"))
     reviewer = new_page()

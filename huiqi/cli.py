@@ -971,6 +971,7 @@ def serve(
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
+import huiqi.cli_docs  # noqa: E402,F401  (registers ``huiqi docs …``)
 import huiqi.cli_users  # noqa: E402,F401  (registers ``huiqi users …``)
 
 

@@ -807,12 +807,6 @@ def live_applications(request: Request, user, policy_id: str | None = None) -> d
     return {f"{prov}|{event or ''}": app_id for app_id, prov, event in rows}
 
 
-def _applied(request: Request, profile: Profile, policy_id: str | None = None) -> dict[str, int]:
-    user = page_user(request)
-    own = user is not None and profile.credit_code is not None and profile.credit_code == user.credit_code
-    return live_applications(request, user, policy_id) if own else {}
-
-
 def _history(request: Request, profile: Profile, policy_id: str | None = None) -> dict | None:
     """For the signed-in applicant's own profile (None otherwise): its earlier applications under the policy,
     the profile with new claims numbered apart from them (``renumbered``), ``provision|event`` → live

@@ -296,8 +296,8 @@ def approve(session: Session, user: User, app_id: int, amount_fen: int, opinion:
                           f"{format_fen(total_fen)}，已核定{format_fen(counted_fen)}")
     note = f"核定金额{format_fen(amount_fen)}" + (f"；审核意见：{opinion}" if opinion else "")
     _move(session, app, user, "approve", note=note, approved_fen=amount_fen)
-    if app.cap_year is not None and app.credit_code:
-        provision = _policy(session, app.policy_id).measure(app.measure_id).provision(app.provision_id)
+    provision = _policy(session, app.policy_id).measure(app.measure_id).provision(app.provision_id)
+    if app.cap_year is not None and app.credit_code and "cap" in provision.parameters:  # a yearly figure stated
         cap_value = provision.parameters["cap"].value_on(dt.date(app.cap_year, 12, 31)) or \
             provision.parameters["cap"].values[-1].value
         ledger.use_cap(session, app.credit_code, policies.cap_key(app.policy_id, app.provision_id), app.cap_year,

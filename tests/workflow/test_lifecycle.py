@@ -112,3 +112,25 @@ def test_working_days_follow_the_official_holidays():
     assert service.add_working_days(dt.date(2024, 10, 11), 1) == dt.date(2024, 10, 12)
     with pytest.raises(service.Refused):
         service.add_working_days(dt.date(2026, 12, 30), 5)  # 2027 has no published schedule in the package
+
+
+def test_a_yearly_provision_without_a_stated_yearly_cap_is_approved(db):
+    """m26's 担保费补贴 is counted per year (上年度担保金额) but states no yearly ceiling of its own: approving it
+    took the cap parameter it does not have (a KeyError, a 500 on the review page)."""
+    from huiqi import policies
+
+    guarantor = {"kind": "guarantee_institution", "name": "昆明示例融资担保有限公司", "credit_code": "91530100678728169X",
+                 "district": "530103", "guarantees": [{"id": "g1", "date": "2023-08-15", "amount": "5000000",
+                                                       "client_credit_code": "91530100MA6K3YXF8W", "fee_rate": "0.01"}]}
+    lead = policies.load().measure("m26").lead_departments[0].name
+    with db.transaction() as s:
+        ledger.ensure_pools(s, get_policy())
+        g = accounts.create_user(s, "guarantor", "password-123", "applicant", credit_code="91530100678728169X")
+        r = accounts.create_user(s, "rev-m26", "password-123", "reviewer", department=lead)
+        app = service.create(s, g, guarantor, "m26.guarantee_fee_subsidy", None, today=AS_OF)
+        service.submit(s, g, app.id, AS_OF, today=AS_OF)
+        assert app.cap_year == 2024 and app.entitlement_fen == 5_000_000
+        service.start_review(s, r, app.id)
+        service.approve(s, r, app.id, 5_000_000)
+        assert app.status == "approved" and app.approved_fen == 5_000_000
+        assert ledger.reconcile(s).ok

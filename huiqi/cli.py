@@ -539,6 +539,7 @@ def simulate_cmd(
     strategy: Strategy = typer.Option(None, "--strategy", help="就高不重复策略"),
     policy_id: str = POLICY,
     encoding: CsvEncoding = CSV_ENCODING,
+    fmt: ListFormat = typer.Option(ListFormat.table, "--format", help="table 或 json（金额以分为整数并附 ¥ 文本）"),
 ) -> None:
     """参数模拟：调整参数后重新筛查并与基线比较 / what-if: re-screen with changed parameters."""
     from decimal import Decimal
@@ -564,6 +565,9 @@ def simulate_cmd(
         fail(f"--set 无效：{e}", f"--set: {e}")
     except RegistryError as e:
         fail("登记册无法读取", str(e))
+    if fmt is ListFormat.json:
+        _echo_json(_simulation_json(sim, day, overrides))
+        return
     from rich.table import Table
 
     table = Table(title=f"参数模拟 what-if · {day} · " + "，".join(f"{k}={v}" for k, v in overrides.items()))
@@ -580,6 +584,24 @@ def simulate_cmd(
     total = sum((r["yuan_change"] for r in sim.rows), Decimal(0))
     con.print(f"合计变化 ¥{total:+,.2f}；用时 " + "，".join(f"{k} {v:.2f}s" for k, v in sim.seconds.items()))
     con.print(f"→ {sim.out}/simulation.html")
+
+
+def _simulation_json(sim, day, overrides: dict) -> dict:
+    """The what-if as JSON: every amount as integer fen with its ¥ text (never a float), dates ISO."""
+    from huiqi.money import format_fen
+
+    def money(row: dict) -> dict:
+        out = {}
+        for k, v in row.items():
+            if k.startswith(("yuan_", "total_", "demand_")):
+                name, fen = k.removeprefix("yuan_"), int(v * 100)
+                out[f"{name}_fen"], out[name] = fen, format_fen(fen)
+            else:
+                out[k] = v
+        return out
+
+    return {"as_of": day, "overrides": overrides, "rows": [money(r) for r in sim.rows],
+            "pools": [money(p) for p in sim.pools], "out": str(sim.out)}
 
 
 db_app = typer.Typer(help="数据库 / the workflow database", no_args_is_help=True)

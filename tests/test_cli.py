@@ -167,3 +167,22 @@ def test_db_upgrade_with_a_database_it_cannot_use_exits_2(url, says):
     assert out.returncode == 2, out.stderr
     assert out.stderr.startswith("错误：") and says in out.stderr.splitlines()[0] and "HUIQI_DATABASE_URL" in out.stderr
     assert "Traceback" not in out.stderr and "secret" not in out.stderr  # no password on the screen
+
+
+def test_simulate_json_gives_money_as_fen_with_its_yuan_text(tmp_path):
+    assert run("synth", "--n", "300", "--seed", "3", "--out", str(tmp_path / "reg")).exit_code == 0
+    args = ["simulate", str(tmp_path / "reg"), "--set", "m07.compute_voucher.rate=0.40", "--as-of", "2024-10-01"]
+    out = run(*args, "--out", str(tmp_path / "sim"), "--format", "json")
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["as_of"] == "2024-10-01" and data["overrides"] == {"m07.compute_voucher.rate": "0.40"}
+    for row in data["rows"]:
+        assert row["change_fen"] == row["after_fen"] - row["before_fen"]
+        for k in ("before", "after"):
+            assert isinstance(row[f"{k}_fen"], int) and row[k].startswith("¥") and row[k][-3] == "."
+    voucher = next(r for r in data["rows"] if r["provision_id"] == "m07.compute_voucher")
+    assert voucher["after_fen"] > voucher["before_fen"]  # 40% pays more than 30%
+    for pool in data["pools"]:
+        assert isinstance(pool["total_before_fen"], int) and isinstance(pool["demand_after_fen"], int)
+    table = run(*args, "--out", str(tmp_path / "sim2"))
+    assert table.exit_code == 0 and all(r["provision_id"] in table.stdout for r in data["rows"])

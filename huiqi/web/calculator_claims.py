@@ -47,9 +47,10 @@ def _event_of(profile: dict, event_id: str | None) -> tuple[str | None, dict | N
     return None, None
 
 
-def earlier_applications(session, user_id: int, policy_id: str) -> list[dict[str, Any]]:
+def earlier_applications(session, user_id: int, policy_id: str, normalize=None) -> list[dict[str, Any]]:
     """The applicant's applications under one policy, except cancelled and rejected ones, oldest first, each with
-    the event it claims as it was stored."""
+    the event it claims as it was stored — through ``normalize`` (the profile model's canonical form, so that
+    defaults and number formats compare alike with the calculator's profile) where it reads."""
     from huiqi.storage.models import Application
 
     rows = session.execute(select(Application).where(
@@ -57,7 +58,13 @@ def earlier_applications(session, user_id: int, policy_id: str) -> list[dict[str
         Application.status.not_in(LIVE_EXCLUDED)).order_by(Application.id)).scalars().all()
     out = []
     for a in rows:
-        family, event = _event_of(json.loads(a.profile_json or "{}"), a.event_id)
+        stored = json.loads(a.profile_json or "{}")
+        if normalize is not None:
+            try:
+                stored = normalize(stored)
+            except ValueError:  # a profile an older policy version accepted: compared as stored
+                pass
+        family, event = _event_of(stored, a.event_id)
         out.append({"id": a.id, "provision_id": a.provision_id, "event_id": a.event_id, "status": a.status,
                     "approved_fen": a.approved_fen, "entitlement_fen": a.entitlement_fen, "cap_year": a.cap_year,
                     "family": family, "event": event})

@@ -819,7 +819,8 @@ def _history(request: Request, profile: Profile, policy_id: str | None = None) -
         return None
     pid = policy_id or policies.ids()[0]
     with database(request).transaction() as s:
-        earlier = claims.earlier_applications(s, user.id, pid)
+        model = _profile_model(policy_id)
+        earlier = claims.earlier_applications(s, user.id, pid, lambda d: canonical(model.model_validate(d)))
         data, renumbered = claims.renumber_claims(canonical(profile), earlier,
                                                   {f.name: f.prefix for f in families_of(policy_id)})
         if renumbered:

@@ -50,7 +50,10 @@ def clean(data: dict[str, Any], policy=None) -> dict[str, Any]:
         from huiqi.delivery.features import district_refused
 
         raise DeliveryError("district", district_refused(district, policy))
-    return {"kind": kind, "name": name[:200], "sector": (str(data.get("sector") or "").strip() or None),
+    sector = str(data.get("sector") or "").strip() or None
+    if sector and len(sector) > 100:  # its column's width (PostgreSQL refuses longer text: it was a 500 there)
+        raise DeliveryError("sector", "at most 100 characters / 不超过100字")
+    return {"kind": kind, "name": name[:200], "sector": sector,
             "district": district, "investment_fen": money_fen("investment", data.get("investment")),
             "contact": (str(data.get("contact") or "").strip()[:200] or None),
             "published_on": date_value("published_on", data.get("published_on"))}

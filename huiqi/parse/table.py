@@ -223,6 +223,8 @@ def _units(rows: list[Sequence[Any]], i: int, depth: int, col: int) -> int:
 
 def _normalise(spec: Spec, value: Any, unit: int, lookups: dict[str, dict[str, str]] | None = None) -> Any:
     if isinstance(value, str):
+        if "\x00" in value:  # PostgreSQL cannot store it in text (psycopg raises): refused as the cell's problem
+            raise V.CellError("含有空字符（U+0000），无法保存", "contains a NUL character (U+0000), which cannot be stored")
         value = value.strip()
         if value in ("", "-", "—", "/", "无") and spec.kind not in ("bool", "text", "raw"):
             return None

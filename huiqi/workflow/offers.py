@@ -41,8 +41,8 @@ def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor
     profiles = profiles_for(con, sorted({r[0] for r in rows}), policy)  # in the policy's model: its own kinds too
     con.close()
     # an entitlement is offered once: a later screen (monthly, say) adds only what is new since
-    made = set(session.execute(select(Offer.credit_code, Offer.provision_id, Offer.event_id)
-                               .where(Offer.policy_id == policy.header.id)).tuples())
+    made = {tuple(r) for r in session.execute(select(Offer.credit_code, Offer.provision_id, Offer.event_id)
+                                              .where(Offer.policy_id == policy.header.id))}
     created = 0
     for entity_id, code, provision_id, event_id, amount in rows:
         if (code, provision_id, event_id) in made:

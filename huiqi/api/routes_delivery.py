@@ -81,12 +81,12 @@ class ProjectOut(BaseModel):
     """项目库中的一个项目：金额既有整数分（*_fen），也有可回传修改的元字符串 / a registry project: money as integer
     fen (``*_fen``) and as the yuan strings a PATCH takes back."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "id": 1, "policy_id": "kunming_2024", "code": "XM-001", "name": "智能制造基地", "investor": "示例投资有限公司",
-        "credit_code": "91530100MA6K3YXF8W", "investor_origin": "out_of_province", "district": "530102",
-        "park": None, "zone": None, "chain": None, "stage": "started", "introduced_on": "2024-05-01",
-        "department": "市投资促进局", "measures": ["m17"], "total_investment": "150000000.00",
-        "total_investment_fen": 15000000000}]})
+    model_config = ConfigDict(extra="allow", json_schema_extra=S.policy_example(lambda p: {
+        "id": 1, "policy_id": p.header.id, "code": "XM-001", "name": "智能制造基地", "investor": "示例投资有限公司",
+        "credit_code": "91530100MA6K3YXF8W", "investor_origin": "out_of_province", "district": None,
+        "park": None, "zone": None, "chain": None, "stage": "started", "introduced_on": S.span(p)["start"],
+        "department": S.lead(p), "measures": list(projects.project_measures(p)[:1]), "total_investment": "150000000.00",
+        "total_investment_fen": 15000000000}))
     id: int
     policy_id: str
     code: str
@@ -127,10 +127,10 @@ class ProjectDetailOut(ProjectOut):
 class ListEntryOut(BaseModel):
     """推介清单条目（金额为整数分）/ a published-list entry (money in integer fen)."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "id": 3, "policy_id": "kunming_2024", "kind": "private_capital", "name": "某污水处理厂 PPP 项目",
-        "sector": "环保", "district": "530112", "investment_fen": 50000000000, "contact": "0871-0000000",
-        "department": "市发展改革委", "published_on": "2024-06-01", "withdrawn_on": None, "status": "published"}]})
+    model_config = ConfigDict(extra="allow", json_schema_extra=S.policy_example(lambda p: {
+        "id": 3, "policy_id": p.header.id, "kind": next(iter(lists.kinds(p)), "list"), "name": "某污水处理厂项目",
+        "sector": "环保", "district": None, "investment_fen": 50000000000, "contact": "联系电话",
+        "department": S.lead(p), "published_on": S.span(p)["start"], "withdrawn_on": None, "status": "published"}))
     id: int
     policy_id: str
     kind: str
@@ -148,9 +148,9 @@ class ListEntryOut(BaseModel):
 class CommitmentOut(BaseModel):
     """督办台账中的一项任务（逐句分解自措施原文）/ a commitment, one sentence of a measure."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "id": "m07.c01", "measure_id": "m07", "sentence": "……", "departments": ["市工业和信息化局"],
-        "due": "2024-12-31", "status": "in_progress", "latest": "已完成第一批兑现"}]})
+    model_config = ConfigDict(extra="allow", json_schema_extra=S.policy_example(lambda p: {
+        "id": f"{p.measures[0].id}.c01", "measure_id": p.measures[0].id, "sentence": "……", "departments": [S.lead(p)],
+        "due": S.span(p)["end"], "status": "in_progress", "latest": "已完成第一批兑现"}))
     id: str = Field(description="任务编号 <措施>.c<NN> / the commitment's number")
     measure_id: str
     sentence: str
@@ -180,10 +180,10 @@ class ReportOut(BaseModel):
 class TicketOut(BaseModel):
     """企业反映的问题（政企沟通）/ a problem raised in the enterprise-voice channel."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "id": 5, "policy_id": "kunming_2024", "channel": "online", "subject": "算力券兑现进度", "content": "……",
-        "department": "市工业和信息化局", "status": "answered", "raised_on": "2024-10-08", "due_on": "2024-10-15",
-        "answer": "已受理", "answered_on": "2024-10-10", "rating": None, "escalated_on": None, "overdue": False}]})
+    model_config = ConfigDict(extra="allow", json_schema_extra=S.policy_example(lambda p: {
+        "id": 5, "policy_id": p.header.id, "channel": "online", "subject": "补助兑现进度", "content": "……",
+        "department": S.lead(p), "status": "answered", "raised_on": S.span(p)["start"], "due_on": S.span(p)["start"],
+        "answer": "已受理", "answered_on": S.span(p)["start"], "rating": None, "escalated_on": None, "overdue": False}))
     id: int
     policy_id: str
     channel: str = Field(description="online 网上反映 / salon 营商环境会客厅 / hearing 三个听取")
@@ -218,10 +218,11 @@ class VoiceStatsOut(BaseModel):
 class ZoneCaseOut(BaseModel):
     """一区申请、四区联办的事项，逐区状态 / a joint case, with each zone's status."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "id": 2, "project_id": 1, "project_code": "XM-001", "project_name": "智能制造基地", "filed_zone": "经开区",
-        "matter": "用地预审", "filed_by": "rev-jingkai", "overall": "processing", "zones": [
-            {"zone": "经开区", "status": "processing", "note": None, "by": "rev-jingkai"}]}]})
+    model_config = ConfigDict(extra="allow", json_schema_extra=S.policy_example(lambda p: {
+        "id": 2, "project_id": 1, "project_code": "XM-001", "project_name": "智能制造基地",
+        "filed_zone": next(iter(projects.zone_names(p)), "—"), "matter": "用地预审", "filed_by": "zone-1",
+        "overall": "processing", "zones": [{"zone": z, "status": "processing", "note": None, "by": "zone-1"}
+                                           for z in projects.zone_names(p)[:1]]}))
     id: int
     project_id: int
     project_code: str
@@ -622,9 +623,9 @@ def list_commitments(request: Request, user: CurrentUser, db: DB, page: Paging, 
 
 @router.get("/commitments/{commitment_id}", summary="一项任务及填报记录 / one commitment with its reports", **contract(
     CommitmentDetailOut, "任务 / the commitment", *READ),
-    description="任务编号如 m07.c01；报告按时间先后。 / Numbers like m07.c01; reports oldest first.")
+    description="任务编号为“措施编号.c序号”；报告按时间先后。 / Numbers are <measure>.c<NN>; reports oldest first.")
 def commitment(commitment_id: Annotated[str, Path(max_length=20, pattern=r"^m\d\d\.c\d\d$",
-                                                                        description="任务编号 / e.g. m07.c01")],
+                                                                        description="任务编号：措施编号.c序号 / <measure>.c<NN>")],
                user: CurrentUser, db: DB, policy: PolicyQ = None) -> Any:
     from huiqi.web.pages_commitments import _ensure_seeded
 

@@ -9,10 +9,37 @@ against this document, so a model that drifts from its route fails there, not in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable
 
 from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+# -- examples from the policy's own data ------------------------------------------------------------
+
+
+def policy_example(build: Callable[[Any], dict]) -> Callable[[dict], None]:
+    """A model's example built from the default policy's data when the document is generated: the code names no
+    measure, place or year (tests/test_policy_free_code.py), and the example shows what the data really holds."""
+
+    def extra(schema: dict) -> None:
+        from huiqi import policies
+
+        schema["examples"] = [build(policies.load())]
+
+    return extra
+
+
+def span(policy) -> dict[str, Any]:
+    """The policy's period (``start``, ``end``) and status today, for examples."""
+    from huiqi import clock, policies
+
+    return policies.status(policy, clock.today()).as_dict()
+
+
+def lead(policy, measure=None) -> str:
+    """The first lead department of ``measure`` (the policy's first measure by default)."""
+    return (measure or policy.measures[0]).lead_departments[0].name
+
 
 # -- the one error body ---------------------------------------------------------------------------
 
@@ -41,9 +68,10 @@ class ErrorInfo(BaseModel):
 class ErrorBody(BaseModel):
     """所有错误的统一格式 / the one shape of every error answer."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"error": {
-        "code": "measure_not_found", "message_zh": "未找到措施“m31”（有效编号 m01–m30）",
-        "message_en": "unknown measure id 'm31' (valid ids are m01–m30)", "field": "measure_id"}}]})
+    model_config = ConfigDict(json_schema_extra=policy_example(lambda p: {"error": {
+        "code": "measure_not_found", "field": "measure_id",
+        "message_zh": f"未找到措施“x1”（有效编号 {p.measures[0].id}–{p.measures[-1].id}）",
+        "message_en": f"unknown measure id 'x1' (valid ids are {p.measures[0].id}–{p.measures[-1].id})"}}))
     error: ErrorInfo
 
 
@@ -153,10 +181,10 @@ class PolicyStatus(BaseModel):
 class PolicyOut(BaseModel):
     """一项政策的总则、章节、版本与状态 / a policy's general provisions, chapters, version and status."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "id": "kunming_2024", "title_zh": "持续推动经济回升向好若干政策措施", "title_en": "Measures to sustain the recovery",
-        "version": "3f2a…", "measure_count": 30, "provision_count": 61, "chapters": [], "general": {},
-        "status": {"code": "expired", "label_zh": "已失效", "label_en": "expired"}, "default": True}]})
+    model_config = ConfigDict(extra="allow", json_schema_extra=policy_example(lambda p: {
+        "id": p.header.id, "title_zh": p.header.title_zh, "title_en": p.header.title_en, "version": p.version,
+        "measure_count": len(p.measures), "provision_count": sum(1 for _ in p.provisions()), "chapters": [],
+        "general": {}, "status": span(p), "default": True}))
     id: str
     title_zh: str
     title_en: str
@@ -173,10 +201,11 @@ class MeasureOut(BaseModel):
     """一条措施：原文、牵头单位、条款及现行参数、资金池、目标 / a measure: its text, lead departments, provisions
     with the figures in force, budget pools and targets."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "id": "m07", "number": 7, "chapter": 2, "title_zh": "支持算力券", "title_en": "Compute vouchers",
-        "text": "……", "lead_departments": [{"name": "市工业和信息化局", "role": "lead", "name_en": "Industry"}],
-        "provisions": [], "pools": [], "targets": [], "policy_version": "3f2a…"}]})
+    model_config = ConfigDict(extra="allow", json_schema_extra=policy_example(lambda p: {
+        "id": p.measures[0].id, "number": p.measures[0].number, "chapter": p.measures[0].chapter,
+        "title_zh": p.measures[0].title_zh, "title_en": p.measures[0].title_en, "text": "……",
+        "lead_departments": [{"name": lead(p), "role": "lead"}], "provisions": [], "pools": [], "targets": [],
+        "policy_version": p.version}))
     id: str
     number: int
     chapter: int
@@ -203,9 +232,10 @@ class SearchHit(BaseModel):
 class SearchOut(BaseModel):
     """搜索结果，相关度从高到低 / search hits, best first."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"query": "算力券", "count": 1, "results": [
-        {"id": "m07", "score": 12.5, "title_zh": "支持算力券", "title_en": "Compute vouchers", "snippet": "……算力券……",
-         "matched_provisions": ["m07.compute_voucher"]}], "suggestions": []}]})
+    model_config = ConfigDict(json_schema_extra=policy_example(lambda p: {
+        "query": p.measures[0].title_zh[:4], "count": 1, "results": [
+            {"id": p.measures[0].id, "score": 12.5, "title_zh": p.measures[0].title_zh,
+             "title_en": p.measures[0].title_en, "snippet": "……", "matched_provisions": []}], "suggestions": []}))
     query: str
     count: int
     results: list[SearchHit]
@@ -215,10 +245,9 @@ class SearchOut(BaseModel):
 class EvaluateOut(BaseModel):
     """逐条款的测算结果与合计（金额为整数分）/ every provision's result and the totals (money in integer fen)."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "policy": {"id": "kunming_2024", "version": "3f2a…"}, "as_of": "2024-10-01", "strategy": "top_up",
-        "profile": {}, "totals": {"overall_display": "¥300,000.00"}, "results": [],
-        "policy_status": {"code": "in_force", "label_zh": "施行中", "label_en": "in force"}}]})
+    model_config = ConfigDict(extra="allow", json_schema_extra=policy_example(lambda p: {
+        "policy": {"id": p.header.id, "version": p.version}, "as_of": span(p)["start"], "strategy": "top_up",
+        "profile": {}, "totals": {"overall_display": "¥300,000.00"}, "results": [], "policy_status": span(p)}))
     policy: dict[str, Any]
     as_of: dt.date
     strategy: str
@@ -247,9 +276,9 @@ class UserBrief(BaseModel):
 class LoginOut(BaseModel):
     """已登录：会话 Cookie 已设置 / signed in: the session cookie is set."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"user": {"username": "rev-gongxin", "role": "reviewer",
-                                                                        "department": "市工业和信息化局"},
-                                                               "csrf_token": "y1PlCm8GiPwOKOHw5OCOFCru1jlixoOU"}]})
+    model_config = ConfigDict(json_schema_extra=policy_example(lambda p: {
+        "user": {"username": "reviewer-1", "role": "reviewer", "department": lead(p)},
+        "csrf_token": "y1PlCm8GiPwOKOHw5OCOFCru1jlixoOU"}))
     user: UserBrief
     csrf_token: str = Field(description="Cookie 会话的修改请求须在 X-CSRF-Token 中回传 / send back as X-CSRF-Token")
 
@@ -277,12 +306,12 @@ class ApplicationOut(BaseModel):
     """一项申请（金额为整数分；entitlement 为提交时冻结的测算结果）/ an application (money in integer fen;
     ``entitlement`` is the engine's answer frozen at submission)."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "id": 1, "policy_id": "kunming_2024", "provision_id": "m07.compute_voucher", "measure_id": "m07",
-        "event_id": "c1", "status": "approved", "credit_code": "91530100MA6K3YXF8W", "policy_version": "3f2a…",
-        "entitlement_fen": 30000000, "is_cap": True, "approved_fen": 30000000, "pool_id": "m07.compute_voucher_pool",
+    model_config = ConfigDict(extra="allow", json_schema_extra=policy_example(lambda p: {
+        "id": 1, "policy_id": p.header.id, "provision_id": next(p.provisions()).id, "measure_id": p.measures[0].id,
+        "event_id": "c1", "status": "approved", "credit_code": "91530100MA6K3YXF8W", "policy_version": p.version,
+        "entitlement_fen": 30000000, "is_cap": True, "approved_fen": 30000000, "pool_id": None,
         "reason": None, "notice_from": None, "notice_until": None, "disbursed_on": None, "disbursement_voucher": None,
-        "approved_display": "¥300,000.00", "entitlement": None}]})
+        "approved_display": "¥300,000.00", "entitlement": None}))
     id: int
     policy_id: str
     provision_id: str

@@ -210,9 +210,9 @@ def ledger(request: Request) -> Response:
 
 @router.get("/commitments.xlsx")
 def export(request: Request) -> Response:
-    from huiqi import exports
     """The filter's commitments: measure number and title beside the task number, deadlines as dates, the last
     update as a Beijing time (:mod:`huiqi.exports`)."""
+    from huiqi import exports
 
     user = require(request, ROLES)
     f = _filters(request, user)

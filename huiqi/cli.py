@@ -663,7 +663,7 @@ def demo_cmd(if_empty: bool = typer.Option(
     size: str = typer.Option("full", "--size", help="full：回放整个政策年度（约5万户登记册）；small：3千户（测试用）；"
                                                     "accounts：仅演示账户和几份申请 / full: replay the policy year on "
                                                     "~50,000 entities; small: 3,000 (tests); accounts: accounts only"),
-    seed: int = typer.Option(2024, "--seed", help="合成城市的随机种子（相同种子得到相同数据）/ the synthetic city's seed"),
+    seed: int = typer.Option(7, "--seed", help="合成城市的随机种子（相同种子得到相同数据）/ the synthetic city's seed"),
 ) -> None:
     """创建演示数据：回放政策年度，或仅演示账户 / create the demo: replay the policy year, or accounts only."""
     import os

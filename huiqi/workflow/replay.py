@@ -331,6 +331,47 @@ class _Delivery:
         commitments.report(s, s.get(User, who), commitment_id, status, notes[int(self.rng.integers(len(notes)))],
                            policy=self.city.policy)
 
+    def introduce_project(self, s, keeper: int, values: dict) -> None:
+        from huiqi.delivery import projects
+
+        projects.create(s, s.get(User, keeper), {**values, "introduced_on": clock.today()}, self.city.policy)
+
+    def list_entry(self, s, by: int, values: dict) -> None:
+        from huiqi.delivery import lists
+
+        entry = lists.add(s, s.get(User, by), values, self.city.policy)
+        lists.publish(s, s.get(User, by), entry.id, clock.today())
+
+    def registers(self, spec: dict, share: float, users: dict[str, int], districts: list[str]) -> None:
+        """The year's projects introduced and list entries published, as the policy's demo file draws them."""
+        from huiqi.delivery import features
+
+        days, rng, policy = self.year.days, self.rng, self.city.policy
+        p = spec.get("projects") or {}
+        if p and features.has("project_registry", policy) and p.get("kept_by") in users:
+            lo, hi = (float(x) for x in p["investment"])
+            origins, stages = p["origins"], p["stages"]
+            for n in range(1, max(1, round(int(p["count"]) * share)) + 1):
+                chain, kind = rng.choice(p["chains"]), rng.choice(p["kinds"])
+                fen = int(np.exp(rng.uniform(np.log(lo), np.log(hi)))) // 100_000 * 10_000_000  # 十万元 steps
+                values = {"code": f"{days[0].year}-YJ-{n:03d}", "name": f"{chain}{kind}（第{n}号）",
+                          "investor": f"{chain}示例投资有限公司", "chain": chain, "measures": p.get("measures"),
+                          "investor_origin": rng.choice(list(origins), p=_shares(origins)),
+                          "stage": rng.choice(list(stages), p=_shares(stages)),
+                          "total_investment": f"{fen // 100}.{fen % 100:02d}", "district": rng.choice(districts)}
+                self.year.at(days[int(rng.integers(len(days)))], self.introduce_project, users[p["kept_by"]], values)
+        e = spec.get("list_entries") or {}
+        if e and features.has("published_lists", policy) and e.get("by") in users:
+            lo, hi = (float(x) for x in e["investment"])
+            kinds = e["kinds"]
+            for n in range(1, max(1, round(int(e["count"]) * share)) + 1):
+                kind = list(kinds)[int(rng.integers(len(kinds)))]
+                fen = int(np.exp(rng.uniform(np.log(lo), np.log(hi)))) // 100_000 * 10_000_000
+                district = rng.choice(districts)
+                values = {"kind": kind, "name": f"{rng.choice(kinds[kind])}（{n}）", "district": district,
+                          "investment": f"{fen // 100}.{fen % 100:02d}"}
+                self.year.at(days[int(rng.integers(len(days)))], self.list_entry, users[e["by"]], values)
+
     def plan(self, claims: list[tuple], commitment_ids: list[str]) -> None:
         """Schedule the year's questions (from claimants) and progress reports (each quarter, some never)."""
         days = self.year.days
@@ -352,6 +393,11 @@ class _Delivery:
                     self.year.at(day, self.report, cid, "done" if q >= finish else "in_progress")
                 if q >= finish:
                     break
+
+
+def _shares(weights: dict) -> list[float]:
+    total = sum(float(v) for v in weights.values())
+    return [float(v) / total for v in weights.values()]
 
 
 def _live(s, policy_id: str, code: str, provision_id: str, event_id: str | None) -> bool:
@@ -427,7 +473,7 @@ def _reviewers(s, policy) -> dict[str, User]:
     return by_dept
 
 
-def replay(db: Database, policy=None, size: str = "full", seed: int = 2024, password: str | None = None,
+def replay(db: Database, policy=None, size: str = "full", seed: int = 7, password: str | None = None,
            progress: Callable[[int, int, dt.date], None] | None = None) -> Replayed:
     """Replay ``policy``'s year (the default policy when None) on a registry of ``SIZES[size]`` entities, into a
     database without the demo's accounts. The demo's accounts (``password``: HUIQI_DEMO_PASSWORD or the demo's
@@ -472,7 +518,12 @@ def replay(db: Database, policy=None, size: str = "full", seed: int = 2024, pass
             from huiqi.delivery import commitments
 
             cids = [c.id.split("/", 1)[1] for c in commitments.listing(s, period.start, policy=policy)]
-        _Delivery(city).plan(claims, cids)
+        delivery = _Delivery(city)
+        delivery.plan(claims, cids)
+        with db.transaction() as s:
+            named = {u.username: u.id for u in s.execute(select(User).where(User.role == "reviewer")).scalars()}
+        districts = sorted({str(p.get("district")) for p in profiles.values() if p.get("district")})
+        delivery.registers(data.get("replay") or {}, SIZES[size] / SIZES["full"], named, districts)
         for code, provision_id, event_id, on in claims:
             if rng.random() < TAKE_UP["self"]:
                 day = year.later(max(on or period.start, period.start), 3, 25)

@@ -66,11 +66,10 @@ def settle(session: Session, pool_id: str, application_id: int, amount_fen: int)
     session.add(LedgerEntry(pool_id=pool_id, application_id=application_id, kind="settle", amount_fen=amount_fen))
 
 
-def use_cap(session: Session, credit_code: str, provision_id: str, year: int, cap_fen: int, amount_fen: int,
-            total_fen: int | None = None) -> None:
-    """Count an approval against the entity's yearly cap; refuse if it would pass the cap. ``provision_id`` is
-    the cap's key, ``<policy id>/<provision id>`` (policies.cap_key). ``total_fen``: the year's claims added up and
-    rounded once (service._year_total) — checked in the same statement, so racing approvals cannot pass it."""
+def hold_cap(session: Session, credit_code: str, provision_id: str, year: int, cap_fen: int) -> None:
+    """Create the entity's yearly-cap row if missing and lock it until the transaction ends, so approvals of one
+    enterprise's year queue here and each reads the others' committed claims (service._year_total) — a no-op
+    UPDATE takes the row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises the transaction."""
     if session.get(EntityCap, (credit_code, provision_id, year)) is None:
         dialect = session.get_bind().dialect.name
         verb = "INSERT OR IGNORE INTO" if dialect == "sqlite" else "INSERT INTO"
@@ -79,6 +78,16 @@ def use_cap(session: Session, credit_code: str, provision_id: str, year: int, ca
                              f"VALUES (:c, :p, :y, :cap, 0, :pol){tail}"),
                         {"c": credit_code, "p": provision_id, "y": year, "cap": cap_fen,
                          "pol": provision_id.split("/", 1)[0]})
+    session.execute(update(EntityCap).where(EntityCap.credit_code == credit_code, EntityCap.provision_id == provision_id,
+                                            EntityCap.year == year).values(used_fen=EntityCap.used_fen))
+
+
+def use_cap(session: Session, credit_code: str, provision_id: str, year: int, cap_fen: int, amount_fen: int,
+            total_fen: int | None = None) -> None:
+    """Count an approval against the entity's yearly cap; refuse if it would pass the cap. ``provision_id`` is
+    the cap's key, ``<policy id>/<provision id>`` (policies.cap_key). ``total_fen``: the year's claims added up and
+    rounded once (service._year_total, read under :func:`hold_cap`) — checked in the same statement too."""
+    hold_cap(session, credit_code, provision_id, year, cap_fen)
     done = session.execute(
         update(EntityCap)
         .where(EntityCap.credit_code == credit_code, EntityCap.provision_id == provision_id, EntityCap.year == year,

@@ -286,22 +286,25 @@ def approve(session: Session, user: User, app_id: int, amount_fen: int, opinion:
     if amount_fen < app.entitlement_fen and not opinion:
         raise OpinionRequired("approving less than the computed amount needs a written opinion "
                               "/ 核定金额低于测算金额，须填写审核意见")
-    total_fen = None
+    note = f"核定金额{format_fen(amount_fen)}" + (f"；审核意见：{opinion}" if opinion else "")
+    _move(session, app, user, "approve", note=note, approved_fen=amount_fen)
+    provision = _policy(session, app.policy_id).measure(app.measure_id).provision(app.provision_id)
     if app.cap_year is not None and app.credit_code:
+        capped = "cap" in provision.parameters  # a yearly figure stated
+        if capped:
+            cap_value = provision.parameters["cap"].value_on(dt.date(app.cap_year, 12, 31)) or \
+                provision.parameters["cap"].values[-1].value
+            cap_key = policies.cap_key(app.policy_id, app.provision_id)
+            ledger.hold_cap(session, app.credit_code, cap_key, app.cap_year, int(cap_value * 100))  # the year, queued
         counted_fen, total_fen = _year_total(session, app)
-        if counted_fen + amount_fen > total_fen:
+        if counted_fen + amount_fen > total_fen:  # raised inside the caller's transaction: nothing is kept
             raise Refused(f"{format_fen(amount_fen)} would pass the year's claims added up and rounded once "
                           f"({format_fen(total_fen)}, {format_fen(counted_fen)} approved) "
                           f"/ 超过本年度各笔合计金额（合计后四舍五入一次）：合计"
                           f"{format_fen(total_fen)}，已核定{format_fen(counted_fen)}")
-    note = f"核定金额{format_fen(amount_fen)}" + (f"；审核意见：{opinion}" if opinion else "")
-    _move(session, app, user, "approve", note=note, approved_fen=amount_fen)
-    provision = _policy(session, app.policy_id).measure(app.measure_id).provision(app.provision_id)
-    if app.cap_year is not None and app.credit_code and "cap" in provision.parameters:  # a yearly figure stated
-        cap_value = provision.parameters["cap"].value_on(dt.date(app.cap_year, 12, 31)) or \
-            provision.parameters["cap"].values[-1].value
-        ledger.use_cap(session, app.credit_code, policies.cap_key(app.policy_id, app.provision_id), app.cap_year,
-                       int(cap_value * 100), amount_fen, total_fen=total_fen)
+        if capped:
+            ledger.use_cap(session, app.credit_code, cap_key, app.cap_year, int(cap_value * 100), amount_fen,
+                           total_fen=total_fen)
     if app.pool_id:
         ledger.reserve(session, app.pool_id, app.id, amount_fen)
     return app
@@ -323,7 +326,7 @@ def _year_total(session: Session, app: Application) -> tuple[int, int]:
     others = session.execute(select(Application).where(
         Application.policy_id == app.policy_id, Application.provision_id == app.provision_id,
         Application.credit_code == app.credit_code, Application.cap_year == app.cap_year, Application.id != app.id,
-        Application.status.in_(HOLDS_MONEY | {"disbursed"}))).scalars().all()
+        Application.status.in_(HOLDS_MONEY | {"disbursed"})).execution_options(populate_existing=True)).scalars().all()
     exact = sum((_exact_yuan(o, o.approved_fen) for o in others), _exact_yuan(app, app.entitlement_fen))
     return sum(o.approved_fen or 0 for o in others), to_fen(exact)
 

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from huiqi.catalogue import get_policy
+from huiqi.storage.models import EntityCap
 from huiqi.workflow import accounts, ledger, service
 
 CREDIT = "91530100MA6K3YXF8W"
@@ -50,22 +51,26 @@ def test_one_application_per_claim_each_alone_cannot_pass_the_year_total(db, peo
     """Each application's profile holds its own claim only, so each is entitled to 2 fen; approving them all in
     full would pay 40 fen. An approval past the year's total is refused naming it; what is left can be approved."""
     approved = refused = 0
-    with db.transaction() as s:
-        for i in range(N):
+    for i in range(N):
+        with db.transaction() as s:
             app = _submitted(s, people, _profile([_claim(i)]), f"c{i:02d}")
             assert app.entitlement_fen == 2
-            room = _once(i + 1) - approved  # the rule: the claims approved so far and this one, rounded once
-            try:
+        room = _once(i + 1) - approved  # the rule: the claims approved so far and this one, rounded once
+        try:
+            with db.transaction() as s:  # one request: a refusal keeps nothing
                 service.approve(s, people["reviewer"], app.id, app.entitlement_fen)
-                assert app.entitlement_fen <= room
-                approved += app.entitlement_fen
-            except service.Refused as e:
-                assert app.entitlement_fen > room and "合计后四舍五入一次" in str(e) and "¥" in str(e)
-                refused += 1
+            assert app.entitlement_fen <= room
+            approved += app.entitlement_fen
+        except service.Refused as e:
+            assert app.entitlement_fen > room and "合计后四舍五入一次" in str(e) and "¥" in str(e)
+            refused += 1
+            with db.transaction() as s:
                 service.approve(s, people["reviewer"], app.id, room, "本年度各笔合计四舍五入一次，按余额核定")
-                approved += room
-            assert approved <= _once(i + 1)
+            approved += room
+        assert approved <= _once(i + 1)
+    with db.transaction() as s:
         assert ledger.reconcile(s).ok
+        assert s.get(EntityCap, (CREDIT, "kunming_2024/m07.compute_voucher", 2024)).used_fen == approved
     assert approved == _once(N) == 30 and refused == N // 2
 
 

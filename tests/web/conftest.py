@@ -33,21 +33,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _huiqi(*args: str, env: dict) -> None:
-    subprocess.run([sys.executable, "-m", "huiqi.cli", *args], env=env, check=True, capture_output=True, timeout=120)
+def _huiqi(*args: str, env: dict, timeout: int = 120) -> None:
+    subprocess.run([sys.executable, "-m", "huiqi.cli", *args], env=env, check=True, capture_output=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
-    """Base URL of a fresh server with the demo data (as ``make run`` seeds it). A module may set ``SERVER_TODAY``
-    to run its server on another day (HUIQI_TODAY), e.g. inside the demo's public notice."""
+    """Base URL of a fresh server with the demo's accounts and applications. A module may set ``SERVER_TODAY``
+    to run its server on another day (HUIQI_TODAY), e.g. inside the demo's public notice, and ``DEMO_SIZE`` to
+    start from a replayed policy year instead (``small``: what ``make run`` shows, on a smaller city)."""
     folder = tmp_path_factory.mktemp("web")
     env = {**os.environ, "HUIQI_DATABASE_URL": f"sqlite:///{folder / 'huiqi.db'}",
            "HUIQI_EVIDENCE_DIR": str(folder / "evidence"), "HUIQI_DEMO_PASSWORD": PASSWORD}
     if getattr(request.module, "SERVER_TODAY", None):
         env["HUIQI_TODAY"] = request.module.SERVER_TODAY
     _huiqi("db", "upgrade", env=env)
-    _huiqi("demo", "--size", "accounts", env=env)
+    size = getattr(request.module, "DEMO_SIZE", "accounts")
+    _huiqi("demo", "--size", size, env=env, timeout=120 if size == "accounts" else 900)
     port = _free_port()
     log = open(folder / "server.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "huiqi.cli", "serve", "--port", str(port)],

@@ -5,7 +5,7 @@ Three things the answer needs from the enterprise's earlier applications (issue 
 - **numbering** — a claim typed anew is numbered by the calculator (c1, c2 …); where an earlier application
   already uses that number for a *different* event of the same kind, the new claim takes the next free number,
   so it is never shown as 「已申请」 for someone else's spending (:func:`renumber_claims`);
-- **words, not ids** — each claim is named 「算力支出 第2笔（2024-06-20，¥300,000.00）」 (:func:`event_labels`);
+- **words, not ids** — each claim is named 「算力支出 第2笔（YYYY-MM-DD，¥300,000.00）」 (:func:`event_labels`);
 - **the year's ceiling** — what the workflow ledger has approved this year is fed into the engine's own ``cap``
   step (``evaluate(prior_use=…)``, :func:`huiqi.workflow.service.year_use`), and each card of a yearly-capped
   provision lists the earlier applications and the room left (:func:`year_caps`).
@@ -124,7 +124,7 @@ def _money_of(row: dict, family) -> str:
 
 
 def label_of(family, n: int | None, row: dict | None, lang: str) -> str:
-    """「算力支出 第2笔（2024-06-20，¥300,000.00）」: the claim's list, its place (when known), its date and amount."""
+    """「算力支出 第2笔（YYYY-MM-DD，¥300,000.00）」: the claim's list, its place (when known), its date and amount."""
     from huiqi.web.i18n import translate
 
     name = family.zh if lang == "zh" else family.en

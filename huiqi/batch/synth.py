@@ -159,8 +159,9 @@ def _values(rng: np.random.Generator, m: int, spec, dist_codes: np.ndarray):
     return rng.random(m) < float(spec.p)  # a yes/no with this chance of yes
 
 
-def generate(n: int, seed: int, policy=None) -> dict[str, pa.Table]:
-    """All registry tables of ``policy`` (None: the default policy) for ``n`` entities."""
+def generate(n: int, seed: int, policy=None, shares: dict[str, float] | None = None) -> dict[str, pa.Table]:
+    """All registry tables of ``policy`` (None: the default policy) for ``n`` entities. ``shares`` overrides the
+    share of entities with any event of a kind (the kinds' schema gives it), e.g. a demo city busier with one."""
     from huiqi.profile.model import kinds_of
 
     if policy is None:
@@ -219,7 +220,8 @@ def generate(n: int, seed: int, policy=None) -> dict[str, pa.Table]:
             tables[k.name] = _table(k.name, {}, 0, kinds)
             continue
         who = np.isin(kind, list(hint.who))
-        owners = np.flatnonzero(who & (rng.random(n) < float(hint.share)))
+        share = (shares or {}).get(k.name, hint.share)
+        owners = np.flatnonzero(who & (rng.random(n) < float(share)))
         counts = rng.integers(1, hint.max_per + 1, size=len(owners))
         owner_rows = np.repeat(owners, counts)
         m = len(owner_rows)

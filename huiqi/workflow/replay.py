@@ -491,9 +491,10 @@ def replay(db: Database, policy=None, size: str = "full", seed: int = 7, passwor
     done = Replayed(registry=SIZES[size])
     with tempfile.TemporaryDirectory(prefix="huiqi-replay-") as tmp:
         registry = Path(tmp)
-        synth.write(synth.generate(SIZES[size], seed, policy), registry)
-        claims, profiles, names = _claims(registry, policy, period.end)
         data = demo.demo_data(policy)
+        shares = (data.get("replay") or {}).get("event_shares")  # a city busier with some kinds than synth's default
+        synth.write(synth.generate(SIZES[size], seed, policy, shares=shares), registry)
+        claims, profiles, names = _claims(registry, policy, period.end)
         rows = demo.account_rows(data)
         with clock.replaying(dt.datetime.combine(year.days[0], dt.time(9, 0))), db.transaction() as s:
             from huiqi.delivery import demo as delivery_demo

@@ -34,3 +34,12 @@ def test_codes_are_valid_and_events_sparse():
     with_events = {r["entity_id"] for t in ("compute_claims", "recognitions", "vehicles", "scale_entries")
                    for r in tables[t].to_pylist()}
     assert len(with_events) / len(ents) < 0.15  # most entities have no event
+
+
+def test_a_kind_share_can_be_raised_for_a_busier_city():
+    """The replay's city may be busier with one kind than the schema's default (demo.yaml: event_shares)."""
+    plain = generate(4000, 3)["compute_claims"]
+    busy = generate(4000, 3, shares={"compute_claims": 0.05})["compute_claims"]
+    owners = lambda t: len(set(t.column("entity_id").to_pylist()))  # noqa: E731
+    assert owners(busy) > 5 * max(owners(plain), 1)
+    assert generate(4000, 3)["entities"].equals(generate(4000, 3, shares={"compute_claims": 0.05})["entities"])

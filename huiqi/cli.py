@@ -657,7 +657,8 @@ def db_upgrade() -> None:
 
 
 @app.command("demo")
-def demo_cmd(if_empty: bool = typer.Option(
+def demo_cmd(
+    if_empty: bool = typer.Option(
         False, "--if-empty", help="演示账户已存在或已有申请时不再创建（make run 使用）/ "
                                   "skip when a demo account exists or any application is stored"),
     size: str = typer.Option("full", "--size", help="full：回放整个政策年度（约5万户登记册）；small：3千户（测试用）；"
@@ -670,10 +671,10 @@ def demo_cmd(if_empty: bool = typer.Option(
 
     from huiqi.workflow import demo, replay
 
-    db = _database()
     if size not in (*replay.SIZES, "accounts"):
         fail(f"规模（--size）须为 {' / '.join((*replay.SIZES, 'accounts'))} 之一，而不是“{size}”",
              f"--size: one of {', '.join((*replay.SIZES, 'accounts'))}, not '{size}'")
+    db = _database()
     with db.transaction() as s:
         found = demo.in_use(s, demo.demo_data())
     if if_empty and (found.existing or found.applications_stored):
@@ -857,7 +858,6 @@ def audit_public_key() -> None:
     typer.echo(audit_keys.public_pem(key), nl=False)
 
 
-import_app = typer.Typer(help="从 Excel 导入台账 / import a registry from Excel", no_args_is_help=True)
 @audit_app.command("rotate-key")
 def audit_rotate_key() -> None:
     """轮换审计签名密钥：旧公钥留在密钥环中，旧记录和检查点照常可验 / rotate the audit signing key; old entries and
@@ -881,6 +881,7 @@ def audit_rotate_key() -> None:
                f"{audit_keys.keyring_file()}（请连同新公钥交给审计方 / give it to auditors with the new public key）")
 
 
+import_app = typer.Typer(help="从 Excel 导入台账 / import a registry from Excel", no_args_is_help=True)
 voice_app = typer.Typer(help="政企沟通 / the enterprise-voice channel", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(voice_app, name="voice")

@@ -53,10 +53,10 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC; None: until revoked
 
 
 class LoginSession(Base):
-    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC; None: until revoked
     """A browser session: the cookie carries the id, the form carries the CSRF token."""
 
     __tablename__ = "login_sessions"

@@ -318,17 +318,25 @@ def _exact_yuan(app: Application, fen: int | None) -> Decimal:
 
 def _year_total(session: Session, app: Application) -> tuple[int, int]:
     """What the year's claims of one enterprise and provision may be paid together: (fen already approved, fen of
-    their exact amounts and this claim's added up, rounded once). A share of a year's spending (算力券) is rounded
-    once per enterprise-year (the engine's ``round_once``), so approvals one claim at a time never add up to more
-    than the year's total — however the spending was split into applications."""
+    the exact amounts of the year's live claims — approved, paid or still being decided — and this one, added up
+    and rounded once). A share of a year's spending (算力券) is rounded once per enterprise-year (the engine's
+    ``round_once``), so approvals one claim at a time never add up to more than the year's total, however the
+    spending was split into applications — and in whatever order the department decides them (each claim's part
+    of the year's total may be a fen above its own rounding: counting only the approved ones refused a later claim
+    approved before an earlier one)."""
     from huiqi.engine.steps import to_fen
 
     others = session.execute(select(Application).where(
         Application.policy_id == app.policy_id, Application.provision_id == app.provision_id,
         Application.credit_code == app.credit_code, Application.cap_year == app.cap_year, Application.id != app.id,
-        Application.status.in_(HOLDS_MONEY | {"disbursed"})).execution_options(populate_existing=True)).scalars().all()
-    exact = sum((_exact_yuan(o, o.approved_fen) for o in others), _exact_yuan(app, app.entitlement_fen))
-    return sum(o.approved_fen or 0 for o in others), to_fen(exact)
+        Application.status.in_(LIVE_CLAIMS)).execution_options(populate_existing=True)).scalars().all()
+    counted = [o for o in others if o.status in HOLDS_MONEY | {"disbursed"}]
+    exact = sum((_exact_yuan(o, o.approved_fen if o in counted else o.entitlement_fen) for o in others),
+                _exact_yuan(app, app.entitlement_fen))
+    return sum(o.approved_fen or 0 for o in counted), to_fen(exact)
+
+
+LIVE_CLAIMS = frozenset({"submitted", "under_review", "returned", "approved", "public_notice", "disbursed"})
 
 
 def publish(session: Session, user: User, app_id: int, notice_days: int = 5, today: dt.date | None = None) -> Application:

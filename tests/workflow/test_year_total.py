@@ -85,3 +85,20 @@ def test_claims_of_one_profile_are_approved_in_full(db, people):
             if app.entitlement_fen:
                 service.approve(s, people["reviewer"], app.id, app.entitlement_fen)
         assert sum(a.approved_fen or 0 for a in apps) == 30
+
+
+def test_the_department_may_decide_the_years_claims_in_any_order(db, people):
+    """Claims of ¥0.04 and ¥0.01 (1.2 and 0.3 fen at 30 %): their parts of the year's 1.5 → 2 fen are 1 fen each,
+    the second a fen above its own rounding (0). Approving the later one first was refused when only approved
+    claims counted; the earlier claim, submitted and waiting, counts too — and the year still pays 2 fen."""
+    claims = [{"id": "c1", "date": "2024-05-01", "category": "model_service", "spend": "0.04"},
+              {"id": "c2", "date": "2024-05-02", "category": "model_service", "spend": "0.01"}]
+    with db.transaction() as s:
+        first = _submitted(s, people, _profile(claims), "c1")
+        later = _submitted(s, people, _profile(claims), "c2")
+        assert (first.entitlement_fen, later.entitlement_fen) == (1, 1)
+    with db.transaction() as s:
+        service.approve(s, people["reviewer"], later.id, 1)
+    with db.transaction() as s:
+        service.approve(s, people["reviewer"], first.id, 1)
+        assert sum(a.approved_fen for a in (s.get(type(first), first.id), s.get(type(later), later.id))) == 2

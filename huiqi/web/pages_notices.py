@@ -80,6 +80,9 @@ i18n.add({
     "notices.audit_seq": ("序号", "Entry"),
     "notices.audit_hash": ("哈希值", "Hash"),
     "notices.xlsx": ("下载 Excel 名单", "Download as Excel"),
+    "notices.pages": ("共 {n} 项，第 {page}/{pages} 页", "{n} in all, page {page} of {pages}"),
+    "notices.prev": ("上一页", "Previous page"),
+    "notices.next": ("下一页", "Next page"),
     "notices.json": ("JSON 数据", "JSON data"),
 })
 
@@ -96,22 +99,30 @@ def _paid_items(groups: dict[str, list[batches_of.Batch]]) -> list[tuple[batches
     return sorted(pairs, key=lambda p: (p[1].disbursed_on or dt.date.min, p[1].id), reverse=True)
 
 
-def _page(request: Request, **extra) -> Response:
+PAID_PER_PAGE = 50  # the paid list grows with every payment of the year: shown a page at a time, newest first
+
+
+def _page(request: Request, page: int = 1, **extra) -> Response:
     page_user(request)
     today = clock.today()
     with database(request).transaction() as s:
         groups = _groups(s, today)
-    ctx = {"running": groups["running"], "ended": groups["ended"], "paid": _paid_items(groups), "today": today,
+    paid = _paid_items(groups)
+    pages = max(1, -(-len(paid) // PAID_PER_PAGE))
+    page = min(max(page, 1), pages)
+    ctx = {"running": groups["running"], "ended": groups["ended"], "today": today,
+           "paid": paid[(page - 1) * PAID_PER_PAGE:page * PAID_PER_PAGE], "paid_total": len(paid),
+           "page": page, "pages": pages,
            "message": None, "error": None, "error_id": None, "form": {}}
     ctx.update(extra)
     return render(request, "notices/list.html", **ctx)
 
 
 @router.get("/notices")
-def notices(request: Request, objection: int | None = None) -> Response:
+def notices(request: Request, objection: int | None = None, page: str = "1") -> Response:
     lang = i18n.lang_of(request)
     message = i18n.translate("notices.done", lang, n=objection) if objection and objection > 0 else None
-    return _page(request, message=message)
+    return _page(request, page=int(page) if page.isdigit() and len(page) < 7 else 1, message=message)
 
 
 @router.post("/notices/{app_id}/objection")

@@ -58,3 +58,18 @@ def test_the_public_notice_lists_titled_batches_and_payments(server, page):
     titles = set(re.findall(r"2024年第\d+批[^\s]+拟兑现名单公示", text))
     assert len(titles) >= 3, titles
     assert "已拨付" in text or "公示期满" in text
+
+
+def test_the_paid_list_is_paged(server, page):
+    page.goto(server + "/notices")
+    first = page.locator("[data-test=disbursed] tr[data-app]").evaluate_all("rows => rows.map(r => r.dataset.app)")
+    assert 0 < len(first) <= 50
+    pager = page.locator("[data-test=pager]")
+    assert "第 1/" in pager.inner_text()
+    pager.get_by_role("link", name="下一页").click()
+    second = page.locator("[data-test=disbursed] tr[data-app]").evaluate_all("rows => rows.map(r => r.dataset.app)")
+    assert second and not set(first) & set(second)
+    assert "第 2/" in page.locator("[data-test=pager]").inner_text()
+    assert_accessible(page)
+    page.goto(server + "/notices?page=99999999999")  # out of range or absurd: the first page, never an error
+    assert "第 1/" in page.locator("[data-test=pager]").inner_text()

@@ -36,7 +36,7 @@ i18n.add({
     "measure.lead": ("牵头单位", "Lead departments"),
     "measure.procedure": ("办理流程", "How to apply"),
     "measure.citation": ("原文依据", "The sentence that grants it"),
-    "measure.pool": ("资金池", "Budget pool"),
+    "measure.pool": ("专项资金", "Dedicated fund"),
     "measure.targets": ("工作目标", "Targets"),
     "measure.due": ("完成时限", "Due"),
     "measure.cap": ("上限", "ceiling"),

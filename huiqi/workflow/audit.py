@@ -50,8 +50,8 @@ def append(session: Session, actor: str, action: str, obj: str, outcome: str = "
     # take the head's row lock first: concurrent appends queue here (PostgreSQL) / hold the write lock (SQLite)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
     key = audit_keys.load(create=True)  # after the lock: an append queued behind a key rotation signs with the new key
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    session.refresh(head)
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)  # read afresh, under the lock just taken
+                           .execution_options(populate_existing=True)).scalar_one()
     at = utcnow().isoformat(timespec="microseconds")
     detail_json = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
     h = entry_hash(head.hash, at, actor, action, obj, outcome, detail_json)

@@ -3,7 +3,7 @@
 A first visitor should see what the platform does at the scale of a city: pools filling (one running out),
 awards by month, district and measure, 公示 batches, objections, disbursements, 免申即享 offers, enterprise
 voice and departments' progress. Nothing here writes a table itself: a deterministic synthetic registry
-(:mod:`huiqi.batch.synth`) is screened by the data bureau every two months (:mod:`huiqi.workflow.offers`),
+(:mod:`huiqi.batch.synth`) is screened by the data bureau each quarter (:mod:`huiqi.workflow.offers`),
 enterprises confirm offers or apply themselves, reviewers of each lead department decide, finance publishes
 weekly batches and pays — each step the same service function the pages and the API call, run at a
 working-day office hour of the policy year under :func:`huiqi.clock.replaying`, so every stored time, audit
@@ -36,7 +36,7 @@ from huiqi.workflow import accounts, evidence, offers, service
 from huiqi.workflow.states import TransitionError
 
 SIZES = {"full": 50_000, "small": 3_000}  # registry entities
-SCREEN_EVERY_MONTHS = 2  # the data bureau screens the registry on the first working day of every other month
+SCREEN_EVERY_MONTHS = 3  # the data bureau screens the registry on the first working day of each quarter's last month
 TAKE_UP = {"self": 0.45, "offer": 0.40}  # the rest never claims (an offer may stay unconfirmed)
 OUTCOMES = (("approve", 0.83), ("partial", 0.05), ("return", 0.07), ("reject", 0.05))
 OBJECTED = 0.03  # of published items, an objection is lodged; a third of those is upheld
@@ -47,6 +47,7 @@ REJECT_REASONS = ("经核查，申报事项不在本政策支持范围内",
                   "申报主体存在严重失信记录，不予支持",
                   "同一事项已获其他财政资金支持，按就高不重复原则不予重复支持")
 PARTIAL_OPINION = "经审核，部分费用票据不符合要求，按核实金额核定"
+YEAR_TOTAL_OPINION = "按本年度各笔合计金额（合计后四舍五入一次）核定"
 POOL_EMPTY = "该项专项资金已安排完毕，本批次不予安排"
 UPHELD = "公示期间收到异议，经核实情况属实，不予兑现"
 OBJECTION = "该企业申报的事项与实际经营情况不符，请核实"
@@ -232,6 +233,13 @@ class _City:
             return  # the text states no figure: left under review for the department to set
         if outcome == "partial" and amount >= 200:
             amount, opinion = amount * int(self.rng.integers(60, 96)) // 100, PARTIAL_OPINION
+        if app.cap_year is not None and app.credit_code:  # as the review page says it: the year's total rounded once
+            counted, total = service._year_total(s, app)
+            if counted + amount > total:
+                amount, opinion = total - counted, YEAR_TOTAL_OPINION
+                if amount <= 0:
+                    service.reject(s, reviewer, app.id, YEAR_TOTAL_OPINION)
+                    return
         left = _pool_left(s, app.pool_id)
         if left is not None and left < amount:
             if left <= 0:

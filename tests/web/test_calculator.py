@@ -34,7 +34,7 @@ def compute_claim(page, date="2024-05-10", spend="1000000.00", event_id=""):
 
 def test_wizard_asks_only_about_the_chosen_events(server, page):
     step1(page, server)
-    assert page.locator("ol.steps [aria-current=step]").inner_text().strip().endswith("今年发生了什么")
+    assert page.locator("ol.steps [aria-current=step]").inner_text().strip().endswith("本年度经营和申报事项")
     # nothing chosen yet: no event questions are shown
     assert not page.locator("#fam-compute_claims").is_visible()
     assert not page.locator("#fam-vehicles").is_visible()

@@ -95,10 +95,25 @@ def _done(request: Request) -> str:
         "created", "submitted", "uploaded", "cancelled", "confirmed") else ""
 
 
-def _app_row(a: Application) -> dict:
+def _claim_words(profile_json: str | None, event_id: str | None, policy_id: str, lang: str) -> str:
+    """The claim an application or offer is for, in words (「算力支出 第2笔（…，¥…）」), never its id."""
+    from huiqi.web import calculator_claims as claims
+
+    if not event_id:
+        return ""
+    try:
+        profile = json.loads(profile_json or "{}")
+    except ValueError:
+        profile = {}
+    words = claims.label_in(profile, event_id, policy_id, lang)
+    return "" if words == event_id else words
+
+
+def _app_row(a: Application, lang: str = "zh") -> dict:
     zh, en = _provision_titles(a.provision_id, a.policy_id)
     return {"id": a.id, "policy_id": a.policy_id, "provision_id": a.provision_id, "measure_id": a.measure_id, "title_zh": zh, "title_en": en,
-            "event_id": a.event_id, "status": a.status, "entitlement_fen": a.entitlement_fen, "is_cap": a.is_cap,
+            "event_id": a.event_id, "event_words": _claim_words(a.profile_json, a.event_id, a.policy_id, lang),
+            "status": a.status, "entitlement_fen": a.entitlement_fen, "is_cap": a.is_cap,
             "approved_fen": a.approved_fen, "updated": clock.beijing_text(a.updated_at)}
 
 
@@ -111,13 +126,15 @@ def portal_page(request: Request, message: str = "") -> Response:
     user = require(request, ROLES)
     data = stored_profile(request, user)
     with database(request).transaction() as s:
-        apps = [_app_row(a) for a in s.execute(select(Application).where(Application.applicant_id == user.id)
+        lang = i18n.lang_of(request)
+        apps = [_app_row(a, lang) for a in s.execute(select(Application).where(Application.applicant_id == user.id)
                                                .order_by(Application.id.desc())).scalars()]
         offer_rows = []
         for o in offers.for_user(s, user):
             zh, en = _provision_titles(o.provision_id, o.policy_id)
             offer_rows.append({"id": o.id, "provision_id": o.provision_id, "measure_id": o.provision_id.split(".")[0],
                                "title_zh": zh, "title_en": en, "event_id": o.event_id, "amount_fen": o.amount_fen,
+                               "event_words": _claim_words(o.profile_json, o.event_id, o.policy_id, lang),
                                "as_of": o.as_of, "status": o.status, "application_id": o.application_id})
     as_of = default_as_of()
     profile = groups = None
@@ -133,11 +150,13 @@ def portal_page(request: Request, message: str = "") -> Response:
             profile = groups = None
     from huiqi.web.pages_calculator import FAMILIES, _district_name, _industry_name
 
-    events = []
+    from huiqi.web import calculator_claims as claims
+
+    events = []  # each recorded claim in words: its kind, 第n笔, its date and amount
     if data:
         for f in FAMILIES:
-            for row in data.get(f.name) or []:
-                events.append((f, row))
+            for n, row in enumerate(data.get(f.name) or [], start=1):
+                events.append((f, claims.label_of(f, n, row, i18n.lang_of(request)) if isinstance(row, dict) else ""))
     from huiqi.web.pages_calculator import live_applications
 
     return render(request, "portal/home.html", applied=live_applications(request, user), data=data, profile=profile, groups=groups, profile_json=profile_json,
@@ -193,7 +212,7 @@ def application_page(request: Request, app_id: int, message: str = "", as_of_val
     user = require(request, ROLES)
     with database(request).transaction() as s:
         app = _own(s, user, app_id)
-        row = _app_row(app)
+        row = _app_row(app, i18n.lang_of(request))
         row.update(notice_until=app.notice_until, reason=app.reason, policy_version=app.policy_version,
                    credit_code=app.credit_code)
         entitlement = json.loads(app.entitlement_json) if app.entitlement_json else None

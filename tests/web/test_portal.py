@@ -194,15 +194,18 @@ def test_offers_are_confirmed_in_one_click(server, page, tmp_path, tmp_path_fact
                    env=env, check=True, capture_output=True, timeout=120)
     login(page, server, "ent-demo")
     page.goto(server + "/portal")
-    row = page.locator("[data-test=offers] tr", has_text="c7").filter(has_text="算力券")
+    row = page.locator("[data-test=offers] tr", has_text="2024-05-10").filter(has_text="算力券")
     assert "¥30,000.00" in row.inner_text()
+    assert "第1笔" in row.inner_text() and "c7" not in row.inner_text()  # the claim in words, not its id
     shot(page, "portal-offers")
     row.locator("[data-test=confirm-offer]").click()
     page.wait_for_url(re.compile(r"/portal/applications/\d+\?done=confirmed"))
     assert page.locator("[data-test=status]").inner_text() == "已提交"
     assert "¥30,000.00" in page.locator("[data-test=entitlement] [data-test=amount]").inner_text()
     page.goto(server + "/portal")
-    assert "已确认" in page.locator("[data-test=offers] tr", has_text="c7").filter(has_text="算力券").inner_text()
+    assert "已确认" in page.locator("[data-test=offers] tr", has_text="2024-05-10").filter(has_text="算力券").inner_text()
+    mine = page.locator("[data-test=profile]").inner_text() + page.locator("main table").first.inner_text()
+    assert not re.search(r"\bc\d+\b", mine), mine  # neither the recorded claims nor the applications show ids
 
 
 def test_another_enterprises_application_is_not_found(server, page, new_page):

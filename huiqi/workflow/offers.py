@@ -19,39 +19,51 @@ from huiqi.storage.models import Offer, User
 from huiqi.workflow import audit, service
 
 
-def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor: str = "system",
-                         policy_id: str | None = None) -> int:
-    """Screen ``registry`` under ``policy_id`` (the default policy when None) as of ``as_of`` and store the offers
-    not made before (by any earlier screen); returns how many were created."""
+def screen_registry(registry: Path, policy, as_of: dt.date) -> tuple[list[tuple], dict[str, dict]]:
+    """The registry's eligible entitlements with money on ``as_of`` under ``policy`` — (entity, credit code, name,
+    provision, event, fen) in a fixed order — and each of those entities' facts as a profile (an offer's, and the
+    demo replay's enterprises')."""
     from huiqi.batch.inputs import register_registry
     from huiqi.batch.profiles import profiles_for
     from huiqi.batch.screen import connect, run_rules_duckdb
     from huiqi.batch.validate import prepare
-    from huiqi import policies
     from huiqi.rules.loader import dumps
 
-    policy = policies.effective(session, policy_id)  # the figures the workflow will check the offer against
     con = connect()
     prepare(con, set(register_registry(con, registry)), [p.id for p in policy.provisions()])
     run_rules_duckdb(con, policy, as_of, None, referral_rows=False)
-    rows = con.execute("""SELECT s.entity_id, e.credit_code, s.provision_id, s.event_id, s.amount_fen
+    rows = con.execute("""SELECT s.entity_id, e.credit_code, e.name, s.provision_id, s.event_id, s.amount_fen
                           FROM screened s JOIN entities_f e USING (entity_id)
                           WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL AND e.credit_code IS NOT NULL
-                            AND s.kind <> 'loan_limit'""").fetchall()
-    profiles = profiles_for(con, sorted({r[0] for r in rows}), policy)  # in the policy's model: its own kinds too
+                            AND s.kind <> 'loan_limit' ORDER BY s.entity_id, s.provision_id, s.event_id""").fetchall()
+    found = profiles_for(con, sorted({r[0] for r in rows}), policy)  # in the policy's model: its own kinds too
     con.close()
+    profiles = {}
+    for entity_id, model in found.items():
+        profile = json.loads(dumps(model.model_dump(mode="json", exclude_none=True), pretty=False))
+        profile.pop("id", None)
+        profiles[entity_id] = profile
+    return rows, profiles
+
+
+def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor: str = "system",
+                         policy_id: str | None = None) -> int:
+    """Screen ``registry`` under ``policy_id`` (the default policy when None) as of ``as_of`` and store the offers
+    not made before (by any earlier screen); returns how many were created."""
+    from huiqi import policies
+
+    policy = policies.effective(session, policy_id)  # the figures the workflow will check the offer against
+    rows, profiles = screen_registry(registry, policy, as_of)
     # an entitlement is offered once: a later screen (monthly, say) adds only what is new since
     made = {tuple(r) for r in session.execute(select(Offer.credit_code, Offer.provision_id, Offer.event_id)
                                               .where(Offer.policy_id == policy.header.id))}
     created = 0
-    for entity_id, code, provision_id, event_id, amount in rows:
+    for entity_id, code, _name, provision_id, event_id, amount in rows:
         if (code, provision_id, event_id) in made:
             continue
         made.add((code, provision_id, event_id))
-        profile = json.loads(dumps(profiles[entity_id].model_dump(mode="json", exclude_none=True), pretty=False))
-        profile.pop("id", None)
         session.add(Offer(policy_id=policy.header.id, credit_code=code, provision_id=provision_id, event_id=event_id, amount_fen=amount,
-                          as_of=as_of, profile_json=json.dumps(profile, ensure_ascii=False)))
+                          as_of=as_of, profile_json=json.dumps(profiles[entity_id], ensure_ascii=False)))
         created += 1
     session.flush()
     audit.append(session, actor, "offers.create", f"registry/{Path(registry).name}", "ok", {"created": created, "as_of": as_of})

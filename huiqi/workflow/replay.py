@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import itertools
-import json
 import tempfile
 import time
 from collections import Counter
@@ -431,29 +430,13 @@ def _pool_left(s, pool_id: str | None) -> int | None:
 def _claims(registry: Path, policy, end: dt.date) -> tuple[list[tuple], dict[str, dict], dict[str, str]]:
     """Every entitlement with money the registry holds by the year's end: (code, provision, event, event date),
     with each claimant's profile (as the offers carry it) and name."""
-    from huiqi.batch.inputs import register_registry
-    from huiqi.batch.profiles import profiles_for
-    from huiqi.batch.screen import connect, run_rules_duckdb
-    from huiqi.batch.validate import prepare
-    from huiqi.rules.loader import dumps
-
-    con = connect()
-    prepare(con, set(register_registry(con, registry)), [p.id for p in policy.provisions()])
-    run_rules_duckdb(con, policy, end, None, referral_rows=False)
-    rows = con.execute("""SELECT s.entity_id, e.credit_code, e.name, s.provision_id, s.event_id
-                          FROM screened s JOIN entities_f e USING (entity_id)
-                          WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL AND e.credit_code IS NOT NULL
-                            AND s.kind <> 'loan_limit' ORDER BY s.entity_id, s.provision_id, s.event_id""").fetchall()
-    found = profiles_for(con, sorted({r[0] for r in rows}), policy)
-    con.close()
+    rows, found = offers.screen_registry(registry, policy, end)
     profiles: dict[str, dict] = {}
     names: dict[str, str] = {}
     claims = []
-    for entity_id, code, name, provision_id, event_id in rows:
+    for entity_id, code, name, provision_id, event_id, _fen in rows:
         if code not in profiles:
-            data = json.loads(dumps(found[entity_id].model_dump(mode="json", exclude_none=True), pretty=False))
-            data.pop("id", None)
-            profiles[code], names[code] = data, name
+            profiles[code], names[code] = found[entity_id], name
         claims.append((code, provision_id, event_id, _event_date(profiles[code], event_id)))
     return claims, profiles, names
 

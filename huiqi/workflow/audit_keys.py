@@ -131,12 +131,10 @@ def _read_private(path: Path) -> AuditKey:
     return _from_private(loaded, str(path))
 
 
-def _generate(path: Path) -> AuditKey:
-    """Write a new key atomically (a temporary file hard-linked into place, so two processes starting at
-    once agree on one key), then read back whichever key won."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                     serialization.NoEncryption())
+def _written_beside(path: Path, private: Ed25519PrivateKey) -> Path:
+    """``private`` as PEM in a new owner-only file beside ``path``, synced to disk; the caller moves it into place."""
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -144,6 +142,14 @@ def _generate(path: Path) -> AuditKey:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return tmp
+
+
+def _generate(path: Path) -> AuditKey:
+    """Write a new key atomically (a temporary file hard-linked into place, so two processes starting at
+    once agree on one key), then read back whichever key won."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _written_beside(path, Ed25519PrivateKey.generate())
     try:
         os.link(tmp, path)
         won = True
@@ -281,15 +287,7 @@ def rotate() -> tuple[AuditKey, AuditKey]:
         os.fsync(fd)
     finally:
         os.close(fd)
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, pem)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    tmp = _written_beside(path, private)
     os.replace(tmp, path)  # atomic: a reader sees the old key or the new one, never half a file
     _cache.clear()
     log.warning("审计签名密钥已轮换 audit signing key rotated: %s → %s (%s); the old public key is kept in %s",

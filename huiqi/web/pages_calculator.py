@@ -700,18 +700,28 @@ def check_url(request: Request, data: dict, as_of: dt.date, **extra: str) -> str
     return result_url(request, data, as_of, **extra).replace("/calculator/result?", "/calculator/check?", 1)
 
 
+def _opened_link(request: Request, p: str, as_of: str):
+    """A check or result link's policy, answers and date — or the wizard's first step saying the link is broken."""
+    page_user(request)
+    policy_id = _chosen(request)
+    data = decode(request, p)
+    day = parse_as_of(as_of) if as_of else default_as_of(policy_id=policy_id)
+    if data is None or day is None:
+        bad = wizard(request, State({"kind": "enterprise"}), 1,
+                     {"p": i18n.translate("calc.err.bad_link", i18n.lang_of(request))})
+        return policy_id, data, day, bad
+    return policy_id, data, day, None
+
+
 @router.get("/calculator/check")
 def calculator_check(request: Request, p: str = "", as_of: str = "") -> Response:
     """核对信息: every answer in words, each with a 修改 link back to its question, before the results."""
     from huiqi.web.check_answers import summary
 
-    page_user(request)
     lang = i18n.lang_of(request)
-    policy_id = _chosen(request)
-    data = decode(request, p)
-    day = parse_as_of(as_of) if as_of else default_as_of(policy_id=policy_id)
-    if data is None or day is None:
-        return wizard(request, State({"kind": "enterprise"}), 1, {"p": i18n.translate("calc.err.bad_link", lang)})
+    policy_id, data, day, bad = _opened_link(request, p, as_of)
+    if bad is not None:
+        return bad
     try:
         profile = _profile_model(policy_id).model_validate(data)
     except ValidationError as e:
@@ -761,14 +771,9 @@ def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", 
 
 @router.get("/calculator/result")
 def calculator_result(request: Request, p: str = "", as_of: str = "", apply: str = "", event: str = "") -> Response:
-    page_user(request)
-    lang = i18n.lang_of(request)
-    policy_id = _chosen(request)
-    data = decode(request, p)
-    day = parse_as_of(as_of) if as_of else default_as_of(policy_id=policy_id)
-    if data is None or day is None:
-        state = State({"kind": "enterprise"})
-        return wizard(request, state, 1, {"p": i18n.translate("calc.err.bad_link", lang)})
+    policy_id, data, day, bad = _opened_link(request, p, as_of)
+    if bad is not None:
+        return bad
     return results_page(request, data, day, apply[:80], event[:64], policy_id=policy_id)
 
 

@@ -146,6 +146,9 @@ def check(source: bytes | str | Path, limits: Limits = IMPORT) -> None:
         zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
     except (zipfile.BadZipFile, OSError, ValueError):
         return
+    except NotImplementedError:  # a zip version or feature Python cannot read (a damaged header): not openable
+        raise WorkbookRefused("zip", "文件已损坏或不是可读取的 Excel 工作簿，未导入任何内容",
+                              "the file is damaged or not a readable Excel workbook; nothing was imported") from None
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.entries:
@@ -173,7 +176,7 @@ def check(source: bytes | str | Path, limits: Limits = IMPORT) -> None:
                 _scan_sheet(zf, info, limits)
             except WorkbookRefused:
                 raise
-            except (DefusedXmlException, zipfile.BadZipFile, ValueError, EOFError, OSError) as e:
+            except (DefusedXmlException, zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError) as e:
                 raise WorkbookRefused("xml", "工作表的 XML 无效或含有不允许的实体，未导入任何内容",
                                       f"a worksheet's XML is invalid or uses forbidden entities ({type(e).__name__}); "
                                       "nothing was imported") from None

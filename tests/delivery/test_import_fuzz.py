@@ -83,3 +83,18 @@ def test_the_registry_reader_names_a_corrupt_cell(tmp_path):
     (tmp_path / "junk.xlsx").write_bytes(b"not a workbook")
     with pytest.raises(RegistryError, match="not an Excel"):
         register_registry(duckdb.connect(), tmp_path / "junk.xlsx")
+
+
+def test_a_zip_header_naming_a_version_python_cannot_read_is_refused_by_name():
+    """Found by test_flipped_bytes in CI: a flipped 'version needed' byte made zipfile raise NotImplementedError,
+    which no reader caught (a 500 for an upload); the guard now refuses the file as damaged."""
+    from huiqi import xlsx_guard
+
+    data = bytearray(VALID)
+    data[data.find(b"PK\x01\x02") + 6] = 64  # the central directory's first entry: "needs zip 6.4"
+    try:
+        xlsx_guard.check(bytes(data))
+        raise AssertionError("a damaged workbook was not refused")
+    except xlsx_guard.WorkbookRefused as e:
+        assert "损坏" in e.zh and "damaged" in e.en
+    _read(bytes(data))  # and the importer reports it instead of raising

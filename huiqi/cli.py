@@ -1003,4 +1003,8 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # ``python -m huiqi.cli`` runs this file as ``__main__``; the groups in cli_docs and cli_users register on
+    # the importable ``huiqi.cli`` module's app, so run that one (else ``users`` and ``docs`` would be missing)
+    import huiqi.cli as _importable
+
+    _importable.main()

@@ -186,3 +186,12 @@ def test_simulate_json_gives_money_as_fen_with_its_yuan_text(tmp_path):
         assert isinstance(pool["total_before_fen"], int) and isinstance(pool["demand_after_fen"], int)
     table = run(*args, "--out", str(tmp_path / "sim2"))
     assert table.exit_code == 0 and all(r["provision_id"] in table.stdout for r in data["rows"])
+
+
+def test_python_dash_m_has_every_command_group():
+    """``python -m huiqi.cli`` offers the same commands as the console script (users and docs included)."""
+    out = subprocess.run([sys.executable, "-m", "huiqi.cli", "--help"], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    for group in ("users", "docs", "screen", "demo", "serve"):
+        assert f" {group} " in out.stdout, group

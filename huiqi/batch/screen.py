@@ -62,13 +62,8 @@ def pool_totals(policy: Policy) -> list[tuple[str, int]]:
     return [(p.id, int(p.total * 100)) for m in policy.measures for p in m.pools]
 
 
-def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
-    """First come, first served by decision date; the crossing claim is funded in part."""
-    from huiqi.batch.validate import load_rows
-
-    load_rows(con, "pools", [("pool_id", "VARCHAR"), ("total_fen", "BIGINT")], pool_totals(policy))
-    con.execute("""
-        CREATE OR REPLACE TABLE entitlements AS
+# The allocation as one query over ``screened`` and ``pools`` (DuckDB text; the Spark engine transpiles it)
+ALLOCATE_POOLS = """
         SELECT *, CAST(NULL AS BIGINT) AS funded_fen, CAST(NULL AS VARCHAR) AS pool_status
         FROM screened WHERE pool_id IS NULL OR status <> 'eligible' OR amount_fen IS NULL
         UNION ALL
@@ -81,7 +76,15 @@ def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
                                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
               FROM screened s JOIN pools p USING (pool_id)
               WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL)
-    """)
+"""
+
+
+def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+    """First come, first served by decision date; the crossing claim is funded in part."""
+    from huiqi.batch.validate import load_rows
+
+    load_rows(con, "pools", [("pool_id", "VARCHAR"), ("total_fen", "BIGINT")], pool_totals(policy))
+    con.execute("CREATE OR REPLACE TABLE entitlements AS " + ALLOCATE_POOLS)
 
 
 def run_rules_duckdb(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, strategy: str | None,

@@ -64,8 +64,8 @@ def nul_field(value, path: str = "") -> str | None:
 
 
 def _nul_in_request(scope, body: bytes, content_type: str, is_upload: bool) -> str | None:
-    """Where a NUL character arrives: the path, a query parameter, a JSON or a form field (uploads: their files
-    are bytes, read by their own readers)."""
+    """Where a NUL character arrives: the path, a query parameter, a JSON or a form field, a multipart form's
+    text fields (its files are bytes, read by their own readers)."""
     if "\x00" in scope.get("path", ""):
         return "path"
     pairs = parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True)
@@ -74,12 +74,37 @@ def _nul_in_request(scope, body: bytes, content_type: str, is_upload: bool) -> s
     for name, value in pairs:
         if "\x00" in name or "\x00" in value:
             return name.replace("\x00", "") or "query"
+    if body and is_upload:
+        for name, value in _multipart_text_fields(body, content_type):
+            if "\x00" in name or b"\x00" in value:
+                return name.replace("\x00", "") or "body"
+        return None
     if body and not is_upload and _is_json(content_type):
         try:
             return nul_field(json.loads(body))
         except ValueError:  # not JSON: the route's own validation answers
             return None
     return None
+
+
+def _multipart_text_fields(body: bytes, content_type: str):
+    """(name, value) of each text field of a multipart body; file parts are skipped (their bytes are the file's,
+    read by their own readers). A body that does not parse yields nothing: the route's own parser answers."""
+    from python_multipart.multipart import parse_options_header
+
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        return
+    for part in body.split(b"--" + boundary)[1:]:
+        head, sep, value = part.partition(b"\r\n\r\n")
+        if not sep:
+            continue
+        disposition = next((line for line in head.split(b"\r\n") if line.lower().startswith(b"content-disposition:")), b"")
+        _, params = parse_options_header(disposition.split(b":", 1)[1] if disposition else b"")
+        if b"filename" in params or b"filename*" in params:
+            continue
+        yield params.get(b"name", b"").decode("utf-8", "replace"), value.removesuffix(b"\r\n")
 
 
 def _error(code: str, zh: str, en: str, field: str = "body") -> bytes:

@@ -37,19 +37,59 @@ def _huiqi(*args: str, env: dict, timeout: int = 120) -> None:
     subprocess.run([sys.executable, "-m", "huiqi.cli", *args], env=env, check=True, capture_output=True, timeout=timeout)
 
 
-@pytest.fixture(scope="module")
-def server(request, tmp_path_factory):
-    """Base URL of a fresh server with the demo's accounts and applications. A module may set ``SERVER_TODAY``
-    to run its server on another day (HUIQI_TODAY), e.g. inside the demo's public notice, and ``DEMO_SIZE`` to
-    start from a replayed policy year instead (``small``: what ``make run`` shows, on a smaller city)."""
-    folder = tmp_path_factory.mktemp("web")
+def pytest_generate_tests(metafunc):
+    """A module that sets ``DEMO_SIZES`` (e.g. ``("accounts", "small")``) runs each of its tests once on a server
+    started from each size: one server per size for the whole module."""
+    sizes = getattr(metafunc.module, "DEMO_SIZES", None)
+    if sizes and "server" in metafunc.fixturenames:
+        metafunc.parametrize("server", sizes, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """A replayed year made once per session and size (``huiqi demo --size small`` takes ~20 s): each module's
+    server starts from its own copy of the database, evidence and audit checkpoints, so no module sees
+    another's changes and the replay is not repeated for every module that reads a replayed year."""
+    made: dict[tuple[str, str | None], Path] = {}
+
+    def make(size: str, today: str | None) -> Path:
+        today = today or os.environ.get("HUIQI_TODAY")  # the suite's day unless the module names its own
+        if (size, today) not in made:
+            folder = tmp_path_factory.mktemp(f"demo-{size}")
+            env = {**_server_env(folder, today), "HUIQI_AUDIT_CHECKPOINTS": str(folder / "checkpoints")}
+            _huiqi("db", "upgrade", env=env)
+            _huiqi("demo", "--size", size, env=env, timeout=900)
+            made[size, today] = folder
+        return made[size, today]
+
+    return make
+
+
+def _server_env(folder: Path, today: str | None) -> dict:
     env = {**os.environ, "HUIQI_DATABASE_URL": f"sqlite:///{folder / 'huiqi.db'}",
            "HUIQI_EVIDENCE_DIR": str(folder / "evidence"), "HUIQI_DEMO_PASSWORD": PASSWORD}
-    if getattr(request.module, "SERVER_TODAY", None):
-        env["HUIQI_TODAY"] = request.module.SERVER_TODAY
-    _huiqi("db", "upgrade", env=env)
-    size = getattr(request.module, "DEMO_SIZE", "accounts")
-    _huiqi("demo", "--size", size, env=env, timeout=120 if size == "accounts" else 900)
+    if today:
+        env["HUIQI_TODAY"] = today
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(request, tmp_path_factory, demo_database):
+    """Base URL of a fresh server with the demo's accounts and applications. A module may set ``SERVER_TODAY``
+    to run its server on another day (HUIQI_TODAY), e.g. inside the demo's public notice, and ``DEMO_SIZE`` to
+    start from a replayed policy year instead (``small``: what ``make run`` shows, on a smaller city), or
+    ``DEMO_SIZES`` to run every test on each (see :func:`pytest_generate_tests`)."""
+    folder = tmp_path_factory.mktemp("web")
+    today = getattr(request.module, "SERVER_TODAY", None)
+    size = getattr(request, "param", None) or getattr(request.module, "DEMO_SIZE", "accounts")
+    env = _server_env(folder, today)
+    if size == "accounts":
+        _huiqi("db", "upgrade", env=env)
+        _huiqi("demo", "--size", size, env=env)
+    else:  # a copy of the session's replayed year, with its own audit checkpoints (the copies' chains part)
+        template = demo_database(size, today)
+        shutil.copytree(template, folder, dirs_exist_ok=True)
+        env["HUIQI_AUDIT_CHECKPOINTS"] = str(folder / "checkpoints")
     port = _free_port()
     log = open(folder / "server.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "huiqi.cli", "serve", "--port", str(port)],

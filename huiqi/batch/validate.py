@@ -1,4 +1,4 @@
-"""Type and check every registry row; good rows become the facts views, bad rows the rejects.
+"""Type and check every registry row in one pass; good rows become the facts tables, bad rows the rejects.
 
 A row is checked field by field against the profile model's rules (the same ones a single
 profile meets): required fields, credit-code check character, known district and industry
@@ -7,12 +7,21 @@ check is the row's reason, named by field. Nothing is dropped silently: every re
 ``rejects`` with its table, source row number and reason, and an event whose applicant was
 rejected is rejected too ("entity rejected").
 
-District and industry codes are checked by the same Python validators the calculator uses,
-once per distinct code; credit codes (one per row) by a SQL macro proven equal to the Python
-check by the tests.
+The checks are one plan (:func:`check_plan`): an ordered list of steps, each a SELECT written once
+(in DuckDB's SQL, printed in any dialect by sqlglot — Spark runs the very same checks) or a small
+lookup table computed in Python from a query's distinct values. Why it is fast: each column is typed
+and checked in the same projection; Parquet columns whose type already fits are not re-checked;
+district, industry and provision codes are checked once per distinct code by the calculator's own
+validators and joined back (no subquery per row); duplicates are found by a hash aggregate over the
+keys (only the duplicated keys are joined back), not a window over every row; the credit code's check
+character is an inlined expression (no macro), evaluated only on rows that passed the earlier checks.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
 
 import duckdb
 
@@ -21,98 +30,171 @@ from huiqi.profile.facts import district_facts, industry_facts, size_class_of
 
 CS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = [pow(3, i, 31) for i in range(17)]
+USCC_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
-_TERMS = " + ".join(f"(instr('{CS}', substr(c, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(WEIGHTS))
-USCC_MACRO = f"""
-CREATE OR REPLACE MACRO uscc_ok(c) AS
-  length(c) = 18
-  AND regexp_full_match(c, '[0-9A-HJ-NPQRTUWXY]{{2}}[0-9]{{6}}[0-9A-HJ-NPQRTUWXY]{{10}}')
-  AND substr('{CS}', CAST((31 - ({_TERMS}) % 31) % 31 AS BIGINT) + 1, 1) = substr(c, 18, 1)
-"""
+
+def uscc_ok_sql(c: str) -> str:
+    """GB 32100's check as one SQL expression on the (upper-cased) code ``c`` — proven equal to
+    :func:`huiqi.standards.uscc.is_valid_uscc` by the tests; no macro, so any dialect can run it."""
+    terms = " + ".join(f"(instr('{CS}', substr({c}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(WEIGHTS))
+    return (f"(length({c}) = 18 AND regexp_matches({c}, '{USCC_PATTERN}') "
+            f"AND substr('{CS}', CAST((31 - ({terms}) % 31) % 31 AS BIGINT) + 1, 1) = substr({c}, 18, 1))")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A small table computed in Python: ``rows(values)`` from the rows of ``distinct_sql`` (None: no query)."""
+    distinct_sql: str | None
+    schema: tuple[tuple[str, str], ...]  # (column, DuckDB type)
+    rows: Callable[[list[tuple]], list[tuple]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One table of the plan: a SELECT (``sql``, in the plan's dialect) or a Python ``lookup``.
+    ``view``: cheap to recompute (a view will do); otherwise materialise it."""
+    name: str
+    sql: str | None = None
+    lookup: Lookup | None = None
+    view: bool = False
+
+
+_TYPE_WORDS = {"STRING": "VARCHAR", "TEXT": "VARCHAR", "INT": "INTEGER", "LONG": "BIGINT", "INT64": "BIGINT",
+               "INT32": "INTEGER", "BOOL": "BOOLEAN", "SHORT": "SMALLINT", "BYTE": "TINYINT"}
+
+
+def normalise_type(t: str) -> str:
+    """A column type as DuckDB or Spark names it → DuckDB's name (``decimal(18,2)`` → ``DECIMAL(18,2)``)."""
+    t = re.sub(r"\s+", "", str(t)).upper()
+    return _TYPE_WORDS.get(t, t)
 
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _text(raw: str) -> str:
-    return f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
 
 
-def typed_and_checks(col: Column, raw_cols: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
-    """(typed SQL expression, [(failure condition SQL, reason)]) for one column of a raw view."""
-    name = col.name
+def _is_text_type(rtype: str) -> bool:
+    return rtype in ("VARCHAR", "") or rtype.startswith("VARCHAR")
+
+
+def _decimal_scale(rtype: str) -> int | None:
+    m = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", rtype)
+    return int(m.group(2)) if m else None
+
+
+_INTS = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT")
+
+
+def _already_typed(kind: str, rtype: str) -> bool:
+    """A raw column whose type is the typed one already (the typed value is the raw value)."""
+    if kind in ("money", "ratio"):
+        return _decimal_scale(rtype) is not None or rtype in _INTS
+    return (kind, rtype) in {("date", "DATE"), ("bool", "BOOLEAN"), ("int", "BIGINT"), ("int", "INTEGER")}
+
+
+@dataclass
+class _Col:
+    """One column's SQL in the three layers of a typed select: text (layer 1), typed (layer 2), checks (layer 3)."""
+    text: str | None = None          # layer 1 expression (NULLIF(trim(...)) or a join's column)
+    joins: tuple[str, ...] = ()      # layer 1 joins
+    extra: tuple[str, ...] = ()      # layer 1 extra projections ("expr AS alias")
+    typed: str = ""                  # layer 2 expression, reading layer 1 (r.<raw>, x = text alias)
+    checks: tuple[tuple[str, str], ...] = ()  # layer 3 (condition, reason), reading r.<raw>, x, t
+
+
+def _column(col: Column, raw_cols: dict[str, str], i: int) -> _Col:
+    """How column ``col`` (number ``i``) of a raw table is typed and checked.
+    Names in the SQL: ``r.<raw>`` the raw value, ``__x_i`` its text, ``__t_i`` its typed value."""
+    name, k = col.name, col.kind
+    x, t = f"__x_{i}", f"__t_{i}"
     if name not in raw_cols:
         null = f"CAST(NULL AS {col.duckdb_type})"
         if col.required and col.default is None:
-            return null, [("TRUE", f"{name}: 缺少此列 / missing column")]
-        return _default(col, null), []
+            return _Col(typed=null, checks=(("TRUE", f"{name}: 缺少此列 / missing column"),))
+        return _Col(typed=null)
     raw = f"r.{_q(name)}"
-    rtype = raw_cols[name].upper()
-    text = _text(raw)
+    rtype = normalise_type(raw_cols[name])
+    if _already_typed(k, rtype):  # a Parquet column of the right type: its text is never needed, only NULL or not
+        text = raw
+    elif _is_text_type(rtype):
+        text = f"NULLIF(trim({raw}), '')"
+    else:
+        text = f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
     checks: list[tuple[str, str]] = []
-    k = col.kind
-    if k == "money" or k == "ratio":
-        typed_raw = rtype.startswith("DECIMAL") or rtype in ("BIGINT", "INTEGER", "HUGEINT")
+    joins: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    if k in ("money", "ratio"):
+        scale = _decimal_scale(rtype)
+        typed_raw = scale is not None or rtype in _INTS
         # text: plain decimal digits only (the reader has already turned 1,000 / 万元 / full-width into them);
         # 1e3, 1_000, inf or forty digits never reach the cast
-        exact = raw if typed_raw else (f"CASE WHEN regexp_full_match({text}, '-?[0-9]{{1,20}}(\\.[0-9]{{1,10}})?') "
-                                       f"THEN TRY_CAST({text} AS DECIMAL(38,10)) END")
-        checks.append((f"{raw} IS NOT NULL AND {exact} IS NULL", f"{name}: 不是有效数字 / not a number"))
-        checks.append((f"{exact} < 0", f"{name}: 不能为负数 / must not be negative"))
+        typed = raw if typed_raw else (f"CASE WHEN regexp_matches({x}, '^-?[0-9]{{1,20}}(\\.[0-9]{{1,10}})?$') "
+                                       f"THEN TRY_CAST({x} AS DECIMAL(38,10)) END")
+        if not typed_raw:  # a typed Parquet column is a number already
+            checks.append((f"{raw} IS NOT NULL AND {t} IS NULL", f"{name}: 不是有效数字 / not a number"))
+        checks.append((f"{t} < 0", f"{name}: 不能为负数 / must not be negative"))
         if k == "money":
-            checks.append((f"{exact} <> round({exact}, 2)", f"{name}: 金额最小单位为分 / must be exact to the fen"))
-            checks.append((f"{exact} > 1000000000000", f"{name}: 金额超出合理范围 / beyond any plausible amount"))
-            typed = exact  # narrowed to DECIMAL(18,2) by the view that reads the checked rows
+            if not (rtype in _INTS or (scale is not None and scale <= 2)):
+                checks.append((f"{t} <> round({t}, 2)", f"{name}: 金额最小单位为分 / must be exact to the fen"))
+            checks.append((f"{t} > 1000000000000", f"{name}: 金额超出合理范围 / beyond any plausible amount"))
         else:
-            checks.append((f"{exact} > 1", f"{name}: 比例须在0到1之间 / a ratio lies between 0 and 1"))
-            typed = exact
+            checks.append((f"{t} > 1", f"{name}: 比例须在0到1之间 / a ratio lies between 0 and 1"))
     elif k == "date":
-        typed = raw if rtype == "DATE" else f"TRY_CAST({text} AS DATE)"
-        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"{name}: 不是有效日期 / not a valid date (YYYY-MM-DD)"))
+        if rtype == "DATE":
+            typed = raw
+        else:
+            typed = f"TRY_CAST({x} AS DATE)"
+            checks.append((f"{raw} IS NOT NULL AND {t} IS NULL", f"{name}: 不是有效日期 / not a valid date (YYYY-MM-DD)"))
     elif k == "bool":
         if rtype == "BOOLEAN":
             typed = raw
         else:
-            typed = (f"CASE WHEN {text} IN ('是', 'Y', 'y') THEN TRUE WHEN {text} IN ('否', 'N', 'n') THEN FALSE "
-                     f"ELSE TRY_CAST({text} AS BOOLEAN) END")
-        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"{name}: 须为是/否 / must be true or false"))
+            typed = (f"CASE WHEN {x} IN ('是', 'Y', 'y') THEN TRUE WHEN {x} IN ('否', 'N', 'n') THEN FALSE "
+                     f"ELSE TRY_CAST({x} AS BOOLEAN) END")
+            checks.append((f"{raw} IS NOT NULL AND {t} IS NULL", f"{name}: 须为是/否 / must be true or false"))
     elif k == "int":
-        typed = raw if rtype in ("BIGINT", "INTEGER") else f"TRY_CAST({text} AS BIGINT)"
-        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"{name}: 须为整数 / must be a whole number"))
+        if rtype in ("BIGINT", "INTEGER"):
+            typed = raw
+        else:
+            typed = f"TRY_CAST({x} AS BIGINT)"
+            checks.append((f"{raw} IS NOT NULL AND {t} IS NULL", f"{name}: 须为整数 / must be a whole number"))
         if col.minimum is not None:
-            checks.append((f"{typed} < {col.minimum}", f"{name}: 不能小于 {col.minimum} / below {col.minimum}"))
+            checks.append((f"{t} < {col.minimum}", f"{name}: 不能小于 {col.minimum} / below {col.minimum}"))
         if col.maximum is not None:
-            checks.append((f"{typed} > {col.maximum}", f"{name}: 不能大于 {col.maximum} / above {col.maximum}"))
+            checks.append((f"{t} > {col.maximum}", f"{name}: 不能大于 {col.maximum} / above {col.maximum}"))
     elif k == "enum":
-        typed = text
-        allowed = ", ".join("'" + a.replace("'", "''") + "'" for a in col.allowed)
-        checks.append((f"{typed} IS NOT NULL AND {typed} NOT IN ({allowed})",
+        typed = x
+        allowed = ", ".join(_lit(a) for a in col.allowed)
+        checks.append((f"{t} IS NOT NULL AND {t} NOT IN ({allowed})",
                        f"{name}: 不是允许的值 / not one of {', '.join(col.allowed)}"))
     elif k == "credit_code":
-        typed = f"upper({text})"
-        checks.append((f"{typed} IS NOT NULL AND NOT uscc_ok({typed})",
+        typed = f"upper({x})"
+        checks.append((f"{t} IS NOT NULL AND NOT {uscc_ok_sql(t)}",
                        f"{name}: 统一社会信用代码无效（校验码或字符错误） / invalid credit code (check character or characters)"))
-    elif k == "district":
-        typed = f"(SELECT d.code FROM valid_districts d WHERE d.raw = {text})"
-        checks.append((f"{text} IS NOT NULL AND {typed} IS NULL", f"{name}: 未知的行政区划代码 / unknown district code"))
-    elif k == "industry":
-        typed = f"(SELECT d.code FROM valid_industries d WHERE d.raw = {text})"
-        checks.append((f"{text} IS NOT NULL AND {typed} IS NULL", f"{name}: 未知的国民经济行业代码 / unknown GB/T 4754 code"))
-    elif k == "provision_id":
-        typed = text
-        checks.append((f"{typed} IS NOT NULL AND {typed} NOT IN (SELECT id FROM known_provisions)",
-                       f"{name}: 未知的政策条款编号 / unknown provision id"))
+    elif k in ("district", "industry", "provision_id"):
+        table, key, code = {"district": ("valid_districts", "raw", "code"), "industry": ("valid_industries", "raw", "code"),
+                            "provision_id": ("known_provisions", "id", "id")}[k]
+        joins = (f"LEFT JOIN {table} __l_{i} ON __l_{i}.{key} = {text}",)
+        extra = (f"__l_{i}.{code} AS __c_{i}",)
+        typed = f"__c_{i}" if k != "provision_id" else x
+        why = {"district": f"{name}: 未知的行政区划代码 / unknown district code",
+               "industry": f"{name}: 未知的国民经济行业代码 / unknown GB/T 4754 code",
+               "provision_id": f"{name}: 未知的政策条款编号 / unknown provision id"}[k]
+        checks.append((f"{x} IS NOT NULL AND __c_{i} IS NULL", why))
     else:
-        typed = text
+        typed = x
         if col.max_length:
-            checks.append((f"length({typed}) > {col.max_length}", f"{name}: 超过 {col.max_length} 个字符 / too long"))
+            checks.append((f"length({t}) > {col.max_length}", f"{name}: 超过 {col.max_length} 个字符 / too long"))
         if name in ("id", "event_id", "entity_id"):
-            checks.append((f"{typed} IS NOT NULL AND NOT regexp_full_match({typed}, '[\\w\\-.]{{1,64}}')",
+            checks.append((f"{t} IS NOT NULL AND NOT regexp_matches({t}, '^[\\w\\-.]{{1,64}}$')",
                            f"{name}: 编号只能含字母、数字、-_. 且不超过64字符 / ids are letters, digits, -_. (≤ 64)"))
     if col.required and col.default is None:
-        checks.insert(0, (f"{raw} IS NULL OR {text} IS NULL", f"{name}: 必填 / required"))
-    return _default(col, typed), checks
+        checks.insert(0, (f"{x} IS NULL", f"{name}: 必填 / required"))
+    return _Col(text, joins, extra, typed, tuple(checks))  # the default is applied on output: checks see the cell
 
 
 def _default(col: Column, typed: str) -> str:
@@ -123,69 +205,243 @@ def _default(col: Column, typed: str) -> str:
     return f"COALESCE({typed}, {lit})"
 
 
-def _raw_columns(con: duckdb.DuckDBPyConnection, table: str, present: set[str]) -> dict[str, str]:
-    if table not in present:
-        return {}
-    return {r[0]: r[1] for r in con.execute(f"DESCRIBE raw_{table}").fetchall() if r[0] not in ("_row", "_problem")}
+def _narrowed(col: Column, t: str) -> str:
+    if col.kind in ("money", "ratio"):  # checked above at full precision; narrowed here
+        return f"TRY_CAST({t} AS {col.duckdb_type})"
+    return t
+
+
+def typed_select(table: str, raw_cols: dict[str, str] | None, kinds=None, present: bool = True) -> str:
+    """The typed-and-checked SELECT of one registry table (DuckDB SQL): ``_row``, every column typed, ``_reason``.
+    ``raw_cols``: the raw view's columns and types (``_problem`` among them if the reader set it); reads
+    ``raw_<table>`` and the plan's lookups (and ``good_entities`` / ``all_event_ids`` for the other tables)."""
+    raw_cols = dict(raw_cols or {})
+    has_problem = "_problem" in raw_cols
+    raw_cols = {c: ty for c, ty in raw_cols.items() if c not in ("_row", "_problem")}
+    cols = table_columns(table, kinds)
+    parts = [_column(col, raw_cols, i) for i, col in enumerate(cols)]
+    idx = {col.name: i for i, col in enumerate(cols)}
+    layer1 = [f"{p.text} AS __x_{i}" for i, p in enumerate(parts) if p.text is not None]
+    layer1 += [e for p in parts for e in p.extra]
+    joins = [j for p in parts for j in p.joins]
+    checks = [c for p in parts for c in p.checks]
+    layer3_join = ""
+    ent = parts[0].text  # entity_id's text (None: the column is missing)
+
+    def dups(keys: list[str]) -> str:
+        k = ", ".join(f"{parts[idx[n]].text} AS __k{j}" for j, n in enumerate(keys))
+        on = " AND ".join(f"__d.__k{j} = r.__t_{idx[n]}" for j, n in enumerate(keys))
+        group = ", ".join(str(j + 1) for j in range(len(keys)))
+        return (f" LEFT JOIN (SELECT {k}, min(r._row) AS __first FROM raw_{table} r GROUP BY {group} "
+                f"HAVING count(*) > 1) __d ON {on}")
+
+    is_dup = "__d.__first IS NOT NULL AND r._row <> __d.__first"
+    if table == ENTITY_TABLE:
+        kind, code = (_default(cols[idx[n]], f"__t_{idx[n]}") for n in ("kind", "credit_code"))
+        checks.append((f"{kind} <> 'individual' AND {code} IS NULL",
+                       "credit_code: 单位申请人须填写统一社会信用代码 / an organisation needs its credit code"))
+        if ent is not None:
+            checks.append((is_dup, "entity_id: 主体编号重复（保留首行） / duplicate entity_id (the first row is kept)"))
+            layer3_join = dups(["entity_id"])
+    else:
+        if ent is not None:
+            joins.append(f"LEFT JOIN good_entities __g ON __g.entity_id = {ent}")
+            layer1.append("__g.entity_id AS __good")
+        checks.append(("__good IS NULL" if ent is not None else "TRUE",
+                       "entity_id: 所属主体不存在或已被拒绝 / entity rejected or unknown"))
+        if table in registry_kinds(kinds) and ent is not None and parts[idx["id"]].text is not None:
+            checks.append((f"__t_{idx['id']} IS NOT NULL AND {is_dup}",
+                           "id: 同一主体的事项编号重复（保留首行） / duplicate event id (the first row is kept)"))
+            layer3_join = dups(["entity_id", "id"])
+        if table == SUPPORT_TABLE and "event_id" in idx:
+            ev = parts[idx["event_id"]].text
+            if ev is not None and ent is not None:
+                joins.append(f"LEFT JOIN (SELECT DISTINCT entity_id, id FROM all_event_ids) __e "
+                             f"ON __e.entity_id = {ent} AND __e.id = {ev}")
+                layer1.append("__e.id AS __event_found")
+                checks.append((f"__t_{idx['event_id']} IS NOT NULL AND __event_found IS NULL",
+                               "event_id: 画像中没有此事项 / event id not in the registry"))
+    whens = (["WHEN r._problem IS NOT NULL THEN r._problem"] if has_problem else [])
+    whens += [f"WHEN {c} THEN {_lit(why)}" for c, why in checks]
+    reason = "CASE " + " ".join(whens) + " END" if whens else "CAST(NULL AS VARCHAR)"
+    source = f"raw_{table}" if present else "(SELECT CAST(NULL AS BIGINT) AS _row WHERE FALSE)"
+    l1 = f"SELECT r.*{''.join(', ' + e for e in layer1)} FROM {source} r {' '.join(joins)}"
+    l2 = f"SELECT r.*, {', '.join(f'{p.typed} AS __t_{i}' for i, p in enumerate(parts))} FROM ({l1}) r"
+    out = ", ".join(f"{_narrowed(col, _default(col, f'r.__t_{i}'))} AS {_q(col.name)}" for i, col in enumerate(cols))
+    return f"SELECT r._row, {out}, {reason} AS _reason FROM ({l2}) r{layer3_join}"
+
+
+def rejects_select(tables: tuple[str, ...]) -> str:
+    """Every rejected row of every typed table: table, source row, entity, reason (DuckDB SQL)."""
+    return " UNION ALL ".join(
+        f"SELECT {_lit(t)} AS \"table\", _row AS \"row\", CAST(entity_id AS VARCHAR) AS entity_id, _reason AS reason "
+        f"FROM typed_{t} WHERE _reason IS NOT NULL" for t in tables) + " ORDER BY 1, 2"
+
+
+def _code_rows(check) -> Callable[[list[tuple]], list[tuple]]:
+    """Distinct raw codes → (raw, code) for the ones the calculator's validator accepts."""
+    def rows(values: list[tuple]) -> list[tuple]:
+        out = []
+        for (v,) in values:
+            if not v:
+                continue
+            try:
+                out.append((v, check(v).code))
+            except ValueError:
+                pass
+        return out
+    return rows
+
+
+def _industry_rows(values: list[tuple]) -> list[tuple]:
+    return [(c, *(v for _, v in industry_facts(c))) for (c,) in values if c is not None]
+
+
+def _district_rows(values: list[tuple]) -> list[tuple]:
+    return [(c, dict(district_facts(c))["is_main_urban"]) for (c,) in values if c is not None]
+
+
+def _size_rows(values: list[tuple]) -> list[tuple]:
+    return [(i, e, r, a, size_class_of(i, e, r, a, None)) for i, e, r, a in values]
+
+
+def _entities_f(kinds) -> str:
+    """The entity facts: the typed columns, the size class (stated, else derived by the SME standard) and the
+    facts derived from the industry and district codes — joins on the small lookup tables."""
+    keep = ", ".join(f"t.{_q(c.name)}" for c in table_columns(ENTITY_TABLE, kinds) if c.name != "size_class")
+    size = "COALESCE(t.size_class, ds.size_class)"
+    # is_sme / is_small_micro below say in SQL what size_facts says in Python (checked in the tests)
+    return f"""
+        SELECT {keep},
+               {size} AS size_class,
+               CASE WHEN {size} IS NULL THEN NULL ELSE {size} <> 'large' END AS is_sme,
+               CASE WHEN {size} IS NULL THEN NULL ELSE {size} IN ('small', 'micro') END AS is_small_micro,
+               f.industry_section, f.industry_division, f.is_industrial, f.is_internet_software, f.is_commerce,
+               d.is_main_urban
+        FROM typed_entities t
+        LEFT JOIN derived_sizes ds ON t.size_class IS NULL AND ds.industry = t.industry
+             AND ds.employees IS NOT DISTINCT FROM t.employees AND ds.revenue IS NOT DISTINCT FROM t.revenue
+             AND ds.assets IS NOT DISTINCT FROM t.assets
+        LEFT JOIN industry_facts f ON f.industry = t.industry
+        LEFT JOIN district_facts d ON d.district = t.district
+        WHERE t._reason IS NULL"""
+
+
+def _event_facts(table: str, kinds) -> str:
+    """An event list's good rows, each with its id (the calculator's ``<list>[n]`` where the registry has none)."""
+    keep = ", ".join(["_row", *(_q(c.name) for c in table_columns(table, kinds) if c.name != "id")])
+    extra = ""
+    if table == "guarantees":
+        extra = (", sum(amount) OVER (PARTITION BY entity_id, COALESCE(client_credit_code, '#' || id), year(date)) "
+                 "AS client_year_total")
+    return f"""
+        SELECT * {extra} FROM (
+          SELECT {keep},
+                 COALESCE(id, '{table}[' || CAST(row_number() OVER (PARTITION BY entity_id ORDER BY _row) - 1 AS VARCHAR) || ']') AS id
+          FROM typed_{table} WHERE _reason IS NULL) e"""
+
+
+def check_plan(raw_columns: dict[str, dict[str, str]], provision_ids: list[str], kinds=None,
+               dialect: str = "duckdb") -> list[Step]:
+    """Every step that types and checks a registry and builds its facts, in order, each SELECT in ``dialect``.
+
+    ``raw_columns``: for each table present, its raw view's (``raw_<table>``) columns and types as DuckDB or Spark
+    names them (``_problem`` listed when the tolerant reader set it); absent tables are empty. The steps create
+    ``known_provisions``, ``valid_districts``, ``valid_industries``, ``typed_<table>`` (``_row``, typed columns,
+    ``_reason``), ``good_entities``, ``industry_facts``, ``district_facts``, ``derived_sizes``, ``entities_f``,
+    ``ev_<list>``, ``all_event_ids``, ``support`` and ``rejects`` — see /docs/batch.md."""
+    from huiqi.standards.divisions import validate_district
+    from huiqi.standards.industries import validate_industry
+
+    kinds = registry_kinds(kinds)
+    lists = event_tables(kinds)
+    tables = all_tables(kinds)
+    ent_cols = {c: normalise_type(t) for c, t in raw_columns.get(ENTITY_TABLE, {}).items()}
+
+    def distinct_raw(col: str) -> str | None:
+        if col not in ent_cols:
+            return None
+        raw = f"r.{_q(col)}"
+        text = f"NULLIF(trim({raw}), '')" if _is_text_type(ent_cols[col]) else f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
+        return f"SELECT DISTINCT {text} AS v FROM raw_{ENTITY_TABLE} r WHERE {text} IS NOT NULL"
+
+    ids = list(provision_ids)
+    steps = [
+        Step("known_provisions", lookup=Lookup(None, (("id", "VARCHAR"),), lambda _v: [(p,) for p in ids])),
+        Step("valid_districts", lookup=Lookup(distinct_raw("district"), (("raw", "VARCHAR"), ("code", "VARCHAR")),
+                                              _code_rows(validate_district))),
+        Step("valid_industries", lookup=Lookup(distinct_raw("industry"), (("raw", "VARCHAR"), ("code", "VARCHAR")),
+                                               _code_rows(validate_industry))),
+    ]
+
+    def typed(table: str) -> Step:
+        return Step(f"typed_{table}", typed_select(table, raw_columns.get(table), kinds, table in raw_columns))
+
+    steps.append(typed(ENTITY_TABLE))
+    steps.append(Step("good_entities", "SELECT entity_id FROM typed_entities WHERE _reason IS NULL"))
+    steps += [typed(t) for t in lists]
+    good = "FROM typed_entities WHERE _reason IS NULL"
+    steps += [
+        Step("industry_facts", lookup=Lookup(f"SELECT DISTINCT industry {good}",
+                                             (("industry", "VARCHAR"), ("industry_section", "VARCHAR"),
+                                              ("industry_division", "VARCHAR"), ("is_industrial", "BOOLEAN"),
+                                              ("is_internet_software", "BOOLEAN"), ("is_commerce", "BOOLEAN")),
+                                             _industry_rows)),
+        Step("district_facts", lookup=Lookup(f"SELECT DISTINCT district {good}",
+                                             (("district", "VARCHAR"), ("is_main_urban", "BOOLEAN")), _district_rows)),
+        # size class: stated, else derived by the SME standard (once per distinct set of figures)
+        Step("derived_sizes", lookup=Lookup(f"SELECT DISTINCT industry, employees, revenue, assets {good} "
+                                            "AND size_class IS NULL AND industry IS NOT NULL",
+                                            (("industry", "VARCHAR"), ("employees", "BIGINT"), ("revenue", "DECIMAL(18,2)"),
+                                             ("assets", "DECIMAL(18,2)"), ("size_class", "VARCHAR")), _size_rows)),
+        Step("entities_f", _entities_f(kinds)),
+    ]
+    steps += [Step(f"ev_{t}", _event_facts(t, kinds)) for t in lists]
+    steps.append(Step("all_event_ids", " UNION ALL ".join(f"SELECT entity_id, id FROM ev_{t}" for t in lists)
+                      if lists else "SELECT CAST(NULL AS VARCHAR) AS entity_id, CAST(NULL AS VARCHAR) AS id WHERE FALSE",
+                      view=True))
+    steps.append(typed(SUPPORT_TABLE))
+    support_cols = ", ".join(_q(c.name) for c in table_columns(SUPPORT_TABLE, kinds))
+    steps.append(Step("support", f"SELECT {support_cols} FROM typed_{SUPPORT_TABLE} WHERE _reason IS NULL", view=True))
+    steps.append(Step("rejects", rejects_select(tables)))
+    if dialect != "duckdb":
+        steps = [s if s.sql is None and s.lookup.distinct_sql is None else _transpiled(s, dialect) for s in steps]
+    return steps
+
+
+def _transpiled(step: Step, dialect: str) -> Step:
+    import sqlglot
+
+    def t(sql: str | None) -> str | None:
+        return None if sql is None else sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
+
+    if step.lookup is not None:
+        return Step(step.name, lookup=Lookup(t(step.lookup.distinct_sql), step.lookup.schema, step.lookup.rows), view=step.view)
+    return Step(step.name, t(step.sql), view=step.view)
+
+
+def raw_columns_of(con: duckdb.DuckDBPyConnection, present: set[str]) -> dict[str, dict[str, str]]:
+    """Each present raw view's columns and types (``_problem`` included when the reader set it)."""
+    return {t: {r[0]: r[1] for r in con.execute(f"DESCRIBE raw_{t}").fetchall() if r[0] != "_row"} for t in present}
+
+
+def run_plan(con: duckdb.DuckDBPyConnection, steps: list[Step], progress=None) -> None:
+    """Run a DuckDB plan: each SELECT becomes a table (a view where cheap), each lookup a small table."""
+    for step in steps:
+        if step.lookup is not None:
+            values = con.execute(step.lookup.distinct_sql).fetchall() if step.lookup.distinct_sql else []
+            load_rows(con, step.name, list(step.lookup.schema), step.lookup.rows(values))
+        else:
+            con.execute(f"CREATE OR REPLACE {'VIEW' if step.view else 'TABLE'} {step.name} AS {step.sql}")
+        if progress is not None:
+            progress(step.name)
 
 
 def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: list[str], kinds=None) -> None:
-    """Build typed views, lookups, the facts views ``entities_f`` / ``ev_<list>`` / ``support`` and ``rejects``
+    """Build typed tables, lookups, the facts ``entities_f`` / ``ev_<list>`` / ``support`` and ``rejects``
     (one ``ev_<list>`` per event kind of ``kinds``; by default every kind of the policies served)."""
-    kinds = registry_kinds(kinds)
-    con.execute(USCC_MACRO)
-    con.execute("CREATE OR REPLACE TABLE known_provisions AS SELECT unnest(?) AS id", [provision_ids])
-    _code_lookups(con, present)
-    reject_selects = []
-    for table in all_tables(kinds):  # entities first: the other tables check their rows' applicant against it
-        raw_cols = _raw_columns(con, table, present)
-        cols = table_columns(table, kinds)
-        typed, checks, hoisted = [], [], []
-        for col in cols:
-            t, c = typed_and_checks(col, raw_cols)
-            # compute each column's typed value once, in an inner query, and let the checks read it
-            alias = f"__t_{len(hoisted)}"
-            hoisted.append(f"{t} AS {alias}")
-            if col.kind in ("money", "ratio"):  # checked above at full precision; narrowed here
-                typed.append(f"TRY_CAST({alias} AS {col.duckdb_type}) AS {_q(col.name)}")
-            else:
-                typed.append(f"{alias} AS {_q(col.name)}")
-            checks += [(cond.replace(t, alias), why) for cond, why in c]
-        alias_of = {col.name: f"__t_{i}" for i, col in enumerate(cols)}
-        join = ""
-        if table == ENTITY_TABLE:
-            checks.append((f"{alias_of['kind']} <> 'individual' AND {alias_of['credit_code']} IS NULL",
-                           "credit_code: 单位申请人须填写统一社会信用代码 / an organisation needs its credit code"))
-            checks.append(("__dup > 1", "entity_id: 主体编号重复（保留首行） / duplicate entity_id (the first row is kept)"))
-            extra = f", row_number() OVER (PARTITION BY {alias_of['entity_id']} ORDER BY _row) AS __dup"
-        else:
-            join = " LEFT JOIN (SELECT entity_id AS __good FROM good_entities) g ON g.__good = i.__t_0"
-            checks.append(("__good IS NULL", "entity_id: 所属主体不存在或已被拒绝 / entity rejected or unknown"))
-            extra = ", g.__good"
-            if table in kinds:
-                checks.append((f"{alias_of['id']} IS NOT NULL AND __dup > 1",
-                               "id: 同一主体的事项编号重复（保留首行） / duplicate event id (the first row is kept)"))
-                extra += f", row_number() OVER (PARTITION BY {alias_of['entity_id']}, {alias_of['id']} ORDER BY _row) AS __dup"
-        problem = ""
-        if table in present and "_problem" in {r[0] for r in con.execute(f"DESCRIBE raw_{table}").fetchall()}:
-            problem = "WHEN _problem IS NOT NULL THEN _problem "  # the reader's own words: sheet, row, header as written
-        reason = "CASE " + problem + " ".join(f"WHEN {c} THEN '{r}'" for c, r in checks) + " END"
-        source = f"raw_{table} r" if table in present else "(SELECT NULL AS _row WHERE FALSE) r"
-        con.execute(f"""CREATE OR REPLACE TABLE typed_{table} AS
-                        SELECT _row, {', '.join(typed)}, {reason} AS _reason
-                        FROM (SELECT i.*{extra} FROM (SELECT r.*, {', '.join(hoisted)} FROM {source}) i{join}) r""")
-        if table == ENTITY_TABLE:
-            con.execute("CREATE OR REPLACE TABLE good_entities AS SELECT entity_id FROM typed_entities WHERE _reason IS NULL")
-    _facts_views(con, event_tables(kinds))
-    con.execute("""
-        UPDATE typed_other_support s SET _reason = 'event_id: 画像中没有此事项 / event id not in the registry'
-        WHERE _reason IS NULL AND event_id IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM all_event_ids a WHERE a.entity_id = s.entity_id AND a.id = s.event_id)""")
-    con.execute("CREATE OR REPLACE VIEW support AS SELECT * EXCLUDE (_row, _reason) FROM typed_other_support WHERE _reason IS NULL")
-    for table in all_tables(kinds):
-        reject_selects.append(f"SELECT '{table}' AS \"table\", _row AS \"row\", CAST(entity_id AS VARCHAR) AS entity_id, _reason AS reason "
-                              f"FROM typed_{table} WHERE _reason IS NOT NULL")
-    con.execute("CREATE OR REPLACE TABLE rejects AS " + " UNION ALL ".join(reject_selects) + " ORDER BY 1, 2")
+    raw = raw_columns_of(con, set(present) & set(all_tables(kinds)))
+    run_plan(con, check_plan(raw, provision_ids, kinds))
 
 
 _ARROW = {"VARCHAR": "string", "BOOLEAN": "bool_", "BIGINT": "int64"}
@@ -203,81 +459,3 @@ def load_rows(con: duckdb.DuckDBPyConnection, name: str, schema: list[tuple[str,
     con.register(f"_rows_{name}", table)
     con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _rows_{name}")
     con.unregister(f"_rows_{name}")
-
-
-def _code_lookups(con: duckdb.DuckDBPyConnection, present: set[str]) -> None:
-    """Check each distinct district and industry code once with the calculator's own validators."""
-    from huiqi.standards.divisions import validate_district
-    from huiqi.standards.industries import validate_industry
-
-    def distinct(col: str, tables: list[str]) -> list[str]:
-        vals: set[str] = set()
-        for t in tables:
-            if t in present and col in _raw_columns(con, t, present):
-                vals |= {r[0] for r in con.execute(f"SELECT DISTINCT NULLIF(trim(CAST({_q(col)} AS VARCHAR)), '') FROM raw_{t}").fetchall() if r[0]}
-        return sorted(vals)
-
-    def lookup(values: list[str], check) -> list[tuple[str, str | None]]:
-        out = []
-        for v in values:
-            try:
-                out.append((v, check(v).code))
-            except ValueError:
-                out.append((v, None))
-        return out
-
-    districts = lookup(distinct("district", [ENTITY_TABLE]), validate_district)
-    industries = lookup(distinct("industry", [ENTITY_TABLE]), validate_industry)
-    load_rows(con, "valid_districts", [("raw", "VARCHAR"), ("code", "VARCHAR")], [d for d in districts if d[1]])
-    load_rows(con, "valid_industries", [("raw", "VARCHAR"), ("code", "VARCHAR")], [d for d in industries if d[1]])
-
-
-def _facts_views(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
-    """Derived facts from the same functions as the calculator, once per distinct code; event ids as it names them."""
-    codes = [r[0] for r in con.execute("SELECT DISTINCT industry FROM typed_entities WHERE _reason IS NULL").fetchall()]
-    rows = [(c, *(v for _, v in industry_facts(c))) for c in codes if c is not None]
-    load_rows(con, "industry_facts", [("industry", "VARCHAR"), ("industry_section", "VARCHAR"), ("industry_division", "VARCHAR"),
-                                      ("is_industrial", "BOOLEAN"), ("is_internet_software", "BOOLEAN"),
-                                      ("is_commerce", "BOOLEAN")], rows)
-    dcodes = [r[0] for r in con.execute("SELECT DISTINCT district FROM typed_entities WHERE _reason IS NULL").fetchall()]
-    drows = [(c, dict(district_facts(c))["is_main_urban"]) for c in dcodes if c is not None]
-    load_rows(con, "district_facts", [("district", "VARCHAR"), ("is_main_urban", "BOOLEAN")], drows)
-    # size class: stated, else derived by the SME standard (once per distinct set of figures)
-    missing = con.execute("""SELECT DISTINCT industry, employees, revenue, assets FROM typed_entities
-                             WHERE _reason IS NULL AND size_class IS NULL AND industry IS NOT NULL""").fetchall()
-    derived = [(i, e, r, a, size_class_of(i, e, r, a, None)) for i, e, r, a in missing]
-    load_rows(con, "derived_sizes", [("industry", "VARCHAR"), ("employees", "BIGINT"), ("revenue", "DECIMAL(18,2)"),
-                                     ("assets", "DECIMAL(18,2)"), ("size_class", "VARCHAR")], derived)
-    # is_sme / is_small_micro below say in SQL what size_facts says in Python (checked in the tests)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE entities_f AS
-        SELECT t.* EXCLUDE (_row, _reason, size_class),
-               COALESCE(t.size_class, ds.size_class) AS size_class,
-               CASE WHEN COALESCE(t.size_class, ds.size_class) IS NULL THEN NULL
-                    ELSE COALESCE(t.size_class, ds.size_class) <> 'large' END AS is_sme,
-               CASE WHEN COALESCE(t.size_class, ds.size_class) IS NULL THEN NULL
-                    ELSE COALESCE(t.size_class, ds.size_class) IN ('small', 'micro') END AS is_small_micro,
-               f.industry_section, f.industry_division, f.is_industrial, f.is_internet_software, f.is_commerce,
-               d.is_main_urban
-        FROM typed_entities t
-        LEFT JOIN derived_sizes ds ON t.size_class IS NULL AND ds.industry = t.industry
-             AND ds.employees IS NOT DISTINCT FROM t.employees AND ds.revenue IS NOT DISTINCT FROM t.revenue
-             AND ds.assets IS NOT DISTINCT FROM t.assets
-        LEFT JOIN industry_facts f ON f.industry = t.industry
-        LEFT JOIN district_facts d ON d.district = t.district
-        WHERE t._reason IS NULL""")
-    ids = []
-    for table in tables:
-        extra = ""
-        if table == "guarantees":
-            extra = (", sum(amount) OVER (PARTITION BY entity_id, COALESCE(client_credit_code, '#' || id), year(date)) "
-                     "AS client_year_total")
-        con.execute(f"""
-            CREATE OR REPLACE TABLE ev_{table} AS
-            SELECT * {extra} FROM (
-              SELECT * EXCLUDE (id, _reason),
-                     COALESCE(id, '{table}[' || CAST(row_number() OVER (PARTITION BY entity_id ORDER BY _row) - 1 AS VARCHAR) || ']') AS id
-              FROM typed_{table} WHERE _reason IS NULL)""")
-        ids.append(f"SELECT entity_id, id FROM ev_{table}")
-    con.execute("CREATE OR REPLACE VIEW all_event_ids AS " + " UNION ALL ".join(ids))
-

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from huiqi.batch.screen import screen
-from huiqi.batch.validate import USCC_MACRO
+from huiqi.batch.validate import uscc_ok_sql
 from huiqi.catalogue import get_policy
 from huiqi.standards.uscc import is_valid_uscc, make_uscc
 
@@ -143,23 +143,22 @@ def test_pool_is_never_overspent_and_the_crossing_claim_is_funded_in_part(tmp_pa
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYIOSVZ", min_size=16, max_size=19))
 def test_sql_credit_code_check_equals_python(code):
-    con = _macro_con()
-    assert con.execute("SELECT uscc_ok(?)", [code]).fetchone()[0] == is_valid_uscc(code)
+    assert _uscc_ok(code) == is_valid_uscc(code)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=9, max_size=9), st.sampled_from(["530111", "530102", "110101"]))
 def test_sql_credit_code_check_accepts_every_valid_code(body, district):
     code = make_uscc("91" + district + body)
-    assert _macro_con().execute("SELECT uscc_ok(?)", [code]).fetchone()[0] is True
+    assert _uscc_ok(code) is True
 
 
 _CON = None
 
 
-def _macro_con():
+def _uscc_ok(code: str):
+    """The inlined SQL check (the one every registry row meets, in DuckDB and, transpiled, in Spark)."""
     global _CON
     if _CON is None:
         _CON = duckdb.connect()
-        _CON.execute(USCC_MACRO)
-    return _CON
+    return _CON.execute(f"SELECT {uscc_ok_sql('c')} FROM (SELECT CAST(? AS VARCHAR) AS c)", [code]).fetchone()[0]

@@ -19,9 +19,10 @@ the fen by the one rule of :data:`huiqi.engine.steps.MONEY`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, Mapping
 
@@ -85,8 +86,7 @@ class ProvisionResult:
     figures: dict[str, Any]
     citation: tuple[str, ...]
     lead_departments: tuple[str, ...]
-    explanation_zh: str
-    explanation_en: str
+    explanation: explain.Explanation  # the key and the parameters of the words; worded when first read
     formula_fen: int | None = None  # the amount before caps across claims and 就高不重复
     exact_yuan: Decimal | None = None  # the formula's exact value, for sums rounded once
     explanation_key: str = ""  # machine-readable reason, the same in the batch screener: eligible, not_eligible:failed:<condition> …
@@ -97,21 +97,45 @@ class ProvisionResult:
         """The benefit kind (money / relief / loan_limit / right / referral), from ``kind``."""
         return Provision.BENEFIT_OF_KIND[self.kind]
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data for JSON; memoised, because results that depend only on the date are shared."""
-        cached = self.__dict__.get("_as_dict")
+    @property
+    def explanation_zh(self) -> str:
+        """The explanation in Chinese (worded on first read)."""
+        return self.explanation.text("zh")
+
+    @property
+    def explanation_en(self) -> str:
+        """The explanation in English (worded on first read)."""
+        return self.explanation.text("en")
+
+    def explanation_text(self, lang: str = "zh") -> str:
+        """The explanation in ``lang`` (``zh`` or ``en``)."""
+        return self.explanation.text(lang)
+
+    def as_dict(self, text: bool = True) -> dict[str, Any]:
+        """Plain data for JSON; memoised, because results that depend only on the date are shared (read-only).
+
+        ``text=False``: without ``explanation_zh``/``explanation_en`` (``explanation_key`` says why), so no
+        words are formatted — for answers that word only the rows a person reads."""
+        memo = "_as_dict" if text else "_as_dict_keys"
+        cached = self.__dict__.get(memo)
         if cached is not None:
             return cached
         from huiqi.money import format_fen
 
-        d = {k: v for k, v in self.__dict__.items() if k not in ("conditions", "exact_yuan")}
+        d: dict[str, Any] = {}
+        for k, v in self.__dict__.items():
+            if k == "explanation":
+                if text:
+                    d["explanation_zh"], d["explanation_en"] = v.text("zh"), v.text("en")
+            elif k not in ("conditions", "exact_yuan", "_as_dict", "_as_dict_keys"):
+                d[k] = v
         d["conditions"] = [c.__dict__ for c in self.conditions]
         d["amount_display"] = format_fen(self.amount_fen) if self.amount_fen is not None else None
         d["citation"] = list(self.citation)
         d["lead_departments"] = list(self.lead_departments)
         d["adjustments"] = list(self.adjustments)
         d["benefit"] = explain.benefit_words(self.benefit)
-        object.__setattr__(self, "_as_dict", d)
+        object.__setattr__(self, memo, d)
         return d
 
 
@@ -177,89 +201,123 @@ class Evaluation:
 # -- step 1: candidates ----------------------------------------------------------------------
 
 
-def _facts_for(plan: ProvisionPlan, entity: dict, event: dict) -> dict[str, Any]:
-    out = {}
-    for ns, col in plan.columns:
-        out[f"{ns}.{col}"] = (entity if ns == "entity" else event).get(col)
-    return out
+_NO_EVENT: dict[str, Any] = {}  # an applicant's own row has no event (read-only)
 
 
 def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.date) -> ProvisionResult:
     """One candidate row, decided by the plan's gates (:mod:`huiqi.engine.gates`): the first that holds."""
-    p = plan.provision
-    ev = event or {}
-    dated_by = p.dated_by or ("event" if event is not None else "as_of")
-    day = ev["date"] if dated_by == "event" and event is not None else as_of
-    base = dict(plan.static, event_id=ev.get("id"), decision_date=day, figures={})
-    params = plan.params_on(day, as_of)
-    shown_params = {k: params[k] for k in p.parameters}
-    facts = _facts_for(plan, entity, ev)
+    ev = _NO_EVENT if event is None else event
+    day = ev["date"] if plan.on_event_day else as_of
+    params, shown_params = plan.params_shown(day, as_of)
+    facts = {key: (entity if own else ev).get(col) for key, own, col in plan.facts}
     dates = {"event_date": ev.get("date"), "day": day, "as_of": as_of,
              "in_force_start": plan.period.start, "in_force_end": plan.period.end}
-    outcomes: list[ConditionOutcome] | None = None
+    outcomes: tuple[ConditionOutcome, ...] = ()
     truth: list[bool | None] | None = None
+    figures: dict[str, Any] = {}
+    holds = gates.holds
     for gate in plan.gates:
         if truth is None and gate.test.op not in ("after", "before"):  # conditions and figures, once, when first needed
             outcomes = _outcomes(plan, entity, ev, params)
             truth = [o.satisfied for o in outcomes]
-            base["figures"] = {name: _round_figure(p.figures[name].unit, f.evaluate(entity, ev, params))
-                               for name, f in plan.figures}
-        if gates.holds(gate.test, dates, truth):
-            return _decided(gate, plan, base, shown_params, facts, tuple(outcomes or ()), entity, ev, params, day, as_of)
-    raise AssertionError(f"{p.id}: no gate decided")  # the last gate always holds
+            if plan.figures:
+                p = plan.provision
+                figures = {name: _round_figure(p.figures[name].unit, f.evaluate(entity, ev, params))
+                           for name, f in plan.figures}
+        if holds(gate.test, dates, truth):
+            return _decided(gate, plan, ev, figures, shown_params, facts, outcomes, entity, params, day, as_of)
+    raise AssertionError(f"{plan.provision.id}: no gate decided")  # the last gate always holds
 
 
-def _outcomes(plan: ProvisionPlan, entity: dict, ev: dict, params: dict) -> list[ConditionOutcome]:
+def _outcomes(plan: ProvisionPlan, entity: dict, ev: dict, params: dict) -> tuple[ConditionOutcome, ...]:
     outcomes = []
+    new = object.__new__
     for cp in plan.conditions:
         c = cp.condition
+        o = new(ConditionOutcome)  # the frozen dataclass's fields, set without its per-field __setattr__
         if cp.test is None:
-            outcomes.append(ConditionOutcome(c.id, c.zh, c.en, None, False, {}))
-            continue
-        value = cp.test.evaluate(entity, ev, params)
-        cfacts = {f"{ns}.{col}": (entity if ns == "entity" else ev).get(col) for ns, col in cp.test.columns}
-        outcomes.append(ConditionOutcome(c.id, c.zh, c.en, None if value is None else bool(value), True, cfacts))
-    return outcomes
+            o.__dict__.update(id=c.id, zh=c.zh, en=c.en, satisfied=None, checkable=False, facts={})
+        else:
+            value = cp.test.fn(entity, ev, params)
+            o.__dict__.update(id=c.id, zh=c.zh, en=c.en, satisfied=None if value is None else bool(value),
+                              checkable=True, facts={key: (entity if own else ev).get(col) for key, own, col in cp.facts})
+        outcomes.append(o)
+    return tuple(outcomes)
 
 
-def _decided(gate: gates.Gate, plan: ProvisionPlan, base: dict, shown_params: dict, facts: dict,
-             outcomes: tuple[ConditionOutcome, ...], entity: dict, ev: dict, params: dict, day: dt.date,
+def _decided(gate: gates.Gate, plan: ProvisionPlan, ev: dict, figures: dict, shown_params: dict, facts: dict,
+             outcomes: tuple[ConditionOutcome, ...], entity: dict, params: dict, day: dt.date,
              as_of: dt.date) -> ProvisionResult:
-    """The result a gate yields, with its explanation."""
-    p = plan.provision
+    """The result a gate yields, with its explanation (worded when read)."""
     kind = gate.kind
+    key = gate.key
     amount_fen = yuan = None
     if gate.carries_amount and plan.amount is not None:
-        yuan = plan.amount.evaluate(entity, ev, params)
-        amount_fen = None if yuan is None else max(0, to_fen(Decimal(yuan)))
-    if kind == "future_event":
-        zh, en = explain.future_event(ev["date"], as_of)
-    elif kind == "expired":
-        zh, en = explain.expired(day, plan.period.end)
-    elif kind == "not_yet":
-        zh, en = explain.not_yet(day, plan.period.start)
+        yuan = plan.amount.fn(entity, ev, params)
+        if yuan is not None:
+            yuan = Decimal(yuan)
+            amount_fen = max(0, to_fen(yuan))
+    # The words are kept as their function and arguments (huiqi.engine.explain.Explanation), worded when read.
+    if kind == "eligible":  # with the conditions stated by the text that only the department can confirm
+        why = explain.Explanation(key, explain.eligible_of, plan.provision, amount_fen, shown_params, figures, outcomes)
     elif kind == "failed":
-        zh, en = explain.failed([o for o in outcomes if o.satisfied is False])
+        why = explain.Explanation(key, explain.failed_of, outcomes)
     elif kind == "missing":
-        zh, en = explain.missing([o for o in outcomes if o.satisfied is None and o.checkable])
+        why = explain.Explanation(key, explain.missing_of, outcomes)
     elif kind == "referral":
         # No figure in the text, a yes/no rule no fact can decide, or only a ceiling for an assessment whose
         # criteria the text does not define: refer to the department (the ceiling travels with it, is_cap).
-        open_conds = [o for o in outcomes if not o.checkable] + [o for o in outcomes if o.satisfied is None and o.checkable]
-        zh, en = explain.referral(p, plan.measure, open_conds, amount_fen)
+        why = explain.Explanation(key, explain.referral_of, plan.provision, plan.measure, outcomes, amount_fen)
+    elif kind == "future_event":
+        why = explain.Explanation(key, explain.future_event, ev["date"], as_of)
+    elif kind == "expired":
+        why = explain.Explanation(key, explain.expired, day, plan.period.end)
     else:
-        zh, en = explain.eligible(p, amount_fen, shown_params, base["figures"])
-        unchecked = [o for o in outcomes if not o.checkable]
-        if unchecked:  # stated by the text, but only the department can confirm them
-            zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"
-            en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
-    if kind != "eligible":  # a figure is shown only where it is due: a refused claim owes no "VAT payable 0"
-        base = {**base, "figures": {}}
-    return ProvisionResult(**base, status=gate.status, amount_fen=amount_fen, parameters=shown_params, facts=facts,
-                           conditions=outcomes, explanation_zh=zh, explanation_en=en,
-                           formula_fen=amount_fen if gate.carries_amount else None,
-                           exact_yuan=None if yuan is None else max(Decimal(0), Decimal(yuan)),
-                           explanation_key=gate.key)
+        assert kind == "not_yet", kind
+        why = explain.Explanation(key, explain.not_yet, day, plan.period.start)
+    return _result(plan.static, event_id=ev.get("id"), decision_date=day,
+                   # a figure is shown only where it is due: a refused claim owes no "VAT payable 0"
+                   figures=figures if kind == "eligible" else {},
+                   status=gate.status, amount_fen=amount_fen, parameters=shown_params, facts=facts,
+                   conditions=outcomes, explanation=why,
+                   formula_fen=amount_fen if gate.carries_amount else None,
+                   exact_yuan=None if yuan is None else max(_ZERO, yuan),
+                   explanation_key=key)
+
+
+_ZERO = Decimal(0)
+_MEMOS = ("_as_dict", "_as_dict_keys")  # what as_dict keeps on a result: never carried to a changed copy
+
+
+def _replace(r: ProvisionResult, **changes: Any) -> ProvisionResult:
+    """``dataclasses.replace`` for a result (a step changing its amount, a total of events), without re-running
+    the frozen dataclass's ``__init__``: the same fields in the same order, the changed ones replaced."""
+    new = object.__new__(ProvisionResult)
+    d = new.__dict__
+    d.update(r.__dict__)
+    for memo in _MEMOS:
+        d.pop(memo, None)
+    d.update(changes)
+    return new
+_TEMPLATES: dict[int, tuple[dict, dict]] = {}  # id(plan.static) → (plan.static, every field in order)
+
+
+def _result(static: dict, **fields: Any) -> ProvisionResult:
+    """A ProvisionResult built without the frozen dataclass's per-field ``object.__setattr__`` (some 25 per
+    result): the provision's fields, then this row's, over the defaults, in the order of ``__init__``."""
+    hit = _TEMPLATES.get(id(static))
+    if hit is None or hit[0] is not static:
+        template = {}
+        for f in dataclasses.fields(ProvisionResult):
+            template[f.name] = static.get(f.name, None if f.default is dataclasses.MISSING else f.default)
+        if len(_TEMPLATES) > 20000:
+            _TEMPLATES.clear()
+        hit = _TEMPLATES[id(static)] = (static, template)
+    r = object.__new__(ProvisionResult)
+    d = r.__dict__
+    d.update(hit[1])
+    d.update(fields)
+    return r
 
 
 def is_referral(plan: ProvisionPlan) -> bool:
@@ -287,15 +345,16 @@ def _fixed_result(plan: ProvisionPlan, why: str, kind: ApplicantKind, as_of: dt.
     key = (id(plan), why, kind, as_of)
     r = _FIXED.get(key)
     if r is None:
+        reason = f"not_eligible:{why}"
         if why == "claimant":
-            zh, en = explain.wrong_claimant(plan.provision.claimant, kind)
+            words = explain.Explanation(reason, explain.wrong_claimant, plan.provision.claimant, kind)
         else:
-            zh, en = explain.no_events(plan.provision.subject)
+            words = explain.Explanation(reason, explain.no_events, plan.provision.subject)
         params = plan.params_on(as_of, as_of)
         r = ProvisionResult(
             **plan.static, event_id=None, decision_date=as_of, status="not_eligible", amount_fen=None,
             parameters={k: params[k] for k in plan.provision.parameters}, facts={}, conditions=(), figures={},
-            explanation_zh=zh, explanation_en=en, explanation_key=f"not_eligible:{why}",
+            explanation=words, explanation_key=reason,
         )
         if len(_FIXED) > 20000:
             _FIXED.clear()
@@ -303,30 +362,49 @@ def _fixed_result(plan: ProvisionPlan, why: str, kind: ApplicantKind, as_of: dt.
     return r
 
 
+_ROUTES: dict[tuple, tuple[object, tuple]] = {}  # (plans, applicant kind, date) → each provision's way
+
+
+def _routes(plans, profile: Profile, as_of: dt.date, entity: dict) -> tuple:
+    """How each provision is answered for an applicant of this kind on this date, worked out once:
+    ``(plan, None, result)`` a result the same for every such applicant (not for this kind of applicant; a
+    rule no fact can decide), ``(plan, None, None)`` judged on the applicant, ``(plan, subject, result)``
+    judged per event of ``subject``, ``result`` when there is none."""
+    key = (id(plans), profile.kind, as_of)
+    hit = _ROUTES.get(key)
+    if hit is not None and hit[0] is plans:
+        return hit[1]
+    out = []
+    for plan in plans:
+        p = plan.provision
+        if profile.kind not in CLAIMANT_KINDS[p.claimant]:
+            out.append((plan, None, _fixed_result(plan, "claimant", profile.kind, as_of)))
+        elif p.subject == "entity":
+            # e.g. a referral no fact can decide: the same for every applicant (it reads none of the entity)
+            out.append((plan, None, _candidate(plan, entity, None, as_of) if plan.reads_no_facts else None))
+        else:
+            out.append((plan, p.subject, _fixed_result(plan, "no_events", profile.kind, as_of)))
+    if len(_ROUTES) > 4096:
+        _ROUTES.clear()
+    routes = tuple(out)
+    _ROUTES[key] = (plans, routes)
+    return routes
+
+
 def candidates(plans, profile: Profile, as_of: dt.date, entity: dict | None = None) -> list[ProvisionResult]:
     entity = entity if entity is not None else entity_facts(profile)
     events = event_facts(profile)
     out: list[ProvisionResult] = []
-    for plan in plans:
-        p = plan.provision
-        if profile.kind not in CLAIMANT_KINDS[p.claimant]:
-            out.append(_fixed_result(plan, "claimant", profile.kind, as_of))
+    for plan, subject, fixed in _routes(plans, profile, as_of, entity):
+        if subject is None:
+            out.append(fixed if fixed is not None else _candidate(plan, entity, None, as_of))
             continue
-        if p.subject == "entity":
-            if plan.reads_no_facts:  # e.g. a referral no fact can decide: the same for every applicant
-                key = (id(plan), "static", profile.kind, as_of)
-                r = _FIXED.get(key)
-                if r is None:
-                    r = _FIXED[key] = _candidate(plan, entity, None, as_of)
-                out.append(r)
-            else:
-                out.append(_candidate(plan, entity, None, as_of))
-            continue
-        rows = events.get(p.subject, [])
+        rows = events.get(subject)
         if not rows:
-            out.append(_fixed_result(plan, "no_events", profile.kind, as_of))
+            out.append(fixed)
             continue
-        out.extend(_candidate(plan, entity, ev, as_of) for ev in rows)
+        for ev in rows:
+            out.append(_candidate(plan, entity, ev, as_of))
     return out
 
 
@@ -360,24 +438,19 @@ def _event_day(r: ProvisionResult) -> dt.date:
 def _merge(rows: list[ProvisionResult]) -> ProvisionResult:
     counted = [r for r in rows if r.explanation_key == "eligible"]
     left_out = [r for r in rows if r.explanation_key != "eligible"]
-    first = replace(rows[0], decision_date=min(r.decision_date for r in rows))  # dated by the earliest event
+    first = _replace(rows[0], decision_date=min(r.decision_date for r in rows))  # dated by the earliest event
     key = gates.merged_key([r.explanation_key for r in rows])
     if key != "eligible":
-        zh = "；".join(f"{explain.event_words(_event_day(r))}：{r.explanation_zh}" for r in rows)
-        en = "; ".join(f"{explain.event_words(_event_day(r), 'en')}: {r.explanation_en}" for r in rows)
-        return replace(first, event_id=None, status=gates.status_of(key), amount_fen=None, explanation_zh=zh,
-                       explanation_en=en, facts={"events_counted": [], "events_left_out": [r.event_id for r in rows]},
+        why = explain.Explanation(key, explain.merged_rows, [(_event_day(r), r.explanation) for r in rows])
+        return _replace(first, event_id=None, status=gates.status_of(key), amount_fen=None, explanation=why,
+                       facts={"events_counted": [], "events_left_out": [r.event_id for r in rows]},
                        explanation_key=key)
     total = sum((r.exact_yuan or Decimal(0)) for r in counted)
     fen = to_fen(total)
-    zh, en = explain.aggregated([_event_day(r) for r in counted], fen, first.is_cap,
-                                [(_event_day(r), r.explanation_zh, r.explanation_en) for r in left_out])
-    unchecked = [c for c in counted[0].conditions if not c.checkable]
-    if unchecked:
-        zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"
-        en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
-    return replace(first, event_id=None, status="eligible", amount_fen=fen, formula_fen=fen, exact_yuan=total,
-                   explanation_zh=zh, explanation_en=en, explanation_key="eligible",
+    why = explain.Explanation(key, explain.aggregated_of, [_event_day(r) for r in counted], fen, first.is_cap,
+                              [(_event_day(r), r.explanation) for r in left_out], counted[0].conditions)
+    return _replace(first, event_id=None, status="eligible", amount_fen=fen, formula_fen=fen, exact_yuan=total,
+                   explanation=why, explanation_key="eligible",
                    facts={"events_counted": [r.event_id for r in counted], "events_left_out": [r.event_id for r in left_out]})
 
 
@@ -452,11 +525,10 @@ def _adjust(r: ProvisionResult, amount: int, kind: str, zh: str, en: str) -> Pro
     key = gates.adjusted_key(r.status, amount, kind)
     status: Status = gates.status_of(key)  # type: ignore[assignment]
     adjustments = r.adjustments + ({"type": kind, "zh": zh, "en": en},)
-    final_zh, final_en = explain.adjusted(r.formula_fen or 0, amount, r.is_cap, [a["zh"] for a in adjustments],
-                                          [a["en"] for a in adjustments], referral=r.status == "referral")
-    return replace(r, amount_fen=amount if amount > 0 else None, status=status,
-                   explanation_zh=final_zh, explanation_en=final_en, adjustments=adjustments,
-                   explanation_key=key)
+    why = explain.Explanation(key, explain.adjusted, r.formula_fen or 0, amount, r.is_cap, [a["zh"] for a in adjustments],
+                              [a["en"] for a in adjustments], r.status == "referral")
+    return _replace(r, amount_fen=amount if amount > 0 else None, status=status, explanation=why,
+                   adjustments=adjustments, explanation_key=key)
 
 
 def _overlap(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
@@ -472,12 +544,19 @@ def _overlap(results: list[ProvisionResult], step: steps.Step, profile: Profile)
     """
     if not profile.other_support:
         return results
+    received: dict[str, list] = {}  # the support received, by the provision it is for, in the profile's order
+    for s in profile.other_support:
+        received.setdefault(s.provision, []).append(s)
     out = []
     for r in results:
+        support = received.get(r.provision_id)
+        if (support is None or r.amount_fen is None or r.status not in step.statuses
+                or r.provision_id not in step.provisions):
+            out.append(r)
+            continue
         events = {r.event_id} if r.event_id is not None else set(r.facts.get("events_counted") or ())
-        same = [s for s in profile.other_support
-                if s.provision == r.provision_id and (s.event_id is None or s.event_id in events)]
-        if r.provision_id not in step.provisions or r.status not in step.statuses or r.amount_fen is None or not same:
+        same = [s for s in support if s.event_id is None or s.event_id in events]
+        if not same:
             out.append(r)
             continue
         received_fen = sum(to_fen(s.amount) for s in same)
@@ -514,9 +593,22 @@ class ProfileError(ValueError):
         self.field, self.zh, self.en = field, zh, en
 
 
+_IDS: dict[int, tuple[Policy, frozenset[str]]] = {}
+
+
+def _provision_ids(policy: Policy) -> frozenset[str]:
+    """The policy's provision ids, gathered once per loaded policy."""
+    hit = _IDS.get(id(policy))
+    if hit is None or hit[0] is not policy:
+        if len(_IDS) > 64:
+            _IDS.clear()
+        hit = _IDS[id(policy)] = (policy, frozenset(p.id for p in policy.provisions()))
+    return hit[1]
+
+
 def check_against_policy(policy: Policy, profile: Profile) -> None:
     """Codes in the profile that only the policy can check: provision ids and event ids it refers to."""
-    known = {p.id for p in policy.provisions()}
+    known = _provision_ids(policy) if profile.other_support else ()
     event_ids = {e.id for events in profile.event_lists().values() for e in events if e.id}
     for i, s in enumerate(profile.other_support):
         if s.provision not in known:

@@ -2,6 +2,10 @@
 
 Every function returns ``(zh, en)``. Error messages are public API: they name the
 condition, the fact that decided it and the rule's figure.
+
+The engine does not call them while it decides: a result carries an :class:`Explanation` — its key
+and the arguments of the function that words it — and the words are formatted the first time a page,
+the API or the CLI reads them (most of an answer's 120 rows are never read as text).
 """
 
 from __future__ import annotations
@@ -9,9 +13,63 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from huiqi.money import format_fen, format_yuan
+
+
+class Explanation:
+    """Why a result is what it is: the explanation key and the parameters of its words, worded on first use.
+
+    ``words(*args)`` returns ``(zh, en)``; it runs once, when :meth:`text` is first asked, and the text is kept
+    (a result shared between evaluations is worded once). Equal when the words are equal.
+    """
+
+    __slots__ = ("key", "_words", "_args", "_text")
+
+    def __init__(self, key: str, words: Callable[..., tuple[str, str]], *args: Any):
+        self.key = key
+        self._words = words
+        self._args = args
+        self._text: tuple[str, str] | None = None
+
+    @classmethod
+    def worded(cls, key: str, zh: str, en: str) -> "Explanation":
+        """An explanation whose words are already known."""
+        e = cls(key, _given)
+        e._text = (zh, en)
+        return e
+
+    def text(self, lang: str = "zh") -> str:
+        """The words in ``lang`` (``zh`` or ``en``)."""
+        t = self._text
+        if t is None:
+            t = self._text = self._words(*self._args)
+            self._args = ()  # what the words needed is no longer held
+        return t[0] if lang == "zh" else t[1]
+
+    @property
+    def zh(self) -> str:
+        return self.text("zh")
+
+    @property
+    def en(self) -> str:
+        return self.text("en")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Explanation):
+            return NotImplemented
+        return self.key == other.key and self.text("zh") == other.text("zh") and self.text("en") == other.text("en")
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return f"Explanation({self.key!r})"
+
+
+def _given() -> tuple[str, str]:
+    raise AssertionError("worded explanations carry their text")
 
 CLAIMANT_ZH = {
     "enterprise": "企业", "individual": "个人或家庭", "park_operator": "园区运营方", "guarantee_institution": "融资担保机构",
@@ -302,3 +360,52 @@ def aggregated(counted: list[dt.date], fen: int, is_cap: bool, left_out: list[tu
         zh += "未计入：" + "；".join(f"{event_words(d)}（{z.rstrip('。')}）" for d, z, _ in left_out) + "。"
         en += " Left out: " + "; ".join(f"{event_words(d, 'en')} ({e.rstrip('.')})" for d, _, e in left_out) + "."
     return zh, en
+
+
+# -- the words of a decided candidate and of the steps across rows, from what the engine kept -------------
+# (the engine passes these with their arguments to an Explanation; they run only when the text is read)
+
+
+def _to_confirm(zh: str, en: str, outcomes) -> tuple[str, str]:
+    """Conditions the text states but only the department can confirm, after an eligible result's words."""
+    unchecked = [c for c in outcomes if not c.checkable]
+    if unchecked:
+        zh += "需部门核实：" + "；".join(c.zh for c in unchecked) + "。"
+        en += " To be confirmed by the department: " + "; ".join(c.en for c in unchecked) + "."
+    return zh, en
+
+
+def failed_of(outcomes) -> tuple[str, str]:
+    """The conditions found false among a candidate's outcomes."""
+    return failed([o for o in outcomes if o.satisfied is False])
+
+
+def missing_of(outcomes) -> tuple[str, str]:
+    """The checkable conditions left unknown among a candidate's outcomes."""
+    return missing([o for o in outcomes if o.satisfied is None and o.checkable])
+
+
+def referral_of(p, measure, outcomes, ceiling_fen: int | None) -> tuple[str, str]:
+    """A referral, naming what is left to confirm: the conditions only the department checks, then the unknown ones."""
+    open_conds = [o for o in outcomes if not o.checkable] + [o for o in outcomes if o.satisfied is None and o.checkable]
+    return referral(p, measure, open_conds, ceiling_fen)
+
+
+def eligible_of(p, amount_fen: int | None, params: dict[str, Any], figures: dict[str, Any], outcomes) -> tuple[str, str]:
+    """:func:`eligible`, with the conditions the department still has to confirm."""
+    zh, en = eligible(p, amount_fen, params, figures)
+    return _to_confirm(zh, en, outcomes)
+
+
+def merged_rows(rows: list[tuple[dt.date, Explanation]]) -> tuple[str, str]:
+    """A provision paid on a total of events when none counted: each event's reason, named by its date."""
+    zh = "；".join(f"{event_words(day)}：{e.text('zh')}" for day, e in rows)
+    en = "; ".join(f"{event_words(day, 'en')}: {e.text('en')}" for day, e in rows)
+    return zh, en
+
+
+def aggregated_of(counted: list[dt.date], fen: int, is_cap: bool, left_out: list[tuple[dt.date, Explanation]],
+                  outcomes) -> tuple[str, str]:
+    """:func:`aggregated` from the events left out's explanations, with what the department still confirms."""
+    zh, en = aggregated(counted, fen, is_cap, [(day, e.text("zh"), e.text("en")) for day, e in left_out])
+    return _to_confirm(zh, en, outcomes)

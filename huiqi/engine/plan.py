@@ -11,6 +11,7 @@ is a new plan.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 from huiqi.engine.gates import Gate, gates_for
@@ -20,10 +21,17 @@ from huiqi.rules.loader import Policy
 from huiqi.rules.model import ENGINE_PARAMETERS, Condition, Measure, Period, Provision, ProvisionKind
 
 
+def fact_keys(columns) -> tuple[tuple[str, bool, str], ...]:
+    """``(("entity", "revenue"), …)`` as ``(("entity.revenue", True, "revenue"), …)``: the key a result's facts
+    use, whether the fact is the applicant's (else the event's), and its column — spelled once, not per row."""
+    return tuple((f"{ns}.{col}", ns == "entity", col) for ns, col in columns)
+
+
 @dataclass(frozen=True)
 class ConditionPlan:
     condition: Condition
     test: CompiledExpr | None  # None: only the department can check it
+    facts: tuple[tuple[str, bool, str], ...] = ()  # the facts the test reads (fact_keys)
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,10 @@ class ProvisionPlan:
     ceiling: bool = False  # … carrying a ceiling left to assessment (amount_by_assessment)
     # … and the steps across rows it takes part in (huiqi.engine.steps): a total of events, a cap, a one-off award
     steps: tuple[Step, ...] = ()
+    facts: tuple[tuple[str, bool, str], ...] = ()  # fact_keys(columns): every fact shown with a result
+    on_event_day: bool = False  # judged per event and dated by the event (else by the answer's date)
     _params_by_day: dict = field(default_factory=dict, compare=False, repr=False)
+    _shown_by_day: dict = field(default_factory=dict, compare=False, repr=False)
 
     def step(self, kind: str) -> Step | None:
         """The provision's step of ``kind`` (``sum_events``, ``cap``, ``first_only``), if it takes part in one."""
@@ -63,6 +74,20 @@ class ProvisionPlan:
             self._params_by_day[key] = values
         return values
 
+    def params_shown(self, day, as_of) -> tuple[dict, dict]:
+        """:meth:`params_on` and the provision's own parameters among them (what a result shows), cached.
+
+        The second dict is shared by every result of that day: read-only."""
+        key = (day, as_of)
+        hit = self._shown_by_day.get(key)
+        if hit is None:
+            values = self.params_on(day, as_of)
+            hit = (values, {k: values[k] for k in self.provision.parameters})
+            if len(self._shown_by_day) > 4096:
+                self._shown_by_day.clear()
+            self._shown_by_day[key] = hit
+        return hit
+
 
 def default_amount(p: Provision) -> str | None:
     """The amount formula a kind implies, in yuan."""
@@ -79,7 +104,8 @@ def default_amount(p: Provision) -> str | None:
 
 def compile_provision(policy: Policy, measure: Measure, p: Provision) -> ProvisionPlan:
     allowed = set(p.parameters) | ENGINE_PARAMETERS
-    conds = tuple(ConditionPlan(c, compile_expr(c.test, allowed) if c.test else None) for c in p.conditions)
+    tests = [(c, compile_expr(c.test, allowed) if c.test else None) for c in p.conditions]
+    conds = tuple(ConditionPlan(c, t, fact_keys(t.columns) if t else ()) for c, t in tests)
     amount_src = default_amount(p)
     amount = compile_expr(amount_src, allowed) if amount_src else None
     figures = tuple((k, compile_expr(v.expr, allowed)) for k, v in p.figures.items())
@@ -109,7 +135,9 @@ def compile_provision(policy: Policy, measure: Measure, p: Provision) -> Provisi
                          reads_no_facts,
                          gates=gates_for(conds, on_event=p.subject != "entity", referral=referral, ceiling=ceiling),
                          referral=referral, ceiling=ceiling,
-                         steps=provision_steps(p.aggregate, p.cap_period, tuple(p.parameters), p.subject))
+                         steps=provision_steps(p.aggregate, p.cap_period, tuple(p.parameters), p.subject),
+                         facts=fact_keys(sorted(columns)),
+                         on_event_day=p.subject != "entity" and (p.dated_by or "event") == "event")
 
 
 def is_referral(p: Provision, conds, amount, figures) -> bool:
@@ -134,3 +162,18 @@ def plan_for(policy: Policy) -> tuple[ProvisionPlan, ...]:
         plan = tuple(compile_provision(policy, m, p) for m in policy.measures for p in m.provisions)
         _PLANS[policy.version] = plan
     return plan
+
+
+def prepare(policy: Policy) -> tuple[ProvisionPlan, ...]:
+    """Ready a loaded policy for answering: its plan compiled, then everything loaded so far frozen out of
+    the cyclic garbage collector (``gc.freeze``).
+
+    Why: a policy, its plan and the libraries are hundreds of thousands of long-lived objects; without the
+    freeze every full collection walks them all, in the middle of some evaluation — the tail of the
+    latency. Call it once the policy is loaded (the server's start, each worker, the CLI, the benchmark);
+    calling it again only freezes what was loaded since.
+    """
+    plans = plan_for(policy)
+    gc.collect()
+    gc.freeze()
+    return plans

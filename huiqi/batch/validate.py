@@ -81,6 +81,11 @@ def _is_text_type(rtype: str) -> bool:
     return rtype in ("VARCHAR", "") or rtype.startswith("VARCHAR")
 
 
+def _text_sql(raw: str, rtype: str) -> str:
+    """A cell as trimmed text, empty as NULL."""
+    return f"NULLIF(trim({raw}), '')" if _is_text_type(rtype) else f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
+
+
 def _decimal_scale(rtype: str) -> int | None:
     m = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", rtype)
     return int(m.group(2)) if m else None
@@ -120,10 +125,8 @@ def _column(col: Column, raw_cols: dict[str, str], i: int) -> _Col:
     rtype = normalise_type(raw_cols[name])
     if _already_typed(k, rtype):  # a Parquet column of the right type: its text is never needed, only NULL or not
         text = raw
-    elif _is_text_type(rtype):
-        text = f"NULLIF(trim({raw}), '')"
     else:
-        text = f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
+        text = _text_sql(raw, rtype)
     checks: list[tuple[str, str]] = []
     joins: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()
@@ -214,7 +217,7 @@ def _narrowed(col: Column, t: str) -> str:
 def typed_select(table: str, raw_cols: dict[str, str] | None, kinds=None, present: bool = True) -> str:
     """The typed-and-checked SELECT of one registry table (DuckDB SQL): ``_row``, every column typed, ``_reason``.
     ``raw_cols``: the raw view's columns and types (``_problem`` among them if the reader set it); reads
-    ``raw_<table>`` and the plan's lookups (and ``good_entities`` / ``all_event_ids`` for the other tables)."""
+    ``raw_<table>`` and the plan's lookups (and ``good_owners`` / ``all_event_ids`` for the other tables)."""
     raw_cols = dict(raw_cols or {})
     has_problem = "_problem" in raw_cols
     raw_cols = {c: ty for c, ty in raw_cols.items() if c not in ("_row", "_problem")}
@@ -244,8 +247,8 @@ def typed_select(table: str, raw_cols: dict[str, str] | None, kinds=None, presen
             checks.append((is_dup, "entity_id: 主体编号重复（保留首行） / duplicate entity_id (the first row is kept)"))
             layer3_join = dups(["entity_id"])
     else:
-        if ent is not None:
-            joins.append(f"LEFT JOIN good_entities __g ON __g.entity_id = {ent}")
+        if ent is not None:  # good_owners: the good entities that have events (small; see check_plan)
+            joins.append(f"LEFT JOIN good_owners __g ON __g.entity_id = {ent}")
             layer1.append("__g.entity_id AS __good")
         checks.append(("__good IS NULL" if ent is not None else "TRUE",
                        "entity_id: 所属主体不存在或已被拒绝 / entity rejected or unknown"))
@@ -348,7 +351,7 @@ def check_plan(raw_columns: dict[str, dict[str, str]], provision_ids: list[str],
     ``raw_columns``: for each table present, its raw view's (``raw_<table>``) columns and types as DuckDB or Spark
     names them (``_problem`` listed when the tolerant reader set it); absent tables are empty. The steps create
     ``known_provisions``, ``valid_districts``, ``valid_industries``, ``typed_<table>`` (``_row``, typed columns,
-    ``_reason``), ``good_entities``, ``industry_facts``, ``district_facts``, ``derived_sizes``, ``entities_f``,
+    ``_reason``), ``good_entities``, ``good_owners``, ``industry_facts``, ``district_facts``, ``derived_sizes``, ``entities_f``,
     ``ev_<list>``, ``all_event_ids``, ``support`` and ``rejects`` — see /docs/batch.md."""
     from huiqi.standards.divisions import validate_district
     from huiqi.standards.industries import validate_industry
@@ -361,8 +364,7 @@ def check_plan(raw_columns: dict[str, dict[str, str]], provision_ids: list[str],
     def distinct_raw(col: str) -> str | None:
         if col not in ent_cols:
             return None
-        raw = f"r.{_q(col)}"
-        text = f"NULLIF(trim({raw}), '')" if _is_text_type(ent_cols[col]) else f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
+        text = _text_sql(f"r.{_q(col)}", ent_cols[col])
         return f"SELECT DISTINCT {text} AS v FROM raw_{ENTITY_TABLE} r WHERE {text} IS NOT NULL"
 
     ids = list(provision_ids)
@@ -378,7 +380,14 @@ def check_plan(raw_columns: dict[str, dict[str, str]], provision_ids: list[str],
         return Step(f"typed_{table}", typed_select(table, raw_columns.get(table), kinds, table in raw_columns))
 
     steps.append(typed(ENTITY_TABLE))
-    steps.append(Step("good_entities", "SELECT entity_id FROM typed_entities WHERE _reason IS NULL"))
+    steps.append(Step("good_entities", "SELECT entity_id FROM typed_entities WHERE _reason IS NULL", view=True))
+    # the good entities that own an event or a support row: looked up once here (one pass over the good
+    # entities), so each event table joins a small table instead of probing every good entity again
+    owners = [f"SELECT {_text_sql('r.entity_id', normalise_type(raw_columns[t]['entity_id']))} AS entity_id FROM raw_{t} r"
+              for t in (*lists, SUPPORT_TABLE) if t in raw_columns and "entity_id" in raw_columns[t]]
+    steps.append(Step("good_owners", "SELECT entity_id FROM good_entities WHERE entity_id IN ("
+                      + " UNION ".join(owners) + ")" if owners else
+                      "SELECT entity_id FROM good_entities WHERE FALSE"))
     steps += [typed(t) for t in lists]
     good = "FROM typed_entities WHERE _reason IS NULL"
     steps += [

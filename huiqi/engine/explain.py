@@ -116,13 +116,38 @@ _INPUT_HINT = re.compile(r"（(?:元|小数)[^）]*）$| \((?:yuan|decimal|0\.\d
 _MONEY_ENTITY_FACTS = {"revenue", "assets"}
 
 
+_FACT_WORDS: dict[tuple[str, str, int], tuple[str, str | None]] = {}
+
+
+def _fact_words(key: str, lang: str) -> tuple[str, str | None]:
+    """A fact's label and unit (:func:`_label_of`, :func:`_unit_of`), looked up once per fact, language and set of
+    kinds read (kinds are only ever added, so their number tells a changed set)."""
+    from huiqi.profile import kinds as kinds_mod
+
+    memo = (key, lang, len(kinds_mod.registered()))
+    hit = _FACT_WORDS.get(memo)
+    if hit is None:
+        if len(_FACT_WORDS) > 10000:
+            _FACT_WORDS.clear()
+        hit = _FACT_WORDS[memo] = (_label_of(key, lang), _unit_of(key))
+    return hit
+
+
 def _label(key: str, lang: str) -> str:
+    return _fact_words(key, lang)[0]
+
+
+def _unit(key: str) -> str | None:
+    return _fact_words(key, "zh")[1]
+
+
+def _label_of(key: str, lang: str) -> str:
     from huiqi.profile.questions import fact_label
 
     return _INPUT_HINT.sub("", fact_label(key, lang))
 
 
-def _unit(key: str) -> str | None:
+def _unit_of(key: str) -> str | None:
     """How a fact is written: money, ratio … from the event kinds' schema (a derived total is money)."""
     from huiqi.profile import kinds as kinds_mod
 

@@ -43,9 +43,8 @@ class Explanation:
     def text(self, lang: str = "zh") -> str:
         """The words in ``lang`` (``zh`` or ``en``)."""
         t = self._text
-        if t is None:
+        if t is None:  # two threads may both word it: the same words, either kept (the arguments stay for both)
             t = self._text = self._words(*self._args)
-            self._args = ()  # what the words needed is no longer held
         return t[0] if lang == "zh" else t[1]
 
     @property

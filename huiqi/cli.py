@@ -471,16 +471,18 @@ def synth_cmd(
     from pathlib import Path
 
     from huiqi import policies
+    from huiqi.batch.progress import stage_progress
     from huiqi.batch.synth import SynthError, generate, write
 
-    try:
-        tables = generate(n, seed, policies.load(policy_id))
-    except policies.UnknownPolicy as e:
-        fail(f"未知的政策“{e.policy_id}”（可选：{'、'.join(e.known)}）",
-             f"--policy: unknown policy '{e.policy_id}' (known: {', '.join(e.known)})")
-    except SynthError as e:
-        fail(f"合成登记册的设置有误：{e}", str(e))
-    paths = write(tables, Path(out))
+    with stage_progress("合成登记册 synth", console=_console()) as tick:  # a bar on a terminal, lines in a log
+        try:
+            tables = generate(n, seed, policies.load(policy_id), progress=tick)
+        except policies.UnknownPolicy as e:
+            fail(f"未知的政策“{e.policy_id}”（可选：{'、'.join(e.known)}）",
+                 f"--policy: unknown policy '{e.policy_id}' (known: {', '.join(e.known)})")
+        except SynthError as e:
+            fail(f"合成登记册的设置有误：{e}", str(e))
+        paths = write(tables, Path(out), progress=tick)
     for p in paths:
         typer.echo(f"{p}  {tables[p.stem].num_rows} 行 rows")
 

@@ -159,9 +159,11 @@ def _values(rng: np.random.Generator, m: int, spec, dist_codes: np.ndarray):
     return rng.random(m) < float(spec.p)  # a yes/no with this chance of yes
 
 
-def generate(n: int, seed: int, policy=None, shares: dict[str, float] | None = None) -> dict[str, pa.Table]:
+def generate(n: int, seed: int, policy=None, shares: dict[str, float] | None = None,
+             progress=None) -> dict[str, pa.Table]:
     """All registry tables of ``policy`` (None: the default policy) for ``n`` entities. ``shares`` overrides the
-    share of entities with any event of a kind (the kinds' schema gives it), e.g. a demo city busier with one."""
+    share of entities with any event of a kind (the kinds' schema gives it), e.g. a demo city busier with one.
+    ``progress(table, done, total)`` is told after each table is drawn (see :func:`steps`)."""
     from huiqi.profile.model import kinds_of
 
     if policy is None:
@@ -171,6 +173,9 @@ def generate(n: int, seed: int, policy=None, shares: dict[str, float] | None = N
     data = synth_data(policy)
     kinds = kinds_of(policy)
     period = policy.header.general.in_force
+    total = steps(policy)
+    tick = (lambda table, done: progress(f"生成 drawing {table}", done, total)) if progress else (lambda table, done: None)
+    tick(ENTITY_TABLE, 0)
     rng = np.random.default_rng(seed)
     ids = np.char.add("E", np.char.zfill(np.arange(1, n + 1).astype("U9"), 8))
     kind = rng.choice(["enterprise", "individual", "park_operator", "guarantee_institution", "procuring_entity"],
@@ -215,6 +220,7 @@ def generate(n: int, seed: int, policy=None, shares: dict[str, float] | None = N
     tables = {ENTITY_TABLE: _table(ENTITY_TABLE, entities, n, kinds)}
 
     for k in kinds.kinds:  # each kind as its schema's synth hint says; a kind without one is an empty table
+        tick(k.name, len(tables))
         hint = k.spec.synth
         if hint is None:
             tables[k.name] = _table(k.name, {}, 0, kinds)
@@ -232,8 +238,20 @@ def generate(n: int, seed: int, policy=None, shares: dict[str, float] | None = N
         for field, spec in hint.values.items():
             cols[field] = _values(rng, m, spec, dist_codes)
         tables[k.name] = _table(k.name, cols, m, kinds)
+    tick(SUPPORT_TABLE, len(tables))
     tables[SUPPORT_TABLE] = _support(rng, tables, data.other_support, kinds)
     return {name: tables[name] for name in all_tables(kinds)}
+
+
+def steps(policy=None) -> int:
+    """How many steps :func:`generate` and :func:`write` report together: each table drawn, then each written."""
+    from huiqi.profile.model import kinds_of
+
+    if policy is None:
+        from huiqi import policies
+
+        policy = policies.load()
+    return 2 * len(all_tables(kinds_of(policy)))
 
 
 def _support(rng: np.random.Generator, tables: dict[str, pa.Table], specs, kinds) -> pa.Table:
@@ -288,11 +306,14 @@ def _arrow_type(kind: str) -> pa.DataType:
     }.get(kind, pa.string())
 
 
-def write(tables: dict[str, pa.Table], out: Path) -> list[Path]:
-    """One Parquet file per table, in the order :func:`generate` gives them."""
+def write(tables: dict[str, pa.Table], out: Path, progress=None) -> list[Path]:
+    """One Parquet file per table, in the order :func:`generate` gives them. ``progress(table, done, total)``
+    is told before each file (counting on from :func:`generate`'s steps)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in tables:
+    for i, name in enumerate(tables):
+        if progress:
+            progress(f"写出 writing {name}", len(tables) + i, 2 * len(tables))
         path = out / f"{name}.parquet"
         pq.write_table(tables[name], path, compression="zstd", write_statistics=True, store_schema=True)
         paths.append(path)

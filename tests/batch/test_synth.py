@@ -43,3 +43,29 @@ def test_a_kind_share_can_be_raised_for_a_busier_city():
     owners = lambda t: len(set(t.column("entity_id").to_pylist()))  # noqa: E731
     assert owners(busy) > 5 * max(owners(plain), 1)
     assert generate(4000, 3)["entities"].equals(generate(4000, 3, shares={"compute_claims": 0.05})["entities"])
+
+
+def test_progress_moves_through_every_table_and_changes_no_byte(tmp_path):
+    """``huiqi synth`` shows its progress: each table drawn, then each written, in order, up to the total."""
+    import io
+
+    from huiqi.batch.progress import stage_progress
+    from huiqi.batch.synth import steps
+
+    told: list[tuple[str, int, int]] = []
+    tables = generate(2000, seed=4, progress=lambda stage, done, total: told.append((stage, done, total)))
+    write(tables, tmp_path / "a", progress=lambda stage, done, total: told.append((stage, done, total)))
+    write(generate(2000, seed=4), tmp_path / "b")
+    assert [d for _, d, _ in told] == list(range(steps()))  # moves by one, from nothing to the last file
+    assert {t for _, _, t in told} == {steps()} == {2 * len(tables)}
+    assert [s for s, _, _ in told] == [f"生成 drawing {t}" for t in tables] + [f"写出 writing {t}" for t in tables]
+    for f in (tmp_path / "a").iterdir():
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
+    log = io.StringIO()  # not a terminal: a plain line per stage, then done
+    with stage_progress("合成登记册 synth", total=3, stream=log) as tick:
+        tick("生成 drawing entities", 0)
+        tick("生成 drawing entities", 0)  # the same stage again: no second line
+        tick("写出 writing entities", 2)
+    lines = log.getvalue().splitlines()
+    assert [ln.split(" (")[0] for ln in lines] == ["合成登记册 synth: 生成 drawing entities 0/3",
+                                                  "合成登记册 synth: 写出 writing entities 2/3", "合成登记册 synth: 完成 done"]

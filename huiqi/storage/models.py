@@ -143,6 +143,9 @@ class Application(Base):
                         name="ck_app_within_entitlement"),
         Index("ix_app_status", "status"),
         Index("ix_applications_policy", "policy_id"),
+        # the dashboard's sums and the 公示's batches read these, not the wide rows (migration 0013)
+        Index("ix_app_awarded", "policy_id", "status", "measure_id", "approved_fen", "updated_at"),
+        Index("ix_app_published", "status", "policy_id", "provision_id", "notice_from", "notice_until", "disbursed_on"),
         UniqueConstraint("claim_key", name="uq_applications_claim_key"),
     )
 
@@ -158,6 +161,7 @@ class ApplicationEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_app_events_application", "application_id", "to_status"),)  # timelines (0013)
 
 
 class Evidence(Base):

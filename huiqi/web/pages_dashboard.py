@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import JSON, Date, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from huiqi import clock, policies
@@ -217,6 +217,71 @@ def _target_value_display(value: Decimal | None, unit: str, lang: str = "zh") ->
     return f"{value.normalize():,f} {words}".rstrip()  # 30,000 套 / 30,000 units
 
 
+# -- the sums, in SQL (SQLite and PostgreSQL) ---------------------------------------------------------
+
+
+def _day(column, dialect: str):
+    """The calendar day of a stored timestamp, as a date on both databases."""
+    return type_coerce(func.date(column), Date) if dialect == "sqlite" else cast(column, Date)
+
+
+def _month(column, dialect: str):
+    """``YYYY-MM`` of a stored timestamp."""
+    return func.strftime("%Y-%m", column) if dialect == "sqlite" else func.to_char(column, "YYYY-MM")
+
+
+def _profile_field(name: str, dialect: str):
+    """One top-level field of the stored profile (JSON text) as the database reads it: a string on PostgreSQL,
+    the JSON value's own type on SQLite (``str()`` of either is the same code)."""
+    if dialect == "sqlite":
+        return func.json_extract(Application.profile_json, f"$.{name}")
+    return func.json_extract_path_text(cast(Application.profile_json, JSON), name)
+
+
+def pool_moves(session: Session, pool_ids: list[str]) -> list[tuple[str, dt.date, str, int]]:
+    """(pool, day, kind, fen) for every day a pool's money moved: the ledger summed by the database."""
+    if not pool_ids:
+        return []
+    day = _day(LedgerEntry.at, session.get_bind().dialect.name)
+    rows = session.execute(select(LedgerEntry.pool_id, day, LedgerEntry.kind, func.sum(LedgerEntry.amount_fen))
+                           .where(LedgerEntry.pool_id.in_(pool_ids))
+                           .group_by(LedgerEntry.pool_id, day, LedgerEntry.kind)).all()
+    return [(pool_id, d, kind, int(amount)) for pool_id, d, kind, amount in rows]  # PostgreSQL sums bigint as numeric
+
+
+@dataclass
+class AwardSums:
+    by_measure: list[tuple[str, int, int]]  # (measure id, awards, fen)
+    by_district: list[tuple[object, int, int]]  # (the profile's district code as stored, awards, fen)
+    by_month: list[tuple[str, int, int]]  # (YYYY-MM of the approval, awards, fen), in month order
+
+
+def award_sums(session: Session, policy_id: str) -> AwardSums:
+    """Awards (approved, in notice or paid) counted and summed by measure, by the applicant's district and by the
+    month of approval (the last 批准 in the timeline; when there is none, the last change), one GROUP BY each.
+    tests/workflow/test_pages_in_sql.py checks them against a plain sum over the rows on both databases."""
+    dialect = session.get_bind().dialect.name
+    awarded = (Application.status.in_(AWARDED), Application.policy_id == policy_id)
+    count, amount = func.count(), func.coalesce(func.sum(func.coalesce(Application.approved_fen, 0)), 0)
+
+    def grouped(key, *joins) -> list[tuple]:
+        q = select(key, count, amount).select_from(Application)
+        for target, on in joins:
+            q = q.outerjoin(target, on)
+        return [(k, int(n), int(fen)) for k, n, fen in session.execute(q.where(*awarded).group_by(key)).all()]
+
+    last = (select(ApplicationEvent.application_id, func.max(ApplicationEvent.id).label("event_id"))
+            .where(ApplicationEvent.to_status == "approved").group_by(ApplicationEvent.application_id).subquery())
+    approval = ApplicationEvent.__table__.alias("approval")
+    month = _month(func.coalesce(approval.c.at, Application.updated_at), dialect)
+    return AwardSums(
+        by_measure=grouped(Application.measure_id),
+        by_district=grouped(_profile_field("district", dialect)),
+        by_month=sorted(grouped(month, (last, last.c.application_id == Application.id),
+                                (approval, approval.c.id == last.c.event_id))))
+
+
+
 def collect(session: Session, lang: str = "zh", policy_id: str | None = None) -> Dashboard:
     """Every figure of one policy's dashboard (the default policy when None), read in one transaction."""
     policy = policies.load(policy_id)
@@ -235,9 +300,8 @@ def collect(session: Session, lang: str = "zh", policy_id: str | None = None) ->
 
     # (a) pool use over time: reserve adds to committed, release takes it away, settle moves reserved to paid
     moves: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: {"reserve": 0, "release": 0, "settle": 0})
-    for e in session.execute(select(LedgerEntry).where(LedgerEntry.pool_id.in_(list(totals)))
-                             .order_by(LedgerEntry.at, LedgerEntry.id)).scalars():
-        moves[(e.pool_id, e.at.date())][e.kind] += e.amount_fen
+    for pool_id, day, kind, amount in pool_moves(session, list(totals)):
+        moves[(pool_id, day)][kind] += amount
     running: dict[str, int] = defaultdict(int)
     for (pool_id, day) in sorted(moves, key=lambda k: (k[1], k[0])):
         m = moves[(pool_id, day)]
@@ -245,44 +309,29 @@ def collect(session: Session, lang: str = "zh", policy_id: str | None = None) ->
         out.pool_days.append(PoolDay(pool_id, names.get(pool_id, pool_id), day, m["reserve"], m["release"], m["settle"],
                                      running[pool_id], totals.get(pool_id, 0)))
 
-    # (b)–(d) awards
-    apps = session.execute(select(Application).where(Application.status.in_(AWARDED),
-                                                     Application.policy_id == policy.header.id)
-                           .order_by(Application.id)).scalars().all()
-    approved_on: dict[int, dt.datetime] = {}
-    if apps:
-        for ev in session.execute(select(ApplicationEvent).where(
-                ApplicationEvent.to_status == "approved",
-                ApplicationEvent.application_id.in_([a.id for a in apps])).order_by(ApplicationEvent.id)).scalars():
-            approved_on[ev.application_id] = ev.at
+    # (b)–(d) awards, counted and summed by the database (a year holds ~2,000 applications)
+    sums = award_sums(session, policy.header.id)
     by_measure: dict[str, AwardRow] = {}
+    for measure_id, count, amount in sums.by_measure:
+        label, departments = measures.get(measure_id, (measure_id, ""))
+        by_measure[measure_id] = AwardRow(measure_id, label, count, amount, departments)
     by_district: dict[str, AwardRow] = {}
-    by_month: dict[str, AwardRow] = {}
-    for a in apps:
-        amount = a.approved_fen or 0
-        label, departments = measures.get(a.measure_id, (a.measure_id, ""))
-        row = by_measure.setdefault(a.measure_id, AwardRow(a.measure_id, label, departments=departments))
-        row.count, row.amount_fen = row.count + 1, row.amount_fen + amount
-        try:
-            district_code = json.loads(a.profile_json or "{}").get("district")
-        except (ValueError, AttributeError):
-            district_code = None
-        key, name = _district_name(district_code, lang)
+    for code, count, amount in sums.by_district:  # two codes may name one county (a renamed district)
+        key, name = _district_name(code, lang)
         row = by_district.setdefault(key, AwardRow(key, name))
-        row.count, row.amount_fen = row.count + 1, row.amount_fen + amount
-        month = (approved_on.get(a.id) or a.updated_at).strftime("%Y-%m")
-        row = by_month.setdefault(month, AwardRow(month, month))
-        row.count, row.amount_fen = row.count + 1, row.amount_fen + amount
+        row.count, row.amount_fen = row.count + count, row.amount_fen + amount
     measure_order = {m.id: i for i, m in enumerate(policy.measures)}
     out.by_measure = sorted(by_measure.values(), key=lambda r: measure_order.get(r.key, 999))
     out.by_district = sorted(by_district.values(), key=lambda r: (-r.amount_fen, r.key))
-    out.by_month = sorted(by_month.values(), key=lambda r: r.key)
+    out.by_month = [AwardRow(month, month, count, amount) for month, count, amount in sums.by_month]
 
     # (e) targets: the latest report against the goal (a list of named items counts its items)
-    reports: dict[str, list[TargetProgress]] = defaultdict(list)
-    for r in session.execute(select(TargetProgress).where(TargetProgress.policy_id == policy.header.id)
-                             .order_by(TargetProgress.id)).scalars():
-        reports[r.target_id].append(r)
+    reported = session.execute(select(TargetProgress.target_id, func.count(), func.max(TargetProgress.id))
+                               .where(TargetProgress.policy_id == policy.header.id)
+                               .group_by(TargetProgress.target_id)).all()
+    last = dict(session.execute(select(TargetProgress.id, TargetProgress.value)
+                                .where(TargetProgress.id.in_([r[2] for r in reported]))).all()) if reported else {}
+    reports = {target_id: (count, last[last_id]) for target_id, count, last_id in reported}  # (reports, latest value)
     from huiqi.delivery.targets import computed
 
     registry = {f.target_id: f for f in computed(session, policy)}  # targets with computed_from
@@ -298,16 +347,17 @@ def collect(session: Session, lang: str = "zh", policy_id: str | None = None) ->
                     t.id, m.id, _pick(lang, t.label_zh, t.label_en), goal, _target_value_display(goal, unit, lang),
                     latest, _target_value_display(latest, unit, lang), reached, 0, t.due, True, *measures[m.id]))
                 continue
-            if reports.get(t.id):
+            count, value = reports.get(t.id, (0, None))
+            if count:
                 try:
-                    latest = Decimal(reports[t.id][-1].value)
-                except InvalidOperation:
+                    latest = Decimal(value)
+                except (InvalidOperation, TypeError):
                     latest = None
             reached = _percent(latest, goal) if (latest is not None and goal) else None
             out.targets.append(TargetRow(
                 t.id, m.id, _pick(lang, t.label_zh, t.label_en), goal, _target_value_display(goal, unit, lang),
                 latest, _target_value_display(latest, unit, lang) if latest is not None else i18n.translate("dash.not_reported", lang),
-                reached, len(reports.get(t.id, [])), t.due, False, *measures[m.id]))
+                reached, count, t.due, False, *measures[m.id]))
     return out
 
 

@@ -10,6 +10,7 @@ killed half way leaves nothing half done. Status changes are conditional updates
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from decimal import Decimal
 from typing import Any
@@ -430,6 +431,7 @@ def add_working_days(start: dt.date, days: int, provisional_ok: bool = False) ->
     return d
 
 
+@functools.lru_cache(maxsize=8192)  # the schedule is fixed data; the library scans its whole table on every call
 def is_working_day(d: dt.date, provisional_ok: bool = False) -> bool:
     """A Chinese working day by the official schedule; for a year without one, refused unless
     ``provisional_ok`` (then Monday to Friday less the fixed-date holidays)."""

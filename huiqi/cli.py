@@ -496,6 +496,7 @@ def screen_cmd(
     strategy: Strategy = typer.Option(None, "--strategy", help="就高不重复策略"),
     spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL（默认 local[*]，或 HUIQI_SPARK_MASTER）"),
     excel: bool = typer.Option(True, "--excel/--no-excel", help="同时写出 Excel 工作簿"),
+    excel_rows: bool = typer.Option(False, "--excel-rows", help="工作簿也写出逐行的符合条件明细（默认只写汇总）/ the eligible rows in the workbook too"),
     referral_rows: bool = typer.Option(False, "--referral-rows", help="按主体逐行写出“请咨询”类条款（默认只按区县计数）"),
     policy_id: str = POLICY,
     encoding: CsvEncoding = CSV_ENCODING,
@@ -522,7 +523,7 @@ def screen_cmd(
         try:
             result = screen(policy, Path(registry), day, Path(out), engine=engine.value,
                             strategy=strategy.value if strategy else None, progress=tick, spark_master=spark_master,
-                            excel=excel, referral_rows=referral_rows, encoding=encoding.value)
+                            excel=excel, referral_rows=referral_rows, encoding=encoding.value, excel_rows=excel_rows)
         except RegistryError as e:
             fail("登记册无法读取", str(e))
         bar.update(task, completed=len(stages), description="完成 done")

@@ -195,7 +195,7 @@ def screened(tmp_path_factory):
     folder = tmp_path_factory.mktemp("screen")
     policy = policies.load()
     write(generate(400, 7, policy), folder / "reg")
-    screen(policy, folder / "reg", dt.date(2024, 10, 1), folder / "out")
+    screen(policy, folder / "reg", dt.date(2024, 10, 1), folder / "out", excel_rows=True)
     screen(policy, folder / "reg", dt.date(2024, 10, 1), folder / "gbk", excel=False, encoding="gbk")
     return folder
 

@@ -106,8 +106,10 @@ def count_referrals(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.da
 
 def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: str = "duckdb",
            strategy: str | None = None, progress=None, spark_master: str | None = None,
-           excel: bool = True, referral_rows: bool = False, encoding: str = "utf-8") -> ScreenResult:
-    """Screen ``registry`` and write the outputs to ``out`` (CSV in ``encoding``: utf-8 with a BOM, or gbk).
+           excel: bool = True, referral_rows: bool = False, encoding: str = "utf-8",
+           excel_rows: bool = False) -> ScreenResult:
+    """Screen ``registry`` and write the outputs to ``out`` (CSV in ``encoding``: utf-8 with a BOM, or gbk;
+    ``excel_rows``: the workbook's eligible-rows sheet too).
     ``progress(stage)`` is told of each stage."""
     tick = progress or (lambda stage: None)
     seconds: dict[str, float] = {}
@@ -132,7 +134,7 @@ def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: st
     t = time.perf_counter()
     tick("写出 writing")
     out.mkdir(parents=True, exist_ok=True)
-    write_outputs(con, policy, out, excel=excel, encoding=encoding)
+    write_outputs(con, policy, out, excel=excel, encoding=encoding, excel_rows=excel_rows)
     seconds["write"] = time.perf_counter() - t
     counts = con.execute("""SELECT (SELECT count(*) FROM entities_f), (SELECT count(*) FROM rejects),
                                    (SELECT count(*) FROM entitlements),
@@ -182,7 +184,7 @@ EXCEL_MAX_ROWS = 1_000_000
 
 
 def write_outputs(con: duckdb.DuckDBPyConnection, policy: Policy, out: Path, excel: bool = True,
-                  encoding: str = "utf-8") -> None:
+                  encoding: str = "utf-8", excel_rows: bool = False) -> None:
     con.execute(f"""COPY (SELECT entity_id, district, provision_id, measure_id, event_id, decision_date, status, amount_fen,
                              is_cap, explanation_key, pool_id, funded_fen, pool_status FROM entitlements)
                     TO {_path(out / 'entitlements.parquet')} (FORMAT parquet, COMPRESSION zstd)""")
@@ -191,4 +193,5 @@ def write_outputs(con: duckdb.DuckDBPyConnection, policy: Policy, out: Path, exc
     workbook.load_names(con, policy)
     workbook.write_csvs(con, out, SUMMARY_BY_MEASURE, SUMMARY_BY_DISTRICT, encoding)
     if excel:
-        workbook.write_workbook(con, out / "screen.xlsx", SUMMARY_BY_MEASURE, SUMMARY_BY_DISTRICT, POOLS, EXCEL_MAX_ROWS)
+        workbook.write_workbook(con, out / "screen.xlsx", SUMMARY_BY_MEASURE, SUMMARY_BY_DISTRICT, POOLS, EXCEL_MAX_ROWS,
+                                rows=excel_rows)

@@ -4,7 +4,8 @@ Why names beside ids: an official reads 「某某科技有限公司 · 算力券
 column has its name beside it (the enterprise's name and credit code from the registry, measure and provision titles
 from the policy, district names from the division standard, the registry's tables by their Chinese names). Amounts
 are kept in fen in the data and shown in yuan (columns named 金额_分 in the queries); flags are 是/否. The
-workbook is streamed (openpyxl's write-only mode), so a large detail sheet does not sit in memory.
+workbook is streamed (openpyxl's write-only mode), so a large detail sheet does not sit in memory; the row-level
+sheet is written only when asked for (``huiqi screen --excel-rows``).
 """
 
 from __future__ import annotations
@@ -103,12 +104,28 @@ def write_csvs(con, out: Path, by_measure_sql: str, by_district_sql: str, encodi
         exports.write_csv_file(out / name, headers, rows, encoding)
 
 
-def write_workbook(con, path: Path, by_measure_sql: str, by_district_sql: str, pools_sql: str, max_rows: int) -> None:
-    """screen.xlsx (call :func:`load_names` first)."""
+NO_ROWS_NOTE = [
+    ("本工作簿只含汇总、资金池和无法使用的行；逐行的符合条件明细共 {n} 行，见同一文件夹的 entitlements.parquet。",),
+    ("需要在 Excel 中查看逐行明细时，筛查时加上 --excel-rows（最多 {max} 行）。",),
+    ("This workbook holds the summaries, the pools and the rejected rows; the {n} eligible rows are in "
+     "entitlements.parquet (add --excel-rows to the screen for them in Excel, up to {max}).",),
+]
+
+
+def write_workbook(con, path: Path, by_measure_sql: str, by_district_sql: str, pools_sql: str, max_rows: int,
+                   rows: bool = False) -> None:
+    """screen.xlsx (call :func:`load_names` first), streamed: the summaries, the pools and the rejects; the
+    eligible rows (符合条件明细, up to ``max_rows``) only with ``rows`` — at a million entities they are most of
+    the time and size, and the Parquet file holds them anyway; without them a 说明 sheet says where they are."""
     wb = exports.new_workbook(write_only=True)
     _sheet(wb, "按措施汇总", con, by_measure(by_measure_sql))
     _sheet(wb, "按区县汇总", con, by_district(by_district_sql))
     _sheet(wb, "资金池", con, pools(pools_sql))
-    _sheet(wb, "符合条件明细", con, ELIGIBLE, limit=max_rows)
+    if rows:
+        _sheet(wb, "符合条件明细", con, ELIGIBLE, limit=max_rows)
     _sheet(wb, "无法使用的行", con, REJECTS, limit=max_rows)
+    if not rows:
+        n = con.execute("SELECT count(*) FROM entitlements WHERE status = 'eligible'").fetchall()[0][0]
+        note = [tuple(line.format(n=f"{n:,}", max=f"{max_rows:,}") for line in r) for r in NO_ROWS_NOTE]
+        exports.write_sheet(wb, "说明", ["说明"], note, widths={1: 110}, autofilter=False)
     wb.save(path)

@@ -19,8 +19,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from huiqi.storage.models import AuditEntry, AuditHead, utcnow
 from huiqi.workflow import audit_checkpoints, audit_keys
@@ -33,10 +34,14 @@ def entry_hash(prev_hash: str, at: str, actor: str, action: str, obj: str, outco
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
-def _ensure_head(session: Session) -> None:
-    if session.get(AuditHead, 1) is None:
-        session.add(AuditHead(id=1, seq=0, hash=GENESIS))
-        session.flush()
+_HEAD = "huiqi_audit_head"  # session.info: (root transaction, seq, hash, key) while that transaction holds the lock
+_head_table = AuditHead.__table__
+_LOCK_AND_READ = (update(_head_table).where(_head_table.c.id == 1).values(seq=_head_table.c.seq)
+                  .returning(_head_table.c.seq, _head_table.c.hash))
+_ADVANCE = (update(_head_table).where(_head_table.c.id == 1, _head_table.c.seq == bindparam("old_seq"),
+                                      _head_table.c.hash == bindparam("old_hash"))
+            .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+_INSERT = insert(AuditEntry.__table__)
 
 
 def signed_message(seq: int, prev_hash: str, hash_: str) -> bytes:
@@ -44,25 +49,66 @@ def signed_message(seq: int, prev_hash: str, hash_: str) -> bytes:
     return f"huiqi-audit-v1\n{seq}\n{prev_hash}\n{hash_}".encode()
 
 
-def append(session: Session, actor: str, action: str, obj: str, outcome: str = "ok", detail: dict | None = None) -> AuditEntry:
-    """Add a signed entry in the caller's transaction (so it commits or rolls back with the change it records)."""
-    _ensure_head(session)
-    # take the head's row lock first: concurrent appends queue here (PostgreSQL) / hold the write lock (SQLite)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
-    key = audit_keys.load(create=True)  # after the lock: an append queued behind a key rotation signs with the new key
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)  # read afresh, under the lock just taken
-                           .execution_options(populate_existing=True)).scalar_one()
-    at = utcnow().isoformat(timespec="microseconds")
-    detail_json = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
-    h = entry_hash(head.hash, at, actor, action, obj, outcome, detail_json)
-    seq = head.seq + 1
-    entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, object=obj, outcome=outcome, detail=detail_json,
-                       prev_hash=head.hash, hash=h, key_id=key.key_id, signature=key.sign(signed_message(seq, head.hash, h)))
-    session.add(entry)
-    head.seq, head.hash = entry.seq, h
-    session.flush()
+def _lock_head(session: Session) -> tuple[int, str]:
+    """Take the head's row lock (concurrent appends queue here on PostgreSQL; SQLite's write lock is already
+    held) and read the head under it, in one statement; the row is made on first use."""
+    row = session.execute(_LOCK_AND_READ).first()
+    if row is None:
+        session.execute(insert(_head_table).values(id=1, seq=0, hash=GENESIS))
+        row = session.execute(_LOCK_AND_READ).one()
+    return int(row[0]), row[1]
+
+
+def append(session: Session, actor: str, action: str, obj: str, outcome: str = "ok", detail: dict | None = None) -> int:
+    """Add a signed entry in the caller's transaction (so it commits or rolls back with the change it records);
+    returns its number.
+
+    The first append of a transaction locks the head row and reads it; the transaction then holds that lock
+    until it ends, so its later appends chain onto the head it remembers (``session.info``) instead of locking
+    and reading again. A rollback (of the transaction or of a savepoint, which on PostgreSQL also gives the lock
+    back) forgets it; and every advance of the head is a compare-and-set on the remembered seq and hash, so a
+    head remembered wrongly can never be chained onto: it is read again under the lock instead."""
+    txn = session.get_transaction()
+    held = session.info.get(_HEAD)
+    for attempt in (0, 1):
+        if held is None or txn is None or held[0] is not txn:
+            prev_seq, prev_hash = _lock_head(session)
+            # after the lock: an append queued behind a key rotation signs with the new key
+            held = (session.get_transaction(), prev_seq, prev_hash, audit_keys.load(create=True))
+        _, prev_seq, prev_hash, key = held
+        at = utcnow().isoformat(timespec="microseconds")
+        detail_json = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+        h = entry_hash(prev_hash, at, actor, action, obj, outcome, detail_json)
+        seq = prev_seq + 1
+        moved = session.execute(_ADVANCE, {"old_seq": prev_seq, "old_hash": prev_hash, "new_seq": seq, "new_hash": h})
+        if moved.rowcount == 1:
+            break
+        held = None  # the remembered head was not the stored one: read it again under the lock
+    else:  # pragma: no cover - the head read under the lock just taken always matches
+        raise RuntimeError("audit head moved under its lock / 审计链头在锁定期间被修改")
+    session.execute(_INSERT, {"seq": seq, "at": at, "actor": actor, "action": action, "object": obj,
+                              "outcome": outcome, "detail": detail_json, "prev_hash": prev_hash, "hash": h,
+                              "key_id": key.key_id, "signature": key.sign(signed_message(seq, prev_hash, h))})
+    session.info[_HEAD] = (held[0], seq, h, key)
+    stale = session.identity_map.get(identity_key(AuditHead, (1,)))
+    if stale is not None:  # an ORM copy of the head read earlier in this session: read it afresh when next used
+        session.expire(stale)
+    session.flush()  # the caller's pending changes go out with their entry, as callers expect of an append
     session.info[audit_checkpoints.FLAG] = True  # once committed, the new head is checkpointed
-    return entry
+    return seq
+
+
+def _forget_head(session: Session, *_: Any) -> None:
+    session.info.pop(_HEAD, None)
+
+
+def _forget_head_at_end(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the transaction that held the lock has ended (a released savepoint has not)
+        session.info.pop(_HEAD, None)
+
+
+event.listen(Session, "after_soft_rollback", _forget_head)  # a rolled-back savepoint may have held or moved it
+event.listen(Session, "after_transaction_end", _forget_head_at_end)
 
 
 @dataclass

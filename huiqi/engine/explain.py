@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from huiqi.money import format_fen, format_yuan
+from huiqi.profile import kinds as kinds_mod
 
 
 class Explanation:
@@ -121,8 +122,6 @@ _FACT_WORDS: dict[tuple[str, str, int], tuple[str, str | None]] = {}
 def _fact_words(key: str, lang: str) -> tuple[str, str | None]:
     """A fact's label and unit (:func:`_label_of`, :func:`_unit_of`), looked up once per fact, language and set of
     kinds read (kinds are only ever added, so their number tells a changed set)."""
-    from huiqi.profile import kinds as kinds_mod
-
     memo = (key, lang, len(kinds_mod.registered()))
     hit = _FACT_WORDS.get(memo)
     if hit is None:
@@ -148,8 +147,6 @@ def _label_of(key: str, lang: str) -> str:
 
 def _unit_of(key: str) -> str | None:
     """How a fact is written: money, ratio … from the event kinds' schema (a derived total is money)."""
-    from huiqi.profile import kinds as kinds_mod
-
     ns, _, name = key.partition(".")
     if ns == "entity":
         return "money" if name in _MONEY_ENTITY_FACTS else None

@@ -504,29 +504,19 @@ def screen_cmd(
     """免申即享：按同一规则筛查整个登记册 / screen a whole registry."""
     from pathlib import Path
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from huiqi.batch.inputs import RegistryError
     from huiqi.batch.screen import screen
+    from huiqi.batch.stages import SCREEN_STAGES, Stages
 
     day = _parse_date(as_of, "--as-of")
     policy = _policy(policy_id)
-    stages = ["读取登记册 reading", "校验 checking rows", "筛查 screening", "资金池 pools", "写出 writing"]
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=_console(), transient=False) as bar:
-        task = bar.add_task("screening", total=len(stages))
-
-        def tick(stage: str) -> None:
-            done = stages.index(stage) if stage in stages else 0
-            bar.update(task, completed=done, description=stage)
-
+    with Stages(SCREEN_STAGES) as tick:  # a moving bar with row counts on a terminal, a line per stage in a log
         try:
             result = screen(policy, Path(registry), day, Path(out), engine=engine.value,
                             strategy=strategy.value if strategy else None, progress=tick, spark_master=spark_master,
                             excel=excel, referral_rows=referral_rows, encoding=encoding.value, excel_rows=excel_rows)
         except RegistryError as e:
             fail("登记册无法读取", str(e))
-        bar.update(task, completed=len(stages), description="完成 done")
     typer.echo(f"主体 {result.entities} 个，拒绝 {result.rejected} 行（见 rejects.csv），输出 {result.rows} 行，其中符合 {result.eligible} 行")
     typer.echo(f"entities {result.entities}, rejected rows {result.rejected}, rows {result.rows}, eligible {result.eligible}; "
                f"seconds {', '.join(f'{k} {v:.2f}' for k, v in result.seconds.items())}")
@@ -561,9 +551,12 @@ def simulate_cmd(
 
     policy = _policy(policy_id)
     day = _parse_date(as_of, "--as-of") if as_of else policies.default_date(policy)
+    from huiqi.batch.stages import SIMULATE_STAGES, Stages
+
     try:
-        sim = simulate(policy, Path(registry), overrides, day, Path(out), strategy.value if strategy else None,
-                       encoding=encoding.value)
+        with Stages(SIMULATE_STAGES) as tick:  # a moving bar with row counts on a terminal, a line per stage in a log
+            sim = simulate(policy, Path(registry), overrides, day, Path(out), strategy.value if strategy else None,
+                           encoding=encoding.value, progress=tick)
     except OverrideError as e:
         fail(f"--set 无效：{e}", f"--set: {e}")
     except RegistryError as e:

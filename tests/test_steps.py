@@ -47,12 +47,14 @@ def test_every_step_a_policy_declares_has_both_executors(policy):
 
 
 def test_the_query_has_one_part_per_declared_step():
-    """The screen's common table expressions are the candidates, then what each step's emitter built."""
+    """The screen's common table expressions are the candidates (the applicants with events, the rows the steps
+    take, the others, both together), then what each step's emitter built."""
     policy = POLICIES[0]
     pipeline = steps.pipeline(plan_for(policy), policy.header.general.overlap.default_strategy)
     tree = batch_compile.screen_tree(policy, dt.date(2024, 10, 1))
     names = [c.alias for c in tree.find(exp.With).expressions]
-    produced = [n for n in names if n not in ("cand", "meta") and not n.endswith("_received")]
+    candidates = ("cand", "plain", "cand_all", batch_compile.WITH_EVENTS, "meta")
+    produced = [n for n in names if n not in candidates and not n.endswith("_received")]
     assert produced == [f"{s.kind}_{i}" for i, s in enumerate(pipeline)]
 
 

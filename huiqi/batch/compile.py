@@ -62,6 +62,8 @@ def batch_visible(result: Any, plan: ProvisionPlan, referral_rows: bool = True) 
 
 
 def _literal(value: Any) -> exp.Expression:
+    if isinstance(value, exp.Expression):  # the as-of date's placeholder (AS_OF)
+        return value.copy()
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, Decimal):
@@ -206,6 +208,89 @@ def provision_select(plan: ProvisionPlan, as_of: dt.date, referral_rows: bool = 
             keep = exp.and_(keep, exp.NEQ(this=key.copy(), expression=_string("referral")), copy=False)
         select = select.where(keep, copy=False)
     return select
+
+
+def subject_select(group: list[ProvisionPlan], as_of, referral_rows: bool = True,
+                   applicants: str = "entities_f") -> exp.Select:
+    """The candidate rows of every provision in ``group`` (one subject table: the applicant, or one list of
+    events) from **one** scan of it, joined once to the applicant: each provision's key, amount and ceiling
+    are columns of one row, and the rows that keep any key are unpivoted (a struct per provision, exploded).
+    The same columns as :func:`provision_select`, the same values: each column is that provision's candidate
+    expression. The applicant's own not-eligible rows (and referrals, unless ``referral_rows``) are dropped
+    before the unpivot, as :func:`provision_select` drops them. ``applicants``: the table an event list is
+    joined to (:data:`WITH_EVENTS`, the applicants that have events, is smaller than ``entities_f``).
+    """
+    subject = group[0].provision.subject
+    on_event = subject != "entity"
+    every_kind = sorted({k.value for pl in group for k in CLAIMANT_KINDS[pl.provision.claimant]})
+    names = ("provision_id", "measure_id", "decision_date", "explanation_key", "exact_yuan", "cap_yuan")
+    columns, structs = [], []
+    for i, pl in enumerate(group):
+        c = {x.alias_or_name: x.this for x in _candidates(pl, as_of).expressions}
+        key = c["explanation_key"]
+        kinds = sorted(k.value for k in CLAIMANT_KINDS[pl.provision.claimant])
+        kept = [] if kinds == every_kind else [_in(_col("kind", "e"), kinds)]
+        if not on_event:  # as provision_select: the applicant's own not-eligible rows (and referrals) say nothing
+            kept.append(exp.not_(exp.Like(this=key.copy(), expression=_string("not_eligible%"))))
+            if not referral_rows:
+                kept.append(exp.NEQ(this=key.copy(), expression=_string("referral")))
+        if kept:
+            key = exp.Case().when(exp.and_(*kept), key, copy=False)
+        carried = exp.Case().when(_in(c["explanation_key"].copy(), gates.amount_keys(pl.gates)), c["amount_expr"], copy=False)
+        values = {"provision_id": c["provision_id"], "measure_id": c["measure_id"],
+                  "decision_date": _cast(c["decision_date"], "DATE"), "explanation_key": _cast(key, "VARCHAR"),
+                  "exact_yuan": _cast(carried, f"DECIMAL(38,{DIVISION_PLACES})"), "cap_yuan": c["cap_yuan"]}
+        if len(group) == 1:
+            columns += [_as(values[n], n) for n in names]
+        else:  # the constant fields go straight into the struct; the others are columns of the wide row
+            columns += [_as(values[n], f"{n}_{i}") for n in names[2:]]
+            structs.append(exp.Struct(expressions=[exp.PropertyEQ(
+                this=exp.to_identifier(n), expression=values[n] if n in names[:2] else _col(f"{n}_{i}")) for n in names]))
+    ids = [_col("entity_id", "e"), _col("district", "e"),
+           _as(_col("id", "ev") if on_event else _cast(exp.Null(), "VARCHAR"), "event_id")]
+    wide = exp.Select(expressions=[*ids, *columns]).from_(_table(applicants if on_event else "entities_f", "e"), copy=False)
+    if on_event:
+        wide = wide.join(_table(f"ev_{subject}", "ev"), copy=False,
+                         on=exp.EQ(this=_col("entity_id", "ev"), expression=_col("entity_id", "e")))
+    wide = wide.where(_in(_col("kind", "e"), every_kind), copy=False)
+    base = [_col("entity_id"), _col("district"), _col("event_id")]
+    if len(group) == 1:
+        def field(name: str) -> exp.Expression:
+            return _col(name)
+        rows = wide.subquery("w", copy=False)
+    else:
+        def field(name: str) -> exp.Expression:
+            return exp.Dot(this=_col("s"), expression=exp.to_identifier(name))
+        any_key = exp.or_(*[exp.not_(exp.Is(this=_col(f"explanation_key_{i}"), expression=exp.Null()))
+                            for i in range(len(group))])
+        rows = (exp.Select(expressions=[*base, _as(exp.Explode(this=exp.Array(expressions=structs)), "s")])
+                .from_(wide.subquery("w", copy=False), copy=False).where(any_key, copy=False).subquery("u", copy=False))
+    return (exp.Select(expressions=[*[b.copy() for b in base], *[_as(field(n), n) for n in names],
+                                    _as(steps.fen_sql(field("exact_yuan")), "formula_fen")])
+            .from_(rows, copy=False).where(exp.not_(exp.Is(this=field("explanation_key"), expression=exp.Null())), copy=False))
+
+
+WITH_EVENTS = "entities_with_events"
+
+
+def _with_events(subjects: list[str]) -> exp.Select:
+    """The applicants that have an event in one of the lists ``subjects``: each list is joined to these, once
+    (a million applicants, a few hundred thousand with events)."""
+    ids = _union([exp.Select(expressions=[_col("entity_id")]).from_(exp.to_table(f"ev_{t}"), copy=False) for t in subjects])
+    return (exp.Select(expressions=[exp.Star()]).from_(exp.to_table("entities_f"), copy=False)
+            .where(exp.In(this=_col("entity_id"), query=exp.Subquery(this=ids)), copy=False))
+
+
+def candidate_groups(plans, referral_rows: bool = True, stepped: frozenset[str] = frozenset()) -> list[list[ProvisionPlan]]:
+    """The provisions that give candidate rows, grouped by subject table (and by whether a step other than
+    就高不重复 takes them: those rows go through the steps, the others skip them), in plan order."""
+    groups: dict[tuple[str, bool], list[ProvisionPlan]] = {}
+    for pl in plans:
+        p = pl.provision
+        if not CLAIMANT_KINDS[p.claimant] or (p.subject == "entity" and pl.reads_no_facts):
+            continue
+        groups.setdefault((p.subject, p.id in stepped), []).append(pl)
+    return list(groups.values())
 
 
 def _union(selects: list[exp.Select]) -> exp.Expression:
@@ -388,18 +473,40 @@ def _meta(plans) -> exp.Expression:
     ]) for pl in plans])
 
 
-def _through_steps(selects: list[exp.Select], plans, pipeline: tuple[steps.Step, ...]) -> tuple[list, str]:
+def _through_steps(selects: list[exp.Select], plans, pipeline: tuple[steps.Step, ...],
+                   plain: list[exp.Select] = ()) -> tuple[list, str]:
     """The common table expressions of the candidates (``selects``, their amount not yet lowered by any step)
-    and then each declared step by its emitter, and the last one's name."""
-    cand = exp.Select(expressions=_row(amount_fen=_col("formula_fen"))).from_(
-        _union(selects).subquery("u", copy=False), copy=False)
-    ctes: list[tuple[str, exp.Expression]] = [("cand", cand)]
+    and then each declared step by its emitter, and the last one's name.
+
+    ``plain``: candidates of provisions no step but 就高不重复 takes — they pass the steps unchanged, so they
+    join the rows only before the first step that applies to them (the others copy fewer rows).
+    """
+    def amounts(sel: list[exp.Select]) -> exp.Select:
+        return exp.Select(expressions=_row(amount_fen=_col("formula_fen"))).from_(
+            _union(sel).subquery("u", copy=False), copy=False)
+
+    ctes: list[tuple[str, exp.Expression]] = []
+    if selects:
+        ctes.append(("cand", amounts(selects)))
+    if plain:
+        ctes.append(("plain", amounts(plain)))
     ctx = {"pipeline": pipeline, "every": frozenset(pl.provision.id for pl in plans)}
-    last = "cand"
+    last = "cand" if selects else "plain"
+    merged = not (selects and plain)
+    plain_ids = frozenset(pl.provision.id for pl in plans) - frozenset().union(
+        *(s.provisions for s in pipeline if s.kind != "overlap"))
     for n, step in enumerate(pipeline):
+        if not merged and step.provisions & plain_ids:
+            ctes.append(("cand_all", exp.Union(this=_select([_col(c) for c in ROW], last),
+                                               expression=_select([_col(c) for c in ROW], "plain"), distinct=False)))
+            last, merged = "cand_all", True
         ctx["n"] = n
         ctes += STEP_EMITTERS[step.kind](step, last, ctx)
         last = ctes[-1][0]
+    if not merged:
+        ctes.append(("cand_all", exp.Union(this=_select([_col(c) for c in ROW], last),
+                                           expression=_select([_col(c) for c in ROW], "plain"), distinct=False)))
+        last = "cand_all"
     return ctes, last
 
 
@@ -409,13 +516,42 @@ def _with(tree: exp.Expression, ctes: list[tuple[str, exp.Expression]]) -> exp.E
     return tree
 
 
-def screen_tree(policy: Policy, as_of: dt.date, strategy: str | None = None, referral_rows: bool = True) -> exp.Expression:
+def _restricted(plans, pipeline, only: frozenset[str] | None):
+    """The plans and steps of the provisions ``only`` (all when None). Every step holds claims of one provision
+    together (its ``per`` names the provision, 就高不重复 and a total of events are per provision), so a
+    provision's rows are the same whichever others are screened with it."""
+    if only is None:
+        return plans, pipeline
+    return ([pl for pl in plans if pl.provision.id in only],
+            tuple(replace(s, provisions=s.provisions & only) for s in pipeline if s.provisions & only))
+
+
+def _no_rows() -> exp.Select:
+    """The screen's columns and no row."""
+    types = {"decision_date": "DATE", "amount_fen": "BIGINT", "is_cap": "BOOLEAN"}
+    names = ("entity_id", "district", "provision_id", "measure_id", "event_id", "decision_date", "status", "amount_fen",
+             "is_cap", "kind", "explanation_key", "pool_id")
+    return exp.Select(expressions=[_as(_cast(exp.Null(), types.get(n, "VARCHAR")), n) for n in names]).where(exp.false())
+
+
+def screen_tree(policy: Policy, as_of, strategy: str | None = None, referral_rows: bool = True,
+                only: frozenset[str] | None = None) -> exp.Expression:
     """The whole screen as one sqlglot tree over the views ``entities_f``, ``ev_<list>`` and ``support``:
-    the candidates, then each declared step (:func:`huiqi.engine.steps.pipeline`) by its emitter."""
+    the candidates (one scan per subject table, :func:`subject_select`), then each declared step
+    (:func:`huiqi.engine.steps.pipeline`) by its emitter. ``as_of``: a date, or the placeholder :data:`AS_OF`.
+    ``only``: just these provisions (a what-if recomputes the provisions it changes)."""
     strategy = strategy or policy.header.general.overlap.default_strategy
-    plans = plan_for(policy)
-    selects = [s for s in (provision_select(pl, as_of, referral_rows) for pl in plans) if s]
-    ctes, last = _through_steps(selects, plans, steps.pipeline(plans, strategy))
+    plans, pipeline = _restricted(plan_for(policy), steps.pipeline(plan_for(policy), strategy), only)
+    stepped = frozenset().union(*(s.provisions for s in pipeline if s.kind != "overlap"))
+    groups = candidate_groups(plans, referral_rows, stepped)
+    if not groups:  # no provision gives a row (a what-if on blanket referrals only)
+        return _no_rows()
+    selects = [subject_select(g, as_of, referral_rows, WITH_EVENTS) for g in groups if g[0].provision.id in stepped]
+    plain = [subject_select(g, as_of, referral_rows, WITH_EVENTS) for g in groups if g[0].provision.id not in stepped]
+    ctes, last = _through_steps(selects, plans, pipeline, plain)
+    subjects = sorted({g[0].provision.subject for g in groups} - {"entity"})
+    if subjects:
+        ctes.insert(0, (WITH_EVENTS, _with_events(subjects)))
     ctes.append(("meta", _meta(plans)))
     r, m = "r", "m"
     status = _status(_col("explanation_key", r))
@@ -424,8 +560,8 @@ def screen_tree(policy: Policy, as_of: dt.date, strategy: str | None = None, ref
                       exp.EQ(this=status.copy(), expression=_string("not_eligible")))  # as batch_visible
     tree = (exp.Select(expressions=[
         _col("entity_id", r), _col("district", r), _col("provision_id", r), _col("measure_id", r), _col("event_id", r),
-        _col("decision_date", r), _as(status, "status"), _col("amount_fen", r), _col("is_cap", m), _col("kind", m),
-        _col("explanation_key", r), _col("pool_id", m)])
+        _col("decision_date", r), _as(status, "status"), _as(_cast(_col("amount_fen", r), "BIGINT"), "amount_fen"),
+        _col("is_cap", m), _col("kind", m), _col("explanation_key", r), _col("pool_id", m)])
         .from_(_table(last, r), copy=False)
         .join(_table("meta", m), on=exp.EQ(this=_col("provision_id", m), expression=_col("provision_id", r)), copy=False)
         .where(exp.not_(hidden), copy=False))
@@ -433,6 +569,15 @@ def screen_tree(policy: Policy, as_of: dt.date, strategy: str | None = None, ref
 
 
 def referral_counts_sql(policy: Policy, as_of: dt.date, dialect: str = "duckdb", strategy: str | None = None) -> str:
+    """Entity-level referrals counted by provision and district (see :func:`_referral_counts`), built once per
+    policy version like :func:`screen_sql`."""
+    strategy = strategy or policy.header.general.overlap.default_strategy
+    sql = _cached(("referrals", policy.version, strategy, dialect),
+                  lambda: _referral_counts(policy, AS_OF, dialect, strategy))
+    return _dated(sql, as_of, dialect)
+
+
+def _referral_counts(policy: Policy, as_of, dialect: str = "duckdb", strategy: str | None = None) -> str:
     """Entity-level referrals counted by provision and district (what ``referral_rows=False`` leaves out):
     the same candidates and declared steps as :func:`screen_tree`, only their referrals, counted.
 
@@ -469,19 +614,32 @@ def referral_counts_sql(policy: Policy, as_of: dt.date, dialect: str = "duckdb",
     return _with(_union(parts), ctes).sql(dialect=dialect, copy=False)
 
 
+# The as-of date in a compiled query: a placeholder, so the query is built once per policy version and
+# printed text gets the date (a typed literal, which the engines fold like any constant) per screen.
+AS_OF = exp.Placeholder(this="huiqi_as_of")
 _SQL: dict[tuple, str] = {}
 
 
-def screen_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, overrides: dict | None = None,
-               referral_rows: bool = True, dialect: str = "duckdb") -> str:
-    """The whole screen as one query, printed in ``dialect`` (``duckdb``; ``spark`` for the Spark engine),
-    cached per policy version, date, strategy and dialect."""
-    strategy = strategy or policy.header.general.overlap.default_strategy
-    cache_key = (policy.version, as_of, strategy, referral_rows, dialect)
-    sql = _SQL.get(cache_key)
+def _dated(sql: str, as_of: dt.date, dialect: str) -> str:
+    return sql.replace(AS_OF.sql(dialect=dialect), _literal(as_of).sql(dialect=dialect))
+
+
+def _cached(key: tuple, build) -> str:
+    sql = _SQL.get(key)
     if sql is None:
-        sql = screen_tree(policy, as_of, strategy, referral_rows).sql(dialect=dialect, copy=False)
+        sql = build()
         if len(_SQL) > 64:
             _SQL.clear()
-        _SQL[cache_key] = sql
+        _SQL[key] = sql
     return sql
+
+
+def screen_sql(policy: Policy, as_of: dt.date, strategy: str | None = None, overrides: dict | None = None,
+               referral_rows: bool = True, dialect: str = "duckdb", only: frozenset[str] | None = None) -> str:
+    """The whole screen as one query, printed in ``dialect`` (``duckdb``; ``spark`` for the Spark engine).
+    Built once per policy version, strategy and dialect (the date is put in the printed text)."""
+    strategy = strategy or policy.header.general.overlap.default_strategy
+    only = frozenset(only) if only is not None else None
+    sql = _cached(("screen", policy.version, strategy, referral_rows, dialect, only),
+                  lambda: screen_tree(policy, AS_OF, strategy, referral_rows, only).sql(dialect=dialect, copy=False))
+    return _dated(sql, as_of, dialect)

@@ -29,6 +29,7 @@ import duckdb
 
 from huiqi.batch.compile import screen_sql
 from huiqi.batch.inputs import register_registry
+from huiqi.batch.stages import SCREEN_STAGES, tell, watching
 from huiqi.batch.validate import prepare
 from huiqi.rules.loader import Policy
 
@@ -62,13 +63,14 @@ def pool_totals(policy: Policy) -> list[tuple[str, int]]:
     return [(p.id, int(p.total * 100)) for m in policy.measures for p in m.pools]
 
 
-# The allocation as one query over ``screened`` and ``pools`` (DuckDB text; the Spark engine transpiles it)
-ALLOCATE_POOLS = """
+# The allocation as one query over ``screened`` and ``pools`` (DuckDB text; the Spark engine transpiles it).
+# Amounts stay BIGINT fen (a running sum is wider), so every file has amount_fen and funded_fen as BIGINT.
+ALLOCATE_POOLS_ROWS = """
         SELECT *, CAST(NULL AS BIGINT) AS funded_fen, CAST(NULL AS VARCHAR) AS pool_status
         FROM screened WHERE pool_id IS NULL OR status <> 'eligible' OR amount_fen IS NULL
         UNION ALL
         SELECT * EXCLUDE (total_fen, running),
-               greatest(0, least(amount_fen, total_fen - (running - amount_fen))) AS funded_fen,
+               CAST(greatest(0, least(amount_fen, total_fen - (running - amount_fen))) AS BIGINT) AS funded_fen,
                CASE WHEN running <= total_fen THEN 'funded'
                     WHEN running - amount_fen < total_fen THEN 'partial' ELSE 'unfunded' END AS pool_status
         FROM (SELECT s.*, p.total_fen,
@@ -77,6 +79,12 @@ ALLOCATE_POOLS = """
               FROM screened s JOIN pools p USING (pool_id)
               WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL)
 """
+# The order of every entitlements file: entity, provision, event (an applicant's own row first). The three
+# name one row, so the same registry and date give the same bytes whatever the threads did.
+ENTITLEMENTS_ORDER = "entity_id, provision_id, event_id NULLS FIRST"
+ALLOCATE_POOLS = ALLOCATE_POOLS_ROWS + "ORDER BY " + ENTITLEMENTS_ORDER + "\n"
+ENTITLEMENT_COLUMNS = ("entity_id", "district", "provision_id", "measure_id", "event_id", "decision_date", "status",
+                       "amount_fen", "is_cap", "explanation_key", "pool_id", "funded_fen", "pool_status")
 
 
 def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
@@ -84,7 +92,7 @@ def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     from huiqi.batch.validate import load_rows
 
     load_rows(con, "pools", [("pool_id", "VARCHAR"), ("total_fen", "BIGINT")], pool_totals(policy))
-    con.execute("CREATE OR REPLACE TABLE entitlements AS " + ALLOCATE_POOLS)
+    con.execute("CREATE OR REPLACE TABLE entitlements AS " + ALLOCATE_POOLS_ROWS)  # ordered when written
 
 
 def run_rules_duckdb(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, strategy: str | None,
@@ -110,37 +118,46 @@ def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: st
            excel_rows: bool = False) -> ScreenResult:
     """Screen ``registry`` and write the outputs to ``out`` (CSV in ``encoding``: utf-8 with a BOM, or gbk;
     ``excel_rows``: the workbook's eligible-rows sheet too).
-    ``progress(stage)`` is told of each stage."""
-    tick = progress or (lambda stage: None)
+    ``progress`` is told of each stage (:data:`huiqi.batch.stages.SCREEN_STAGES`), its row counts and how far
+    its query has got (:mod:`huiqi.batch.stages`)."""
+    read, check, rules, pools, write = SCREEN_STAGES
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     con = connect()
-    tick("读取登记册 reading")
+    tell(progress, read)
     present = set(register_registry(con, registry))
-    tick("校验 checking rows")
-    prepare(con, present, [p.id for p in policy.provisions()])
+    tell(progress, read, rows={"表 tables": len(present)})
+    tell(progress, check)
+    with watching(con, progress, check):
+        prepare(con, present, [p.id for p in policy.provisions()])
+    entities, rejected = con.execute("SELECT (SELECT count(*) FROM entities_f), (SELECT count(*) FROM rejects)").fetchone()
+    tell(progress, check, rows={"主体 entities": entities, "拒绝 rejected": rejected})
     seconds["read_and_check"] = time.perf_counter() - t
     t = time.perf_counter()
-    tick("筛查 screening")
-    if engine == "spark":
-        from huiqi.batch.spark import run_rules_spark
+    tell(progress, rules)
+    with watching(con, progress, rules):
+        if engine == "spark":
+            from huiqi.batch.spark import run_rules_spark
 
-        run_rules_spark(con, policy, as_of, strategy, master=spark_master, referral_rows=referral_rows)
-    else:
-        run_rules_duckdb(con, policy, as_of, strategy, referral_rows=referral_rows)
-    tick("资金池 pools")
-    allocate_pools(con, policy)
+            run_rules_spark(con, policy, as_of, strategy, master=spark_master, referral_rows=referral_rows)
+        else:
+            run_rules_duckdb(con, policy, as_of, strategy, referral_rows=referral_rows)
+    tell(progress, rules, rows={"结果行 rows": con.execute("SELECT count(*) FROM screened").fetchone()[0]})
+    tell(progress, pools)
+    with watching(con, progress, pools):
+        allocate_pools(con, policy)
+    rows, eligible = con.execute("SELECT count(*), count(*) FILTER (WHERE status = 'eligible') FROM entitlements").fetchone()
+    tell(progress, pools, rows={"符合 eligible": eligible})
     seconds["rules_and_pools"] = time.perf_counter() - t
     t = time.perf_counter()
-    tick("写出 writing")
+    tell(progress, write)
     out.mkdir(parents=True, exist_ok=True)
-    write_outputs(con, policy, out, excel=excel, encoding=encoding, excel_rows=excel_rows)
+    with watching(con, progress, write):
+        write_outputs(con, policy, out, excel=excel, encoding=encoding, excel_rows=excel_rows)
+    tell(progress, write, rows={"写出行 rows written": rows})
     seconds["write"] = time.perf_counter() - t
-    counts = con.execute("""SELECT (SELECT count(*) FROM entities_f), (SELECT count(*) FROM rejects),
-                                   (SELECT count(*) FROM entitlements),
-                                   (SELECT count(*) FROM entitlements WHERE status = 'eligible')""").fetchone()
     con.close()
-    return ScreenResult(out, counts[0], counts[1], counts[2], counts[3], seconds)
+    return ScreenResult(out, entities, rejected, rows, eligible, seconds)
 
 
 def _path(p: Path) -> str:
@@ -185,8 +202,7 @@ EXCEL_MAX_ROWS = 1_000_000
 
 def write_outputs(con: duckdb.DuckDBPyConnection, policy: Policy, out: Path, excel: bool = True,
                   encoding: str = "utf-8", excel_rows: bool = False) -> None:
-    con.execute(f"""COPY (SELECT entity_id, district, provision_id, measure_id, event_id, decision_date, status, amount_fen,
-                             is_cap, explanation_key, pool_id, funded_fen, pool_status FROM entitlements)
+    con.execute(f"""COPY (SELECT {', '.join(ENTITLEMENT_COLUMNS)} FROM entitlements ORDER BY {ENTITLEMENTS_ORDER})
                     TO {_path(out / 'entitlements.parquet')} (FORMAT parquet, COMPRESSION zstd)""")
     from huiqi.batch import workbook  # through huiqi.exports: names beside ids, yuan, 是/否, no formulas
 

@@ -75,3 +75,35 @@ def test_cli_refuses_a_bad_set(registry, tmp_path):
     assert r.exit_code == 2 and "PARAM=VALUE" in r.stderr
     r = CliRunner().invoke(app, ["simulate", str(registry), "--set", "m07.compute_voucher.rate=abc", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "not a number" in r.stderr
+
+
+def test_scenario_rows_are_a_full_screen_of_the_scenario(registry):
+    """The what-if recomputes only the provisions a change touches; its scenario equals screening the whole
+    changed policy, row for row (a share, a fixed award and a cap in three measures)."""
+    import duckdb
+
+    from huiqi.batch.compile import screen_sql
+    from huiqi.batch.inputs import register_registry
+    from huiqi.batch.simulate import changed_provisions
+    from huiqi.batch.validate import prepare
+
+    day = dt.date(2024, 12, 31)
+    changes = {"m07.compute_voucher.rate": "0.40", "m03.small_to_scale_award.amount": "120000",
+               "m07.compute_voucher_pool": "1000000"}
+    scenario = with_overrides(POLICY, changes)
+    changed = changed_provisions(POLICY, scenario)
+    assert changed == {"m07.compute_voucher", "m03.small_to_scale_award"}  # a pool total changes no rows
+    con = duckdb.connect()
+    prepare(con, set(register_registry(con, registry)), [p.id for p in POLICY.provisions()])
+    con.execute("CREATE TABLE base AS " + screen_sql(POLICY, day, referral_rows=False))
+    con.execute("CREATE TABLE full_scenario AS " + screen_sql(scenario, day, referral_rows=False))
+    con.execute("CREATE TABLE part AS " + screen_sql(scenario, day, referral_rows=False, only=changed))
+    con.execute("CREATE TABLE ids AS SELECT unnest(?::VARCHAR[]) AS provision_id", [sorted(changed)])
+    shortcut = """SELECT * FROM (SELECT * FROM base WHERE provision_id NOT IN (SELECT provision_id FROM ids)
+                                 UNION ALL SELECT * FROM part)"""
+    only_here = con.execute(f"SELECT count(*) FROM ({shortcut} EXCEPT ALL SELECT * FROM full_scenario)").fetchone()[0]
+    only_there = con.execute(f"SELECT count(*) FROM (SELECT * FROM full_scenario EXCEPT ALL {shortcut})").fetchone()[0]
+    assert (only_here, only_there) == (0, 0)
+    differs = con.execute("""SELECT count(*) FROM (SELECT * FROM part EXCEPT ALL SELECT * FROM base)""").fetchone()[0]
+    assert differs > 0  # the changed provisions' rows did change
+    con.close()

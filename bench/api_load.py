@@ -1,10 +1,13 @@
-"""Throughput and latency of POST /api/v1/evaluate under 50 concurrent clients.
+"""Throughput and latency of POST /api/v1/evaluate under 50 keep-alive connections.
 
-    .venv/bin/python bench/api_load.py [--workers 2] [--seconds 20] [--clients 50]
+    .venv/bin/python bench/api_load.py [--workers 2] [--seconds 20] [--clients 50] [--query detail=full]
+                                       [--gzip] [--server serve|uvicorn] [--root OTHER_CHECKOUT] [--tool wrk|httpx]
 
-Starts `uvicorn huiqi.api.app:create_app --factory` with the given workers on a free port, drives it
-with asyncio + httpx clients (keep-alive), and prints requests/s and p50/p99 latency. The load
-generator runs on the same 2-core machine and takes CPU from the server: the figures are a floor.
+Starts the service as `huiqi serve --workers N` (or `uvicorn huiqi.api.app:create_app --factory --workers N`,
+for a checkout whose `serve` has no --workers) from ``--root`` on a free port, with a database of its own,
+waits until it answers, warms it up, then drives it with `wrk` (bench/api_wrk.lua) when it is installed, else
+with asyncio + httpx clients, and prints evaluations/s and the p50/p99 latency. The load generator runs on the
+same 2-core machine and takes CPU from the server (httpx far more than wrk): the figures are a floor.
 """
 
 from __future__ import annotations
@@ -12,15 +15,46 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parents[1]
+PROFILE = HERE / "examples/industrial-small-to-scale.json"
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants (the uvicorn workers), from /proc: on a
+    machine shared with other work, the server's CPU per evaluation moves far less than its wall-clock rate."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    family, total = {root_pid}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                changed = True
+    return sum(times.get(pid, 0.0) for pid in family)
 
 
 def free_port() -> int:
@@ -29,54 +63,112 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def client(url: str, body: bytes, until: float, lat: list[float], errors: list[int]) -> None:
-    async with httpx.AsyncClient(timeout=30) as c:
+def body(profile: Path = PROFILE) -> bytes:
+    data = json.loads(profile.read_text(encoding="utf-8"))
+    return json.dumps({"profile": data, "as_of": "2024-10-01"}, ensure_ascii=False).encode()
+
+
+async def client(url: str, payload: bytes, headers: dict, until: float, lat: list[float], errors: list[int]) -> None:
+    async with httpx.AsyncClient(timeout=30, headers=headers) as c:
         while time.perf_counter() < until:
             t = time.perf_counter()
-            r = await c.post(url, content=body, headers={"content-type": "application/json"})
+            r = await c.post(url, content=payload)
             lat.append(time.perf_counter() - t)
             if r.status_code != 200:
                 errors.append(r.status_code)
 
 
-async def drive(url: str, body: bytes, clients: int, seconds: float):
+async def drive(url: str, payload: bytes, headers: dict, clients: int, seconds: float):
     lat: list[float] = []
     errors: list[int] = []
     until = time.perf_counter() + seconds
     start = time.perf_counter()
-    await asyncio.gather(*(client(url, body, until, lat, errors) for _ in range(clients)))
+    await asyncio.gather(*(client(url, payload, headers, until, lat, errors) for _ in range(clients)))
     return lat, errors, time.perf_counter() - start
+
+
+def with_httpx(url: str, gzip: bool, clients: int, seconds: float) -> dict:
+    headers = {"content-type": "application/json", "accept-encoding": "gzip" if gzip else "identity"}
+    lat, errors, wall = asyncio.run(drive(url, body(), headers, clients, seconds))
+    lat.sort()
+    return {"requests": len(lat), "errors": len(errors), "seconds": wall, "rps": len(lat) / wall,
+            "p50_ms": lat[len(lat) // 2] * 1e3, "p99_ms": lat[int(len(lat) * .99)] * 1e3}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}[unit]
+
+
+def with_wrk(url: str, gzip: bool, clients: int, seconds: float) -> dict:
+    env = {**os.environ, "EVALUATE_PROFILE": str(PROFILE), "EVALUATE_GZIP": "1" if gzip else "0"}
+    script = str(HERE / "bench/api_wrk.lua")
+    out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", script, url],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {"requests": requests, "errors": (int(bad.group(1)) if bad else 0)
+            + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
+            "seconds": seconds, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+            "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))}
+
+
+def server_command(kind: str, port: int, workers: int | None) -> list[str]:
+    if kind == "serve":
+        return [sys.executable, "-m", "huiqi.cli", "serve", "--port", str(port),
+                *(["--workers", str(workers)] if workers else [])]
+    return [sys.executable, "-m", "uvicorn", "huiqi.api.app:create_app", "--factory", "--port", str(port),
+            "--workers", str(workers or 1), "--log-level", "warning", "--no-access-log"]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=None, help="server processes (default: serve's own default)")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--query", default="", help="query string of the evaluate URL, e.g. detail=full&lang=en")
+    ap.add_argument("--gzip", action="store_true", help="ask for a compressed answer (Accept-Encoding: gzip)")
+    ap.add_argument("--server", choices=("serve", "uvicorn"), default="serve")
+    ap.add_argument("--root", type=Path, default=HERE, help="the checkout to serve (e.g. a worktree of a baseline)")
+    ap.add_argument("--tool", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx")
+    ap.add_argument("--label", default="")
     args = ap.parse_args()
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "huiqi.api.app:create_app", "--factory", "--port", str(port),
-         "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"], cwd=ROOT)
-    url = f"http://127.0.0.1:{port}/api/v1/evaluate"
-    profile = json.loads((ROOT / "examples/industrial-small-to-scale.json").read_text(encoding="utf-8"))
-    body = json.dumps({"profile": profile, "as_of": "2024-10-01"}, ensure_ascii=False).encode()
+    workdir = tempfile.mkdtemp(prefix="huiqi-api-load-")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(args.root.resolve()), os.environ.get("PYTHONPATH")])),
+           "HUIQI_DATABASE_URL": f"sqlite:///{workdir}/huiqi.db"}
+    server = subprocess.Popen(server_command(args.server, port, args.workers), cwd=args.root, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api/v1/evaluate" + (f"?{args.query}" if args.query else "")
     try:
-        for _ in range(100):
+        size = None
+        for _ in range(300):
             try:
-                if httpx.post(url, content=body, headers={"content-type": "application/json"}).status_code == 200:
+                r = httpx.post(url, content=body(), headers={"content-type": "application/json",
+                                                              "accept-encoding": "gzip" if args.gzip else "identity"})
+                if r.status_code == 200:
+                    size = len(r.content), int(r.headers.get("content-length", len(r.content)))
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        asyncio.run(drive(url, body, args.clients, 3))  # warm-up
-        lat, errors, wall = asyncio.run(drive(url, body, args.clients, args.seconds))
+        else:
+            sys.exit("the server did not answer")
+        measure = with_wrk if args.tool == "wrk" else with_httpx
+        measure(url, args.gzip, args.clients, 3)  # warm-up
+        cpu = cpu_seconds(server.pid)
+        result = measure(url, args.gzip, args.clients, args.seconds)
+        cpu = cpu_seconds(server.pid) - cpu
     finally:
         server.terminate()
         server.wait()
-    lat.sort()
-    print(f"workers={args.workers} clients={args.clients} seconds={wall:.1f} requests={len(lat)} errors={len(errors)}")
-    print(f"throughput {len(lat) / wall:.0f} evaluations/s; latency p50 {lat[len(lat) // 2] * 1e3:.1f} ms, "
-          f"p99 {lat[int(len(lat) * .99)] * 1e3:.1f} ms")
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{args.label or args.root.name} server={args.server} workers={args.workers or 'default'} "
+          f"query={args.query or '-'} gzip={args.gzip} tool={args.tool} clients={args.clients} "
+          f"requests={result['requests']} errors={result['errors']} answer={size[0]} B (sent {size[1]} B)")
+    print(f"throughput {result['rps']:.0f} evaluations/s; latency p50 {result['p50_ms']:.1f} ms, "
+          f"p99 {result['p99_ms']:.1f} ms; server CPU {cpu * 1e3 / max(result['requests'], 1):.2f} ms an evaluation")
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def client(tmp_path_factory):
 
 def _api(client, data):
     c, _ = client
-    r = c.post("/api/v1/evaluate", json={"profile": data, "as_of": AS_OF})
+    r = c.post("/api/v1/evaluate?detail=full", json={"profile": data, "as_of": AS_OF})  # both languages
     assert r.status_code == 200, r.text
     return r.json()
 

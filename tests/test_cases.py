@@ -74,7 +74,7 @@ def test_case(file, policy, case, path, api):
             # float need not be exact); whole numbers may stay numbers
             body = {"profile": json.loads(dumps(case.profile), parse_float=str), "as_of": case.as_of.isoformat(),
                     "strategy": case.strategy, "policy": policy}
-            r = api.post("/api/v1/evaluate", json=body)
+            r = api.post("/api/v1/evaluate?detail=full", json=body)  # every row, with conditions and figures
             if r.status_code == 422:
                 fields = [d["field"] for d in r.json()["error"]["details"]]
                 raise ValueError(" ".join(fields))

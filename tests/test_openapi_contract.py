@@ -204,8 +204,11 @@ def test_real_answers_validate_against_the_document(demo):
     r = c.post(f"/api/v1/applications/{app_id}/objections", json={"contact": "138", "content": "异议"})
     assert r.status_code in (201, 409)
     _check(doc, "/api/v1/applications/{app_id}/objections", "POST", r)
-    r = c.post("/api/v1/evaluate", json={"profile": {"kind": "enterprise", "name": "示例", "credit_code": "91530100MA6K3YXF8W"}})
-    _check(doc, "/api/v1/evaluate", "POST", r)
+    for query in ("", "?lang=en", "?detail=full"):  # both shapes of the answer, the compact one in each language
+        r = c.post("/api/v1/evaluate" + query, json={"profile": {"kind": "enterprise", "name": "示例",
+                                                                 "credit_code": "91530100MA6K3YXF8W"}})
+        assert r.json()["detail"] == ("full" if "full" in query else "compact"), query
+        _check(doc, "/api/v1/evaluate", "POST", r)
     r = c.post("/api/v1/projects/%d/milestones" % project["id"], json={"title": "竣工验收", "due": "2024-12-01"}, headers=touzi)
     assert r.status_code == 201, r.text
     _check(doc, "/api/v1/projects/{project_id}/milestones", "POST", r)

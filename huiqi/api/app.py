@@ -21,6 +21,7 @@ from huiqi import __version__, clock, messages, policies
 from huiqi.errors import HuiqiError, field_problems, split_bilingual
 from huiqi.catalogue.present import measure_dict, policy_dict
 from huiqi.catalogue.search import MAX_QUERY_LENGTH, QueryError, SearchIndex
+from huiqi.api import evaluate_answer as answers
 from huiqi.api import schemas as S
 from huiqi.api import security_headers
 from huiqi.api.limits import BodyLimitMiddleware
@@ -87,6 +88,7 @@ def create_app(database=None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware)
     security_headers.install(app)  # CSP, nosniff, no framing, referrer policy: on every answer, a 500 too
     app.state.database = database
+    _add_evaluate(app)  # first: the hot route
     app.include_router(workflow_router)
     from huiqi.api.routes_delivery import router as delivery_router  # projects, lists, ledger, voice, zones
 
@@ -210,29 +212,6 @@ def create_app(database=None) -> FastAPI:
         return PolicyJSON({"query": q, "count": len(hits), "results": [h.as_dict() for h in hits],
                            "suggestions": list(getattr(hits, "suggestions", ()))})
 
-    @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision",
-             description="逐条款给出是否符合、金额（整数分）、依据原文和中英文说明，以及合计。画像中的金额为元（字符串或整数）。"
-                         " / Every provision's status, amount in integer fen, citation and explanation, and the totals. "
-                         "Money in the profile is yuan (a string, or a whole JSON number).",
-             **S.contract(S.EvaluateOut, "测算结果 / the evaluation", 404, 413, 415, 422))
-    def evaluate(body: EvaluateRequest, request: Request) -> Any:
-        current = current_policy(request, body.policy)
-        day = body.as_of or policies.default_date(current)
-        try:  # the policy's profile model: the core kinds of event and its own (its events.yaml)
-            profile = profile_model(current).model_validate(body.profile)
-        except ValidationError as e:
-            raise RequestValidationError([{**err, "loc": ("body", "profile", *err["loc"])} for err in e.errors()]) from None
-        try:
-            result = run_evaluation(current, profile, day, body.strategy)
-        except ProfileError as e:
-            field = "body.profile." + e.field.replace("[", ".").replace("]", "")
-            err = _error_body("invalid_profile", f"画像数据无效：{e.zh}", e.en, field)
-            err["error"]["details"] = [{"field": field, "message": e.en}]
-            return PolicyJSON(err, status_code=422)
-        answer = result.as_dict()
-        answer["policy_status"] = policies.answer_status(current, day)
-        return PolicyJSON(answer)
-
     @app.get("/api/v1/schema/profile", tags=["engine"], summary="申请人画像 JSON Schema / the profile's JSON Schema",
              description="所选政策的画像格式，含其自有事项类型。 / The chosen policy's profile, with its own kinds of event.",
              **S.contract(S.JSONSchemaOut, "JSON Schema", 404, 422))
@@ -249,6 +228,69 @@ def create_app(database=None) -> FastAPI:
     mount(app)
     return app
 
+
+
+def server_app() -> FastAPI:
+    """The app as ``huiqi serve`` runs it, in each worker process: :func:`create_app`, then the default policy's
+    plan compiled and everything loaded frozen out of the cyclic garbage collector
+    (:func:`huiqi.engine.plan.prepare`), so no full collection walks the policy in the middle of an answer.
+    Not in :func:`create_app` itself: the tests build hundreds of apps in one process."""
+    from huiqi.engine.plan import prepare
+
+    app = create_app()
+    prepare(policies.load())
+    return app
+
+
+def _add_evaluate(app: FastAPI) -> None:
+    """``POST /api/v1/evaluate``, the hot route (thousands a second): registered before every other route, so a
+    request reaches it without being matched against the workflow's and the pages' routes first."""
+
+    @app.post("/api/v1/evaluate", tags=["engine"], summary="政策计算器 / evaluate a profile against every provision",
+             description="默认返回精简结果：符合条件和需咨询的条款（一种语言：?lang=，否则按 Accept-Language，默认中文），"
+                         "其余条款只给原因代码（explanation_key），以及合计；?detail=full 返回全部条款的完整结果（中英文、"
+                         "条件、事实、参数、依据原文）。金额为整数分；画像中的金额为元（字符串或整数）。 / By default the "
+                         "compact answer: the eligible and referral provisions in one language (?lang=, else "
+                         "Accept-Language, else Chinese), every other provision by its reason key only, and the totals; "
+                         "?detail=full gives every provision in full (both languages, conditions, facts, parameters, "
+                         "citation). Amounts in integer fen; money in the profile is yuan (a string, or a whole JSON "
+                         "number).",
+             **S.contract(S.EvaluateOut, "测算结果（detail 指明形式）/ the evaluation (`detail` names its shape)",
+                          404, 413, 415, 422))
+    async def evaluate(
+        body: EvaluateRequest,
+        request: Request,
+        detail: Annotated[Literal["compact", "full"], Query(
+            description="compact（默认）：符合条件和需咨询的条款，一种语言，其余只给原因代码；full：全部条款的完整结果，"
+                        "中英文 / compact (default): eligible and referral provisions in one language, the rest by "
+                        "reason key; full: every provision in full, in Chinese and English")] = "compact",
+        lang: Annotated[Literal["zh", "en"] | None, Query(
+            description="精简结果的语言：zh 中文、en 英文；省略时按 Accept-Language，默认中文（完整结果总是中英文）/ "
+                        "the compact answer's language; when omitted, Accept-Language decides, else Chinese (the "
+                        "full answer is always in both)")] = None,
+    ) -> Any:
+        # async: the evaluation is short and CPU-bound, so it runs on the event loop instead of hopping to a
+        # thread (the hop and the GIL hand-over cost more than the work); the policy is re-read from the
+        # database at most every two seconds (policies.recent)
+        current = current_policy(request, body.policy)
+        day = body.as_of or policies.default_date(current)
+        try:  # the policy's profile model: the core kinds of event and its own (its events.yaml)
+            profile = profile_model(current).model_validate(body.profile)
+        except ValidationError as e:
+            raise RequestValidationError([{**err, "loc": ("body", "profile", *err["loc"])} for err in e.errors()]) from None
+        try:
+            result = run_evaluation(current, profile, day, body.strategy)
+        except ProfileError as e:
+            field = "body.profile." + e.field.replace("[", ".").replace("]", "")
+            err = _error_body("invalid_profile", f"画像数据无效：{e.zh}", e.en, field)
+            err["error"]["details"] = [{"field": field, "message": e.en}]
+            return PolicyJSON(err, status_code=422)
+        status = policies.answer_status(current, day)
+        if detail == "full":
+            return PolicyJSON(answers.full(result, status))
+        language = answers.answer_language(lang, request.headers.get("accept-language"))
+        return PolicyJSON(answers.compact(result, status, language, current),
+                          headers={"Content-Language": answers.CONTENT_LANGUAGE[language], "Vary": "Accept-Language"})
 
 
 def _api_docs(app: FastAPI) -> None:

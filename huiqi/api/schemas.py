@@ -9,7 +9,7 @@ against this document, so a model that drifts from its route fails there, not in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Literal
 
 from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -242,19 +242,130 @@ class SearchOut(BaseModel):
     suggestions: list[str] = Field(description="无结果时的建议词（您是否要找）/ did-you-mean words when nothing matched")
 
 
-class EvaluateOut(BaseModel):
-    """逐条款的测算结果与合计（金额为整数分）/ every provision's result and the totals (money in integer fen)."""
+def _evaluate_example(detail: str) -> Callable[[dict], None]:
+    """An evaluate answer's example from a real evaluation of an empty enterprise profile on the policy's first
+    day: the document shows what the engine really says (its keys, its words), not a hand-written imitation."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra=policy_example(lambda p: {
-        "policy": {"id": p.header.id, "version": p.version}, "as_of": span(p)["start"], "strategy": "top_up",
-        "profile": {}, "totals": {"overall_display": "¥300,000.00"}, "results": [], "policy_status": span(p)}))
+    def build(p) -> dict:
+        from huiqi import policies
+        from huiqi.api import evaluate_answer
+        from huiqi.engine.evaluate import evaluate
+        from huiqi.profile.model import profile_model
+
+        day = p.header.general.in_force.start
+        profile = profile_model(p).model_validate({"kind": "enterprise", "name": "示例企业",
+                                                   "credit_code": "91530100MA6K3YXF8W"})
+        result = evaluate(p, profile, day, None)
+        status = policies.answer_status(p, day)
+        if detail == "full":
+            answer = evaluate_answer.full(result, status)
+            answer["results"] = answer["results"][:1]
+        else:
+            answer = evaluate_answer.compact(result, status, "zh", p)
+            answer["results"], answer["others"] = answer["results"][:1], answer["others"][:2]
+        return answer
+
+    return policy_example(build)
+
+
+class BenefitWords(BaseModel):
+    """利益类别及其说法 / the kind of benefit, in words."""
+
+    model_config = _OPEN
+    code: str = Field(description="money 资金 / relief 减免 / loan_limit 贷款额度 / right 资格便利 / referral 咨询")
+    zh: str | None = Field(default=None, description="中文说法（精简结果：lang=zh 时）/ the Chinese word (compact: lang=zh)")
+    en: str | None = Field(default=None, description="英文说法（精简结果：lang=en 时）/ the English word (compact: lang=en)")
+
+
+class EvaluateTotals(BaseModel):
+    """合计：按措施和总体，各利益类别分开（金额为整数分）/ the totals per measure and overall, each kind of
+    benefit apart (integer fen)."""
+
+    model_config = _OPEN
+    by_measure: dict[str, dict[str, int]] = Field(description="措施编号 → 各类合计 / measure id → its totals")
+    overall: dict[str, int] = Field(description="paid_fen 可获资金、relief_fen 可减免税费、loan_limit_fen 可申请贷款额度、"
+                                                "up_to_fen 其中为上限的部分、money_fen = paid_fen + relief_fen / the "
+                                                "overall totals by kind")
+    overall_display: str = Field(description="money_fen 的 ¥ 两位小数写法 / money_fen as ¥ with two decimals")
+    by_benefit: list[dict[str, Any]] = Field(description="各利益类别的合计及说法（精简结果只有一种语言）/ each kind's "
+                                                         "total with its words (one language in the compact answer)")
+
+
+class CompactResult(BaseModel):
+    """精简结果中符合条件或需咨询的一条（完整结果中同一行的部分字段，一种语言）/ an eligible or referral row of the
+    compact answer: some of the full row's keys, in one language."""
+
+    model_config = _OPEN
+    provision_id: str = Field(description="条款编号 / the provision's id")
+    measure_id: str = Field(description="措施编号 / the measure's id")
+    event_id: str | None = Field(description="按事项计算时的事项编号，否则为空 / the event's id when the provision "
+                                             "is decided per event")
+    status: Literal["eligible", "referral"] = Field(description="eligible 符合条件 / referral 可能适用，请咨询牵头单位")
+    kind: str = Field(description="条款类型 / the provision's kind, e.g. capped_award")
+    benefit: BenefitWords
+    title_zh: str | None = Field(default=None, description="条款名称（lang=zh）/ the title in Chinese")
+    title_en: str | None = Field(default=None, description="条款名称（lang=en）/ the title in English")
+    amount_fen: int | None = Field(description="金额（整数分），需咨询或无金额时为空 / the amount in integer fen, "
+                                               "none for a referral or a right")
+    amount_display: str | None = Field(description="¥ 两位小数 / ¥ with two decimals")
+    is_cap: bool = Field(description="金额为上限（具体金额经审核确定）/ the amount is a ceiling, set on review")
+    decision_date: dt.date = Field(description="判断所依据的日期 / the date the decision is made on")
+    explanation_zh: str | None = Field(default=None, description="说明（lang=zh）/ the explanation in Chinese")
+    explanation_en: str | None = Field(default=None, description="说明（lang=en）/ the explanation in English")
+    explanation_key: str = Field(description="机器可读的原因，与批量筛查相同 / the machine-readable reason, as in "
+                                             "the batch screen")
+    lead_departments: list[str] = Field(description="牵头单位（lang=en 时为英文名称）/ the lead departments (English "
+                                                    "names with lang=en)")
+
+
+class OtherResult(BaseModel):
+    """精简结果中其余的一条：只有原因代码 / a row the compact answer gives by its reason key only."""
+
+    model_config = _OPEN
+    provision_id: str = Field(description="条款编号 / the provision's id")
+    event_id: str | None = Field(default=None, description="事项编号（按事项计算时）/ the event's id, when per event")
+    status: Literal["not_eligible", "expired"] = Field(description="not_eligible 不符合 / expired 已过期")
+    explanation_key: str = Field(description="原因代码，如 not_eligible:failed:<条件>；完整说明见 ?detail=full / the "
+                                             "reason key, e.g. not_eligible:failed:<condition>; the words: ?detail=full")
+
+
+class EvaluateCompactOut(BaseModel):
+    """精简结果（默认）：符合条件和需咨询的条款（一种语言），其余条款只给原因代码，合计与完整结果相同 / the compact
+    answer (the default): eligible and referral provisions in one language, every other one by its reason key,
+    the same totals as the full answer."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_evaluate_example("compact"))
+    detail: Literal["compact"] = Field(description="结果形式 / the answer's shape")
+    lang: Literal["zh", "en"] = Field(description="文字的语言 / the language of the words")
+    policy: dict[str, Any] = Field(description="政策编号与版本 / the policy's id and version")
+    as_of: dt.date = Field(description="计算日期 / the evaluation date")
+    strategy: str = Field(description="就高不重复策略 / the strategy used")
+    profile: dict[str, Any] = Field(description="画像编号、名称与推导出的事实 / the profile's id, name and derived facts")
+    totals: EvaluateTotals
+    results: list[CompactResult] = Field(description="符合条件和需咨询的条款 / the eligible and referral rows")
+    others: list[OtherResult] = Field(description="其余条款及原因代码 / every other row, by its reason key")
+    policy_status: dict[str, Any] = Field(description="政策状态及日期说明（一种语言）/ the policy's status and the "
+                                                      "note on the date, in one language")
+
+
+class EvaluateFullOut(BaseModel):
+    """完整结果（?detail=full）：逐条款的是否符合、金额（整数分）、条件、事实、参数、依据原文和中英文说明，以及合计
+    / the full answer (?detail=full): every provision's status, amount in integer fen, conditions, facts,
+    parameters, citation and explanation in Chinese and English, and the totals."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_evaluate_example("full"))
+    detail: Literal["full"] = Field(description="结果形式 / the answer's shape")
     policy: dict[str, Any]
     as_of: dt.date
     strategy: str
     profile: dict[str, Any]
-    totals: dict[str, Any]
-    results: list[dict[str, Any]]
+    totals: EvaluateTotals
+    results: list[dict[str, Any]] = Field(description="全部条款（含按事项的各行），字段见 docs/engine.md / every "
+                                                      "provision's rows, see docs/engine.md")
     policy_status: dict[str, Any]
+
+
+EvaluateOut = Annotated[EvaluateCompactOut | EvaluateFullOut, Field(discriminator="detail")]
 
 
 class JSONSchemaOut(BaseModel):

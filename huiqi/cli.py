@@ -975,11 +975,14 @@ def _date_option(value: str | None, name: str):
 def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="工作进程数，每个进程用一个 CPU 核，生产环境设为核数 / server processes, each on a "
+                                     "core of its own: the number of cores in production"),
 ) -> None:
     """启动服务（API 与文档 /docs）/ start the web service."""
     import uvicorn
 
-    from huiqi.api.app import create_app
+    from huiqi.api.app import server_app
 
     from huiqi import clock
 
@@ -987,7 +990,10 @@ def serve(
     if clock.fixed():
         typer.echo(f"注意：日期固定为 {clock.fixed()}（HUIQI_TODAY，仅用于演示和测试）/ "
                    f"the date is fixed at {clock.fixed()} by HUIQI_TODAY (demonstrations and tests only)", err=True)
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(server_app(), host=host, port=port, log_level="info")
+    else:  # each process builds its own app (uvicorn needs the factory's import path to start them)
+        uvicorn.run("huiqi.api.app:server_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 import huiqi.cli_docs  # noqa: E402,F401  (registers ``huiqi docs …``)

@@ -34,7 +34,9 @@ def mount(app: FastAPI) -> None:
     from huiqi.web.pages import ROUTERS
 
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(GZipMiddleware, minimum_size=1024)  # pages, JSON and scripts compressed (ECharts 1 MB → ~330 KB)
+    # pages, JSON and scripts compressed (ECharts 1 MB → ~330 KB) at level 4: for JSON and HTML a few per cent
+    # larger than level 9 and about ten times less CPU (a 60 KB evaluate answer: 0.4 ms instead of 4 ms)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=4)
     app.include_router(auth.router)
     app.include_router(pages_public.router)
     for router in ROUTERS:

@@ -146,6 +146,7 @@ class Application(Base):
         # the dashboard's sums and the 公示's batches read these, not the wide rows (migration 0013)
         Index("ix_app_awarded", "policy_id", "status", "measure_id", "approved_fen", "updated_at"),
         Index("ix_app_published", "status", "policy_id", "provision_id", "notice_from", "notice_until", "disbursed_on"),
+        Index("ix_app_provision", "policy_id", "provision_id"),  # a reviewer's applications, counted (0014)
         UniqueConstraint("claim_key", name="uq_applications_claim_key"),
     )
 

@@ -465,6 +465,10 @@ def load_rows(con: duckdb.DuckDBPyConnection, name: str, schema: list[tuple[str,
 
     cols = list(zip(*rows)) if rows else [[] for _ in schema]
     table = pa.table({n: pa.array(list(c), type=arrow_type(t)) for (n, t), c in zip(schema, cols)})
-    con.register(f"_rows_{name}", table)
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _rows_{name}")
-    con.unregister(f"_rows_{name}")
+    cur = con.cursor()  # its own cursor: a result the caller still has open on ``con`` is left alone
+    try:
+        cur.register(f"_rows_{name}", table)
+        cur.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _rows_{name}")
+        cur.unregister(f"_rows_{name}")
+    finally:
+        cur.close()

@@ -91,7 +91,7 @@ def with_httpx(url: str, gzip: bool, clients: int, seconds: float) -> dict:
     headers = {"content-type": "application/json", "accept-encoding": "gzip" if gzip else "identity"}
     lat, errors, wall = asyncio.run(drive(url, body(), headers, clients, seconds))
     lat.sort()
-    return {"requests": len(lat), "errors": len(errors), "seconds": wall, "rps": len(lat) / wall,
+    return {"requests": len(lat), "errors": f"{len(errors)} non-2xx", "seconds": wall, "rps": len(lat) / wall,
             "p50_ms": lat[len(lat) // 2] * 1e3, "p99_ms": lat[int(len(lat) * .99)] * 1e3}
 
 
@@ -108,8 +108,8 @@ def with_wrk(url: str, gzip: bool, clients: int, seconds: float) -> dict:
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {"requests": requests, "errors": (int(bad.group(1)) if bad else 0)
-            + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
+    return {"requests": requests, "errors": f"{int(bad.group(1)) if bad else 0} non-2xx, "
+            f"{sum(map(int, socket_errors.groups())) if socket_errors else 0} socket errors or timeouts",
             "seconds": seconds, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
             "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))}

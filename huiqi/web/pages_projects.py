@@ -78,6 +78,9 @@ i18n.add({
     "pj.template": ("下载导入模板", "Download the template"),
     "pj.imported": ("已导入 {n} 个项目", "{n} projects imported"),
     "pj.import_errors": ("以下 {n} 行未导入：", "{n} rows were not imported:"),
+    "pj.pages": ("第 {page}/{pages} 页", "page {page} of {pages}"),
+    "pj.prev": ("上一页", "Previous"),
+    "pj.next": ("下一页", "Next"),
     "pj.no_file": ("请选择要导入的 Excel 文件", "Choose an Excel file to import"),
     "pj.row": ("行号", "Row"),
     "pj.field": ("字段", "Field"),
@@ -288,13 +291,24 @@ def _row(p: Project) -> dict[str, Any]:
             **{f"{f}_fen": getattr(p, f"{f}_fen") for f in projects.MONEY_FIELDS}}
 
 
+PAGE_SIZE = 50  # a replayed year registers ~150 projects: one long table would bury the forms below it
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) <= 6 and int(raw) >= 1 else 1
+
+
 def _list_page(request: Request, user, *, error: str | None = None, form: dict | None = None,
                import_result=None, import_error: str | None = None, message: str | None = None) -> Response:
     f = _filters(request)
     lang = i18n.lang_of(request)
     choices = _choices(lang, f.get("policy"), "/projects")
     with database(request).transaction() as s:
-        rows = [_row(p) for p in _listing(s, f)]
+        listed = _listing(s, f)
+        total, page, pages = len(listed), _page_number(request), max(1, -(-len(listed) // PAGE_SIZE))
+        page = page if page <= pages else 1  # out of range or absurd: the first page
+        rows = [_row(p) for p in listed[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
         chains = sorted({c for c in s.execute(select(Project.chain).where(Project.policy_id == _policy_key(f)))
                          .scalars() if c})
         figures = targets.computed(s, choices["policy"])
@@ -303,7 +317,7 @@ def _list_page(request: Request, user, *, error: str | None = None, form: dict |
         errors = [{"row": e.row, "field": _field(e.field, lang), "reason": bilingual(e.reason, lang)}
                   for e in import_result.errors]
     return render(request, "projects/list.html", rows=rows, f=f, chains=chains, figures=figures,
-                  query=urlencode(f), error=error, form=form or {}, import_result=import_result,
+                  total=total, page=page, pages=pages, query=urlencode(f), error=error, form=form or {}, import_result=import_result,
                   import_errors=errors, import_error=import_error, message=message, **choices)
 
 

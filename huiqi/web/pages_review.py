@@ -56,6 +56,8 @@ i18n.add({
     "review.col.action": ("操作", "Action"),
     "review.open": ("查看", "Open"),
     "review.to_publish": ("待公示（已批准）", "Approved: to publish"),
+    "review.col.decided": ("办结日期", "Decided on"),
+    "review.pool_used_up": ("专项资金已用完", "Fund used up"),
     "review.in_notice": ("公示中及待拨付", "In public notice or to pay"),
     "review.none_publish": ("暂无待公示的申请", "Nothing to publish"),
     "review.none_notice": ("暂无公示中的申请", "Nothing in public notice"),
@@ -149,6 +151,16 @@ i18n.add({
     "review.done.reject": ("已作出不予通过决定", "Rejected"),
     "review.done.return": ("已退回申请人补充材料", "Returned to the applicant"),
     "review.done.publish": ("已公示，公示至 {date}", "Published; the notice runs until {date}"),
+    "review.done.publish_batch": ("已公示 {count} 项，公示至 {date}", "Published {count}; the notice runs until {date}"),
+    "review.batch.legend": ("按批次公示", "Publish as one batch"),
+    "review.batch.hint": ("勾选下表中的申请（默认全部），以同一公示期一并公示；各项仍按所属条款分批列入公示名单。",
+                          "Tick the applications below (all by default) to publish them with one notice period; "
+                          "the public notice still lists them in batches by provision."),
+    "review.batch.pick": ("一并公示第 {id} 号申请", "Publish application {id} in the batch"),
+    "review.batch.submit": ("公示所选", "Publish the ticked ones"),
+    "review.col.pick": ("选择", "Pick"),
+    "review.err.batch_none": ("未勾选任何申请", "No application is ticked"),
+    "review.err.batch_some": ("已公示 {count} 项；以下申请未能公示：{failed}", "Published {count}; these could not be: {failed}"),
     "review.done.disburse": ("已拨付 {amount}", "Paid {amount}"),
     "review.back": ("返回工作台", "Back to the queue"),
     "review.not_found": ("未找到第 {id} 号申请", "Application {id} not found"),
@@ -203,7 +215,7 @@ def _row(app: Application, policy, submitted: dict[int, dt.datetime]) -> dict[st
             "provision_zh": p.title_zh if p else app.provision_id, "provision_en": p.title_en if p else app.provision_id,
             "measure_no": m.number if m else None, "entitlement_fen": app.entitlement_fen, "is_cap": app.is_cap,
             "approved_fen": app.approved_fen, "submitted": submitted.get(app.id), "notice_until": app.notice_until,
-            "updated": app.updated_at}
+            "updated": app.updated_at, "decided": _local(app.updated_at) if app.updated_at else None}
 
 
 def _my_measures(policy, department: str | None) -> list[str]:
@@ -222,8 +234,11 @@ def _queue_context(s, user: User, today: dt.date) -> dict[str, Any]:
         order = {st: i for i, st in enumerate(WAITING)}
         waiting = sorted((a for a in apps if a.status in WAITING), key=lambda a: (order[a.status], a.id))
         recent = sorted((a for a in apps if a.status in DECIDED), key=lambda a: a.updated_at, reverse=True)[:RECENT_LIMIT]
-        return {"waiting": [_row(a, policy, submitted) for a in waiting],
-                "recent": [_row(a, policy, submitted) for a in recent]}
+        used_up = {p.id for p in s.execute(select(Pool)).scalars() if p.total_fen - p.reserved_fen - p.settled_fen <= 0}
+        rows = [_row(a, policy, submitted) for a in waiting]
+        for r, a in zip(rows, waiting):
+            r["pool_used_up"] = a.pool_id in used_up  # the reviewer sees it before opening: approval will be refused
+        return {"waiting": rows, "recent": [_row(a, policy, submitted) for a in recent]}
     apps = s.execute(select(Application).where(Application.status.in_(("approved", "public_notice")))
                      .order_by(Application.id)).scalars().all()
     submitted = _submitted_dates(s, [a.id for a in apps])
@@ -400,12 +415,55 @@ def _not_found(request: Request, app_id: int) -> Response:
 
 @router.get("/review")
 def queue(request: Request, done: str | None = None, amount: str | None = None, until: str | None = None,
-          app: int | None = None) -> Response:
+          app: int | None = None, count: int | None = None) -> Response:
     user = require(request, ROLES)
     with database(request).transaction() as s:
         ctx = _queue_context(s, user, clock.today())
-    return render(request, "review/queue.html", **ctx, message=_done_message(request, done, amount, until, app),
+    return render(request, "review/queue.html", **ctx, message=_done_message(request, done, amount, until, app, count),
                   error=None, form={})
+
+
+@router.post("/review/publish")
+async def publish_batch(request: Request) -> Response:
+    """Finance publishes the ticked approved applications with one notice period (a week's 公示 is one act,
+    not one click per application). Each goes through :func:`service.publish` in its own transaction, so one
+    that changed meanwhile is named and the others are published."""
+    user = require(request, ROLES)
+    form = await request.form()
+    check_csrf(request, form)
+    lang = i18n.lang_of(request)
+    raw = str(form.get("notice_days", "5")).strip() or "5"
+    ids = [int(v) for v in form.getlist("app_id") if isinstance(v, str) and v.isdigit() and 1 <= int(v) <= 2**31 - 1]
+    db = database(request)
+    today = clock.today()
+    error: str | None = None
+    done, failed, until = 0, [], ""
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_NOTICE_DAYS:
+        error = i18n.translate("review.err.notice_days", lang, field=i18n.translate("review.notice_days", lang),
+                               max=MAX_NOTICE_DAYS)
+    elif not ids:
+        error = i18n.translate("review.err.batch_none", lang)
+    else:
+        for app_id in dict.fromkeys(ids):
+            try:
+                with db.transaction() as s:
+                    _load_visible(s, user, app_id)
+                    app = service.publish(s, s.merge(user), app_id, int(raw), today=today)
+                    until = app.notice_until.isoformat() if app.notice_until else until
+                done += 1
+            except service.PermissionDenied as e:
+                raise Forbidden(str(e)) from None
+            except (service.NotFound, TransitionError, service.Refused):
+                failed.append(f"#{app_id}")
+        if failed:
+            error = i18n.translate("review.err.batch_some", lang, count=done, failed="、".join(failed) if lang == "zh"
+                                   else ", ".join(failed))
+    if error is not None:
+        with db.transaction() as s:
+            ctx = _queue_context(s, user, today)
+        values = {"notice_days": raw[:10]}
+        return render(request, "review/queue.html", **ctx, message=None, error=error, form=values, error_app=None)
+    return RedirectResponse(f"/review?done=publish_batch&count={done}&until={until}", status_code=303)
 
 
 @router.get("/review/{app_id}")
@@ -487,12 +545,13 @@ def _payment(values: dict[str, str], today, lang: str):
 
 
 def _done_message(request: Request, done: str | None, amount: str | None, until: str | None,
-                  app_id: int | None = None) -> str | None:
-    if done not in ("start_review", "approve", "approve_pool", "reject", "return", "publish", "disburse"):
+                  app_id: int | None = None, count: int | None = None) -> str | None:
+    if done not in ("start_review", "approve", "approve_pool", "reject", "return", "publish", "disburse",
+                    "publish_batch"):
         return None
     lang = i18n.lang_of(request)
     shown = format_fen(int(amount)) if amount and amount.isdigit() else ""
-    text = i18n.translate(f"review.done.{done}", lang, amount=shown, date=(until or "")[:10])
+    text = i18n.translate(f"review.done.{done}", lang, amount=shown, date=(until or "")[:10], count=count or 0)
     return f"#{app_id} {text}" if app_id else text
 
 

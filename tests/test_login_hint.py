@@ -38,3 +38,12 @@ def test_a_password_of_ones_own_is_not_shown(tmp_path, monkeypatch):
     monkeypatch.setenv("HUIQI_DEMO_PASSWORD", "secret-of-the-site-1")
     page = _login_page(tmp_path, "en")
     assert "secret-of-the-site-1" not in page and DEFAULT_PASSWORD not in page and "HUIQI_DEMO_PASSWORD" in page
+
+
+def test_the_english_hint_names_departments_in_english_and_lists_the_department_accounts(tmp_path, monkeypatch):
+    monkeypatch.delenv("HUIQI_DEMO_PASSWORD", raising=False)
+    page = _login_page(tmp_path, "en")
+    hint = page[page.index('data-test="demo-hint"'):].split("</p>", 1)[0]
+    assert "rev-gongxin (reviewer, Municipal Bureau of Industry and Information Technology)" in hint
+    assert "rev-fagai (reviewer, Municipal Development and Reform Commission)" in hint  # 项目库 and 推介清单's accounts
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in hint), hint

@@ -50,7 +50,7 @@ def _basics(profile, a: Asked | None, lang: str) -> list[tuple[str, str, str]]:
         "kind": t(f"calc.kind.{profile.kind.value}"),
         "name": profile.name,
         "credit_code": profile.credit_code or t("calc.not_given"),
-        "district": _district_name(profile.district) or t("calc.not_given"),
+        "district": _district_name(profile.district, lang) or t("calc.not_given"),
         "industry": _industry_name(profile.industry) or t("calc.not_given"),
         "size_class": t(f"calc.size.{profile.size_class.value}") if profile.size_class else t("calc.size_auto"),
     }

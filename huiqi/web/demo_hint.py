@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+from huiqi.web import i18n
 from huiqi.web.render import ENV
 
 ROLE = {"applicant": ("企业", "enterprise"), "reviewer": ("审核", "reviewer"), "finance": ("财政", "finance"),
@@ -20,13 +21,21 @@ def accounts(lang: str) -> str:
 
     seen: dict[str, str] = {}
     for policy in policies.catalogue():
-        for username, role, department, _code, label in account_rows(demo_data(policy)):
+        data = demo_data(policy)
+        for username, role, department, _code, label in account_rows(data) + _department_rows(data):
             zh, en = ROLE.get(role, (role, role))
             if lang == "en":
-                seen.setdefault(username, f"{username} ({en}{', ' + department if department else ''})")
+                where = i18n.department(department, "en") if department else ""
+                seen.setdefault(username, f"{username} ({en}{', ' + where if where else ''})")
             else:
                 seen.setdefault(username, f"{username}（{department or label or zh}）")
     return (", " if lang == "en" else "、").join(seen.values())
+
+
+def _department_rows(data: dict) -> list[tuple]:
+    """The departments' own accounts (``delivery.accounts``: 项目库, 推介清单, 督办台账), reviewers of their department."""
+    return [(a["username"], "reviewer", a.get("department"), None, a.get("display_name"))
+            for a in ((data.get("delivery") or {}).get("accounts") or [])]
 
 
 def password(lang: str) -> str:

@@ -519,11 +519,13 @@ def _mark_closed(policy, groups: dict[str, Any]) -> None:
                            "en": f"Applications were accepted from {window.start} to {window.end}; none are taken now"}
 
 
-def _district_name(code: str | None) -> str:
+def _district_name(code: str | None, lang: str = "zh") -> str:
     from huiqi.standards.divisions import lookup_district
 
     d = lookup_district(code) if code else None
-    return f"{d.name_zh}（{code}）" if d else (code or "")
+    if d is None:
+        return code or ""
+    return f"{d.name_zh}（{code}）" if lang == "zh" else f"{d.words('en')} ({code})"
 
 
 def _industry_name(code: str | None) -> str:
@@ -544,7 +546,7 @@ def _choices() -> dict[str, Any]:
         _choices.cached = {
             "kinds": [(k.value, *i18n.MESSAGES[f"calc.kind.{k.value}"]) for k in ApplicantKind],
             "sizes": [(v, *i18n.MESSAGES[f"calc.size.{v}"]) for v in ("micro", "small", "medium", "large")],
-            "districts": [(d.code, f"{d.name_zh}（{d.code}）", f"{d.name_zh} ({d.code})") for d in districts()],
+            "districts": [(d.code, f"{d.name_zh}（{d.code}）", f"{d.words('en')} ({d.code})") for d in districts()],
             "industries": [(n.code, n.name_zh) for n in all_industries()],
         }
     return _choices.cached
@@ -762,7 +764,7 @@ def results_page(request: Request, data: dict, as_of: dt.date, apply: str = "", 
                   lifecycle=policies.answer_status(policy, as_of),
                   p=encode(request, data), as_of=as_of, groups=groups, apply=apply, event=event,
                   message=message, start=start, end=end, default_as_of=default_as_of(policy_id=policy_id),
-                  district_name=_district_name(profile.district), industry_name=_industry_name(profile.industry),
+                  district_name=_district_name(profile.district, lang), industry_name=_industry_name(profile.industry),
                   applied=history["applied"] if history else {}, policy=policy, policy_id=policy_id or "",
                   event_labels=claims.event_labels(data, families, lang),
                   renumbered=bool(history and history["renumbered"]),

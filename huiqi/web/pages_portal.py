@@ -153,15 +153,21 @@ def portal_page(request: Request, message: str = "") -> Response:
     from huiqi.web import calculator_claims as claims
 
     events = []  # each recorded claim in words: its kind, 第n笔, its date and amount
+    event_labels = {}  # the answers' cards name their claim in words too, never its id (c1)
     if data:
+        from huiqi.web.pages_calculator import family_map
+
+        event_labels = claims.event_labels(data, family_map(policy.header.id if groups else None),
+                                           i18n.lang_of(request))
         for f in FAMILIES:
             for n, row in enumerate(data.get(f.name) or [], start=1):
                 events.append((f, claims.label_of(f, n, row, i18n.lang_of(request)) if isinstance(row, dict) else ""))
     from huiqi.web.pages_calculator import live_applications
 
     return render(request, "portal/home.html", applied=live_applications(request, user), data=data, profile=profile, groups=groups, profile_json=profile_json,
-                  p=p, as_of=as_of, apps=apps, offers=offer_rows, events=events, message=message, done=_done(request),
-                  district_name=_district_name(data.get("district")) if data else "",
+                  p=p, as_of=as_of, apps=apps, offers=offer_rows, events=events, event_labels=event_labels,
+                  message=message, done=_done(request),
+                  district_name=_district_name(data.get("district"), i18n.lang_of(request)) if data else "",
                   industry_name=_industry_name(data.get("industry")) if data else "")
 
 

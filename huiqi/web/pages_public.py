@@ -136,7 +136,9 @@ def measure_page(request: Request, measure_id: str) -> Response:
         figures = [(name, param, [(v, display_value(param, v.value)) for v in param.values])
                    for name, param in p.parameters.items()]
         provisions.append((p, figures))
-    leads = "、".join(d.name for d in measure.lead_departments if d.role == "lead") or measure.lead_departments[0].name
+    names = [d.name for d in measure.lead_departments if d.role == "lead"] or [measure.lead_departments[0].name]
+    lang = i18n.lang_of(request)
+    leads = ("、" if lang == "zh" else ", ").join(i18n.department(n, lang) for n in names)
     return render(request, "public/measure.html", policy=policy, m=measure, period=period, provisions=provisions,
                   lifecycle=_lifecycle(policy),
                   leads=leads, money_kinds=MONEY_KINDS, changes=changes, pq=choice.query(policy_id),

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from huiqi import clock
 from huiqi.delivery import DeliveryError, NotYours, voice
+from huiqi.storage.models import User
 from huiqi.storage.models_delivery import VoiceTicket
 from huiqi.delivery import features
 from huiqi.web import delivery_policy, i18n
@@ -87,7 +88,7 @@ i18n.add({
     "vc.col.due": ("答复期限", "Answer due"),
     "vc.col.status": ("状态", "Status"),
     "vc.col.channel": ("渠道", "Channel"),
-    "vc.col.enterprise": ("企业信用代码", "Enterprise credit code"),
+    "vc.col.enterprise": ("企业", "Enterprise"),
     "vc.answer": ("答复", "Answer"),
     "vc.answered_by": ("{on} 由 {by} 答复", "answered on {on} by {by}"),
     "vc.rating": ("评分：{n} 分", "Rating: {n} of 5"),
@@ -221,6 +222,15 @@ async def rate_answer(request: Request, ticket_id: int) -> Response:
 # -- departments and administrators --------------------------------------------------------------
 
 
+def _names(s, tickets: list[VoiceTicket]) -> dict[str, str]:
+    """The enterprise behind each credit code, by its account's name: a department reads who raised a problem."""
+    codes = {t.credit_code for t in tickets if t.credit_code}
+    if not codes:
+        return {}
+    return dict(s.execute(select(User.credit_code, User.display_name).where(
+        User.credit_code.in_(codes), User.role == "applicant")).all())
+
+
 def _inbox_page(request: Request, user, error: tuple[str, str] | None = None, answered: bool = False,
                 form: dict[str, str] | None = None) -> Response:
     today = clock.today()
@@ -233,6 +243,7 @@ def _inbox_page(request: Request, user, error: tuple[str, str] | None = None, an
         tickets = list(s.execute(stmt).scalars())
         for t in tickets:
             s.expunge(t)
+        names = _names(s, tickets)
     order = {"open": 0, "answered": 1, "closed": 2}
     tickets.sort(key=lambda t: (order.get(t.status, 3), t.due_on, t.id))
     escalations = [t for t in tickets if t.escalated_on is not None]
@@ -246,6 +257,7 @@ def _inbox_page(request: Request, user, error: tuple[str, str] | None = None, an
             c[2] += voice.is_overdue(t, today) and t.answered_on is None
         by_department = sorted(((d, *c) for d, c in counts.items()), key=lambda r: (-r[3], -r[2], r[0]))
     return render(request, "voice/inbox.html", tickets=tickets, escalations=escalations, by_department=by_department,
+                  enterprise_of=names,
                   is_admin=user.role == "admin", today=today, is_overdue=voice.is_overdue, error=error,
                   answered=answered, form=form or {}, **delivery_policy.view(policy_id, "/voice/inbox", FEATURE))
 

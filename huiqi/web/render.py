@@ -22,10 +22,19 @@ ENV.filters["yuan"] = lambda v: "—" if v is None else format_yuan(v)
 ENV.filters["beijing"] = lambda at: "—" if at is None else clock.beijing_text(at)  # stored UTC → 北京时间
 
 
+STATUS_EN = {  # what an English page calls each status (a label, so capitalised like the page's other labels)
+    "draft": "Draft", "submitted": "Submitted", "under_review": "Under review", "returned": "Returned for more",
+    "rejected": "Not approved", "approved": "Approved", "public_notice": "In public notice", "disbursed": "Paid",
+    "cancelled": "Withdrawn",
+}
+
+
 def _status_label(status: str, lang: str) -> str:
     from huiqi.workflow.states import STATUS_ZH
 
-    return STATUS_ZH.get(status, status) if lang == "zh" else status.replace("_", " ")
+    if lang == "zh":
+        return STATUS_ZH.get(status, status)
+    return STATUS_EN.get(status) or status.replace("_", " ").capitalize()
 
 
 ENV.globals["status_label"] = _status_label

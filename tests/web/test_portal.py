@@ -92,7 +92,7 @@ def test_apply_sign_in_upload_and_submit(server, page, tmp_path):
     shot(page, "portal-application-submitted")
     page.locator("[data-test=lang-switch]").click()
     assert "Conditions met: ¥300,000.00" in page.locator("[data-test=explanation]").inner_text()
-    assert page.locator("[data-test=status]").inner_text() == "submitted"
+    assert page.locator("[data-test=status]").inner_text() == "Submitted"
     shot(page, "portal-application-en")
     page.locator("[data-test=lang-switch]").click()
     # the application is in the list, and the profile is kept for the portal

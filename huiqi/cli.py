@@ -489,12 +489,16 @@ def synth_cmd(
 
 @app.command("screen")
 def screen_cmd(
-    registry: str = typer.Argument(..., help="登记册：Parquet/CSV 文件夹，或 Excel 工作簿 / a folder or an .xlsx"),
+    registry: str = typer.Argument(None, help="登记册：Parquet/CSV 文件夹或 Excel 工作簿；spark 引擎可为 URI（hdfs://、s3a://、file://）"),
     as_of: str = typer.Option(..., "--as-of", help="计算日期 YYYY-MM-DD"),
-    out: str = typer.Option(..., "--out", help="输出目录 / output folder"),
+    out: str = typer.Option(None, "--out", "--output", help="输出目录；spark 引擎可为 URI / output folder or URI"),
     engine: Engine = typer.Option(Engine.duckdb, "--engine", help="duckdb（单机）或 spark（集群）"),
     strategy: Strategy = typer.Option(None, "--strategy", help="就高不重复策略"),
     spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL（默认 local[*]，或 HUIQI_SPARK_MASTER）"),
+    input_database: str = typer.Option(None, "--input-database", help="spark：从此库读取登记册各表（entities、compute_claims…）"),
+    input_tables: list[str] = typer.Option(None, "--input-table", help="spark：登记册表，如 db.entities 或 compute_claims=db.claims（可多次）"),
+    output_database: str = typer.Option(None, "--output-database", help="spark：结果写入此库（entitlements、rejects、referral_counts）"),
+    output_tables: list[str] = typer.Option(None, "--output-table", help="spark：结果表，如 db.entitlements 或 rejects=db.bad_rows（可多次）"),
     excel: bool = typer.Option(True, "--excel/--no-excel", help="同时写出 Excel 工作簿"),
     excel_rows: bool = typer.Option(False, "--excel-rows", help="工作簿也写出逐行的符合条件明细（默认只写汇总）/ the eligible rows in the workbook too"),
     referral_rows: bool = typer.Option(False, "--referral-rows", help="按主体逐行写出“请咨询”类条款（默认只按区县计数）"),
@@ -512,15 +516,47 @@ def screen_cmd(
     policy = _policy(policy_id)
     with Stages(SCREEN_STAGES) as tick:  # a moving bar with row counts on a terminal, a line per stage in a log
         try:
-            result = screen(policy, Path(registry), day, Path(out), engine=engine.value,
-                            strategy=strategy.value if strategy else None, progress=tick, spark_master=spark_master,
-                            excel=excel, referral_rows=referral_rows, encoding=encoding.value, excel_rows=excel_rows)
+            if engine is Engine.spark:
+                result = _screen_spark(policy, registry, day, out, strategy, tick, spark_master, referral_rows,
+                                       (input_database, input_tables, output_database, output_tables))
+            else:
+                if not registry or not out or input_database or input_tables or output_database or output_tables:
+                    fail("duckdb 引擎需要登记册路径与 --out 输出目录（库表输入输出请用 --engine spark）",
+                         "--engine duckdb needs REGISTRY and --out (tables in or out need --engine spark)")
+                result = screen(policy, Path(registry), day, Path(out), engine=engine.value,
+                                strategy=strategy.value if strategy else None, progress=tick, excel=excel,
+                                referral_rows=referral_rows, encoding=encoding.value, excel_rows=excel_rows)
         except RegistryError as e:
             fail("登记册无法读取", str(e))
     typer.echo(f"主体 {result.entities} 个，拒绝 {result.rejected} 行（见 rejects.csv），输出 {result.rows} 行，其中符合 {result.eligible} 行")
     typer.echo(f"entities {result.entities}, rejected rows {result.rejected}, rows {result.rows}, eligible {result.eligible}; "
                f"seconds {', '.join(f'{k} {v:.2f}' for k, v in result.seconds.items())}")
     typer.echo(f"→ {result.out}")
+
+
+def _screen_spark(policy, registry, day, out, strategy, tick, master, referral_rows, tables):
+    """``screen --engine spark``: the registry from a URI and/or tables, the results to a URI and/or tables."""
+    import importlib.util
+
+    from huiqi.batch.inputs import RegistryError
+    from huiqi.batch.schema import all_tables
+    from huiqi.batch.spark import SparkSource, SparkTarget, screen_spark
+    from huiqi.batch.spark_io import OUTPUT_TABLES, parse_table_options
+
+    if importlib.util.find_spec("pyspark") is None:
+        fail("spark 引擎需要 pyspark：pip install 'huiqi[spark]'（并需 Java 17）",
+             "--engine spark needs pyspark: pip install 'huiqi[spark]' (and Java 17)")
+    input_database, input_tables, output_database, output_tables = tables
+    try:
+        source = SparkSource(registry, input_database, parse_table_options(input_tables, all_tables(), "--input-table"))
+        target = SparkTarget(out, output_database, parse_table_options(output_tables, OUTPUT_TABLES, "--output-table"))
+    except RegistryError as e:
+        fail("表名参数有误：" + str(e).split(" / ")[-1], str(e).split(" / ")[0])
+    if not (source.uri or source.database or source.tables):
+        fail("请给出登记册：路径/URI、--input-database 或 --input-table", "give a registry: a path/URI, --input-database or --input-table")
+    if not (target.uri or target.database or target.tables):
+        fail("请给出输出位置：--output URI、--output-database 或 --output-table", "give an output: --output URI, --output-database or --output-table")
+    return screen_spark(policy, source, day, target, strategy.value if strategy else None, tick, master, referral_rows)
 
 
 @app.command("simulate")

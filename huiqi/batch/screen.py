@@ -120,6 +120,11 @@ def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: st
     ``excel_rows``: the workbook's eligible-rows sheet too).
     ``progress`` is told of each stage (:data:`huiqi.batch.stages.SCREEN_STAGES`), its row counts and how far
     its query has got (:mod:`huiqi.batch.stages`)."""
+    if engine == "spark":  # the cluster path: read, check, screen and write on Spark (huiqi.batch.spark)
+        from huiqi.batch.spark import SparkSource, SparkTarget, screen_spark
+
+        return screen_spark(policy, SparkSource(uri=str(registry)), as_of, SparkTarget(uri=str(out)), strategy,
+                            progress, spark_master, referral_rows)
     read, check, rules, pools, write = SCREEN_STAGES
     seconds: dict[str, float] = {}
     t = time.perf_counter()
@@ -136,12 +141,7 @@ def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: st
     t = time.perf_counter()
     tell(progress, rules)
     with watching(con, progress, rules):
-        if engine == "spark":
-            from huiqi.batch.spark import run_rules_spark
-
-            run_rules_spark(con, policy, as_of, strategy, master=spark_master, referral_rows=referral_rows)
-        else:
-            run_rules_duckdb(con, policy, as_of, strategy, referral_rows=referral_rows)
+        run_rules_duckdb(con, policy, as_of, strategy, referral_rows=referral_rows)
     tell(progress, rules, rows={"结果行 rows": con.execute("SELECT count(*) FROM screened").fetchone()[0]})
     tell(progress, pools)
     with watching(con, progress, pools):

@@ -30,12 +30,11 @@ from pathlib import Path
 
 from huiqi.batch.compile import referral_counts_sql, screen_sql
 from huiqi.batch.schema import EVENT_TABLES, all_tables, event_tables
+from huiqi.batch.screen import ENTITLEMENT_COLUMNS, ENTITLEMENTS_ORDER
 from huiqi.batch.spark_io import SparkSource, SparkTarget, read_registry, write_results
 from huiqi.rules.loader import Policy
 
 FACT_VIEWS = ("entities_f", *(f"ev_{t}" for t in EVENT_TABLES), "support")  # the core kinds'
-ENTITLEMENT_COLUMNS = ("entity_id", "district", "provision_id", "measure_id", "event_id", "decision_date", "status",
-                       "amount_fen", "is_cap", "explanation_key", "pool_id", "funded_fen", "pool_status")
 # read more than once by later steps: computed once and kept (memory, spilling to disk), the lineage cut — the rules
 # query reads entities_f in every provision's arm, and re-analysing the checks' plan in each arm overflows the stack
 MATERIALISED_PREFIXES = ("typed_entities", "good_", "entities_f", "ev_")
@@ -57,12 +56,20 @@ def pools_sql(screened_columns: list[str]) -> str:
     import sqlglot
     from sqlglot.optimizer.qualify import qualify
 
-    from huiqi.batch.screen import ALLOCATE_POOLS
+    from huiqi.batch.screen import ALLOCATE_POOLS_ROWS
 
     schema = {"screened": {c: "VARCHAR" for c in screened_columns}, "pools": {"pool_id": "VARCHAR", "total_fen": "BIGINT"}}
-    tree = qualify(sqlglot.parse_one(ALLOCATE_POOLS, read="duckdb"), schema=schema, dialect="duckdb",
+    tree = qualify(sqlglot.parse_one(ALLOCATE_POOLS_ROWS, read="duckdb"), schema=schema, dialect="duckdb",
                    quote_identifiers=False)
     return tree.sql(dialect="spark")
+
+
+def entitlements_sql(view: str) -> str:
+    """The written entitlements: DuckDB's columns in DuckDB's order (``screen.ENTITLEMENTS_ORDER``), in Spark SQL."""
+    import sqlglot
+
+    cols = ", ".join(f"CAST({c} AS BIGINT) AS {c}" if c.endswith("_fen") else c for c in ENTITLEMENT_COLUMNS)
+    return sqlglot.transpile(f"SELECT {cols} FROM {view} ORDER BY {ENTITLEMENTS_ORDER}", read="duckdb", write="spark")[0]
 
 
 _SESSION = None
@@ -153,15 +160,15 @@ def allocate_pools(spark, policy: Policy):
 
 
 def results(spark, entitlements):
-    """The frames written: entitlements in a fixed order with amounts as BIGINT, rejects, referral counts."""
+    """The frames written: entitlements as DuckDB writes them (columns, BIGINT fen, order), rejects, referral counts."""
     from pyspark.sql import functions as F
 
-    cols = [F.col(c).cast("bigint").alias(c) if c.endswith("_fen") else F.col(c) for c in ENTITLEMENT_COLUMNS]
-    def order(df, *names):  # as DuckDB orders: ascending, NULLs last
+    def order(df, *names):  # as DuckDB orders them: ascending, NULLs last
         return df.orderBy(*(F.col(n).asc_nulls_last() for n in names))
 
+    entitlements.createOrReplaceTempView("entitlements")
     return {
-        "entitlements": order(entitlements.select(*cols), "entity_id", "provision_id", "event_id"),
+        "entitlements": spark.sql(entitlements_sql("entitlements")),
         "rejects": order(spark.table("rejects"), "table", "row"),
         "referral_counts": order(spark.table("referral_counts"), "provision_id", "district"),
     }

@@ -15,8 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from huiqi.batch.inputs import RegistryError, register_registry
-from huiqi.batch.screen import allocate_pools, connect, count_referrals, run_rules_duckdb
-from huiqi.batch.spark import ENTITLEMENT_COLUMNS, SparkSource, SparkTarget, pools_sql, screen_spark, spark_sql
+from huiqi.batch.screen import ENTITLEMENTS_ORDER, allocate_pools, connect, count_referrals, run_rules_duckdb
+from huiqi.batch.spark import (ENTITLEMENT_COLUMNS, SparkSource, SparkTarget, entitlements_sql, pools_sql,
+                                screen_spark, spark_sql)
 from huiqi.batch.synth import generate, write
 from huiqi.batch.validate import prepare
 from huiqi.catalogue import get_policy
@@ -111,7 +112,8 @@ def test_from_uris_to_uris_every_row_equals_duckdb(spark, duck, registry, tmp_pa
     assert total > 500 and (only_duck, only_spark) == (0, 0)
     assert ent.schema.field("amount_fen").type == pa.int64() and ent.schema.field("funded_fen").type == pa.int64()
     keys = list(zip(*(ent.column(c).to_pylist() for c in ("entity_id", "provision_id", "event_id"))))
-    assert keys == sorted(keys, key=lambda k: tuple((v is None, v) for v in k))  # written in a fixed order
+    in_order = duck.execute(f"SELECT entity_id, provision_id, event_id FROM entitlements ORDER BY {ENTITLEMENTS_ORDER}")
+    assert keys == in_order.fetchall()  # the rows in DuckDB's order, so the same registry gives the same file
     only_duck, only_spark, total = _differences(duck, rejects, "rejects", REJECT_COLUMNS)
     assert total >= 5 and (only_duck, only_spark) == (0, 0)
     reasons = dict(zip(rejects.column("entity_id").to_pylist(), rejects.column("reason").to_pylist()))
@@ -179,3 +181,5 @@ def test_spark_sql_is_transpiled_not_hand_written():
     assert "list_contains" not in sql.lower()
     pools = pools_sql(list(ENTITLEMENT_COLUMNS[:-2]))
     assert "EXCLUDE" not in pools and "NULLS LAST" in pools  # stars expanded; DuckDB's order of NULLs said out loud
+    order = entitlements_sql("e").split("ORDER BY")[1]  # DuckDB's order spelled for Spark: an applicant's own row first
+    assert "entity_id NULLS LAST" in order and order.strip().endswith("event_id")

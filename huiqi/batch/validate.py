@@ -453,22 +453,21 @@ def prepare(con: duckdb.DuckDBPyConnection, present: set[str], provision_ids: li
     run_plan(con, check_plan(raw, provision_ids, kinds))
 
 
-_ARROW = {"VARCHAR": "string", "BOOLEAN": "bool_", "BIGINT": "int64"}
-
-
 def load_rows(con: duckdb.DuckDBPyConnection, name: str, schema: list[tuple[str, str]], rows: list[tuple]) -> None:
-    """A small table from Python rows, through Arrow (DuckDB's executemany is row by row and slow)."""
-    import pyarrow as pa
-
-    def arrow_type(t: str):
-        return pa.decimal128(18, 2) if t.startswith("DECIMAL") else getattr(pa, _ARROW[t])()
-
-    cols = list(zip(*rows)) if rows else [[] for _ in schema]
-    table = pa.table({n: pa.array(list(c), type=arrow_type(t)) for (n, t), c in zip(schema, cols)})
-    cur = con.cursor()  # its own cursor: a result the caller still has open on ``con`` is left alone
+    """A small table from Python rows: each column one list parameter, unnested side by side (DuckDB's
+    executemany is row by row and slow; Arrow would cost the CLI its import). Decimals travel as text and are
+    cast exactly. Created on its own cursor, so a result the caller still has open on ``con`` is left alone."""
+    cols = list(zip(*rows)) if rows else [() for _ in schema]
+    params, picks = [], []
+    for (col, typ), values in zip(schema, cols):
+        if typ.startswith("DECIMAL"):
+            params.append([None if v is None else str(v) for v in values])
+            picks.append(f"CAST(unnest(CAST(? AS VARCHAR[])) AS {typ}) AS {_q(col)}")
+        else:
+            params.append(list(values))
+            picks.append(f"unnest(CAST(? AS {typ}[])) AS {_q(col)}")
+    cur = con.cursor()
     try:
-        cur.register(f"_rows_{name}", table)
-        cur.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _rows_{name}")
-        cur.unregister(f"_rows_{name}")
+        cur.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {', '.join(picks)}", params)
     finally:
         cur.close()

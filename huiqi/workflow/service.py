@@ -98,24 +98,22 @@ def _move(session: Session, app: Application, user: User, action: str, note: str
     """Conditional status change + timeline + audit; raises TransitionError if someone else moved it first."""
     before = app.status
     after = next_status(before, action)
-    try:
+    try:  # RETURNING the row refreshes ``app`` in the same statement (no second SELECT)
         done = session.execute(
             update(Application).where(Application.id == app.id, Application.status == before)
-            .values(status=after, updated_at=utcnow(), **values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .values(status=after, updated_at=utcnow(), **values).returning(Application)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).scalars().first() is not None
     except IntegrityError as e:
         if values.get("claim_key") and "claim_key" in str(e.orig):  # a twin submitted the same claim first
             raise Refused(f"{app.provision_id} is already claimed by another live application "
                           f"/ 同一事项已有在办申请，不能重复申请") from None
         raise
-    if done != 1:
+    if not done:
         raise TransitionError(f"application {app.id} changed meanwhile / 申请状态已被他人更改")
     session.add(ApplicationEvent(application_id=app.id, actor_id=user.id, from_status=before, to_status=after, note=note))
     audit.append(session, user.username, f"application.{action}", f"application/{app.id}", "ok",
                  {"from": before, "to": after, "note": note, **{k: v for k, v in values.items() if k != "entitlement_json"}})
-    session.flush()
-    session.refresh(app)
     return after
 
 

@@ -15,6 +15,7 @@ departments, registry, demo accounts) comes from its folder.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import heapq
 import itertools
@@ -98,10 +99,8 @@ class _Year:
         self.seq = itertools.count()
 
     def on_or_after(self, d: dt.date) -> int | None:
-        for i in range(len(self.days)):
-            if self.days[i] >= d:
-                return i
-        return None
+        i = bisect.bisect_left(self.days, d)
+        return i if i < len(self.days) else None
 
     def later(self, d: dt.date, lo: int, hi: int) -> dt.date | None:
         """A working day ``lo``..``hi`` working days after ``d`` (None past the year's end)."""
@@ -125,15 +124,29 @@ class _City:
         self.policy, self.year, self.registry = policy, year, registry
         self.profiles, self.names = profiles, names
         self.finance, self.reviewers, self.done = finance, reviewers, done
-        self.users: dict[str, int] = {}
+        self.enterprises: dict[str, int] = {}  # credit code → account id, once an action after its opening found it
         self.rng = year.rng
 
-    # -- enterprises ---------------------------------------------------------------------------------------
+    # -- accounts --------------------------------------------------------------------------------------------
+    def user(self, s, user_id: int) -> User:
+        """An account, read once per day's session and kept for it: the session's identity map holds objects
+        weakly, so each action would otherwise read the same reviewer, finance officer or enterprise again."""
+        kept = s.info.setdefault("replay_users", {})
+        found = kept.get(user_id)
+        if found is None:
+            found = kept[user_id] = s.get(User, user_id)
+        return found
+
     def _enterprise(self, s, code: str) -> User:
         """The enterprise's account, opened (without a password) the first time it claims anything."""
+        if code in self.enterprises:
+            return self.user(s, self.enterprises[code])
         found = s.execute(select(User).where(User.credit_code == code, User.role == "applicant")).scalars().first()
-        return found or accounts.create_user(s, f"ent-{code}", None, "applicant", display_name=self.names[code],
-                                             credit_code=code, actor="demo")
+        if found is not None:  # found by a later action: its savepoint, and so the account, is kept
+            self.enterprises[code] = found.id
+            return self.user(s, found.id)
+        return accounts.create_user(s, f"ent-{code}", None, "applicant", display_name=self.names[code],
+                                    credit_code=code, actor="demo")
 
     def apply(self, s, code: str, provision_id: str, event_id: str | None) -> None:
         """The enterprise applies itself (政策计算器 → 申请), or confirms the offer if the bureau has made one."""
@@ -184,7 +197,7 @@ class _City:
     def resubmit(self, s, app_id: int) -> None:
         """Returned for more material: the enterprise uploads what its list asks and submits again."""
         app = s.get(Application, app_id)
-        user = s.get(User, app.applicant_id)
+        user = self.user(s, app.applicant_id)
         for m in evidence.missing(s, app):
             evidence.add(s, user.username, app.id, f"{m.zh}.pdf", SCAN, m.id)
         service.submit(s, user, app.id)
@@ -194,7 +207,7 @@ class _City:
     def _reviewer(self, s, app: Application) -> User:
         for dept in service._lead_departments(app):
             if dept in self.reviewers:
-                return s.get(User, self.reviewers[dept])
+                return self.user(s, self.reviewers[dept])
         raise LookupError(f"no reviewer for {app.measure_id}")
 
     def _to_review(self, app: Application) -> None:
@@ -251,7 +264,7 @@ class _City:
     # -- finance and the public --------------------------------------------------------------------------------
     def publish_week(self, s) -> None:
         """Finance publishes every approved application in this week's 公示 batches; pays after each notice."""
-        finance = s.get(User, self.finance)
+        finance = self.user(s, self.finance)
         approved = s.execute(select(Application.id).where(Application.status == "approved",
                                                           Application.policy_id == self.policy.header.id)
                              .order_by(Application.id)).scalars().all()
@@ -283,7 +296,7 @@ class _City:
         if app.status != "public_notice":
             return
         voucher = f"{clock.today().year}-BF-{app.id:06d}"
-        service.disburse(s, s.get(User, self.finance), app.id, voucher=voucher)
+        service.disburse(s, self.user(s, self.finance), app.id, voucher=voucher)
 
 
 class _Delivery:
@@ -318,9 +331,9 @@ class _Delivery:
         who = self.city.reviewers.get(t.department)
         if who is None or t.status != "open":
             return
-        voice.answer(s, s.get(User, who), t.id, VOICE_ANSWER_TEXT.format(provision=provision_title), clock.today())
+        voice.answer(s, self.city.user(s, who), t.id, VOICE_ANSWER_TEXT.format(provision=provision_title), clock.today())
         if self.rng.random() < 0.6:
-            voice.rate(s, s.get(User, t.raised_by), t.id, int(self.rng.choice([3, 4, 5, 5, 5])))
+            voice.rate(s, self.city.user(s, t.raised_by), t.id, int(self.rng.choice([3, 4, 5, 5, 5])))
 
     def escalate(self, s) -> None:
         from huiqi.delivery import voice
@@ -335,19 +348,19 @@ class _Delivery:
         if who is None or c.status == "done":
             return
         notes = REPORT_NOTES[status]
-        commitments.report(s, s.get(User, who), commitment_id, status, notes[int(self.rng.integers(len(notes)))],
+        commitments.report(s, self.city.user(s, who), commitment_id, status, notes[int(self.rng.integers(len(notes)))],
                            policy=self.city.policy)
 
     def introduce_project(self, s, keeper: int, values: dict) -> None:
         from huiqi.delivery import projects
 
-        projects.create(s, s.get(User, keeper), {**values, "introduced_on": clock.today()}, self.city.policy)
+        projects.create(s, self.city.user(s, keeper), {**values, "introduced_on": clock.today()}, self.city.policy)
 
     def list_entry(self, s, by: int, values: dict) -> None:
         from huiqi.delivery import lists
 
-        entry = lists.add(s, s.get(User, by), values, self.city.policy)
-        lists.publish(s, s.get(User, by), entry.id, clock.today())
+        entry = lists.add(s, self.city.user(s, by), values, self.city.policy)
+        lists.publish(s, self.city.user(s, by), entry.id, clock.today())
 
     def registers(self, spec: dict, share: float, users: dict[str, int], districts: list[str]) -> None:
         """The year's projects introduced and list entries published, as the policy's demo file draws them."""

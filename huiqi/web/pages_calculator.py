@@ -29,6 +29,7 @@ from huiqi.web import policy_choice as choice
 from huiqi.catalogue.present import display_value
 from huiqi.profile.model import ApplicantKind, Profile, profile_model
 from huiqi.profile.questions import FAMILIES, STANDING, Asked, Family, Q, asked_for, families_for, family_named
+from huiqi.rules.model import Provision
 from huiqi.web import i18n
 from huiqi.web.auth import LoginRequired, check_csrf, database, page_user
 from huiqi.web.render import render
@@ -38,7 +39,8 @@ from huiqi.web import calculator_claims as claims
 router = APIRouter(include_in_schema=False)
 
 MAX_ROWS = 20  # rows of one event family in the wizard
-APPLY_KINDS = {"fixed_award", "capped_award", "share_with_cap"}  # money that is applied for (tax relief is not)
+# money is applied for here (a tax relief, a loan limit or a right is had elsewhere: the service refuses them)
+APPLY_KINDS = {kind for kind, benefit in Provision.BENEFIT_OF_KIND.items() if benefit == "money"}
 
 i18n.add({
     "calc.title": ("政策计算器", "Benefit calculator"),

@@ -28,14 +28,18 @@ def screen_registry(registry: Path, policy, as_of: dt.date) -> tuple[list[tuple]
     from huiqi.batch.screen import connect, run_rules_duckdb
     from huiqi.batch.validate import prepare
     from huiqi.rules.loader import dumps
+    from huiqi.rules.model import Provision
 
     con = connect()
     prepare(con, set(register_registry(con, registry)), [p.id for p in policy.provisions()])
     run_rules_duckdb(con, policy, as_of, None, referral_rows=False)
-    rows = con.execute("""SELECT s.entity_id, e.credit_code, e.name, s.provision_id, s.event_id, s.amount_fen
+    # money only: a tax relief, a loan limit or a right is had elsewhere (service.create refuses them too)
+    money = sorted(k for k, benefit in Provision.BENEFIT_OF_KIND.items() if benefit == "money")
+    rows = con.execute(f"""SELECT s.entity_id, e.credit_code, e.name, s.provision_id, s.event_id, s.amount_fen
                           FROM screened s JOIN entities_f e USING (entity_id)
                           WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL AND e.credit_code IS NOT NULL
-                            AND s.kind <> 'loan_limit' ORDER BY s.entity_id, s.provision_id, s.event_id""").fetchall()
+                            AND s.kind IN ({', '.join('?' * len(money))})
+                          ORDER BY s.entity_id, s.provision_id, s.event_id""", money).fetchall()
     found = profiles_for(con, sorted({r[0] for r in rows}), policy)  # in the policy's model: its own kinds too
     con.close()
     profiles = {}

@@ -51,6 +51,20 @@ class MaterialsMissing(Refused):
                          + " / 尚未上传申报材料：" + "、".join(f"「{m.zh}」" for m in materials) + "，请上传后再提交")
 
 
+# Why an eligible provision that pays no money cannot be applied for on the platform (its benefit kind: see
+# ``Provision.benefit``); the calculator shows these without an apply button, the API refuses them with these words
+NOT_CLAIMED_HERE = {
+    "relief": "this provision is a tax or fee relief: it is had when filing with the tax authority, nothing is paid "
+              "through this platform / 本条为税费减免，在向税务部门申报时依法享受，不经本平台申领资金",
+    "loan_limit": "this provision sets a loan limit: apply to the lending bank or the guarantee agency, nothing is "
+                  "paid through this platform / 本条为贷款额度，请向承贷银行或担保机构申请，不经本平台申领资金",
+    "right": "this provision grants a right or a facilitation: it is handled by its lead department, nothing is paid "
+             "through this platform / 本条为资格或便利事项，由牵头单位办理，不经本平台申领资金",
+    "referral": "this provision is decided by its lead department: ask the department first "
+                "/ 本条需由牵头单位认定，请先向牵头单位咨询",
+}
+
+
 def _policy(session: Session | None = None, policy_id: str | None = None):
     """An application's policy: with the administrators' parameter changes when a session is at hand."""
     return policies.effective(session, policy_id) if session is not None else policies.load(policy_id)
@@ -140,6 +154,9 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
     measure = policy.measure(provision_id.split(".")[0])
     if measure is None or measure.provision(provision_id) is None:
         raise NotFound(f"unknown provision {provision_id} / 未知的政策条款")
+    provision = measure.provision(provision_id)
+    if provision.benefit != "money":  # only money is claimed here; a relief or a loan limit is had elsewhere
+        raise Refused(NOT_CLAIMED_HERE[provision.benefit])
     _check_window(policy, provision_id, today)
     app = Application(applicant_id=user.id, credit_code=profile.get("credit_code"), policy_id=policy.header.id,
                       provision_id=provision_id,

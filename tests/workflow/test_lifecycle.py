@@ -134,3 +134,22 @@ def test_a_yearly_provision_without_a_stated_yearly_cap_is_approved(db):
         service.approve(s, r, app.id, 5_000_000)
         assert app.status == "approved" and app.approved_fen == 5_000_000
         assert ledger.reconcile(s).ok
+
+
+@pytest.mark.parametrize("provision, words", [
+    ("m25.small_scale_vat_exemption", "税费减免"), ("m12.nev_purchase_tax_exemption", "税费减免"),
+    ("m28.startup_loan_small_micro", "贷款额度"), ("m24.bid_bond_waiver", "资格或便利"),
+    ("m07.digital_transformation_subsidy", "牵头单位认定"),
+])
+def test_only_money_is_applied_for(db, people, provision, words):
+    """A tax relief, a loan limit, a right or a referral pays nothing through the platform: no application is
+    created for it (the calculator shows no apply button either), and it can never reach a 公示 or a payment."""
+    from huiqi.storage.models import Application
+
+    with db.transaction() as s:
+        before = s.query(Application).count()
+    with pytest.raises(service.Refused, match=words):
+        with db.transaction() as s:
+            service.create(s, people["applicant"], PROFILE, provision, None, today=AS_OF)
+    with db.transaction() as s:
+        assert s.query(Application).count() == before  # nothing stored

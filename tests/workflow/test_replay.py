@@ -64,6 +64,10 @@ def test_a_small_year_goes_through_every_step(db, policy):
         offers = s.execute(select(Offer)).scalars().all()
         assert offers and any(o.status == "confirmed" and o.application_id for o in offers)
         assert {o.as_of for o in offers} <= set(replay.working_days(period.start, period.end))
+        # only money goes through the platform: no tax relief, loan limit or right is offered, applied for or paid
+        benefit = {p.id: p.benefit for p in policy.provisions()}
+        claimed = set(s.execute(select(Application.provision_id)).scalars()) | {o.provision_id for o in offers}
+        assert {benefit[p] for p in claimed} == {"money"}, {p: benefit[p] for p in claimed if benefit[p] != "money"}
         # every step at an office hour of a working day of the policy year, in Beijing time
         for at in s.execute(select(ApplicationEvent.at)).scalars():
             local = clock.beijing(at)

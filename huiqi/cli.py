@@ -471,10 +471,11 @@ def synth_cmd(
     from pathlib import Path
 
     from huiqi import policies
-    from huiqi.batch.progress import stage_progress
+    from huiqi.batch.stages import SYNTH_STAGES, Stages, by_step
     from huiqi.batch.synth import SynthError, generate, write
 
-    with stage_progress("合成登记册 synth", console=_console()) as tick:  # a bar on a terminal, lines in a log
+    with Stages(SYNTH_STAGES) as progress:  # a bar on a terminal, a line per stage in a log
+        tick = by_step(progress, SYNTH_STAGES)
         try:
             tables = generate(n, seed, policies.load(policy_id), progress=tick)
         except policies.UnknownPolicy as e:

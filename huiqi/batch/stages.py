@@ -20,6 +20,7 @@ from typing import Callable, TextIO
 
 SCREEN_STAGES = ("读取登记册 reading", "校验 checking rows", "筛查 screening", "资金池 pools", "写出 writing")
 SIMULATE_STAGES = ("读取登记册 reading", "校验 checking rows", "基线筛查 baseline", "调整后筛查 scenario", "写出 writing")
+SYNTH_STAGES = ("生成 drawing", "写出 writing")
 DONE = "完成 done"
 
 
@@ -37,6 +38,7 @@ class Stages:
         self.terminal = self.stream.isatty() if terminal is None else terminal
         self.begun = time.perf_counter()
         self.current = 0
+        self.started = False  # the first stage's line is written once, however often it is told
         self.counts: dict[str, str] = {}
         self.lock = threading.Lock()
         self._bar = None
@@ -65,8 +67,9 @@ class Stages:
         with self.lock:
             if stage in self.stages:
                 new = self.stages.index(stage)
-                began = new != self.current or (new == 0 and not self.counts and rows is None and percent is None)
+                began = new != self.current or (not self.started and rows is None and percent is None)
                 self.current = new
+                self.started = self.started or began
             else:
                 began = False
             if rows:
@@ -124,3 +127,14 @@ def watching(con, progress: Callable | None, stage: str, every: float = 0.25):
     finally:
         stop.set()
         thread.join()
+
+
+def by_step(progress: Callable, stages: tuple[str, ...]) -> Callable[[str, int, int], None]:
+    """For a job that counts its steps (``synth``: each table drawn, then each written) — ``tick(label, done,
+    total)`` — tell ``progress`` the stage the label begins with and how far into it the job is."""
+    def tick(label: str, done: int, total: int) -> None:
+        stage = next((s for s in stages if label.startswith(s)), stages[0])
+        index, per_stage = stages.index(stage), max(total / len(stages), 1)
+        tell(progress, stage)  # a new stage: its line in a log
+        tell(progress, stage, percent=100 * min(max(done - index * per_stage, 0) / per_stage, 1))
+    return tick

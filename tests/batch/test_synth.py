@@ -49,7 +49,7 @@ def test_progress_moves_through_every_table_and_changes_no_byte(tmp_path):
     """``huiqi synth`` shows its progress: each table drawn, then each written, in order, up to the total."""
     import io
 
-    from huiqi.batch.progress import stage_progress
+    from huiqi.batch.stages import SYNTH_STAGES, Stages, by_step
     from huiqi.batch.synth import steps
 
     told: list[tuple[str, int, int]] = []
@@ -62,10 +62,12 @@ def test_progress_moves_through_every_table_and_changes_no_byte(tmp_path):
     for f in (tmp_path / "a").iterdir():
         assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
     log = io.StringIO()  # not a terminal: a plain line per stage, then done
-    with stage_progress("合成登记册 synth", total=3, stream=log) as tick:
-        tick("生成 drawing entities", 0)
-        tick("生成 drawing entities", 0)  # the same stage again: no second line
-        tick("写出 writing entities", 2)
-    lines = log.getvalue().splitlines()
-    assert [ln.split(" (")[0] for ln in lines] == ["合成登记册 synth: 生成 drawing entities 0/3",
-                                                  "合成登记册 synth: 写出 writing entities 2/3", "合成登记册 synth: 完成 done"]
+    with Stages(SYNTH_STAGES, stream=log, terminal=False) as progress:
+        generate(2000, seed=4, progress=by_step(progress, SYNTH_STAGES))
+    lines = [ln.split("] ", 1)[1] for ln in log.getvalue().splitlines()]
+    assert lines == ["生成 drawing", "完成 done"]
+    log = io.StringIO()
+    with Stages(SYNTH_STAGES, stream=log, terminal=False) as progress:
+        tick = by_step(progress, SYNTH_STAGES)
+        write(generate(2000, seed=4, progress=tick), tmp_path / "c", progress=tick)
+    assert [ln.split("] ", 1)[1] for ln in log.getvalue().splitlines()] == ["生成 drawing", "写出 writing", "完成 done"]

@@ -496,7 +496,7 @@ def screen_cmd(
     engine: Engine = typer.Option(Engine.duckdb, "--engine", help="duckdb（单机）或 spark（集群）"),
     strategy: Strategy = typer.Option(None, "--strategy", help="就高不重复策略"),
     spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL（默认 local[*]，或 HUIQI_SPARK_MASTER）"),
-    input_database: str = typer.Option(None, "--input-database", help="spark：从此库读取登记册各表（entities、compute_claims…）"),
+    input_database: str = typer.Option(None, "--input-database", help="spark：从此库读取登记册各表（entities、compute_claims 等）"),
     input_tables: list[str] = typer.Option(None, "--input-table", help="spark：登记册表，如 db.entities 或 compute_claims=db.claims（可多次）"),
     output_database: str = typer.Option(None, "--output-database", help="spark：结果写入此库（entitlements、rejects、referral_counts）"),
     output_tables: list[str] = typer.Option(None, "--output-table", help="spark：结果表，如 db.entitlements 或 rejects=db.bad_rows（可多次）"),

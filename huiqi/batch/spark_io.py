@@ -4,7 +4,7 @@ A registry is read from any URI the cluster's Hadoop filesystems read (``hdfs://
 a bare path on the default filesystem) — a folder holding ``entities.parquet`` (a file or a folder of part files),
 ``compute_claims.csv`` … or ``<table>/`` — or from catalogue tables: a database whose tables are named after the
 registry's (``--input-database db``) and/or one table each (``--input-table db.entities``,
-``--input-table compute_claims=db.claims_2024``). Absent tables are empty, as on DuckDB.
+``--input-table compute_claims=db.claims_latest``). Absent tables are empty, as on DuckDB.
 
 Every table becomes a temporary view ``raw_<table>`` with ``_row``, the row's 1-based number in its source: for
 Parquet (files and Parquet tables) the file's own row index, numbered on across the files in path order — so a
@@ -48,7 +48,7 @@ class SparkTarget:
 
 
 def parse_table_options(values: list[str] | None, names: tuple[str, ...], option: str) -> dict[str, str]:
-    """``db.entities`` (the registry table is the last part of the name) or ``entities=db.firms_2024``."""
+    """``db.entities`` (the registry table is the last part of the name) or ``entities=db.firms``."""
     out: dict[str, str] = {}
     for value in values or []:
         key, eq, table = value.partition("=")

@@ -227,13 +227,15 @@ def _queue_context(s, user: User, today: dt.date) -> dict[str, Any]:
     if user.role == "reviewer":  # the measures the department leads, in every policy served
         mine = [and_(Application.policy_id == p.header.id, Application.measure_id.in_(_my_measures(p, user.department)))
                 for p in policies.catalogue()]
-        apps = [a for a in s.execute(select(Application).where(or_(*mine),
-                                                                 Application.status.in_(WAITING + DECIDED))
-                                     .order_by(Application.id)).scalars() if service.can_view(user, a)]
-        submitted = _submitted_dates(s, [a.id for a in apps])
+        # what waits, all of it; of what was decided only the latest (a year holds a thousand and more of them)
+        waiting = [a for a in s.execute(select(Application).where(or_(*mine), Application.status.in_(WAITING))
+                                        .order_by(Application.id)).scalars() if service.can_view(user, a)]
+        recent = [a for a in s.execute(select(Application).where(or_(*mine), Application.status.in_(DECIDED))
+                                       .order_by(Application.updated_at.desc(), Application.id.desc())
+                                       .limit(RECENT_LIMIT)).scalars() if service.can_view(user, a)]
+        submitted = _submitted_dates(s, [a.id for a in waiting + recent])
         order = {st: i for i, st in enumerate(WAITING)}
-        waiting = sorted((a for a in apps if a.status in WAITING), key=lambda a: (order[a.status], a.id))
-        recent = sorted((a for a in apps if a.status in DECIDED), key=lambda a: a.updated_at, reverse=True)[:RECENT_LIMIT]
+        waiting.sort(key=lambda a: (order[a.status], a.id))
         used_up = {p.id for p in s.execute(select(Pool)).scalars() if p.total_fen - p.reserved_fen - p.settled_fen <= 0}
         rows = [_row(a, policy, submitted) for a in waiting]
         for r, a in zip(rows, waiting):

@@ -756,14 +756,18 @@ def _replay_with_progress(db, size: str, seed: int):
 
 
 def _replay_summary(done) -> None:
+    from huiqi import policies
     from huiqi.workflow.states import STATUS_ZH
 
     counts = "，".join(f"{STATUS_ZH.get(k, k)} {v}" for k, v in sorted(done.applications.items(), key=lambda kv: -kv[1]))
     typer.echo(f"合成城市 {done.registry:,} 户；免申即享推送 {done.offers:,} 项；申请 {sum(done.applications.values()):,} 份"
                f"（{counts}）；公示异议 {done.objections} 件 / synthetic city of {done.registry:,}, "
                f"{done.offers:,} offers, {sum(done.applications.values()):,} applications")
-    for pool, day in sorted(done.pool_empty_on.items()):
-        typer.echo(f"资金池 {pool.split('/')[-1]} 于 {day} 安排完毕 / pool used up on {day}")
+    for key, day in sorted(done.pool_empty_on.items()):  # the ledger's key <policy>/<pool>: named as the text names it
+        policy_id, _, pool_id = key.partition("/")
+        pool = next((p for m in policies.load(policy_id).measures for p in m.pools if p.id == pool_id), None)
+        zh, en = (pool.name_zh, pool.name_en) if pool else (pool_id, pool_id)
+        typer.echo(f"专项资金「{zh}」于 {day} 安排完毕 / the fund '{en}' was used up on {day}")
     if done.demo_applications:
         typer.echo("演示企业的申请 demo applications: " + "；".join(done.demo_applications))
     typer.echo(f"用时 {done.seconds:.1f} 秒 / took {done.seconds:.1f} s")

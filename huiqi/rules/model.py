@@ -281,11 +281,19 @@ class Provision(Strict):
     BENEFIT_OF_KIND: ClassVar[dict[str, str]] = {
         "fixed_award": "money", "capped_award": "money", "share_with_cap": "money", "tax_relief": "relief",
         "loan_limit": "loan_limit", "determination": "right", "referral": "referral"}
+    # The kinds claimed on the platform (money paid): a relief, a loan limit or a right is had elsewhere. The
+    # calculator's apply button, the 免申即享 offers and the application service all ask this one set.
+    CLAIMED_KINDS: ClassVar[frozenset[str]] = frozenset(k for k, b in BENEFIT_OF_KIND.items() if b == "money")
 
     @property
     def benefit(self) -> str:
         """The benefit kind, derived from ``kind`` (:attr:`BENEFIT_OF_KIND`)."""
         return self.BENEFIT_OF_KIND[self.kind.value]
+
+    @property
+    def claimed_here(self) -> bool:
+        """Whether an application for this provision is made on the platform (:attr:`CLAIMED_KINDS`)."""
+        return self.kind.value in self.CLAIMED_KINDS
 
     @model_validator(mode="after")
     def _expressions_compile(self) -> "Provision":

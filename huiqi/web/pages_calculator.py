@@ -40,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 
 MAX_ROWS = 20  # rows of one event family in the wizard
 # money is applied for here (a tax relief, a loan limit or a right is had elsewhere: the service refuses them)
-APPLY_KINDS = {kind for kind, benefit in Provision.BENEFIT_OF_KIND.items() if benefit == "money"}
+APPLY_KINDS = Provision.CLAIMED_KINDS
 
 i18n.add({
     "calc.title": ("政策计算器", "Benefit calculator"),

@@ -34,7 +34,7 @@ def screen_registry(registry: Path, policy, as_of: dt.date) -> tuple[list[tuple]
     prepare(con, set(register_registry(con, registry)), [p.id for p in policy.provisions()])
     run_rules_duckdb(con, policy, as_of, None, referral_rows=False)
     # money only: a tax relief, a loan limit or a right is had elsewhere (service.create refuses them too)
-    money = sorted(k for k, benefit in Provision.BENEFIT_OF_KIND.items() if benefit == "money")
+    money = sorted(Provision.CLAIMED_KINDS)
     rows = con.execute(f"""SELECT s.entity_id, e.credit_code, e.name, s.provision_id, s.event_id, s.amount_fen
                           FROM screened s JOIN entities_f e USING (entity_id)
                           WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL AND e.credit_code IS NOT NULL

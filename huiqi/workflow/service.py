@@ -155,7 +155,7 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
     if measure is None or measure.provision(provision_id) is None:
         raise NotFound(f"unknown provision {provision_id} / 未知的政策条款")
     provision = measure.provision(provision_id)
-    if provision.benefit != "money":  # only money is claimed here; a relief or a loan limit is had elsewhere
+    if not provision.claimed_here:  # only money is claimed here; a relief or a loan limit is had elsewhere
         raise Refused(NOT_CLAIMED_HERE[provision.benefit])
     _check_window(policy, provision_id, today)
     app = Application(applicant_id=user.id, credit_code=profile.get("credit_code"), policy_id=policy.header.id,

@@ -795,14 +795,16 @@ def offers_cmd(
     from pathlib import Path
 
     from huiqi.batch.inputs import RegistryError
+    from huiqi.batch.stages import OFFERS_STAGES, Stages
     from huiqi.workflow import offers
 
     day = _parse_date(as_of, "--as-of")
     policy = _policy(policy_id)  # an unknown --policy exits 2 before anything is written
     db = _database()
     try:
-        with db.transaction() as s:
-            n = offers.create_from_registry(s, Path(registry), day, actor="cli", policy_id=policy.header.id)
+        with Stages(OFFERS_STAGES) as tick, db.transaction() as s:  # a bar on a terminal, a line per stage in a log
+            n = offers.create_from_registry(s, Path(registry), day, actor="cli", policy_id=policy.header.id,
+                                            progress=tick)
     except RegistryError as e:
         fail("登记册无法读取", str(e))
     typer.echo(f"新增免申即享事项 {n} 项 / {n} new offers")

@@ -1,4 +1,4 @@
-"""Stages of ``screen`` and ``simulate`` with row counts and the running query's own progress.
+"""Stages of ``screen``, ``simulate`` and ``offers`` with row counts and the running query's own progress.
 
 On a terminal a bar moves through the stages, and within a stage with the running query's own progress
 (DuckDB's ``query_progress``, polled by :func:`watching`); each stage's counts are shown beside it as they
@@ -21,6 +21,7 @@ from typing import Callable, TextIO
 SCREEN_STAGES = ("读取登记册 reading", "校验 checking rows", "筛查 screening", "资金池 pools", "写出 writing")
 SIMULATE_STAGES = ("读取登记册 reading", "校验 checking rows", "基线筛查 baseline", "调整后筛查 scenario", "写出 writing")
 SYNTH_STAGES = ("生成 drawing", "写出 writing")
+OFFERS_STAGES = ("读取登记册 reading", "校验 checking rows", "筛查 screening", "生成事项 offers")
 DONE = "完成 done"
 
 

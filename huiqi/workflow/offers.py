@@ -19,20 +19,29 @@ from huiqi.storage.models import Offer, User
 from huiqi.workflow import audit, service
 
 
-def screen_registry(registry: Path, policy, as_of: dt.date) -> tuple[list[tuple], dict[str, dict]]:
+def screen_registry(registry: Path, policy, as_of: dt.date, progress=None) -> tuple[list[tuple], dict[str, dict]]:
     """The registry's eligible entitlements with money on ``as_of`` under ``policy`` — (entity, credit code, name,
     provision, event, fen) in a fixed order — and each of those entities' facts as a profile (an offer's, and the
-    demo replay's enterprises')."""
+    demo replay's enterprises'). ``progress`` is told of the stages (:data:`huiqi.batch.stages.OFFERS_STAGES`)."""
     from huiqi.batch.inputs import register_registry
     from huiqi.batch.profiles import profiles_for
     from huiqi.batch.screen import connect, run_rules_duckdb
+    from huiqi.batch.stages import OFFERS_STAGES, tell, watching
     from huiqi.batch.validate import prepare
     from huiqi.rules.loader import dumps
     from huiqi.rules.model import Provision
 
+    read, check, rules, _offers = OFFERS_STAGES
     con = connect()
-    prepare(con, set(register_registry(con, registry)), [p.id for p in policy.provisions()])
-    run_rules_duckdb(con, policy, as_of, None, referral_rows=False)
+    tell(progress, read)
+    present = set(register_registry(con, registry))
+    tell(progress, read, rows={"表 tables": len(present)})
+    tell(progress, check)
+    with watching(con, progress, check):
+        prepare(con, present, [p.id for p in policy.provisions()])
+    tell(progress, rules)
+    with watching(con, progress, rules):
+        run_rules_duckdb(con, policy, as_of, None, referral_rows=False)
     # money only: a tax relief, a loan limit or a right is had elsewhere (service.create refuses them too)
     money = sorted(Provision.CLAIMED_KINDS)
     rows = con.execute(f"""SELECT s.entity_id, e.credit_code, e.name, s.provision_id, s.event_id, s.amount_fen
@@ -51,13 +60,16 @@ def screen_registry(registry: Path, policy, as_of: dt.date) -> tuple[list[tuple]
 
 
 def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor: str = "system",
-                         policy_id: str | None = None) -> int:
+                         policy_id: str | None = None, progress=None) -> int:
     """Screen ``registry`` under ``policy_id`` (the default policy when None) as of ``as_of`` and store the offers
-    not made before (by any earlier screen); returns how many were created."""
+    not made before (by any earlier screen); returns how many were created. ``progress``: as for
+    :func:`screen_registry`, then the offers stage with its counts."""
     from huiqi import policies
+    from huiqi.batch.stages import OFFERS_STAGES, tell
 
     policy = policies.effective(session, policy_id)  # the figures the workflow will check the offer against
-    rows, profiles = screen_registry(registry, policy, as_of)
+    rows, profiles = screen_registry(registry, policy, as_of, progress)
+    tell(progress, OFFERS_STAGES[-1], rows={"符合 eligible": len(rows)})
     # an entitlement is offered once: a later screen (monthly, say) adds only what is new since
     made = {tuple(r) for r in session.execute(select(Offer.credit_code, Offer.provision_id, Offer.event_id)
                                               .where(Offer.policy_id == policy.header.id))}
@@ -70,6 +82,7 @@ def create_from_registry(session: Session, registry: Path, as_of: dt.date, actor
                           as_of=as_of, profile_json=json.dumps(profiles[entity_id], ensure_ascii=False)))
         created += 1
     session.flush()
+    tell(progress, OFFERS_STAGES[-1], rows={"符合 eligible": len(rows), "新增 new": created})
     audit.append(session, actor, "offers.create", f"registry/{Path(registry).name}", "ok", {"created": created, "as_of": as_of})
     return created
 

@@ -107,6 +107,20 @@ def _codes(column, values) -> np.ndarray:
     return (pc.fill_null(idx, -1).to_numpy(zero_copy_only=False) + 1).astype(np.int16)
 
 
+def _per_value(column, fn) -> np.ndarray:
+    """``fn`` (strings → numpy codes) on a dictionary column's distinct values, then taken per row (-1 or 0 for
+    an empty cell: ``fn`` of a null)."""
+    import pyarrow as pa
+
+    out = []
+    for chunk in column.chunks:
+        codes = np.asarray(fn(pa.concat_arrays([chunk.dictionary, pa.nulls(1, chunk.dictionary.type)])))
+        idx = chunk.indices.to_numpy(zero_copy_only=False) if chunk.null_count == 0 else \
+            chunk.indices.fill_null(len(chunk.dictionary)).to_numpy()
+        out.append(codes[idx])
+    return np.concatenate(out) if out else np.zeros(0, np.int16)
+
+
 def _dates(column) -> np.ndarray:
     import pyarrow.compute as pc
 
@@ -120,13 +134,13 @@ def load_registry(reg: Path) -> dict:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    ent = pq.read_table(reg / "entities.parquet", columns=["entity_id", "kind", "industry", "in_statistics_db"])
-    division = pc.cast(pc.utf8_slice_codeunits(ent["industry"], 0, 2), pa.int16(), safe=False) \
-        if ent.num_rows else pa.array([], pa.int16())
+    ent = pq.read_table(reg / "entities.parquet", columns=["entity_id", "kind", "industry", "in_statistics_db"],
+                        read_dictionary=["kind", "industry"])  # few distinct values: decoded once each
     out = {
         "n_enterprises": ent.num_rows,
-        "kind": _codes(ent["kind"], KINDS),
-        "industry_division": pc.fill_null(division, -1).to_numpy(zero_copy_only=False).astype(np.int16),
+        "kind": _per_value(ent["kind"], lambda d: _codes(d, KINDS)),
+        "industry_division": _per_value(ent["industry"], lambda d: pc.fill_null(pc.cast(
+            pc.utf8_slice_codeunits(d, 0, 2), pa.int16(), safe=False), -1).to_numpy(zero_copy_only=False)),
         "in_statistics_db": pc.fill_null(ent["in_statistics_db"], False).to_numpy(zero_copy_only=False),
     }
     parts = []
@@ -145,16 +159,31 @@ def load_registry(reg: Path) -> dict:
             "type": col("type"), "level": col("level"), "board": col("board"),
         }))
     ev = pa.concat_tables(parts)
-    owner = pc.index_in(ev["entity_id"], value_set=ent["entity_id"])
-    known = pc.is_valid(owner)  # an event of no registered applicant belongs to nobody (huiqi rejects it)
-    ev = ev.filter(known)
-    owner = pc.drop_null(owner)
+    support = None
+    if (reg / "other_support.parquet").exists():
+        support = pq.read_table(reg / "other_support.parquet", columns=["entity_id", "provision", "amount", "event_id"])
+        support = support.filter(pc.equal(support["provision"], LITTLE_GIANT))
+    # Row numbers of the applicants that have events (or support): the few ids hashed, the million probed
+    chunks = ev["entity_id"].chunks + ([] if support is None else support["entity_id"].chunks)
+    cited = pc.unique(pa.chunked_array(chunks, pa.string()))
+    at = pc.index_in(ent["entity_id"], value_set=cited).to_numpy(zero_copy_only=False)
+    row_of_cited = np.full(len(cited), -1, np.int64)
+    hit = ~np.isnan(at.astype(float))
+    row_of_cited[at[hit].astype(np.int64)] = np.nonzero(hit)[0]
+
+    def row_of(ids) -> np.ndarray:  # an applicant's row number, -1 for an id not in entities
+        return row_of_cited[pc.index_in(ids, value_set=cited).to_numpy(zero_copy_only=False).astype(np.int64)]
+
+    owner = row_of(ev["entity_id"])
+    known = owner >= 0  # an event of no registered applicant belongs to nobody (huiqi rejects it)
+    ev = ev.filter(pa.array(known))
+    owner = owner[known]
     order = pc.sort_indices(ev, sort_keys=[("date", "ascending"), ("id", "ascending")])
     claim_order = np.empty(ev.num_rows, np.int64)
     claim_order[order.to_numpy()] = np.arange(ev.num_rows)
     out.update({
         "n_events": ev.num_rows,
-        "owner": owner.to_numpy(zero_copy_only=False).astype(np.int64),
+        "owner": owner,
         "event_list": ev["list"].to_numpy(),
         "event_date": _dates(ev["date"]),
         "path": _codes(ev["path"], PATHS),
@@ -168,16 +197,14 @@ def load_registry(reg: Path) -> dict:
     # 就高不重复: support already received for the little-giant award, on one event or on the matter (no event)
     per_event = np.zeros(ev.num_rows, np.int64)
     per_enterprise = np.zeros(ent.num_rows, np.int64)
-    f = reg / "other_support.parquet"
-    if f.exists():
-        s = pq.read_table(f, columns=["entity_id", "provision", "amount", "event_id"])
-        s = s.filter(pc.equal(s["provision"], LITTLE_GIANT))
+    if support is not None and support.num_rows:
+        s = support
         hundred = pa.scalar(__import__("decimal").Decimal(100), pa.decimal128(3, 0))
         fen = pc.cast(pc.round(pc.multiply(pc.cast(s["amount"], pa.decimal128(18, 2)), hundred)), pa.int64()).to_numpy()
-        who = pc.index_in(s["entity_id"], value_set=ent["entity_id"]).to_numpy(zero_copy_only=False)
+        who = row_of(s["entity_id"])
         no_event = pc.is_null(s["event_id"]).to_numpy(zero_copy_only=False)
-        ok = ~np.isnan(who.astype(float))
-        np.add.at(per_enterprise, who[ok & no_event].astype(np.int64), fen[ok & no_event])
+        ok = (who >= 0) & no_event
+        np.add.at(per_enterprise, who[ok], fen[ok])
         keys = pc.binary_join_element_wise(ev["entity_id"], ev["id"], "\x1f")
         skeys = pc.binary_join_element_wise(s["entity_id"], s["event_id"], "\x1f")
         hit = pc.index_in(skeys, value_set=keys).to_numpy(zero_copy_only=False)
@@ -343,8 +370,10 @@ def simulation(tbs, data: dict):
 
     b = SimulationBuilder()
     b.create_entities(tbs)
-    b.declare_person_entity("event", np.arange(data["n_events"]))
-    ent = b.declare_entity("enterprise", np.arange(data["n_enterprises"]))
+    # ids and counts set as declare_person_entity / declare_entity do, without their list() of a million ids
+    for key, n in (("event", data["n_events"]), ("enterprise", data["n_enterprises"])):
+        b.populations[key].ids, b.populations[key].count = np.arange(n), n
+    ent = b.populations["enterprise"]
     ent.members_entity_id = data["owner"]
     ent.members_role = np.full(data["n_events"], ent.entity.flattened_roles[0], dtype=object)
     sim = b.build(tbs)

@@ -202,6 +202,11 @@ def main() -> None:
           f"{cli[1] / own[1]:.2f}×")
     print(f"- OpenFisca / DuckDB ten rules, in process: {of[0] / ddb[0]:.2f}×; DuckDB ten rules / DuckDB floor: "
           f"{ddb[0] / floor[0]:.2f}×")
+    o = last[names[2]]
+    print(f"- OpenFisca's last run: reading {o['read_seconds']:.2f} s, simulation and ten rules "
+          f"{o['rules_seconds']:.2f} s "
+          f"(building the package before the clock: {o['package_seconds']:.2f} s); {o['enterprises']:,} enterprises, "
+          f"{o['events']:,} events")
     stages = last[names[0]].get("stages", {})
     if stages:
         print("- huiqi's last in-process run by stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()))

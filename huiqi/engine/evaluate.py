@@ -202,53 +202,110 @@ class Evaluation:
 
 
 _NO_EVENT: dict[str, Any] = {}  # an applicant's own row has no event (read-only)
+# A gate's test read by position (gates.Test's op, its dates by their index in a candidate's dates tuple).
+_DATE_NAMES: tuple[str, ...] = ("event_date", "day", "as_of", "in_force_start", "in_force_end")  # gates.DateName
+_ALWAYS, _AFTER, _BEFORE, _IS_FALSE, _IS_NULL = range(5)
+_OP_CODES = {"always": _ALWAYS, "after": _AFTER, "before": _BEFORE, "is_false": _IS_FALSE, "is_null": _IS_NULL}
+
+
+class _Judge:
+    """One provision's decision laid out once for every row it judges: the plan's gates as ``(gate, op, a, b)``
+    tuples (a date test's dates, or a condition's index, by position — :func:`huiqi.engine.gates.holds` is the
+    reference reading of the same declarations), its conditions as ready outcome fields, its result's fields in
+    order. Per row then only the facts are read and the tests run: no gate interpreted by name, no dict of
+    dates, no keyword arguments.
+
+    ``lead``: the date gates before the first condition (decided before any condition is tested, as the
+    declared order says); ``rest``: the gates from the first condition on.
+    """
+
+    __slots__ = ("plan", "lead", "rest", "conds", "facts", "template", "on_event_day", "start", "end", "figures")
+
+    def __init__(self, plan: ProvisionPlan):
+        self.plan = plan
+        tests = []
+        for g in plan.gates:
+            op = _OP_CODES[g.test.op]
+            dated = op in (_AFTER, _BEFORE)
+            tests.append((g, op, _DATE_NAMES.index(g.test.left) if dated else g.test.condition,
+                          _DATE_NAMES.index(g.test.right) if dated else None))
+        lead = 0
+        while lead < len(tests) and tests[lead][1] in (_AFTER, _BEFORE):
+            lead += 1
+        self.lead, self.rest = tuple(tests[:lead]), tuple(tests[lead:])
+        self.conds = tuple(
+            ({"id": cp.condition.id, "zh": cp.condition.zh, "en": cp.condition.en, "satisfied": None,
+              "checkable": cp.test is not None, "facts": None},
+             None if cp.test is None else cp.test.fn, cp.facts)
+            for cp in plan.conditions)
+        self.facts = plan.facts
+        self.template = {f.name: plan.static.get(f.name, None if f.default is dataclasses.MISSING else f.default)
+                         for f in dataclasses.fields(ProvisionResult)}
+        self.on_event_day = plan.on_event_day
+        self.start, self.end = plan.period.start, plan.period.end
+        p = plan.provision
+        self.figures = tuple((name, p.figures[name].unit, f.fn) for name, f in plan.figures)
+
+
+_JUDGES: dict[int, tuple[ProvisionPlan, _Judge]] = {}
+
+
+def _judge_of(plan: ProvisionPlan) -> _Judge:
+    hit = _JUDGES.get(id(plan))
+    if hit is None or hit[0] is not plan:
+        if len(_JUDGES) > 20000:
+            _JUDGES.clear()
+        hit = _JUDGES[id(plan)] = (plan, _Judge(plan))
+    return hit[1]
 
 
 def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.date) -> ProvisionResult:
     """One candidate row, decided by the plan's gates (:mod:`huiqi.engine.gates`): the first that holds."""
-    ev = _NO_EVENT if event is None else event
-    day = ev["date"] if plan.on_event_day else as_of
+    return _judged(_judge_of(plan), entity, _NO_EVENT if event is None else event, as_of)
+
+
+def _judged(j: _Judge, entity: dict, ev: dict, as_of: dt.date) -> ProvisionResult:
+    """:func:`_candidate` on the judge laid out for the provision (``ev`` is ``_NO_EVENT`` on the applicant's own row)."""
+    plan = j.plan
+    event_date = ev.get("date")
+    day = event_date if j.on_event_day else as_of
     params, shown_params = plan.params_shown(day, as_of)
-    facts = {key: (entity if own else ev).get(col) for key, own, col in plan.facts}
-    dates = {"event_date": ev.get("date"), "day": day, "as_of": as_of,
-             "in_force_start": plan.period.start, "in_force_end": plan.period.end}
-    outcomes: tuple[ConditionOutcome, ...] = ()
-    truth: list[bool | None] | None = None
-    figures: dict[str, Any] = {}
-    holds = gates.holds
-    for gate in plan.gates:
-        if truth is None and gate.test.op not in ("after", "before"):  # conditions and figures, once, when first needed
-            outcomes = _outcomes(plan, entity, ev, params)
-            truth = [o.satisfied for o in outcomes]
-            if plan.figures:
-                p = plan.provision
-                figures = {name: _round_figure(p.figures[name].unit, f.evaluate(entity, ev, params))
-                           for name, f in plan.figures}
-        if holds(gate.test, dates, truth):
-            return _decided(gate, plan, ev, figures, shown_params, facts, outcomes, entity, params, day, as_of)
+    facts = {key: (entity if own else ev).get(col) for key, own, col in j.facts}
+    dates = (event_date, day, as_of, j.start, j.end)
+    for gate, op, a, b in j.lead:
+        if (dates[a] > dates[b]) if op == _AFTER else (dates[a] < dates[b]):
+            return _decided(j, gate, ev, {}, shown_params, facts, (), entity, params, day, as_of)
+    # the conditions (and figures), once the dates have let the row through
+    new = object.__new__
+    outcomes = []
+    truth = []
+    for base, fn, cond_facts in j.conds:
+        o = new(ConditionOutcome)  # the frozen dataclass's fields, set without its per-field __setattr__
+        d = o.__dict__
+        d.update(base)
+        if fn is None:
+            d["facts"] = {}
+            truth.append(None)
+        else:
+            value = fn(entity, ev, params)
+            satisfied = d["satisfied"] = None if value is None else bool(value)
+            d["facts"] = {key: (entity if own else ev).get(col) for key, own, col in cond_facts}
+            truth.append(satisfied)
+        outcomes.append(o)
+    outcomes = tuple(outcomes)
+    figures = {name: _round_figure(unit, fn(entity, ev, params)) for name, unit, fn in j.figures} if j.figures else {}
+    for gate, op, a, b in j.rest:
+        if (op == _ALWAYS or (op == _IS_FALSE and truth[a] is False) or (op == _IS_NULL and truth[a] is None)
+                or (op == _AFTER and dates[a] > dates[b]) or (op == _BEFORE and dates[a] < dates[b])):
+            return _decided(j, gate, ev, figures, shown_params, facts, outcomes, entity, params, day, as_of)
     raise AssertionError(f"{plan.provision.id}: no gate decided")  # the last gate always holds
 
 
-def _outcomes(plan: ProvisionPlan, entity: dict, ev: dict, params: dict) -> tuple[ConditionOutcome, ...]:
-    outcomes = []
-    new = object.__new__
-    for cp in plan.conditions:
-        c = cp.condition
-        o = new(ConditionOutcome)  # the frozen dataclass's fields, set without its per-field __setattr__
-        if cp.test is None:
-            o.__dict__.update(id=c.id, zh=c.zh, en=c.en, satisfied=None, checkable=False, facts={})
-        else:
-            value = cp.test.fn(entity, ev, params)
-            o.__dict__.update(id=c.id, zh=c.zh, en=c.en, satisfied=None if value is None else bool(value),
-                              checkable=True, facts={key: (entity if own else ev).get(col) for key, own, col in cp.facts})
-        outcomes.append(o)
-    return tuple(outcomes)
-
-
-def _decided(gate: gates.Gate, plan: ProvisionPlan, ev: dict, figures: dict, shown_params: dict, facts: dict,
+def _decided(j: _Judge, gate: gates.Gate, ev: dict, figures: dict, shown_params: dict, facts: dict,
              outcomes: tuple[ConditionOutcome, ...], entity: dict, params: dict, day: dt.date,
              as_of: dt.date) -> ProvisionResult:
     """The result a gate yields, with its explanation (worded when read)."""
+    plan = j.plan
     kind = gate.kind
     key = gate.key
     amount_fen = yuan = None
@@ -258,10 +315,10 @@ def _decided(gate: gates.Gate, plan: ProvisionPlan, ev: dict, figures: dict, sho
             yuan = Decimal(yuan)
             amount_fen = max(0, to_fen(yuan))
     # The words are kept as their function and arguments (huiqi.engine.explain.Explanation), worded when read.
-    if kind == "eligible":  # with the conditions stated by the text that only the department can confirm
-        why = explain.Explanation(key, explain.eligible_of, plan.provision, amount_fen, shown_params, figures, outcomes)
-    elif kind == "failed":
+    if kind == "failed":
         why = explain.Explanation(key, explain.failed_of, outcomes)
+    elif kind == "eligible":  # with the conditions stated by the text that only the department can confirm
+        why = explain.Explanation(key, explain.eligible_of, plan.provision, amount_fen, shown_params, figures, outcomes)
     elif kind == "missing":
         why = explain.Explanation(key, explain.missing_of, outcomes)
     elif kind == "referral":
@@ -275,14 +332,25 @@ def _decided(gate: gates.Gate, plan: ProvisionPlan, ev: dict, figures: dict, sho
     else:
         assert kind == "not_yet", kind
         why = explain.Explanation(key, explain.not_yet, day, plan.period.start)
-    return _result(plan.static, event_id=ev.get("id"), decision_date=day,
-                   # a figure is shown only where it is due: a refused claim owes no "VAT payable 0"
-                   figures=figures if kind == "eligible" else {},
-                   status=gate.status, amount_fen=amount_fen, parameters=shown_params, facts=facts,
-                   conditions=outcomes, explanation=why,
-                   formula_fen=amount_fen if gate.carries_amount else None,
-                   exact_yuan=None if yuan is None else max(_ZERO, yuan),
-                   explanation_key=key)
+    # The result's fields in __init__'s order, set without the frozen dataclass's per-field __setattr__.
+    r = object.__new__(ProvisionResult)
+    d = r.__dict__
+    d.update(j.template)
+    d["event_id"] = ev.get("id")
+    d["decision_date"] = day
+    d["status"] = gate.status
+    d["amount_fen"] = amount_fen
+    d["parameters"] = shown_params
+    d["facts"] = facts
+    d["conditions"] = outcomes
+    d["figures"] = figures if kind == "eligible" else {}  # a figure is shown only where it is due: a refused claim owes no "VAT payable 0"
+    d["explanation"] = why
+    if gate.carries_amount:
+        d["formula_fen"] = amount_fen
+        if yuan is not None:
+            d["exact_yuan"] = max(_ZERO, yuan)
+    d["explanation_key"] = key
+    return r
 
 
 _ZERO = Decimal(0)
@@ -299,25 +367,6 @@ def _replace(r: ProvisionResult, **changes: Any) -> ProvisionResult:
         d.pop(memo, None)
     d.update(changes)
     return new
-_TEMPLATES: dict[int, tuple[dict, dict]] = {}  # id(plan.static) → (plan.static, every field in order)
-
-
-def _result(static: dict, **fields: Any) -> ProvisionResult:
-    """A ProvisionResult built without the frozen dataclass's per-field ``object.__setattr__`` (some 25 per
-    result): the provision's fields, then this row's, over the defaults, in the order of ``__init__``."""
-    hit = _TEMPLATES.get(id(static))
-    if hit is None or hit[0] is not static:
-        template = {}
-        for f in dataclasses.fields(ProvisionResult):
-            template[f.name] = static.get(f.name, None if f.default is dataclasses.MISSING else f.default)
-        if len(_TEMPLATES) > 20000:
-            _TEMPLATES.clear()
-        hit = _TEMPLATES[id(static)] = (static, template)
-    r = object.__new__(ProvisionResult)
-    d = r.__dict__
-    d.update(hit[1])
-    d.update(fields)
-    return r
 
 
 def is_referral(plan: ProvisionPlan) -> bool:
@@ -362,71 +411,124 @@ def _fixed_result(plan: ProvisionPlan, why: str, kind: ApplicantKind, as_of: dt.
     return r
 
 
-_ROUTES: dict[tuple, tuple[object, tuple]] = {}  # (plans, applicant kind, date) → each provision's way
+_ROUTES: dict[tuple, tuple[object, tuple]] = {}  # (plans, applicant kind, date) → the provisions' ways, laid out
+_RUN, _ON_ENTITY, _ON_EVENTS = range(3)
 
 
 def _routes(plans, profile: Profile, as_of: dt.date, entity: dict) -> tuple:
-    """How each provision is answered for an applicant of this kind on this date, worked out once:
-    ``(plan, None, result)`` a result the same for every such applicant (not for this kind of applicant; a
-    rule no fact can decide), ``(plan, None, None)`` judged on the applicant, ``(plan, subject, result)``
-    judged per event of ``subject``, ``result`` when there is none."""
+    """How each provision is answered for an applicant of this kind on this date, worked out once, as
+    ``(routes, stepped)``. ``routes`` are ``(way, what, subject, result, tracked)`` in the text's order:
+    ``_RUN`` ``what`` a run of results the same for every such applicant (not for this kind of applicant; a rule
+    no fact can decide), added as they are; ``_ON_ENTITY`` ``what`` the judge of a provision judged on the
+    applicant; ``_ON_EVENTS`` … judged per event of ``subject``, ``result`` when there is none. ``tracked``: the
+    provision takes part in a step across rows other than 就高不重复 — its rows' places are noted for the steps
+    (``stepped``: those provisions' ids)."""
     key = (id(plans), profile.kind, as_of)
     hit = _ROUTES.get(key)
     if hit is not None and hit[0] is plans:
         return hit[1]
-    out = []
+    out: list[tuple] = []
+    run: list[ProvisionResult] = []
+
+    def end_run() -> None:
+        if run:
+            out.append((_RUN, tuple(run), None, None, False))
+            run.clear()
+
     for plan in plans:
         p = plan.provision
+        tracked = bool(plan.steps)
         if profile.kind not in CLAIMANT_KINDS[p.claimant]:
-            out.append((plan, None, _fixed_result(plan, "claimant", profile.kind, as_of)))
+            fixed = _fixed_result(plan, "claimant", profile.kind, as_of)
         elif p.subject == "entity":
             # e.g. a referral no fact can decide: the same for every applicant (it reads none of the entity)
-            out.append((plan, None, _candidate(plan, entity, None, as_of) if plan.reads_no_facts else None))
+            fixed = _candidate(plan, entity, None, as_of) if plan.reads_no_facts else None
+            if fixed is None:
+                end_run()
+                out.append((_ON_ENTITY, _judge_of(plan), None, None, tracked))
+                continue
         else:
-            out.append((plan, p.subject, _fixed_result(plan, "no_events", profile.kind, as_of)))
+            end_run()
+            out.append((_ON_EVENTS, _judge_of(plan), p.subject, _fixed_result(plan, "no_events", profile.kind, as_of),
+                        tracked))
+            continue
+        if tracked:
+            end_run()
+            out.append((_RUN, (fixed,), None, None, True))
+        else:
+            run.append(fixed)
+    end_run()
     if len(_ROUTES) > 4096:
         _ROUTES.clear()
-    routes = tuple(out)
+    routes = (tuple(out), frozenset(pl.provision.id for pl in plans if pl.steps))
     _ROUTES[key] = (plans, routes)
     return routes
 
 
 def candidates(plans, profile: Profile, as_of: dt.date, entity: dict | None = None) -> list[ProvisionResult]:
-    entity = entity if entity is not None else entity_facts(profile)
+    """Every provision's candidate rows for ``profile`` on ``as_of``, in the text's order."""
+    return _candidates(plans, profile, as_of, entity if entity is not None else entity_facts(profile))[0]
+
+
+def _candidates(plans, profile: Profile, as_of: dt.date, entity: dict) -> tuple[list[ProvisionResult], list[int], frozenset[str]]:
+    """:func:`candidates`, with the places of the rows of the provisions that take part in a step across rows
+    (other than 就高不重复) and those provisions' ids: the steps read those rows only."""
     events = event_facts(profile)
+    routes, stepped = _routes(plans, profile, as_of, entity)
     out: list[ProvisionResult] = []
-    for plan, subject, fixed in _routes(plans, profile, as_of, entity):
-        if subject is None:
-            out.append(fixed if fixed is not None else _candidate(plan, entity, None, as_of))
-            continue
-        rows = events.get(subject)
-        if not rows:
-            out.append(fixed)
-            continue
-        for ev in rows:
-            out.append(_candidate(plan, entity, ev, as_of))
-    return out
+    at: list[int] = []
+    judged = _judged
+    for way, what, subject, fixed, tracked in routes:
+        if way == _RUN:
+            if tracked:
+                at.append(len(out))
+            out += what
+        elif way == _ON_ENTITY:
+            if tracked:
+                at.append(len(out))
+            out.append(judged(what, entity, _NO_EVENT, as_of))
+        else:
+            rows = events.get(subject)
+            if tracked:
+                at.extend(range(len(out), len(out) + (len(rows) if rows else 1)))
+            if not rows:
+                out.append(fixed)
+            else:
+                for ev in rows:
+                    out.append(judged(what, entity, ev, as_of))
+    return out, at, stepped
 
 
 # -- steps across rows (huiqi.engine.steps): each kind carried out by one function ------------------
+# Each takes the results, the step, the profile and, optionally, ``rows``: the places of the results it may touch
+# (a superset of its provisions' rows, ascending; when not given, every result is looked at).
 
 
-def _sum_events(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
-    """``sum_events``: the per-event rows of each provision in the step merged into one, rounded once."""
-    out: list[ProvisionResult] = []
-    pending: dict[str, list[ProvisionResult]] = {}
-    for r in results:
-        if r.provision_id in step.provisions and r.event_id is not None:
-            if r.provision_id not in pending:
-                pending[r.provision_id] = []
-                out.append(r)  # placeholder, replaced below, keeps the text's order
-            pending[r.provision_id].append(r)
-        else:
-            out.append(r)
-    for pid, rows in pending.items():
-        merged = _merge(rows)
-        out[next(i for i, r in enumerate(out) if r is rows[0])] = merged
-    return out
+def _rows_of(results: list[ProvisionResult], step: steps.Step, rows: list[int] | None) -> list[int]:
+    """The places of the results of the step's provisions, ascending."""
+    provisions = step.provisions
+    if rows is None:
+        return [i for i, r in enumerate(results) if r.provision_id in provisions]
+    return [i for i in rows if results[i].provision_id in provisions]
+
+
+def _sum_events(results: list[ProvisionResult], step: steps.Step, profile: Profile,
+                rows: list[int] | None = None) -> list[ProvisionResult]:
+    """``sum_events``: the per-event rows of each provision in the step merged into one, rounded once, in the
+    place of its first row (the list is given back unchanged when no provision has an event row)."""
+    pending: dict[str, list[int]] = {}
+    for i in _rows_of(results, step, rows):
+        r = results[i]
+        if r.event_id is not None:
+            pending.setdefault(r.provision_id, []).append(i)
+    if not pending:
+        return results
+    out = list(results)
+    merged_away: set[int] = set()
+    for places in pending.values():
+        out[places[0]] = _merge([results[i] for i in places])
+        merged_away.update(places[1:])
+    return [r for i, r in enumerate(out) if i not in merged_away] if merged_away else out
 
 
 def _event_day(r: ProvisionResult) -> dt.date:
@@ -460,20 +562,24 @@ _PART = {"entity": lambda r: None,  # one applicant per evaluation
 _ORDER = {"decision_date": lambda r: r.decision_date, "event_id": lambda r: r.event_id or ""}  # a missing id first
 
 
-def _claims(results: list[ProvisionResult], step: steps.Step) -> list[int]:
+def _claims(results: list[ProvisionResult], step: steps.Step, rows: list[int] | None = None) -> list[int]:
     """The indexes of the results a cap step holds together, in the step's order."""
-    idx = [i for i, r in enumerate(results) if r.provision_id in step.provisions and r.status in step.statuses
-           and r.amount_fen is not None]
-    return sorted(idx, key=lambda i: tuple(_ORDER[o](results[i]) for o in step.order))
+    statuses = step.statuses
+    idx = [i for i in _rows_of(results, step, rows) if results[i].status in statuses and results[i].amount_fen is not None]
+    if len(idx) > 1:
+        order = [_ORDER[o] for o in step.order]
+        idx.sort(key=lambda i: tuple(f(results[i]) for f in order))  # stable: ties keep the results' order
+    return idx
 
 
-def _round_once(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
+def _round_once(results: list[ProvisionResult], step: steps.Step, profile: Profile,
+                rows: list[int] | None = None) -> list[ProvisionResult]:
     """``round_once``: the claims sharing ``per`` are paid on their exact total, rounded once — each claim, in
     order, gets its part (:func:`huiqi.engine.steps.share_fen`); a part that differs from the claim's own
     rounding says so."""
     running: dict[tuple, Decimal] = defaultdict(Decimal)
-    out = list(results)
-    for i in _claims(out, step):
+    out = results
+    for i in _claims(results, step, rows):
         r = out[i]
         key = tuple(_PART[p](r) for p in step.per)
         before, exact = running[key], r.exact_yuan or Decimal(0)
@@ -481,19 +587,21 @@ def _round_once(results: list[ProvisionResult], step: steps.Step, profile: Profi
         running[key] = before + exact
         if share != r.amount_fen:
             zh, en = explain.year_total(r.decision_date.year, to_fen(before + exact), to_fen(before), share)
+            if out is results:
+                out = list(results)
             out[i] = _adjust(r, share, step.name, zh, en)
     return out
 
 
 def _cap(results: list[ProvisionResult], step: steps.Step, profile: Profile,
-         prior: Mapping[tuple[str, int], int] | None = None) -> list[ProvisionResult]:
+         prior: Mapping[tuple[str, int], int] | None = None, rows: list[int] | None = None) -> list[ProvisionResult]:
     """``cap``: the claims sharing ``per`` get, in order, what room the ceiling leaves (e.g. 每年最高50万元).
 
     ``prior``: fen already approved to this applicant per (provision, year) outside these results (the workflow
     ledger's yearly caps, :func:`evaluate`'s ``prior_use``) — counted before the first claim of a year."""
     used: dict[tuple, int] = defaultdict(int)
-    out = list(results)
-    for i in _claims(out, step):
+    out = results
+    for i in _claims(results, step, rows):
         r = out[i]
         cap_fen = to_fen(Decimal(r.parameters[step.limit]))
         key = tuple(_PART[p](r) for p in step.per)
@@ -502,19 +610,24 @@ def _cap(results: list[ProvisionResult], step: steps.Step, profile: Profile,
         room = max(0, cap_fen - used[key])
         if r.amount_fen > room:
             zh, en = explain.year_cap(r.decision_date.year, cap_fen, used[key], room)
+            if out is results:
+                out = list(results)
             out[i] = _adjust(r, room, step.name, zh, en)
         used[key] += out[i].amount_fen or 0
     return out
 
 
-def _first_only(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
+def _first_only(results: list[ProvisionResult], step: steps.Step, profile: Profile,
+                rows: list[int] | None = None) -> list[ProvisionResult]:
     """``first_only``: a one-off award is paid for the first claim sharing ``per`` only."""
     seen: set[tuple] = set()
-    out = list(results)
-    for i in _claims(out, step):
+    out = results
+    for i in _claims(results, step, rows):
         key = tuple(_PART[p](out[i]) for p in step.per)
         if key in seen:
             zh, en = explain.once_only()
+            if out is results:
+                out = list(results)
             out[i] = _adjust(out[i], 0, step.name, zh, en)
         seen.add(key)
     return out
@@ -531,7 +644,8 @@ def _adjust(r: ProvisionResult, amount: int, kind: str, zh: str, en: str) -> Pro
                    adjustments=adjustments, explanation_key=key)
 
 
-def _overlap(results: list[ProvisionResult], step: steps.Step, profile: Profile) -> list[ProvisionResult]:
+def _overlap(results: list[ProvisionResult], step: steps.Step, profile: Profile,
+             rows: list[int] | None = None) -> list[ProvisionResult]:
     """就高不重复: the enterprise ends with the higher of the two for the same matter, never both.
 
     ``received`` is every support already received for the same matter (``other_support`` naming this
@@ -547,23 +661,24 @@ def _overlap(results: list[ProvisionResult], step: steps.Step, profile: Profile)
     received: dict[str, list] = {}  # the support received, by the provision it is for, in the profile's order
     for s in profile.other_support:
         received.setdefault(s.provision, []).append(s)
-    out = []
-    for r in results:
+    out = results
+    for i in (range(len(results)) if rows is None else rows):
+        r = results[i]
         support = received.get(r.provision_id)
         if (support is None or r.amount_fen is None or r.status not in step.statuses
                 or r.provision_id not in step.provisions):
-            out.append(r)
             continue
         events = {r.event_id} if r.event_id is not None else set(r.facts.get("events_counted") or ())
         same = [s for s in support if s.event_id is None or s.event_id in events]
         if not same:
-            out.append(r)
             continue
         received_fen = sum(to_fen(s.amount) for s in same)
         amount = max(0, r.amount_fen - received_fen)
         levels = list(dict.fromkeys(s.level for s in same))
         zh, en = explain.overlap(step.strategy, levels, received_fen, r.amount_fen, amount)
-        out.append(_adjust(r, amount, step.name, zh, en))
+        if out is results:
+            out = list(results)
+        out[i] = _adjust(r, amount, step.name, zh, en)
     return out
 
 
@@ -574,11 +689,27 @@ STEP_EXECUTORS = {"sum_events": _sum_events, "round_once": _round_once, "cap": _
 
 def run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...], profile: Profile,
               prior_use: Mapping[tuple[str, int], int] | None = None) -> list[ProvisionResult]:
+    return _run_steps(results, pipeline, profile, prior_use, (), frozenset())
+
+
+def _run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...], profile: Profile,
+               prior_use: Mapping[tuple[str, int], int] | None, at: list[int] | tuple,
+               stepped: frozenset[str]) -> list[ProvisionResult]:
+    """:func:`run_steps`, a step whose provisions are all ``stepped`` reading only the rows ``at`` (the places of
+    those provisions' rows): every other result is one no such step can change. 就高不重复, which applies to
+    every provision, looks only at the rows of provisions the applicant names support for."""
     for step in pipeline:
+        rows = at if len(step.provisions) <= len(stepped) and step.provisions <= stepped else None
+        if step.kind == "overlap" and rows is None and profile is not None and profile.other_support:
+            named = {s.provision for s in profile.other_support}
+            rows = [i for i, r in enumerate(results) if r.provision_id in named]
         if prior_use and step.kind == "cap":  # what a yearly ceiling has already given, from outside the profile
-            results = _cap(results, step, profile, prior_use)
+            done = _cap(results, step, profile, prior_use, rows=rows)
         else:
-            results = STEP_EXECUTORS[step.kind](results, step, profile)
+            done = STEP_EXECUTORS[step.kind](results, step, profile, rows=rows)
+        if len(done) != len(results) and stepped:  # rows merged (a total of events): the places move
+            at = [i for i, r in enumerate(done) if r.provision_id in stepped]
+        results = done
     return results
 
 
@@ -639,7 +770,8 @@ def evaluate(policy: Policy, profile: Profile, as_of: dt.date, strategy: Strateg
     check_against_policy(policy, profile)
     plans = plan_for(policy)
     entity = entity_facts(profile)
-    results = run_steps(candidates(plans, profile, as_of, entity), steps.pipeline(plans, strategy), profile, prior_use)
+    rows, at, stepped = _candidates(plans, profile, as_of, entity)
+    results = _run_steps(rows, steps.pipeline(plans, strategy), profile, prior_use, at, stepped)
     derived = {k: entity.get(k) for k in ("size_class", "industry_section", "is_industrial", "is_internet_software",
                                           "is_commerce", "is_sme", "is_main_urban")}
     return Evaluation(policy.header.id, policy.version, as_of, strategy, profile.id, profile.name, derived, results)

@@ -273,11 +273,13 @@ def subject_select(group: list[ProvisionPlan], as_of, referral_rows: bool = True
 WITH_EVENTS = "entities_with_events"
 
 
-def _with_events(subjects: list[str]) -> exp.Select:
-    """The applicants that have an event in one of the lists ``subjects``: each list is joined to these, once
-    (a million applicants, a few hundred thousand with events)."""
+def _with_events(subjects: list[str], columns: list[str]) -> exp.Select:
+    """The applicants that have an event in one of the lists ``subjects`` (their ``columns``, those the lists'
+    provisions read): each list is joined to these, once (a million applicants, a few hundred thousand with
+    events)."""
     ids = _union([exp.Select(expressions=[_col("entity_id")]).from_(exp.to_table(f"ev_{t}"), copy=False) for t in subjects])
-    return (exp.Select(expressions=[exp.Star()]).from_(exp.to_table("entities_f"), copy=False)
+    return (exp.Select(expressions=[_col(c) for c in dict.fromkeys(["entity_id", "district", "kind", *columns])])
+            .from_(exp.to_table("entities_f"), copy=False)
             .where(exp.In(this=_col("entity_id"), query=exp.Subquery(this=ids)), copy=False))
 
 
@@ -510,6 +512,57 @@ def _through_steps(selects: list[exp.Select], plans, pipeline: tuple[steps.Step,
     return ctes, last
 
 
+def _live(pipeline: tuple[steps.Step, ...]) -> exp.Expression:
+    """The candidate rows some step may take (a superset, cheap to test): every event row of a provision paid
+    on the total of its events, and every row with an amount (any other step takes only rows with one,
+    :func:`_held`). The others pass every step unchanged — a step only lowers an amount or brings it to
+    nothing, so a row no step takes now no step takes later."""
+    takes: list[exp.Expression] = [exp.not_(exp.Is(this=_col("amount_fen"), expression=exp.Null()))]
+    summed = frozenset().union(*(s.provisions for s in pipeline if s.kind == "sum_events"))
+    if summed:
+        takes.append(exp.and_(_in(_col("provision_id"), sorted(summed)),
+                              exp.not_(exp.Is(this=_col("event_id"), expression=exp.Null()))))
+    return exp.or_(*takes)
+
+
+def _live_through_steps(selects: list[exp.Select], plans, pipeline: tuple[steps.Step, ...]
+                        ) -> tuple[list, str, exp.Select]:
+    """Every candidate row once (``cand_all``, one scan per subject table), then only the rows a step may take
+    (:func:`_live`) through the steps — those of provisions a step other than 就高不重复 takes from the first step
+    (``cand``), the others joining them before the first step that applies to them (``plain``) — and the
+    settled rest straight to the end. Returns the common table expressions, the last one's name and the
+    settled rows (a SELECT of ROW)."""
+    every = frozenset(pl.provision.id for pl in plans)
+    stepped = frozenset().union(*(s.provisions for s in pipeline if s.kind != "overlap"))
+    live = _live(pipeline)
+    ctes: list[tuple[str, exp.Expression]] = [("cand_all", exp.Select(expressions=_row(amount_fen=_col("formula_fen")))
+                                               .from_(_union(selects).subquery("u", copy=False), copy=False))]
+
+    def part(ids: frozenset[str]) -> exp.Select:
+        return _select([_col(c) for c in ROW], "cand_all", exp.and_(live.copy(), _member(_col("provision_id"), ids, every)))
+
+    plain = part(every - stepped) if every - stepped else None
+    last = "cand"
+    if stepped:
+        ctes.append(("cand", part(stepped)))
+    else:
+        ctes.append(("plain", plain))
+        last, plain = "plain", None
+    ctx = {"pipeline": pipeline, "every": every}
+    for n, step in enumerate(pipeline):
+        if plain is not None and step.provisions & (every - stepped):
+            ctes.append(("plain", exp.Union(this=_select([_col(c) for c in ROW], last), expression=plain, distinct=False)))
+            last, plain = "plain", None
+        ctx["n"] = n
+        ctes += STEP_EMITTERS[step.kind](step, last, ctx)
+        last = ctes[-1][0]
+    if plain is not None:
+        ctes.append(("plain", exp.Union(this=_select([_col(c) for c in ROW], last), expression=plain, distinct=False)))
+        last = "plain"
+    settled = _select([_col(c) for c in ROW], "cand_all", exp.not_(live.copy()))
+    return ctes, last, settled
+
+
 def _with(tree: exp.Expression, ctes: list[tuple[str, exp.Expression]]) -> exp.Expression:
     for name, body in ctes:
         tree = tree.with_(name, as_=body, copy=False)
@@ -542,29 +595,31 @@ def screen_tree(policy: Policy, as_of, strategy: str | None = None, referral_row
     ``only``: just these provisions (a what-if recomputes the provisions it changes)."""
     strategy = strategy or policy.header.general.overlap.default_strategy
     plans, pipeline = _restricted(plan_for(policy), steps.pipeline(plan_for(policy), strategy), only)
-    stepped = frozenset().union(*(s.provisions for s in pipeline if s.kind != "overlap"))
-    groups = candidate_groups(plans, referral_rows, stepped)
+    groups = candidate_groups(plans, referral_rows)
     if not groups:  # no provision gives a row (a what-if on blanket referrals only)
         return _no_rows()
-    selects = [subject_select(g, as_of, referral_rows, WITH_EVENTS) for g in groups if g[0].provision.id in stepped]
-    plain = [subject_select(g, as_of, referral_rows, WITH_EVENTS) for g in groups if g[0].provision.id not in stepped]
-    ctes, last = _through_steps(selects, plans, pipeline, plain)
+    selects = [subject_select(g, as_of, referral_rows, WITH_EVENTS) for g in groups]
     subjects = sorted({g[0].provision.subject for g in groups} - {"entity"})
+    applicant = sorted({c.name for sel, g in zip(selects, groups) if g[0].provision.subject != "entity"
+                        for c in sel.find_all(exp.Column) if c.table == "e"})
+    ctes, last, settled = _live_through_steps(selects, plans, pipeline)
     if subjects:
-        ctes.insert(0, (WITH_EVENTS, _with_events(subjects)))
+        ctes.insert(0, (WITH_EVENTS, _with_events(subjects, applicant)))
     ctes.append(("meta", _meta(plans)))
     r, m = "r", "m"
-    status = _status(_col("explanation_key", r))
     entity_ids = sorted(pl.provision.id for pl in plans if pl.provision.subject == "entity")
-    hidden = exp.and_(_in(_col("provision_id", r), entity_ids) if entity_ids else exp.false(),
-                      exp.EQ(this=status.copy(), expression=_string("not_eligible")))  # as batch_visible
+    # as batch_visible: an applicant's own row a step brought to nothing is not shown (the settled rows never
+    # say not eligible: subject_select has dropped those)
+    hidden = exp.and_(_in(_col("provision_id"), entity_ids) if entity_ids else exp.false(),
+                      exp.EQ(this=_status(_col("explanation_key")), expression=_string("not_eligible")))
+    stepped = _select([_col(c) for c in ROW], last, exp.not_(hidden))
     tree = (exp.Select(expressions=[
         _col("entity_id", r), _col("district", r), _col("provision_id", r), _col("measure_id", r), _col("event_id", r),
-        _col("decision_date", r), _as(status, "status"), _as(_cast(_col("amount_fen", r), "BIGINT"), "amount_fen"),
+        _col("decision_date", r), _as(_status(_col("explanation_key", r)), "status"),
+        _as(_cast(_col("amount_fen", r), "BIGINT"), "amount_fen"),
         _col("is_cap", m), _col("kind", m), _col("explanation_key", r), _col("pool_id", m)])
-        .from_(_table(last, r), copy=False)
-        .join(_table("meta", m), on=exp.EQ(this=_col("provision_id", m), expression=_col("provision_id", r)), copy=False)
-        .where(exp.not_(hidden), copy=False))
+        .from_(exp.Union(this=stepped, expression=settled, distinct=False).subquery(r, copy=False), copy=False)
+        .join(_table("meta", m), on=exp.EQ(this=_col("provision_id", m), expression=_col("provision_id", r)), copy=False))
     return _with(tree, ctes)
 
 

@@ -35,12 +35,15 @@ OpenFisca has one person entity; the rules read events, so the person is the **E
 scale_entries, recognitions or listings) and the group entity **Enterprise** (one row of entities, role
 ``claim``) holds its events — an enterprise with no event is a group with no member. Enterprise facts reach an
 event by projection (``event.enterprise(...)``), a one-off award is the enterprise's ``any`` of its events, the
-first little-giant event is ``get_rank``. Amounts are integer fen, parameters an OpenFisca ParameterNode read on
-the as-of date (their values do not change within the policy's period).
+first little-giant event the least claim order among the enterprise's events (numpy ``minimum.at``: OpenFisca
+46's ``get_rank`` and ``min`` fail when the last enterprises have no event). Amounts are integer fen, parameters
+an OpenFisca ParameterNode read on the as-of date (their values do not change within the policy's period).
 
 The loader (:func:`load_registry`) reads the same Parquet files with pyarrow into numpy arrays, inside the
-timing: text choices become enum indices, the industry code its division number, event dates numpy dates, the
-event ids a global order (date, id) for "first", and other_support the support received per event.
+timing: text choices become enum indices (the entity columns read as dictionaries, each distinct value mapped
+once), the industry code its division number, event dates numpy dates, an event's applicant its row number, the
+event ids a global order (date, id) for "first", and other_support the support received per event or matter.
+The DuckDB floor reads every value of those same columns once (a hash summed per column).
 """
 
 from __future__ import annotations

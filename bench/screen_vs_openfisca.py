@@ -228,6 +228,8 @@ def main() -> None:
     print(f"\nten rules: {total[0]:,} claims, {total[1]:,} fen; "
           + ("OpenFisca = DuckDB = huiqi on every provision" if agree else "DIFFERENCES above"))
     shutil.rmtree(work, ignore_errors=True)
+    if not agree:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

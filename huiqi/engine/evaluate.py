@@ -20,11 +20,12 @@ the fen by the one rule of :data:`huiqi.engine.steps.MONEY`.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 from huiqi.engine import explain, gates, steps
 from huiqi.engine.plan import ProvisionPlan, plan_for
@@ -219,7 +220,7 @@ class _Judge:
     declared order says); ``rest``: the gates from the first condition on.
     """
 
-    __slots__ = ("plan", "lead", "rest", "conds", "facts", "template", "on_event_day", "start", "end", "figures")
+    __slots__ = ("plan", "lead", "rest", "conds", "facts", "template", "on_event_day", "start", "end", "figures", "shown")
 
     def __init__(self, plan: ProvisionPlan):
         self.plan = plan
@@ -236,15 +237,24 @@ class _Judge:
         self.conds = tuple(
             ({"id": cp.condition.id, "zh": cp.condition.zh, "en": cp.condition.en, "satisfied": None,
               "checkable": cp.test is not None, "facts": None},
-             None if cp.test is None else cp.test.fn, cp.facts)
+             None if cp.test is None else cp.test.fn, _facts_reader(cp.facts))
             for cp in plan.conditions)
-        self.facts = plan.facts
+        self.facts = _facts_reader(plan.facts)
         self.template = {f.name: plan.static.get(f.name, None if f.default is dataclasses.MISSING else f.default)
                          for f in dataclasses.fields(ProvisionResult)}
         self.on_event_day = plan.on_event_day
         self.start, self.end = plan.period.start, plan.period.end
         p = plan.provision
         self.figures = tuple((name, p.figures[name].unit, f.fn) for name, f in plan.figures)
+        self.shown = plan._shown_by_day  # params_shown's cache, read first without the call
+
+
+def _facts_reader(spec: tuple[tuple[str, bool, str], ...]) -> Callable[[dict, dict], dict]:
+    """``lambda en, ev: {key: (en if own else ev).get(col), …}`` for the facts a provision or a condition reads
+    (:func:`huiqi.engine.plan.fact_keys`), generated once as one dict display — a comprehension per row costs
+    about twice as much. The keys and columns are written into it as literals (``repr``), never as code."""
+    items = ", ".join(f"{key!r}: {'en' if own else 'ev'}.get({col!r})" for key, own, col in spec)
+    return eval(f"lambda en, ev: {{{items}}}", {})  # noqa: S307 - string literals only (see above)
 
 
 _JUDGES: dict[int, tuple[ProvisionPlan, _Judge]] = {}
@@ -269,8 +279,9 @@ def _judged(j: _Judge, entity: dict, ev: dict, as_of: dt.date) -> ProvisionResul
     plan = j.plan
     event_date = ev.get("date")
     day = event_date if j.on_event_day else as_of
-    params, shown_params = plan.params_shown(day, as_of)
-    facts = {key: (entity if own else ev).get(col) for key, own, col in j.facts}
+    hit = j.shown.get((day, as_of))
+    params, shown_params = hit if hit is not None else plan.params_shown(day, as_of)
+    facts = j.facts(entity, ev)
     dates = (event_date, day, as_of, j.start, j.end)
     for gate, op, a, b in j.lead:
         if (dates[a] > dates[b]) if op == _AFTER else (dates[a] < dates[b]):
@@ -279,7 +290,7 @@ def _judged(j: _Judge, entity: dict, ev: dict, as_of: dt.date) -> ProvisionResul
     new = object.__new__
     outcomes = []
     truth = []
-    for base, fn, cond_facts in j.conds:
+    for base, fn, read_facts in j.conds:
         o = new(ConditionOutcome)  # the frozen dataclass's fields, set without its per-field __setattr__
         d = o.__dict__
         d.update(base)
@@ -289,7 +300,7 @@ def _judged(j: _Judge, entity: dict, ev: dict, as_of: dt.date) -> ProvisionResul
         else:
             value = fn(entity, ev, params)
             satisfied = d["satisfied"] = None if value is None else bool(value)
-            d["facts"] = {key: (entity if own else ev).get(col) for key, own, col in cond_facts}
+            d["facts"] = read_facts(entity, ev)
             truth.append(satisfied)
         outcomes.append(o)
     outcomes = tuple(outcomes)
@@ -560,6 +571,25 @@ _PART = {"entity": lambda r: None,  # one applicant per evaluation
          "provision": lambda r: r.provision_id,
          "year": lambda r: r.decision_date.year}
 _ORDER = {"decision_date": lambda r: r.decision_date, "event_id": lambda r: r.event_id or ""}  # a missing id first
+_KEYS: dict[tuple, Callable[[ProvisionResult], tuple]] = {}
+
+
+def _key_of(names: tuple[str, ...], table: dict[str, Callable]) -> Callable[[ProvisionResult], tuple]:
+    """A result's key of a step's ``per`` (``table`` :data:`_PART`) or ``order`` (:data:`_ORDER`) as one function,
+    composed once per list of names."""
+    hit = _KEYS.get((names, id(table)))
+    if hit is None:
+        fs = tuple(table[n] for n in names)
+        if len(fs) == 2:
+            f0, f1 = fs
+            hit = lambda r: (f0(r), f1(r))  # noqa: E731
+        elif len(fs) == 3:
+            f0, f1, f2 = fs
+            hit = lambda r: (f0(r), f1(r), f2(r))  # noqa: E731
+        else:
+            hit = lambda r: tuple([f(r) for f in fs])  # noqa: E731
+        _KEYS[(names, id(table))] = hit
+    return hit
 
 
 def _claims(results: list[ProvisionResult], step: steps.Step, rows: list[int] | None = None) -> list[int]:
@@ -567,8 +597,8 @@ def _claims(results: list[ProvisionResult], step: steps.Step, rows: list[int] | 
     statuses = step.statuses
     idx = [i for i in _rows_of(results, step, rows) if results[i].status in statuses and results[i].amount_fen is not None]
     if len(idx) > 1:
-        order = [_ORDER[o] for o in step.order]
-        idx.sort(key=lambda i: tuple(f(results[i]) for f in order))  # stable: ties keep the results' order
+        order = _key_of(step.order, _ORDER)
+        idx.sort(key=lambda i: order(results[i]))  # stable: ties keep the results' order
     return idx
 
 
@@ -578,10 +608,11 @@ def _round_once(results: list[ProvisionResult], step: steps.Step, profile: Profi
     order, gets its part (:func:`huiqi.engine.steps.share_fen`); a part that differs from the claim's own
     rounding says so."""
     running: dict[tuple, Decimal] = defaultdict(Decimal)
+    part = _key_of(step.per, _PART)
     out = results
     for i in _claims(results, step, rows):
         r = out[i]
-        key = tuple(_PART[p](r) for p in step.per)
+        key = part(r)
         before, exact = running[key], r.exact_yuan or Decimal(0)
         share = steps.share_fen(before, exact)
         running[key] = before + exact
@@ -600,11 +631,12 @@ def _cap(results: list[ProvisionResult], step: steps.Step, profile: Profile,
     ``prior``: fen already approved to this applicant per (provision, year) outside these results (the workflow
     ledger's yearly caps, :func:`evaluate`'s ``prior_use``) — counted before the first claim of a year."""
     used: dict[tuple, int] = defaultdict(int)
+    part = _key_of(step.per, _PART)
     out = results
     for i in _claims(results, step, rows):
         r = out[i]
         cap_fen = to_fen(Decimal(r.parameters[step.limit]))
-        key = tuple(_PART[p](r) for p in step.per)
+        key = part(r)
         if prior and "year" in step.per and key not in used:
             used[key] = prior.get((r.provision_id, r.decision_date.year), 0)
         room = max(0, cap_fen - used[key])
@@ -621,9 +653,10 @@ def _first_only(results: list[ProvisionResult], step: steps.Step, profile: Profi
                 rows: list[int] | None = None) -> list[ProvisionResult]:
     """``first_only``: a one-off award is paid for the first claim sharing ``per`` only."""
     seen: set[tuple] = set()
+    part = _key_of(step.per, _PART)
     out = results
     for i in _claims(results, step, rows):
-        key = tuple(_PART[p](out[i]) for p in step.per)
+        key = part(out[i])
         if key in seen:
             zh, en = explain.once_only()
             if out is results:
@@ -692,6 +725,9 @@ def run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...], 
     return _run_steps(results, pipeline, profile, prior_use, (), frozenset())
 
 
+_PROVISION_ID = operator.attrgetter("provision_id")
+
+
 def _run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...], profile: Profile,
                prior_use: Mapping[tuple[str, int], int] | None, at: list[int] | tuple,
                stepped: frozenset[str]) -> list[ProvisionResult]:
@@ -702,7 +738,7 @@ def _run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...],
         rows = at if len(step.provisions) <= len(stepped) and step.provisions <= stepped else None
         if step.kind == "overlap" and rows is None and profile is not None and profile.other_support:
             named = {s.provision for s in profile.other_support}
-            rows = [i for i, r in enumerate(results) if r.provision_id in named]
+            rows = [i for i, pid in enumerate(map(_PROVISION_ID, results)) if pid in named]
         if prior_use and step.kind == "cap":  # what a yearly ceiling has already given, from outside the profile
             done = _cap(results, step, profile, prior_use, rows=rows)
         else:

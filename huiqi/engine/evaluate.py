@@ -224,12 +224,15 @@ class _Judge:
 
     def __init__(self, plan: ProvisionPlan):
         self.plan = plan
+        self.template = {f.name: plan.static.get(f.name, None if f.default is dataclasses.MISSING else f.default)
+                         for f in dataclasses.fields(ProvisionResult)}
         tests = []
         for g in plan.gates:
             op = _OP_CODES[g.test.op]
             dated = op in (_AFTER, _BEFORE)
             tests.append((g, op, _DATE_NAMES.index(g.test.left) if dated else g.test.condition,
-                          _DATE_NAMES.index(g.test.right) if dated else None))
+                          _DATE_NAMES.index(g.test.right) if dated else None,
+                          {**self.template, "status": g.status, "explanation_key": g.key}))  # its results' fields
         lead = 0
         while lead < len(tests) and tests[lead][1] in (_AFTER, _BEFORE):
             lead += 1
@@ -240,8 +243,6 @@ class _Judge:
              None if cp.test is None else cp.test.fn, _facts_reader(cp.facts))
             for cp in plan.conditions)
         self.facts = _facts_reader(plan.facts)
-        self.template = {f.name: plan.static.get(f.name, None if f.default is dataclasses.MISSING else f.default)
-                         for f in dataclasses.fields(ProvisionResult)}
         self.on_event_day = plan.on_event_day
         self.start, self.end = plan.period.start, plan.period.end
         p = plan.provision
@@ -283,9 +284,9 @@ def _judged(j: _Judge, entity: dict, ev: dict, as_of: dt.date) -> ProvisionResul
     params, shown_params = hit if hit is not None else plan.params_shown(day, as_of)
     facts = j.facts(entity, ev)
     dates = (event_date, day, as_of, j.start, j.end)
-    for gate, op, a, b in j.lead:
+    for gate, op, a, b, fields in j.lead:
         if (dates[a] > dates[b]) if op == _AFTER else (dates[a] < dates[b]):
-            return _decided(j, gate, ev, {}, shown_params, facts, (), entity, params, day, as_of)
+            return _decided(j, gate, fields, ev, {}, shown_params, facts, (), entity, params, day, as_of)
     # the conditions (and figures), once the dates have let the row through
     new = object.__new__
     outcomes = []
@@ -305,17 +306,18 @@ def _judged(j: _Judge, entity: dict, ev: dict, as_of: dt.date) -> ProvisionResul
         outcomes.append(o)
     outcomes = tuple(outcomes)
     figures = {name: _round_figure(unit, fn(entity, ev, params)) for name, unit, fn in j.figures} if j.figures else {}
-    for gate, op, a, b in j.rest:
+    for gate, op, a, b, fields in j.rest:
         if (op == _ALWAYS or (op == _IS_FALSE and truth[a] is False) or (op == _IS_NULL and truth[a] is None)
                 or (op == _AFTER and dates[a] > dates[b]) or (op == _BEFORE and dates[a] < dates[b])):
-            return _decided(j, gate, ev, figures, shown_params, facts, outcomes, entity, params, day, as_of)
+            return _decided(j, gate, fields, ev, figures, shown_params, facts, outcomes, entity, params, day, as_of)
     raise AssertionError(f"{plan.provision.id}: no gate decided")  # the last gate always holds
 
 
-def _decided(j: _Judge, gate: gates.Gate, ev: dict, figures: dict, shown_params: dict, facts: dict,
+def _decided(j: _Judge, gate: gates.Gate, fields: dict, ev: dict, figures: dict, shown_params: dict, facts: dict,
              outcomes: tuple[ConditionOutcome, ...], entity: dict, params: dict, day: dt.date,
              as_of: dt.date) -> ProvisionResult:
-    """The result a gate yields, with its explanation (worded when read)."""
+    """The result a gate yields, with its explanation (worded when read); ``fields``: its results' fields that do
+    not depend on the row, in ``__init__``'s order."""
     plan = j.plan
     kind = gate.kind
     key = gate.key
@@ -346,10 +348,9 @@ def _decided(j: _Judge, gate: gates.Gate, ev: dict, figures: dict, shown_params:
     # The result's fields in __init__'s order, set without the frozen dataclass's per-field __setattr__.
     r = object.__new__(ProvisionResult)
     d = r.__dict__
-    d.update(j.template)
+    d.update(fields)
     d["event_id"] = ev.get("id")
     d["decision_date"] = day
-    d["status"] = gate.status
     d["amount_fen"] = amount_fen
     d["parameters"] = shown_params
     d["facts"] = facts
@@ -360,7 +361,6 @@ def _decided(j: _Judge, gate: gates.Gate, ev: dict, figures: dict, shown_params:
         d["formula_fen"] = amount_fen
         if yuan is not None:
             d["exact_yuan"] = max(_ZERO, yuan)
-    d["explanation_key"] = key
     return r
 
 
@@ -774,23 +774,34 @@ def _provision_ids(policy: Policy) -> frozenset[str]:
 
 
 def check_against_policy(policy: Policy, profile: Profile) -> None:
-    """Codes in the profile that only the policy can check: provision ids and event ids it refers to."""
-    known = _provision_ids(policy) if profile.other_support else ()
-    event_ids = {e.id for events in profile.event_lists().values() for e in events if e.id}
-    for i, s in enumerate(profile.other_support):
-        if s.provision not in known:
-            raise ProfileError(f"other_support[{i}].provision", f"未知的政策条款编号“{s.provision}”",
-                               f"unknown provision id '{s.provision}'")
-        if s.event_id is not None and s.event_id not in event_ids:
-            raise ProfileError(f"other_support[{i}].event_id", f"事项编号“{s.event_id}”不在画像中",
-                               f"event id '{s.event_id}' is not in the profile")
-    for name, events in profile.event_lists().items():
+    """Codes in the profile that only the policy can check: provision ids and event ids it refers to (an unknown
+    code in ``other_support`` is named before a duplicate event id)."""
+    event_ids: set[str] = set()
+    duplicate: ProfileError | None = None
+    for name, events in profile.event_lists().items():  # one pass: every list's ids, and its first repeated one
+        if not events:
+            continue
         seen: set[str] = set()
         for i, e in enumerate(events):
-            if e.id is not None and e.id in seen:
-                raise ProfileError(f"{name}[{i}].id", f"事项编号“{e.id}”重复", f"duplicate event id '{e.id}'")
-            if e.id is not None:
-                seen.add(e.id)
+            eid = e.id
+            if eid is None:
+                continue
+            if eid in seen and duplicate is None:
+                duplicate = ProfileError(f"{name}[{i}].id", f"事项编号“{eid}”重复", f"duplicate event id '{eid}'")
+            seen.add(eid)
+        event_ids |= seen
+    event_ids.discard("")  # an empty id names no event
+    if profile.other_support:
+        known = _provision_ids(policy)
+        for i, s in enumerate(profile.other_support):
+            if s.provision not in known:
+                raise ProfileError(f"other_support[{i}].provision", f"未知的政策条款编号“{s.provision}”",
+                                   f"unknown provision id '{s.provision}'")
+            if s.event_id is not None and s.event_id not in event_ids:
+                raise ProfileError(f"other_support[{i}].event_id", f"事项编号“{s.event_id}”不在画像中",
+                                   f"event id '{s.event_id}' is not in the profile")
+    if duplicate is not None:
+        raise duplicate
 
 
 def evaluate(policy: Policy, profile: Profile, as_of: dt.date, strategy: Strategy | None = None,

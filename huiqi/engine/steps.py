@@ -34,7 +34,7 @@ the text states: a total of events, or a year's claims (:func:`share_fen`, :func
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Literal, Sequence
 
 from sqlglot import exp
@@ -63,9 +63,14 @@ class Rounding:
 MONEY = Rounding()
 
 
+_SCALE = Decimal(MONEY.factor)
+_WHOLE = Decimal(1)
+_HALF_UP = Context(rounding=ROUND_HALF_UP)  # the default context's precision and traps, rounding half up
+
+
 def to_fen(yuan: Decimal) -> int:
     """Exact yuan → integer fen by :data:`MONEY` (the calculator's side)."""
-    return int((yuan * MONEY.factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(_HALF_UP.quantize(yuan * _SCALE, _WHOLE))  # = (yuan × 100).quantize(1, ROUND_HALF_UP)
 
 
 def fen_sql(yuan: exp.Expression) -> exp.Expression:

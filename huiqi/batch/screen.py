@@ -12,7 +12,7 @@ compiled rule query → allocate budget pools → write
   with Chinese headers and yuan formatting, for officials.
 
 **Budget pools** are allocated after everything else, first come first served by the decision
-date (the claim's date), then entity and event id. The claim that crosses a pool's remaining
+date (the claim's date), then entity, event and provision id (one row each). The claim that crosses a pool's remaining
 balance is funded **in part**, up to what is left (``pool_status = partial``); later claims get
 nothing (``unfunded``). The per-applicant calculator does not allocate pools (a pool is shared by
 all applicants), so its amounts are compared with ``amount_fen``, before allocation.
@@ -74,7 +74,7 @@ ALLOCATE_POOLS_ROWS = """
                CASE WHEN running <= total_fen THEN 'funded'
                     WHEN running - amount_fen < total_fen THEN 'partial' ELSE 'unfunded' END AS pool_status
         FROM (SELECT s.*, p.total_fen,
-                     sum(s.amount_fen) OVER (PARTITION BY s.pool_id ORDER BY s.decision_date, s.entity_id, s.event_id
+                     sum(s.amount_fen) OVER (PARTITION BY s.pool_id ORDER BY s.decision_date, s.entity_id, s.event_id, s.provision_id
                                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
               FROM screened s JOIN pools p USING (pool_id)
               WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL)
@@ -92,7 +92,11 @@ def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     from huiqi.batch.validate import load_rows
 
     load_rows(con, "pools", [("pool_id", "VARCHAR"), ("total_fen", "BIGINT")], pool_totals(policy))
-    con.execute("CREATE OR REPLACE TABLE entitlements AS " + ALLOCATE_POOLS_ROWS)  # ordered when written
+    # a view, not a copy of every row: each reader (the count, the ordered Parquet, the summaries) reads
+    # ``screened`` once and runs the window over the few pooled claims again (its order names one row)
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'entitlements'").fetchone()[0]:
+        con.execute("DROP TABLE entitlements")
+    con.execute("CREATE OR REPLACE VIEW entitlements AS " + ALLOCATE_POOLS_ROWS)
 
 
 def run_rules_duckdb(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, strategy: str | None,

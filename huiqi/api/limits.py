@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from urllib.parse import parse_qsl
 
 from huiqi import messages
@@ -26,26 +27,32 @@ MAX_UPLOAD_BYTES = 11 * 1024 * 1024  # evidence files (10 MB) plus the multipart
 MAX_DEPTH = 32
 
 
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)  # a terminated JSON string, its escapes included
+_KEEP = b'[]{}"'
+_DROP = bytes(b for b in range(256) if b not in _KEEP)
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+
+
 def json_depth(body: bytes) -> int:
-    """Deepest nesting of [ and { outside strings (a cheap scan, no parsing)."""
+    """Deepest nesting of [ and { outside strings (a cheap scan, no parsing). The strings, then every byte that
+    is not a bracket, are dropped by C-level passes (a regular expression, ``bytes.translate``) and only the
+    brackets left are counted in Python, where a scan of every character cost 40 µs for a 1 kB profile.
+    A quote left over opens an unterminated string, which hides the rest."""
+    brackets = _STRING.sub(b"", body).translate(None, _DROP).split(b'"', 1)[0].translate(_SQUARE)
     depth = deepest = 0
-    in_string = escaped = False
-    for ch in body.decode("utf-8", errors="replace"):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
+    for ch in brackets:
+        if ch == 91:  # [ or {
             depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
+            if depth > deepest:
+                deepest = depth
+        else:
             depth -= 1
     return deepest
+
+
+def too_deep(body: bytes, limit: int) -> bool:
+    """:func:`json_depth` above ``limit``; a body with no more openers than that cannot be, and is not scanned."""
+    return body.count(b"[") + body.count(b"{") > limit and json_depth(body) > limit
 
 
 def nul_field(value, path: str = "") -> str | None:
@@ -68,9 +75,14 @@ def _nul_in_request(scope, body: bytes, content_type: str, is_upload: bool) -> s
     text fields (its files are bytes, read by their own readers)."""
     if "\x00" in scope.get("path", ""):
         return "path"
-    pairs = parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True)
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    query = scope.get("query_string", b"")
+    form = content_type.startswith("application/x-www-form-urlencoded")
+    if not _may_hold_nul(query, b"%00") and not (form and _may_hold_nul(body, b"%00")):
+        pairs = []  # the common case, found by two C-level searches instead of parsing
+    else:
+        pairs = parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True)
+        if form:
+            pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     for name, value in pairs:
         if "\x00" in name or "\x00" in value:
             return name.replace("\x00", "") or "query"
@@ -79,12 +91,18 @@ def _nul_in_request(scope, body: bytes, content_type: str, is_upload: bool) -> s
             if "\x00" in name or b"\x00" in value:
                 return name.replace("\x00", "") or "body"
         return None
-    if body and not is_upload and _is_json(content_type):
+    if body and not is_upload and _is_json(content_type) and _may_hold_nul(body, b"\\u0000"):
         try:
             return nul_field(json.loads(body))
         except ValueError:  # not JSON: the route's own validation answers
             return None
     return None
+
+
+def _may_hold_nul(raw: bytes, escaped: bytes) -> bool:
+    """Whether ``raw`` can carry U+0000 at all: as the byte itself or as its escape (``%00`` in a query or a
+    form, ``\\u0000`` in JSON, which allows no other spelling of it). When not, nothing needs parsing."""
+    return b"\x00" in raw or escaped in raw
 
 
 def _multipart_text_fields(body: bytes, content_type: str):
@@ -167,7 +185,7 @@ class BodyLimitMiddleware:
         if scope["path"].startswith("/api/") and body and not is_upload and not _is_json(content_type):
             return await self._reply(send, 415, _error("unsupported_media_type", "请以 application/json 发送请求体",
                                                        "send the body as application/json"))
-        if not is_upload and json_depth(body) > self.max_depth:
+        if not is_upload and too_deep(body, self.max_depth):
             return await self._reply(send, 422, _error("body_too_deep", f"请求体嵌套超过 {self.max_depth} 层", f"request body is nested deeper than {self.max_depth} levels"))
         if await self._refused_nul(scope, send, body, content_type, is_upload):
             return

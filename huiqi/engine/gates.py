@@ -17,8 +17,10 @@ gate                  explanation_key                 test
 ====================  ==============================  =================================================
 
 The gates are data (:class:`Gate`, with a tiny test language :class:`Test`) built once per provision
-by :func:`gates_for` and kept in the compiled plan (``ProvisionPlan.gates``). The calculator
-(:func:`huiqi.engine.evaluate._candidate`) walks them with :func:`holds`; the batch compiler
+by :func:`gates_for` and kept in the compiled plan (``ProvisionPlan.gates``). :func:`holds` is their
+reading; the calculator lays each provision's list out once by position (``huiqi.engine.evaluate._Judge``:
+a test's dates and condition by index, read per row without names) and tests/test_gates_reference.py checks
+every row it decides against :func:`holds`; the batch compiler
 (:mod:`huiqi.batch.compile`) turns the same list into its ``CASE`` with :func:`status_case`
 (sqlglot expression builders, printed in any dialect). Which gates carry the formula's amount is
 the gates' ``carries_amount`` flag, read by both.

@@ -1,6 +1,10 @@
 """huiqi's registry screen side by side with OpenFisca on ten award rules (issue 16), in one interleaved run.
 
     .venv/bin/python bench/screen_vs_openfisca.py [--n 1000000] [--rounds 3] [--registry DIR] [--venv DIR]
+                                                  [--commit REV]
+
+``--commit REV`` measures huiqi as committed at REV (``git archive`` into a temporary folder, first on
+PYTHONPATH) instead of the working tree, which other sessions may be editing while the bench runs.
 
 Jobs, each in a fresh process, interleaved over ``--rounds`` rounds (the order rotates each round):
 
@@ -51,8 +55,10 @@ def job_huiqi_screen(reg: Path, out: Path) -> dict:
     policy = get_policy()
     t = time.perf_counter()
     result = screen(policy, reg, dt.date.fromisoformat(AS_OF), out, excel=False)
+    import huiqi
+
     return {"seconds": time.perf_counter() - t, "stages": result.seconds, "rows": result.rows,
-            "eligible": result.eligible}
+            "eligible": result.eligible, "huiqi": str(Path(huiqi.__file__).parent)}
 
 
 def job_huiqi_floor(reg: Path) -> dict:
@@ -92,12 +98,12 @@ def ensure_registry(n: int, reg: Path | None) -> Path:
     return reg
 
 
-def run_child(cmd: list[str]) -> tuple[float, int, str]:
+def run_child(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
     """Run ``cmd`` in a fresh process: (wall seconds, peak RSS in KiB, its stdout). The child is reaped by
     ``os.wait4``, so its own peak RSS is read (not the maximum of every child so far)."""
     t = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT, env=env)
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -132,6 +138,7 @@ def main() -> None:
     ap.add_argument("--registry", type=Path, help="a registry folder (Parquet) instead of huiqi synth")
     ap.add_argument("--venv", type=Path, default=Path(tempfile.gettempdir()) / "huiqi-venv-openfisca",
                     help="the OpenFisca venv (created when missing)")
+    ap.add_argument("--commit", help="measure huiqi as committed at this revision (git archive), not the working tree")
     ap.add_argument("--job", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.job:  # inside a child
@@ -149,6 +156,16 @@ def main() -> None:
     print(f"registry {reg} ({time.perf_counter() - t:.1f} s to make or find); {args.rounds} rounds; "
           f"load average before {os.getloadavg()}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="huiqi-vs-openfisca-"))
+    env = None
+    if args.commit:
+        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", args.commit], check=True, capture_output=True,
+                             text=True).stdout.strip()
+        snap = work / "huiqi-src"
+        snap.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "huiqi"], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(snap)], input=archive.stdout, check=True)
+        env = {**os.environ, "PYTHONPATH": str(snap)}
+        print(f"huiqi as committed at {rev} ({snap})", flush=True)
     me = str(Path(__file__).resolve())
     rules = str(BENCH / "openfisca_rules.py")
     jobs = {  # name → command (OUT is replaced by a fresh folder per run)
@@ -170,7 +187,7 @@ def main() -> None:
         for name in order:
             out = work / f"out-{r}-{names.index(name)}"
             cmd = [str(out) if c == "OUT" else c for c in jobs[name]]
-            wall, rss, stdout = run_child(cmd)
+            wall, rss, stdout = run_child(cmd, env)
             data = last_json(stdout)
             last[name] = data
             figures[name].append((data.get("seconds"), wall, rss))
@@ -207,6 +224,7 @@ def main() -> None:
           f"{o['rules_seconds']:.2f} s "
           f"(building the package before the clock: {o['package_seconds']:.2f} s); {o['enterprises']:,} enterprises, "
           f"{o['events']:,} events")
+    print(f"- huiqi measured from {last[names[0]].get('huiqi')}")
     stages = last[names[0]].get("stages", {})
     if stages:
         print("- huiqi's last in-process run by stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()))

@@ -656,17 +656,43 @@ def _referral_counts(policy: Policy, as_of, dialect: str = "duckdb", strategy: s
                 .group_by(*[g.copy() for g in group], copy=False))
 
     ceilings = frozenset(pl.provision.id for pl in plans if pl.provision.id in selects and pl.amount is not None)
-    parts = [counted(_candidates(pl, as_of).subquery("c", copy=False), None)  # counted per provision, as they come
-             for pl in plans if pl.provision.id in selects and pl.provision.id not in ceilings]
     ctes: list[tuple[str, exp.Expression]] = []
+    parts: list[exp.Select] = []
+    straight = [pl for pl in plans if pl.provision.id in selects and pl.provision.id not in ceilings]
+    if straight:  # counted as they come, all in one scan of the applicants: per district, a count per provision
+        ctes.append(("referral_districts", _referrals_by_district(straight, as_of)))
+        parts = [exp.Select(expressions=[_as(_string(pl.provision.id), "provision_id"),
+                                         _as(_string(pl.measure.id), "measure_id"), _col("district"),
+                                         _as(_col(f"referrals_{i}"), "referrals")])
+                 .from_(exp.to_table("referral_districts"), copy=False)
+                 .where(exp.GT(this=_col(f"referrals_{i}"), expression=exp.Literal.number(0)), copy=False)
+                 for i, pl in enumerate(straight)]
     if ceilings:
         pipeline = tuple(replace(s, provisions=s.provisions & ceilings) for s in steps.pipeline(plans, strategy)
                          if s.provisions & ceilings)
         assert all(s.kind != "sum_events" for s in pipeline)  # counts are of the applicant's own rows
-        ctes, last = _through_steps([selects[pid] for pid in sorted(ceilings)],
-                                    [pl for pl in plans if pl.provision.id in ceilings], pipeline)
+        stepped, last = _through_steps([selects[pid] for pid in sorted(ceilings)],
+                                       [pl for pl in plans if pl.provision.id in ceilings], pipeline)
+        ctes += stepped
         parts.append(counted(None, last))
     return _with(_union(parts), ctes).sql(dialect=dialect, copy=False)
+
+
+def _referrals_by_district(plans: list[ProvisionPlan], as_of) -> exp.Select:
+    """One scan of the applicants: by district, how many each provision of ``plans`` (judged on the applicant
+    itself) refers (``referrals_<i>``) — its candidate key (:func:`_candidates`) being ``referral``, among the
+    applicant kinds that may claim it."""
+    every_kind = sorted({k.value for pl in plans for k in CLAIMANT_KINDS[pl.provision.claimant]})
+    counts = []
+    for i, pl in enumerate(plans):
+        key = next(x.this for x in _candidates(pl, as_of).expressions if x.alias_or_name == "explanation_key")
+        kinds = sorted(k.value for k in CLAIMANT_KINDS[pl.provision.claimant])
+        refers = exp.EQ(this=key, expression=_string("referral"))
+        if kinds != every_kind:
+            refers = exp.and_(_in(_col("kind", "e"), kinds), refers)
+        counts.append(_as(exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=refers)), f"referrals_{i}"))
+    return (exp.Select(expressions=[_col("district", "e"), *counts]).from_(_table("entities_f", "e"), copy=False)
+            .where(_in(_col("kind", "e"), every_kind), copy=False).group_by(_col("district", "e"), copy=False))
 
 
 # The as-of date in a compiled query: a placeholder, so the query is built once per policy version and

@@ -428,12 +428,12 @@ _RUN, _ON_ENTITY, _ON_EVENTS = range(3)
 
 def _routes(plans, profile: Profile, as_of: dt.date, entity: dict) -> tuple:
     """How each provision is answered for an applicant of this kind on this date, worked out once, as
-    ``(routes, stepped)``. ``routes`` are ``(way, what, subject, result, tracked)`` in the text's order:
+    ``(routes, stepped, where)``. ``routes`` are ``(way, what, subject, result, tracked)`` in the text's order:
     ``_RUN`` ``what`` a run of results the same for every such applicant (not for this kind of applicant; a rule
     no fact can decide), added as they are; ``_ON_ENTITY`` ``what`` the judge of a provision judged on the
     applicant; ``_ON_EVENTS`` … judged per event of ``subject``, ``result`` when there is none. ``tracked``: the
     provision takes part in a step across rows other than 就高不重复 — its rows' places are noted for the steps
-    (``stepped``: those provisions' ids)."""
+    (``stepped``: those provisions' ids); ``where``: each provision's route and place in its run."""
     key = (id(plans), profile.kind, as_of)
     hit = _ROUTES.get(key)
     if hit is not None and hit[0] is plans:
@@ -471,7 +471,14 @@ def _routes(plans, profile: Profile, as_of: dt.date, entity: dict) -> tuple:
     end_run()
     if len(_ROUTES) > 4096:
         _ROUTES.clear()
-    routes = (tuple(out), frozenset(pl.provision.id for pl in plans if pl.steps))
+    where: dict[str, tuple[int, int]] = {}  # a provision's route, and its place in a run
+    for k, (way, what, *_rest) in enumerate(out):
+        if way == _RUN:
+            for offset, r in enumerate(what):
+                where[r.provision_id] = (k, offset)
+        else:
+            where[what.plan.provision.id] = (k, 0)
+    routes = (tuple(out), frozenset(pl.provision.id for pl in plans if pl.steps), where)
     _ROUTES[key] = (plans, routes)
     return routes
 
@@ -481,15 +488,19 @@ def candidates(plans, profile: Profile, as_of: dt.date, entity: dict | None = No
     return _candidates(plans, profile, as_of, entity if entity is not None else entity_facts(profile))[0]
 
 
-def _candidates(plans, profile: Profile, as_of: dt.date, entity: dict) -> tuple[list[ProvisionResult], list[int], frozenset[str]]:
+def _candidates(plans, profile: Profile, as_of: dt.date,
+                entity: dict) -> tuple[list[ProvisionResult], list[int], frozenset[str], list[int] | None]:
     """:func:`candidates`, with the places of the rows of the provisions that take part in a step across rows
-    (other than 就高不重复) and those provisions' ids: the steps read those rows only."""
+    (other than 就高不重复) and those provisions' ids: the steps read those rows only; and the places of the rows
+    of the provisions ``other_support`` names (None without any), for 就高不重复."""
     events = event_facts(profile)
-    routes, stepped = _routes(plans, profile, as_of, entity)
+    routes, stepped, where = _routes(plans, profile, as_of, entity)
     out: list[ProvisionResult] = []
     at: list[int] = []
+    starts: list[int] = []
     judged = _judged
     for way, what, subject, fixed, tracked in routes:
+        starts.append(len(out))
         if way == _RUN:
             if tracked:
                 at.append(len(out))
@@ -507,7 +518,20 @@ def _candidates(plans, profile: Profile, as_of: dt.date, entity: dict) -> tuple[
             else:
                 for ev in rows:
                     out.append(judged(what, entity, ev, as_of))
-    return out, at, stepped
+    named = None
+    if profile.other_support:
+        starts.append(len(out))
+        named = []
+        for pid in {s.provision for s in profile.other_support}:
+            k, offset = where.get(pid, (None, 0))
+            if k is None:
+                continue
+            if routes[k][0] == _RUN:
+                named.append(starts[k] + offset)
+            else:
+                named.extend(range(starts[k], starts[k + 1]))
+        named.sort()
+    return out, at, stepped, named
 
 
 # -- steps across rows (huiqi.engine.steps): each kind carried out by one function ------------------
@@ -722,7 +746,7 @@ STEP_EXECUTORS = {"sum_events": _sum_events, "round_once": _round_once, "cap": _
 
 def run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...], profile: Profile,
               prior_use: Mapping[tuple[str, int], int] | None = None) -> list[ProvisionResult]:
-    return _run_steps(results, pipeline, profile, prior_use, (), frozenset())
+    return _run_steps(results, pipeline, profile, prior_use, (), frozenset(), None)
 
 
 _PROVISION_ID = operator.attrgetter("provision_id")
@@ -730,21 +754,25 @@ _PROVISION_ID = operator.attrgetter("provision_id")
 
 def _run_steps(results: list[ProvisionResult], pipeline: tuple[steps.Step, ...], profile: Profile,
                prior_use: Mapping[tuple[str, int], int] | None, at: list[int] | tuple,
-               stepped: frozenset[str]) -> list[ProvisionResult]:
+               stepped: frozenset[str], named: list[int] | None) -> list[ProvisionResult]:
     """:func:`run_steps`, a step whose provisions are all ``stepped`` reading only the rows ``at`` (the places of
     those provisions' rows): every other result is one no such step can change. 就高不重复, which applies to
-    every provision, looks only at the rows of provisions the applicant names support for."""
+    every provision, looks only at the rows of provisions the applicant names support for (``named``, their
+    places among the candidates, when known)."""
     for step in pipeline:
         rows = at if len(step.provisions) <= len(stepped) and step.provisions <= stepped else None
         if step.kind == "overlap" and rows is None and profile is not None and profile.other_support:
-            named = {s.provision for s in profile.other_support}
-            rows = [i for i, pid in enumerate(map(_PROVISION_ID, results)) if pid in named]
+            if named is None:
+                support = {s.provision for s in profile.other_support}
+                named = [i for i, pid in enumerate(map(_PROVISION_ID, results)) if pid in support]
+            rows = named
         if prior_use and step.kind == "cap":  # what a yearly ceiling has already given, from outside the profile
             done = _cap(results, step, profile, prior_use, rows=rows)
         else:
             done = STEP_EXECUTORS[step.kind](results, step, profile, rows=rows)
-        if len(done) != len(results) and stepped:  # rows merged (a total of events): the places move
-            at = [i for i, r in enumerate(done) if r.provision_id in stepped]
+        if len(done) != len(results):  # rows merged (a total of events): the places move
+            at = [i for i, r in enumerate(done) if r.provision_id in stepped] if stepped else at
+            named = None
         results = done
     return results
 
@@ -817,8 +845,8 @@ def evaluate(policy: Policy, profile: Profile, as_of: dt.date, strategy: Strateg
     check_against_policy(policy, profile)
     plans = plan_for(policy)
     entity = entity_facts(profile)
-    rows, at, stepped = _candidates(plans, profile, as_of, entity)
-    results = _run_steps(rows, steps.pipeline(plans, strategy), profile, prior_use, at, stepped)
+    rows, at, stepped, named = _candidates(plans, profile, as_of, entity)
+    results = _run_steps(rows, steps.pipeline(plans, strategy), profile, prior_use, at, stepped, named)
     derived = {k: entity.get(k) for k in ("size_class", "industry_section", "is_industrial", "is_internet_software",
                                           "is_commerce", "is_sme", "is_main_urban")}
     return Evaluation(policy.header.id, policy.version, as_of, strategy, profile.id, profile.name, derived, results)

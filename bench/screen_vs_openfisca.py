@@ -27,6 +27,7 @@ paid claims and total fen against the DuckDB query's and huiqi's eligible rows o
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import json
 import os
@@ -156,6 +157,7 @@ def main() -> None:
     print(f"registry {reg} ({time.perf_counter() - t:.1f} s to make or find); {args.rounds} rounds; "
           f"load average before {os.getloadavg()}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="huiqi-vs-openfisca-"))
+    atexit.register(shutil.rmtree, work, True)  # the outputs and snapshot go, whatever happens
     env = None
     if args.commit:
         rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", args.commit], check=True, capture_output=True,

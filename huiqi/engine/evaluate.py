@@ -213,14 +213,16 @@ class _Judge:
     """One provision's decision laid out once for every row it judges: the plan's gates as ``(gate, op, a, b)``
     tuples (a date test's dates, or a condition's index, by position — :func:`huiqi.engine.gates.holds` is the
     reference reading of the same declarations), its conditions as ready outcome fields, its result's fields in
-    order. Per row then only the facts are read and the tests run: no gate interpreted by name, no dict of
-    dates, no keyword arguments.
+    order — and, from these, one generated function (``run``, :func:`_judge_function`). Per row then only the
+    facts are read and the tests run: no gate interpreted by name, no dict of dates, no keyword arguments.
+    tests/test_gates_reference.py checks every row it decides against :func:`huiqi.engine.gates.holds`.
 
     ``lead``: the date gates before the first condition (decided before any condition is tested, as the
     declared order says); ``rest``: the gates from the first condition on.
     """
 
-    __slots__ = ("plan", "lead", "rest", "conds", "facts", "template", "on_event_day", "start", "end", "figures", "shown")
+    __slots__ = ("plan", "lead", "rest", "conds", "facts", "template", "on_event_day", "start", "end", "figures", "shown",
+                 "run")
 
     def __init__(self, plan: ProvisionPlan):
         self.plan = plan
@@ -248,6 +250,7 @@ class _Judge:
         p = plan.provision
         self.figures = tuple((name, p.figures[name].unit, f.fn) for name, f in plan.figures)
         self.shown = plan._shown_by_day  # params_shown's cache, read first without the call
+        self.run = _judge_function(self)  # judge(entity, event, as_of) → the row's result
 
 
 def _facts_reader(spec: tuple[tuple[str, bool, str], ...]) -> Callable[[dict, dict], dict]:
@@ -272,45 +275,68 @@ def _judge_of(plan: ProvisionPlan) -> _Judge:
 
 def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.date) -> ProvisionResult:
     """One candidate row, decided by the plan's gates (:mod:`huiqi.engine.gates`): the first that holds."""
-    return _judged(_judge_of(plan), entity, _NO_EVENT if event is None else event, as_of)
+    return _judge_of(plan).run(entity, _NO_EVENT if event is None else event, as_of)
 
 
-def _judged(j: _Judge, entity: dict, ev: dict, as_of: dt.date) -> ProvisionResult:
-    """:func:`_candidate` on the judge laid out for the provision (``ev`` is ``_NO_EVENT`` on the applicant's own row)."""
-    plan = j.plan
-    event_date = ev.get("date")
-    day = event_date if j.on_event_day else as_of
-    hit = j.shown.get((day, as_of))
-    params, shown_params = hit if hit is not None else plan.params_shown(day, as_of)
-    facts = j.facts(entity, ev)
-    dates = (event_date, day, as_of, j.start, j.end)
+_DATE_VARS = ("event_date", "day", "as_of", "START", "END")  # _DATE_NAMES as the generated function names them
+
+
+def _judge_function(j: _Judge) -> Callable[[dict, dict, dt.date], ProvisionResult]:
+    """The judge as one Python function, generated once per provision: the date gates, then each condition
+    (its outcome built, its value kept in a local), then the gates from the first condition on — in the declared
+    order, straight-line, with no loop, tuple or list per row. The gates, tests, fields and facts readers are
+    bound as constants of the function (never written into its text); its text names only local variables,
+    those constants and the dates, so nothing a policy file says becomes code."""
+    env: dict[str, Any] = {"J": j, "PLAN": j.plan, "SHOWN": j.shown, "FACTS": j.facts, "START": j.start,
+                           "END": j.end, "DECIDED": _decided, "NEW": object.__new__, "OUTCOME": ConditionOutcome,
+                           "ROUND": _round_figure}
+    decide = "return DECIDED(J, G{n}, F{n}, ev, {figures}, shown, facts, {outcomes}, en, params, day, as_of)"
+    code = ["def judge(en, ev, as_of):",
+            "    event_date = ev.get('date')",
+            "    day = event_date" if j.on_event_day else "    day = as_of",
+            "    hit = SHOWN.get((day, as_of))",
+            "    params, shown = hit if hit is not None else PLAN.params_shown(day, as_of)",
+            "    facts = FACTS(en, ev)"]
+    n = 0
+
+    def test(op: int, a: int, b: int | None) -> str:
+        if op == _ALWAYS:
+            return "True"
+        if op in (_AFTER, _BEFORE):
+            return f"{_DATE_VARS[a]} {'>' if op == _AFTER else '<'} {_DATE_VARS[b]}"
+        return f"s{a} is {'False' if op == _IS_FALSE else 'None'}"
+
     for gate, op, a, b, fields in j.lead:
-        if (dates[a] > dates[b]) if op == _AFTER else (dates[a] < dates[b]):
-            return _decided(j, gate, fields, ev, {}, shown_params, facts, (), entity, params, day, as_of)
-    # the conditions (and figures), once the dates have let the row through
-    new = object.__new__
-    outcomes = []
-    truth = []
-    for base, fn, read_facts in j.conds:
-        o = new(ConditionOutcome)  # the frozen dataclass's fields, set without its per-field __setattr__
-        d = o.__dict__
-        d.update(base)
+        env[f"G{n}"], env[f"F{n}"] = gate, fields
+        code.append(f"    if {test(op, a, b)}: " + decide.format(n=n, figures="{}", outcomes="()"))
+        n += 1
+    for i, (base, fn, read_facts) in enumerate(j.conds):
+        env[f"B{i}"] = base
+        code.append(f"    o{i} = NEW(OUTCOME); d = o{i}.__dict__; d.update(B{i})")  # no per-field __setattr__
         if fn is None:
-            d["facts"] = {}
-            truth.append(None)
+            code.append(f"    d['facts'] = {{}}; s{i} = None")
         else:
-            value = fn(entity, ev, params)
-            satisfied = d["satisfied"] = None if value is None else bool(value)
-            d["facts"] = read_facts(entity, ev)
-            truth.append(satisfied)
-        outcomes.append(o)
-    outcomes = tuple(outcomes)
-    figures = {name: _round_figure(unit, fn(entity, ev, params)) for name, unit, fn in j.figures} if j.figures else {}
+            env[f"C{i}"], env[f"R{i}"] = fn, read_facts
+            code.append(f"    v = C{i}(en, ev, params); s{i} = d['satisfied'] = None if v is None else bool(v); "
+                        f"d['facts'] = R{i}(en, ev)")
+    outcomes = "(" + "".join(f"o{i}, " for i in range(len(j.conds))) + ")"
+    code.append(f"    outcomes = {outcomes}")
+    if j.figures:
+        env["FIGURES"] = j.figures
+        code.append("    figures = {name: ROUND(unit, fn(en, ev, params)) for name, unit, fn in FIGURES}")
+    else:
+        code.append("    figures = {}")
     for gate, op, a, b, fields in j.rest:
-        if (op == _ALWAYS or (op == _IS_FALSE and truth[a] is False) or (op == _IS_NULL and truth[a] is None)
-                or (op == _AFTER and dates[a] > dates[b]) or (op == _BEFORE and dates[a] < dates[b])):
-            return _decided(j, gate, fields, ev, figures, shown_params, facts, outcomes, entity, params, day, as_of)
-    raise AssertionError(f"{plan.provision.id}: no gate decided")  # the last gate always holds
+        env[f"G{n}"], env[f"F{n}"] = gate, fields
+        if op == _ALWAYS:
+            code.append("    " + decide.format(n=n, figures="figures", outcomes="outcomes"))
+            break  # the gates after an ``always`` are never reached
+        code.append(f"    if {test(op, a, b)}: " + decide.format(n=n, figures="figures", outcomes="outcomes"))
+        n += 1
+    else:
+        code.append("    raise AssertionError(PLAN.provision.id + ': no gate decided')")  # the last gate always holds
+    exec("\n".join(code), env)  # noqa: S102 - the text above: local names and bound constants only
+    return env["judge"]
 
 
 def _decided(j: _Judge, gate: gates.Gate, fields: dict, ev: dict, figures: dict, shown_params: dict, facts: dict,
@@ -498,7 +524,6 @@ def _candidates(plans, profile: Profile, as_of: dt.date,
     out: list[ProvisionResult] = []
     at: list[int] = []
     starts: list[int] = []
-    judged = _judged
     for way, what, subject, fixed, tracked in routes:
         starts.append(len(out))
         if way == _RUN:
@@ -508,7 +533,7 @@ def _candidates(plans, profile: Profile, as_of: dt.date,
         elif way == _ON_ENTITY:
             if tracked:
                 at.append(len(out))
-            out.append(judged(what, entity, _NO_EVENT, as_of))
+            out.append(what.run(entity, _NO_EVENT, as_of))
         else:
             rows = events.get(subject)
             if tracked:
@@ -516,8 +541,9 @@ def _candidates(plans, profile: Profile, as_of: dt.date,
             if not rows:
                 out.append(fixed)
             else:
+                run = what.run
                 for ev in rows:
-                    out.append(judged(what, entity, ev, as_of))
+                    out.append(run(entity, ev, as_of))
     named = None
     if profile.other_support:
         starts.append(len(out))

@@ -14,10 +14,14 @@ caller does not need are never turned into dictionaries, and only one language's
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Literal
+
+import orjson
 
 from huiqi.engine import explain
 from huiqi.money import format_fen
+from huiqi.rules.loader import dumps_bytes, json_default
 
 Lang = Literal["zh", "en"]
 Detail = Literal["compact", "full"]
@@ -125,10 +129,11 @@ def _other_row(result) -> dict[str, Any]:
     return row
 
 
-def compact(evaluation, policy_status: dict[str, Any], lang: Lang, policy) -> dict[str, Any]:
-    """The default answer: eligible and referral rows in ``lang``, the others as keys, the full totals."""
+def compact(evaluation, policy_status: dict[str, Any], lang: Lang, policy, rows: bool = True) -> dict[str, Any]:
+    """The default answer: eligible and referral rows in ``lang``, the others as keys, the full totals
+    (``rows=False``: the rows left empty, for :func:`compact_json` to fill)."""
     shown, others = [], []
-    for r in evaluation.results:
+    for r in evaluation.results if rows else ():
         if r.status in SHOWN:
             shown.append(_shown_row(r, lang, policy))
         else:
@@ -145,6 +150,54 @@ def compact(evaluation, policy_status: dict[str, Any], lang: Lang, policy) -> di
         "others": others,
         "policy_status": _one_language(policy_status, lang),
     }
+
+
+class _Seen(weakref.ref):
+    """A weak reference to a result that knows its cache key, to drop its row when the result is freed."""
+
+    __slots__ = ("key",)
+
+
+def _forget(ref: _Seen) -> None:
+    if _ROW_JSON.get(ref.key, (None,))[0] is ref:  # not a newer result's entry under a reused id
+        del _ROW_JSON[ref.key]
+
+
+_ROW_JSON: dict[tuple[int, str | None], tuple[_Seen, orjson.Fragment | None]] = {}  # (id(result), lang) → its row
+_OPTIONS = orjson.OPT_NON_STR_KEYS  # as dumps_bytes
+
+
+def _row_json(result, lang: Lang, policy) -> dict[str, Any] | orjson.Fragment:
+    """A row of the compact answer; as JSON text from the second time its result is seen. The engine shares
+    the results that depend only on the date between evaluations (most of an answer's rows), so their rows are
+    built and serialised once instead of on every request; a result seen once (it depends on the applicant)
+    costs only a weak reference, and its entry goes when the result is freed — so the cache holds only live
+    results and gives the garbage collector nothing to walk. Keyed by the result's identity (it is immutable),
+    checked through the weak reference."""
+    shown = result.status in SHOWN
+    key = (id(result), lang if shown else None)
+    hit = _ROW_JSON.get(key)
+    if hit is not None and hit[0]() is result:
+        if hit[1] is not None:
+            return hit[1]
+        fragment = orjson.Fragment(orjson.dumps(_shown_row(result, lang, policy) if shown else _other_row(result),
+                                                default=json_default, option=_OPTIONS))
+        _ROW_JSON[key] = (hit[0], fragment)
+        return fragment
+    seen = _Seen(result, _forget)
+    seen.key = key
+    _ROW_JSON[key] = (seen, None)
+    return _shown_row(result, lang, policy) if shown else _other_row(result)
+
+
+def compact_json(evaluation, policy_status: dict[str, Any], lang: Lang, policy) -> bytes:
+    """:func:`compact` as JSON bytes — the same text — its rows taken from :func:`_row_json`."""
+    shown, others = [], []
+    for r in evaluation.results:
+        (shown if r.status in SHOWN else others).append(_row_json(r, lang, policy))
+    answer = compact(evaluation, policy_status, lang, policy, rows=False)
+    answer["results"], answer["others"] = shown, others
+    return dumps_bytes(answer)
 
 
 def full(evaluation, policy_status: dict[str, Any]) -> dict[str, Any]:

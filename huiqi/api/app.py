@@ -8,6 +8,7 @@ views the CLI prints, so the two cannot drift. Errors are JSON of one shape:
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -273,7 +274,8 @@ def _add_evaluate(app: FastAPI) -> None:
         # thread (the hop and the GIL hand-over cost more than the work); the policy is re-read from the
         # database at most every two seconds (policies.recent)
         current = current_policy(request, body.policy)
-        day = body.as_of or policies.default_date(current)
+        today = clock.today()
+        day = body.as_of or policies.default_date(current, today)
         try:  # the policy's profile model: the core kinds of event and its own (its events.yaml)
             profile = profile_model(current).model_validate(body.profile)
         except ValidationError as e:
@@ -285,12 +287,43 @@ def _add_evaluate(app: FastAPI) -> None:
             err = _error_body("invalid_profile", f"画像数据无效：{e.zh}", e.en, field)
             err["error"]["details"] = [{"field": field, "message": e.en}]
             return PolicyJSON(err, status_code=422)
-        status = policies.answer_status(current, day)
+        status = _answer_status(current, day, today)
         if detail == "full":
-            return PolicyJSON(answers.full(result, status))
+            return _answer(request, dumps_bytes(answers.full(result, status)), {})
         language = answers.answer_language(lang, request.headers.get("accept-language"))
-        return PolicyJSON(answers.compact(result, status, language, current),
-                          headers={"Content-Language": answers.CONTENT_LANGUAGE[language], "Vary": "Accept-Language"})
+        return _answer(request, answers.compact_json(result, status, language, current),
+                       {"Content-Language": answers.CONTENT_LANGUAGE[language], "Vary": "Accept-Language"})
+
+
+_STATUS: dict[tuple, dict[str, Any]] = {}
+
+
+def _answer_status(current, day: dt.date, today: dt.date) -> dict[str, Any]:
+    """:func:`policies.answer_status`, kept per (policy, date asked, today): the same few dates are asked
+    thousands of times a second and the answers only read it."""
+    period = current.header.general.in_force  # what the status and its note are worded from
+    key = (current.header.id, period.start, period.end, day, today)
+    found = _STATUS.get(key)
+    if found is None:
+        if len(_STATUS) > 1000:
+            _STATUS.clear()
+        found = _STATUS[key] = policies.answer_status(current, day, today)
+    return found
+
+
+GZIP_MINIMUM = 1024  # as the pages' GZipMiddleware (huiqi.web.mount)
+
+
+def _answer(request: Request, body: bytes, headers: dict[str, str]) -> Response:
+    """An evaluation's JSON, compressed here at level 1 when the client takes gzip: for a 60–215 kB answer that
+    is about a third less CPU than the pages' middleware at level 4 (which then leaves it alone, as it leaves any
+    answer with a Content-Encoding), for a 12 % larger body (60,792 B → 11,980 instead of 10,678 B)."""
+    if len(body) >= GZIP_MINIMUM and "gzip" in request.headers.get("accept-encoding", ""):
+        packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        body = packer.compress(body) + packer.flush()
+        vary = headers.get("Vary")
+        headers = {**headers, "Content-Encoding": "gzip", "Vary": f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"}
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def _api_docs(app: FastAPI) -> None:

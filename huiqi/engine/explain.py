@@ -294,20 +294,21 @@ def future_event(day: dt.date, as_of: dt.date) -> tuple[str, str]:
 
 
 def year_cap(year: int, cap_fen: int, used_fen: int, room_fen: int) -> tuple[str, str]:
+    cap, used, room = format_fen(cap_fen), format_fen(used_fen), format_fen(room_fen)  # each amount worded once
     return (
-        f"受年度上限限制：{year}年上限{format_fen(cap_fen)}，此前已计{format_fen(used_fen)}，本笔至多{format_fen(room_fen)}。",
-        f"Limited by the yearly cap: {format_fen(cap_fen)} for {year}, {format_fen(used_fen)} already counted, "
-        f"at most {format_fen(room_fen)} for this claim.",
+        f"受年度上限限制：{year}年上限{cap}，此前已计{used}，本笔至多{room}。",
+        f"Limited by the yearly cap: {cap} for {year}, {used} already counted, at most {room} for this claim.",
     )
 
 
 def year_total(year: int, upto_fen: int, before_fen: int, share_fen: int) -> tuple[str, str]:
     """A claim's part of its year's total, rounded once (``round_once``)."""
+    upto, before, share = format_fen(upto_fen), format_fen(before_fen), format_fen(share_fen)
     return (
-        f"按{year}年各笔合计计算、合计金额四舍五入一次（不逐笔四舍五入）：截至本笔合计{format_fen(upto_fen)}，"
-        f"此前各笔已计{format_fen(before_fen)}，本笔计{format_fen(share_fen)}。",
-        f"Computed on {year}'s claims added up and rounded once (not claim by claim): {format_fen(upto_fen)} for the "
-        f"claims up to this one, {format_fen(before_fen)} counted before it, {format_fen(share_fen)} for this claim.",
+        f"按{year}年各笔合计计算、合计金额四舍五入一次（不逐笔四舍五入）：截至本笔合计{upto}，"
+        f"此前各笔已计{before}，本笔计{share}。",
+        f"Computed on {year}'s claims added up and rounded once (not claim by claim): {upto} for the "
+        f"claims up to this one, {before} counted before it, {share} for this claim.",
     )
 
 
@@ -323,23 +324,25 @@ def overlap(strategy: str, levels: list[str], received_fen: int, city_fen: int, 
     lv = "、".join(LEVEL_ZH.get(level, level) for level in levels)
     lv_en = ", ".join(levels)
     label_zh, label_en = ("只取最高", "Highest only") if strategy == "highest_only" else ("补差", "Top-up")
-    head_zh = f"就高不重复（{label_zh}）：已获{lv}同类支持{format_fen(received_fen)}，本条{format_fen(city_fen)}。"
-    head_en = (f"{label_en} (就高不重复): {format_fen(received_fen)} of {lv_en} support already received for the same matter; "
-               f"this provision gives {format_fen(city_fen)}.")
+    received, city = format_fen(received_fen), format_fen(city_fen)  # each amount worded once
+    head_zh = f"就高不重复（{label_zh}）：已获{lv}同类支持{received}，本条{city}。"
+    head_en = (f"{label_en} (就高不重复): {received} of {lv_en} support already received for the same matter; "
+               f"this provision gives {city}.")
     if paid_fen == 0:
         return (
             head_zh + "已获支持不低于本条，已按较高标准享受，本条不再给予。",
             head_en + " The support already received is not lower, so the higher one is already held: nothing more is paid.",
         )
+    paid = format_fen(paid_fen)
     if strategy == "highest_only":
         return (
-            head_zh + f"本条较高，按本条标准就高执行，已获部分予以抵扣、不重复给予，本条给予{format_fen(paid_fen)}。",
+            head_zh + f"本条较高，按本条标准就高执行，已获部分予以抵扣、不重复给予，本条给予{paid}。",
             head_en + f" This provision is higher, so it applies; what was received counts towards it and is not paid "
-            f"twice: {format_fen(paid_fen)} is paid.",
+            f"twice: {paid} is paid.",
         )
     return (
-        head_zh + f"补足差额{format_fen(paid_fen)}。",
-        head_en + f" The difference, {format_fen(paid_fen)}, is paid.",
+        head_zh + f"补足差额{paid}。",
+        head_en + f" The difference, {paid}, is paid.",
     )
 
 

@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/api_load.py [--workers 2] [--seconds 20] [--clients 50] [--query detail=full]
                                        [--gzip] [--server serve|uvicorn] [--root OTHER_CHECKOUT] [--tool wrk|httpx]
+                                       [--against BASELINE_CHECKOUT --rounds 3]
 
 Starts the service as `huiqi serve --workers N` (or `uvicorn huiqi.api.app:create_app --factory --workers N`,
 for a checkout whose `serve` has no --workers) from ``--root`` on a free port, with a database of its own,
 waits until it answers, warms it up, then drives it with `wrk` (bench/api_wrk.lua) when it is installed, else
 with asyncio + httpx clients, and prints evaluations/s and the p50/p99 latency. The load generator runs on the
 same 2-core machine and takes CPU from the server (httpx far more than wrk): the figures are a floor.
+With ``--against`` a second checkout is measured in turn, round after round, and the medians are printed: on
+a shared machine compare those, and the server's CPU per evaluation, rather than single figures.
 """
 
 from __future__ import annotations
@@ -123,23 +126,13 @@ def server_command(kind: str, port: int, workers: int | None) -> list[str]:
             "--workers", str(workers or 1), "--log-level", "warning", "--no-access-log"]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--workers", type=int, default=None, help="server processes (default: serve's own default)")
-    ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--query", default="", help="query string of the evaluate URL, e.g. detail=full&lang=en")
-    ap.add_argument("--gzip", action="store_true", help="ask for a compressed answer (Accept-Encoding: gzip)")
-    ap.add_argument("--server", choices=("serve", "uvicorn"), default="serve")
-    ap.add_argument("--root", type=Path, default=HERE, help="the checkout to serve (e.g. a worktree of a baseline)")
-    ap.add_argument("--tool", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx")
-    ap.add_argument("--label", default="")
-    args = ap.parse_args()
+def run(args, root: Path) -> dict:
+    """One server from ``root``, warmed up, then measured: the figures and the server's CPU per evaluation."""
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="huiqi-api-load-")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(args.root.resolve()), os.environ.get("PYTHONPATH")])),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root.resolve()), os.environ.get("PYTHONPATH")])),
            "HUIQI_DATABASE_URL": f"sqlite:///{workdir}/huiqi.db"}
-    server = subprocess.Popen(server_command(args.server, port, args.workers), cwd=args.root, env=env,
+    server = subprocess.Popen(server_command(args.server, port, args.workers), cwd=root, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api/v1/evaluate" + (f"?{args.query}" if args.query else "")
     try:
@@ -157,6 +150,7 @@ def main() -> None:
             sys.exit("the server did not answer")
         measure = with_wrk if args.tool == "wrk" else with_httpx
         measure(url, args.gzip, args.clients, 3)  # warm-up
+        load = os.getloadavg()[0]
         cpu = cpu_seconds(server.pid)
         result = measure(url, args.gzip, args.clients, args.seconds)
         cpu = cpu_seconds(server.pid) - cpu
@@ -164,11 +158,46 @@ def main() -> None:
         server.terminate()
         server.wait()
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"{args.label or args.root.name} server={args.server} workers={args.workers or 'default'} "
+    result["cpu_ms"] = cpu * 1e3 / max(result["requests"], 1)
+    print(f"{args.label or root.name} server={args.server} workers={args.workers or 'default'} "
           f"query={args.query or '-'} gzip={args.gzip} tool={args.tool} clients={args.clients} "
-          f"requests={result['requests']} errors={result['errors']} answer={size[0]} B (sent {size[1]} B)")
+          f"requests={result['requests']} errors={result['errors']} answer={size[0]} B (sent {size[1]} B) "
+          f"load average {load:.2f}")
     print(f"throughput {result['rps']:.0f} evaluations/s; latency p50 {result['p50_ms']:.1f} ms, "
-          f"p99 {result['p99_ms']:.1f} ms; server CPU {cpu * 1e3 / max(result['requests'], 1):.2f} ms an evaluation")
+          f"p99 {result['p99_ms']:.1f} ms; server CPU {result['cpu_ms']:.2f} ms an evaluation", flush=True)
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workers", type=int, default=None, help="server processes (default: serve's own default)")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--query", default="", help="query string of the evaluate URL, e.g. detail=full&lang=en")
+    ap.add_argument("--gzip", action="store_true", help="ask for a compressed answer (Accept-Encoding: gzip)")
+    ap.add_argument("--server", choices=("serve", "uvicorn"), default="serve")
+    ap.add_argument("--root", type=Path, default=HERE, help="the checkout to serve (e.g. a worktree of a baseline)")
+    ap.add_argument("--against", type=Path, default=None,
+                    help="a second checkout (e.g. `git worktree add /tmp/base HEAD~3`), measured in turn with --root")
+    ap.add_argument("--rounds", type=int, default=1, help="rounds; with --against each round runs both, in turn")
+    ap.add_argument("--tool", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx")
+    ap.add_argument("--label", default="")
+    args = ap.parse_args()
+    roots = [args.root] + ([args.against] if args.against else [])
+    runs: dict[Path, list[dict]] = {root: [] for root in roots}
+    for i in range(args.rounds):
+        for root in roots if i % 2 == 0 else roots[::-1]:  # alternate who goes first: the load drifts
+            runs[root].append(run(args, root))
+    if args.rounds > 1 or args.against:
+        def median(values):
+            values = sorted(values)
+            return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+
+        print(f"medians of {args.rounds} rounds:")
+        for root, results in runs.items():
+            print(f"  {root}: {median([r['rps'] for r in results]):.0f} evaluations/s, p50 "
+                  f"{median([r['p50_ms'] for r in results]):.1f} ms, p99 {median([r['p99_ms'] for r in results]):.1f} ms, "
+                  f"server CPU {median([r['cpu_ms'] for r in results]):.2f} ms an evaluation")
 
 
 if __name__ == "__main__":

@@ -279,18 +279,35 @@ def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.
 
 
 _DATE_VARS = ("event_date", "day", "as_of", "START", "END")  # _DATE_NAMES as the generated function names them
+# The words a gate's result carries (huiqi.engine.explain.Explanation: the function and its arguments, worded
+# when read), by the gate's kind, the arguments as the generated function names them.
+_WORDS: dict[str, tuple[Callable[..., tuple[str, str]], str]] = {
+    # with the conditions stated by the text that only the department can confirm
+    "eligible": (explain.eligible_of, "PROVISION, amount_fen, shown, figures, outcomes"),
+    "failed": (explain.failed_of, "outcomes"),
+    "missing": (explain.missing_of, "outcomes"),
+    # No figure in the text, a yes/no rule no fact can decide, or only a ceiling for an assessment whose criteria
+    # the text does not define: refer to the department (the ceiling travels with it, is_cap).
+    "referral": (explain.referral_of, "PROVISION, MEASURE, outcomes, amount_fen"),
+    "future_event": (explain.future_event, "ev['date'], as_of"),
+    "expired": (explain.expired, "day, END"),
+    "not_yet": (explain.not_yet, "day, START"),
+}
 
 
 def _judge_function(j: _Judge) -> Callable[[dict, dict, dt.date], ProvisionResult]:
     """The judge as one Python function, generated once per provision: the date gates, then each condition
     (its outcome built, its value kept in a local), then the gates from the first condition on — in the declared
-    order, straight-line, with no loop, tuple or list per row. The gates, tests, fields and facts readers are
-    bound as constants of the function (never written into its text); its text names only local variables,
-    those constants and the dates, so nothing a policy file says becomes code."""
-    env: dict[str, Any] = {"J": j, "PLAN": j.plan, "SHOWN": j.shown, "FACTS": j.facts, "START": j.start,
-                           "END": j.end, "DECIDED": _decided, "NEW": object.__new__, "OUTCOME": ConditionOutcome,
-                           "ROUND": _round_figure}
-    decide = "return DECIDED(J, G{n}, F{n}, ev, {figures}, shown, facts, {outcomes}, en, params, day, as_of)"
+    order, straight-line, with no loop, tuple or list per row — each gate that holds returning its result
+    (:func:`_result_code`). The gates' tests, fields, words and the facts readers are bound as constants of the
+    function (never written into its text); its text names only local variables, those constants and the
+    dates, so nothing a policy file says becomes code."""
+    plan = j.plan
+    env: dict[str, Any] = {"PLAN": plan, "PROVISION": plan.provision, "MEASURE": plan.measure, "SHOWN": j.shown,
+                           "FACTS": j.facts, "START": j.start, "END": j.end, "NEW": object.__new__,
+                           "OUTCOME": ConditionOutcome, "RESULT": ProvisionResult, "ROUND": _round_figure,
+                           "EXPLANATION": explain.Explanation, "AMOUNT": plan.amount.fn if plan.amount else None,
+                           "DECIMAL": Decimal, "TO_FEN": to_fen, "ZERO": _ZERO}
     code = ["def judge(en, ev, as_of):",
             "    event_date = ev.get('date')",
             "    day = event_date" if j.on_event_day else "    day = as_of",
@@ -300,15 +317,14 @@ def _judge_function(j: _Judge) -> Callable[[dict, dict, dt.date], ProvisionResul
     n = 0
 
     def test(op: int, a: int, b: int | None) -> str:
-        if op == _ALWAYS:
-            return "True"
         if op in (_AFTER, _BEFORE):
             return f"{_DATE_VARS[a]} {'>' if op == _AFTER else '<'} {_DATE_VARS[b]}"
         return f"s{a} is {'False' if op == _IS_FALSE else 'None'}"
 
     for gate, op, a, b, fields in j.lead:
-        env[f"G{n}"], env[f"F{n}"] = gate, fields
-        code.append(f"    if {test(op, a, b)}: " + decide.format(n=n, figures="{}", outcomes="()"))
+        env[f"F{n}"] = fields
+        code.append(f"    if {test(op, a, b)}:")
+        code += _result_code(j, gate, n, env, "        ", before_conditions=True)
         n += 1
     for i, (base, fn, read_facts) in enumerate(j.conds):
         env[f"B{i}"] = base
@@ -319,19 +335,19 @@ def _judge_function(j: _Judge) -> Callable[[dict, dict, dt.date], ProvisionResul
             env[f"C{i}"], env[f"R{i}"] = fn, read_facts
             code.append(f"    v = C{i}(en, ev, params); s{i} = d['satisfied'] = None if v is None else bool(v); "
                         f"d['facts'] = R{i}(en, ev)")
-    outcomes = "(" + "".join(f"o{i}, " for i in range(len(j.conds))) + ")"
-    code.append(f"    outcomes = {outcomes}")
+    code.append("    outcomes = (" + "".join(f"o{i}, " for i in range(len(j.conds))) + ")")
     if j.figures:
         env["FIGURES"] = j.figures
         code.append("    figures = {name: ROUND(unit, fn(en, ev, params)) for name, unit, fn in FIGURES}")
     else:
         code.append("    figures = {}")
     for gate, op, a, b, fields in j.rest:
-        env[f"G{n}"], env[f"F{n}"] = gate, fields
+        env[f"F{n}"] = fields
         if op == _ALWAYS:
-            code.append("    " + decide.format(n=n, figures="figures", outcomes="outcomes"))
+            code += _result_code(j, gate, n, env, "    ", before_conditions=False)
             break  # the gates after an ``always`` are never reached
-        code.append(f"    if {test(op, a, b)}: " + decide.format(n=n, figures="figures", outcomes="outcomes"))
+        code.append(f"    if {test(op, a, b)}:")
+        code += _result_code(j, gate, n, env, "        ", before_conditions=False)
         n += 1
     else:
         code.append("    raise AssertionError(PLAN.provision.id + ': no gate decided')")  # the last gate always holds
@@ -339,55 +355,32 @@ def _judge_function(j: _Judge) -> Callable[[dict, dict, dt.date], ProvisionResul
     return env["judge"]
 
 
-def _decided(j: _Judge, gate: gates.Gate, fields: dict, ev: dict, figures: dict, shown_params: dict, facts: dict,
-             outcomes: tuple[ConditionOutcome, ...], entity: dict, params: dict, day: dt.date,
-             as_of: dt.date) -> ProvisionResult:
-    """The result a gate yields, with its explanation (worded when read); ``fields``: its results' fields that do
-    not depend on the row, in ``__init__``'s order."""
-    plan = j.plan
-    kind = gate.kind
-    key = gate.key
-    amount_fen = yuan = None
-    if gate.carries_amount and plan.amount is not None:
-        yuan = plan.amount.fn(entity, ev, params)
-        if yuan is not None:
-            yuan = Decimal(yuan)
-            amount_fen = max(0, to_fen(yuan))
-    # The words are kept as their function and arguments (huiqi.engine.explain.Explanation), worded when read.
-    if kind == "failed":
-        why = explain.Explanation(key, explain.failed_of, outcomes)
-    elif kind == "eligible":  # with the conditions stated by the text that only the department can confirm
-        why = explain.Explanation(key, explain.eligible_of, plan.provision, amount_fen, shown_params, figures, outcomes)
-    elif kind == "missing":
-        why = explain.Explanation(key, explain.missing_of, outcomes)
-    elif kind == "referral":
-        # No figure in the text, a yes/no rule no fact can decide, or only a ceiling for an assessment whose
-        # criteria the text does not define: refer to the department (the ceiling travels with it, is_cap).
-        why = explain.Explanation(key, explain.referral_of, plan.provision, plan.measure, outcomes, amount_fen)
-    elif kind == "future_event":
-        why = explain.Explanation(key, explain.future_event, ev["date"], as_of)
-    elif kind == "expired":
-        why = explain.Explanation(key, explain.expired, day, plan.period.end)
-    else:
-        assert kind == "not_yet", kind
-        why = explain.Explanation(key, explain.not_yet, day, plan.period.start)
-    # The result's fields in __init__'s order, set without the frozen dataclass's per-field __setattr__.
-    r = object.__new__(ProvisionResult)
-    d = r.__dict__
-    d.update(fields)
-    d["event_id"] = ev.get("id")
-    d["decision_date"] = day
-    d["amount_fen"] = amount_fen
-    d["parameters"] = shown_params
-    d["facts"] = facts
-    d["conditions"] = outcomes
-    d["figures"] = figures if kind == "eligible" else {}  # a figure is shown only where it is due: a refused claim owes no "VAT payable 0"
-    d["explanation"] = why
-    if gate.carries_amount:
-        d["formula_fen"] = amount_fen
-        if yuan is not None:
-            d["exact_yuan"] = max(_ZERO, yuan)
-    return r
+def _result_code(j: _Judge, gate: gates.Gate, n: int, env: dict[str, Any], indent: str,
+                 before_conditions: bool) -> list[str]:
+    """The lines returning the result gate number ``n`` yields: its amount when it carries the formula's, its
+    words (:data:`_WORDS`, worded when read), its fields over ``F<n>`` (those that do not depend on the row, in
+    ``__init__``'s order), set without the frozen dataclass's per-field ``__setattr__``. A date gate before the
+    conditions yields no outcomes and no figures."""
+    words, args = _WORDS[gate.kind]
+    env[f"W{n}"], env[f"K{n}"] = words, gate.key
+    amount = gate.carries_amount and j.plan.amount is not None
+    lines = ["amount_fen = None"]
+    if amount:
+        lines += ["yuan = AMOUNT(en, ev, params)",
+                  "if yuan is not None: yuan = DECIMAL(yuan); amount_fen = max(0, TO_FEN(yuan))"]
+    if before_conditions:
+        lines.append("outcomes = (); figures = {}")
+    lines += [f"r = NEW(RESULT); d = r.__dict__; d.update(F{n})",
+              "d['event_id'] = ev.get('id'); d['decision_date'] = day",
+              "d['parameters'] = shown; d['facts'] = facts; d['conditions'] = outcomes",
+              # a figure is shown only where it is due: a refused claim owes no "VAT payable 0"
+              "d['figures'] = figures" if gate.kind == "eligible" else "d['figures'] = {}",
+              f"d['explanation'] = EXPLANATION(K{n}, W{n}, {args})"]
+    if amount:
+        lines += ["d['amount_fen'] = d['formula_fen'] = amount_fen",
+                  "if yuan is not None: d['exact_yuan'] = max(ZERO, yuan)"]
+    lines.append("return r")
+    return [indent + line for line in lines]
 
 
 _ZERO = Decimal(0)

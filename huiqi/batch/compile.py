@@ -8,13 +8,16 @@ about a rule is written twice: a change to a measure file changes both paths.
 The query mirrors :func:`huiqi.engine.evaluate.evaluate` one for one, and produces the same
 ``explanation_key`` for every row:
 
-1. candidates — one SELECT per provision (UNION ALL); the status is a CASE emitted from the plan's
-   gates (:mod:`huiqi.engine.gates`, the list the calculator walks), the amount is kept for the keys
-   whose gate carries it and rounded to the fen by the one rule (:func:`huiqi.engine.steps.fen_sql`);
+1. candidates (``cand_all``) — one scan per subject table, each provision a column, the kept ones
+   unpivoted (:func:`subject_select`); the status is a CASE emitted from the plan's gates
+   (:mod:`huiqi.engine.gates`, the list the calculator walks), the amount is kept for the keys whose
+   gate carries it and rounded to the fen by the one rule (:func:`huiqi.engine.steps.fen_sql`);
 2. the steps across rows, declared once in :mod:`huiqi.engine.steps` (a total of events, a yearly
    cap, a one-off award, 就高不重复): one common table expression or two per declared step, built by
    the step kind's emitter in :data:`STEP_EMITTERS` — the calculator runs the same steps through
-   :data:`huiqi.engine.evaluate.STEP_EXECUTORS`.
+   :data:`huiqi.engine.evaluate.STEP_EXECUTORS`. Only the rows a step may take go through them
+   (:func:`_live`: a row with an amount, an event of a total); the settled rest — most rows, the
+   not-eligible events — goes straight to the end (:func:`_live_through_steps`).
 
 Everything is built with sqlglot's expression builders (no SQL text), so ``screen_sql(dialect=…)``
 prints the same tree for DuckDB or Spark.

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from pathlib import Path
 
@@ -35,9 +36,6 @@ from huiqi.batch.spark_io import SparkSource, SparkTarget, read_registry, write_
 from huiqi.rules.loader import Policy
 
 FACT_VIEWS = ("entities_f", *(f"ev_{t}" for t in EVENT_TABLES), "support")  # the core kinds'
-# read more than once by later steps: computed once and kept (memory, spilling to disk), the lineage cut — the rules
-# query reads entities_f in every provision's arm, and re-analysing the checks' plan in each arm overflows the stack
-MATERIALISED_PREFIXES = ("typed_entities", "good_", "entities_f", "ev_")
 
 
 def fact_views(policy: Policy) -> tuple[str, ...]:
@@ -88,9 +86,13 @@ def session(master: str | None = None, hive: bool = False):
         return _SESSION
     builder = SparkSession.builder.appName("huiqi-screen")
     if "PYSPARK_GATEWAY_PORT" not in os.environ or master:  # not under spark-submit, whose settings stand as given
+        master = master or os.environ.get("HUIQI_SPARK_MASTER", "local[*]")
+        # one machine: a few shuffle partitions, not Spark's 200 (each a task at every shuffle of ~40 steps); a
+        # cluster keeps Spark's default, which adaptive execution coalesces
+        if master.startswith("local"):
+            builder = builder.config("spark.sql.shuffle.partitions", "4")
         builder = (
-            builder.master(master or os.environ.get("HUIQI_SPARK_MASTER", "local[*]"))
-            .config("spark.sql.shuffle.partitions", "8")
+            builder.master(master)
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
@@ -117,9 +119,24 @@ def _spark_schema(schema: list[tuple[str, str]]) -> str:
     return ", ".join(f"`{name}` {spark_type(t)}" for name, t in schema)
 
 
-def kept(df):
-    """``df`` computed now and kept on the executors (memory, then disk) with its lineage cut (a shallow plan)."""
-    return df.localCheckpoint(eager=True)
+def kept(df, eager: bool = True):
+    """``df`` kept on the executors (memory, then disk) with its lineage cut: later plans see one leaf, not the
+    checks' whole plan (the rules query reads the facts in many arms; analysing and optimising the checks' plan in
+    each arm took minutes and can overflow the stack). ``eager=False``: computed by the first job that reads it,
+    with no job of its own."""
+    return narrow(df).localCheckpoint(eager=eager)
+
+
+def narrow(df):
+    """``df`` in at most ``spark.sql.shuffle.partitions`` partitions, merged without a shuffle: a ``UNION ALL`` has
+    its arms' partitions added up (the screen's provision table, 120 one-row arms, made 120 tasks at every read)."""
+    return df.coalesce(int(df.sparkSession.conf.get("spark.sql.shuffle.partitions")))
+
+
+def materialise(step, df):
+    """A check step as the plan asks: a view where cheap to recompute (``step.view``), else kept — lazily, so the
+    ~40 steps cost no job each; the lookups' and the screen's jobs compute them once, as they first read them."""
+    return df if step.view else kept(df, eager=False)
 
 
 def run_checks(spark, raw: dict[str, object], provision_ids: list[str], kinds=None) -> None:
@@ -133,21 +150,54 @@ def run_checks(spark, raw: dict[str, object], provision_ids: list[str], kinds=No
             values = [tuple(r) for r in spark.sql(lookup.distinct_sql).collect()] if lookup.distinct_sql else []
             df = spark.createDataFrame(lookup.rows(values), schema=_spark_schema(lookup.schema))
         else:
-            df = spark.sql(step.sql)
-            if step.name.startswith(MATERIALISED_PREFIXES):
-                df = kept(df)
+            df = materialise(step, spark.sql(step.sql))
         df.createOrReplaceTempView(step.name)
+
+
+def split_ctes(sql: str, prefix: str) -> tuple[list[tuple[str, str]], str]:
+    """A Spark SQL query's ``WITH`` parts as separate queries: ``[(view name, its SELECT)]`` in order, and the
+    main SELECT reading them by those names (``prefix`` + the part's name, so no other view is shadowed)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="spark")
+    with_ = tree.args.get("with_") or tree.args.get("with")
+    if with_ is None:
+        return [], sql
+    names = {cte.alias for cte in with_.expressions}
+
+    def renamed(node):
+        if isinstance(node, exp.Table) and not node.args.get("db") and node.name in names:
+            return exp.Table(this=exp.to_identifier(prefix + node.name),
+                             alias=node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name)))
+        return node
+
+    parts = [(prefix + cte.alias, cte.this.transform(renamed).sql(dialect="spark")) for cte in with_.expressions]
+    tree.set("with_" if "with_" in tree.args else "with", None)
+    return parts, tree.transform(renamed).sql(dialect="spark")
+
+
+def query(spark, sql: str, prefix: str):
+    """``sql`` run as its ``WITH`` parts, each a view of its own (kept where read more than once), then the main
+    SELECT: Catalyst analyses and optimises each part once, instead of the whole query with every part inlined
+    wherever it is read (the screen query's parts are read up to three times; optimising it whole took minutes)."""
+    parts, main = split_ctes(sql, prefix)
+    for name, select in parts:
+        reads = sum(len(re.findall(rf"\b{name}\b", other)) for other in (*(q for _, q in parts), main))
+        df = spark.sql(select)
+        (kept(df, eager=False) if reads > 1 else df).createOrReplaceTempView(name)
+    return spark.sql(main)
 
 
 def run_rules(spark, policy: Policy, as_of: dt.date, strategy: str | None, referral_rows: bool):
     """``screened`` (the transpiled screen query) and ``referral_counts`` as temporary views."""
-    screened = kept(spark.sql(spark_sql(policy, as_of, strategy, referral_rows)))
+    screened = kept(query(spark, spark_sql(policy, as_of, strategy, referral_rows), "_screen_"))
     screened.createOrReplaceTempView("screened")
     sql = referral_counts_sql(policy, as_of, dialect="spark", strategy=strategy)
     if referral_rows or not sql:
         sql = ("SELECT CAST(NULL AS STRING) AS provision_id, CAST(NULL AS STRING) AS measure_id, "
                "CAST(NULL AS STRING) AS district, CAST(0 AS BIGINT) AS referrals WHERE FALSE")
-    spark.sql(sql).createOrReplaceTempView("referral_counts")
+    query(spark, sql, "_referrals_").createOrReplaceTempView("referral_counts")
     return screened
 
 

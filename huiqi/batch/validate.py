@@ -223,19 +223,89 @@ def _narrowed(col: Column, t: str) -> str:
     return t
 
 
-def typed_select(table: str, raw_cols: dict[str, str] | None, kinds=None, present: bool = True) -> str:
-    """The typed-and-checked SELECT of one registry table (DuckDB SQL): ``_row``, every column typed, ``_reason``.
-    ``raw_cols``: the raw view's columns and types (``_problem`` among them if the reader set it); reads
-    ``raw_<table>`` and the plan's lookups (and ``good_owners`` / ``all_event_ids`` for the other tables)."""
+# the facts that follow from a valid code, carried by its lookup table (valid_industries / valid_districts) so the
+# typed entities have them without another join; column order as huiqi.profile.facts gives them
+CODE_FACTS = {
+    "industry": (("industry_section", "VARCHAR"), ("industry_division", "VARCHAR"), ("is_industrial", "BOOLEAN"),
+                 ("is_internet_software", "BOOLEAN"), ("is_commerce", "BOOLEAN")),
+    "district": (("is_main_urban", "BOOLEAN"),),
+}
+SIZE_FIGURES = ("industry", "employees", "revenue", "assets")
+
+
+@dataclass
+class _Layers:
+    """A raw table's columns typed (layers 1 and 2 of its typed select), before the table's own checks."""
+    cols: tuple[Column, ...]
+    parts: list[_Col]
+    idx: dict[str, int]
+    layer1: list[str]
+    joins: list[str]
+    has_problem: bool
+    source: str
+
+    def l2(self) -> str:
+        l1 = f"SELECT r.*{''.join(', ' + e for e in self.layer1)} FROM {self.source} r {' '.join(self.joins)}"
+        return f"SELECT r.*, {', '.join(f'{p.typed} AS __t_{i}' for i, p in enumerate(self.parts))} FROM ({l1}) r"
+
+    def final(self, name: str) -> str:
+        """Column ``name``'s value as the typed table holds it (default applied, money narrowed), in layer 3."""
+        i = self.idx[name]
+        return _narrowed(self.cols[i], _default(self.cols[i], f"r.__t_{i}"))
+
+
+def _layers(table: str, raw_cols: dict[str, str] | None, kinds=None, present: bool = True) -> _Layers:
     raw_cols = dict(raw_cols or {})
     has_problem = "_problem" in raw_cols
     raw_cols = {c: ty for c, ty in raw_cols.items() if c not in ("_row", "_problem")}
     cols = table_columns(table, kinds)
     parts = [_column(col, raw_cols, i) for i, col in enumerate(cols)]
-    idx = {col.name: i for i, col in enumerate(cols)}
     layer1 = [f"{p.text} AS __x_{i}" for i, p in enumerate(parts) if p.text is not None]
     layer1 += [e for p in parts for e in p.extra]
-    joins = [j for p in parts for j in p.joins]
+    source = f"raw_{table}" if present else "(SELECT CAST(NULL AS BIGINT) AS _row WHERE FALSE)"
+    return _Layers(cols, parts, {col.name: i for i, col in enumerate(cols)}, layer1,
+                   [j for p in parts for j in p.joins], has_problem, source)
+
+
+def derived_sizes_select(raw_cols: dict[str, str] | None, kinds=None, present: bool = True) -> str:
+    """The distinct figures (industry, employees, revenue, assets) of the entity rows that state no size class,
+    typed as ``typed_entities`` types them: the SME standard sizes each set once (rows rejected later included;
+    their sizes are never read)."""
+    ly = _layers(ENTITY_TABLE, raw_cols, kinds, present)
+    figures = ", ".join(f"{ly.final(n)} AS {_q(n)}" for n in SIZE_FIGURES)
+    return (f"SELECT DISTINCT {figures} FROM ({ly.l2()}) r "
+            f"WHERE {ly.final('size_class')} IS NULL AND {ly.final('industry')} IS NOT NULL")
+
+
+def _entity_facts(ly: _Layers) -> tuple[str, list[str]]:
+    """The entity table's facts beside its typed columns: the size class (stated, else derived by the SME standard,
+    joined from ``derived_sizes``), is_sme / is_small_micro, and the facts of the industry and district codes (carried
+    by their lookups). Returns the layer-3 join and the output columns after the typed ones (``size_class`` is
+    the size in effect)."""
+    for name, facts in CODE_FACTS.items():
+        i = ly.idx[name]
+        if ly.parts[i].joins:  # the column is there: its lookup is joined in layer 1
+            ly.layer1 += [f"__l_{i}.{f} AS __f_{f}" for f, _ in facts]
+    stated, industry = ly.final("size_class"), ly.final("industry")
+    on = " AND ".join([f"__ds.industry = CASE WHEN {stated} IS NULL THEN {industry} END",
+                       *(f"__ds.{_q(n)} IS NOT DISTINCT FROM {ly.final(n)}" for n in SIZE_FIGURES[1:])])
+    size = f"COALESCE({stated}, __ds.size_class)"
+    # is_sme / is_small_micro below say in SQL what size_facts says in Python (checked in the tests)
+    out = [f"CASE WHEN {size} IS NULL THEN NULL ELSE {size} <> 'large' END AS is_sme",
+           f"CASE WHEN {size} IS NULL THEN NULL ELSE {size} IN ('small', 'micro') END AS is_small_micro"]
+    for name, facts in CODE_FACTS.items():
+        joined = bool(ly.parts[ly.idx[name]].joins)
+        out += [f"{f'r.__f_{f}' if joined else f'CAST(NULL AS {ty})'} AS {f}" for f, ty in facts]
+    return f" LEFT JOIN derived_sizes __ds ON {on}", [f"{size} AS size_class", *out]
+
+
+def typed_select(table: str, raw_cols: dict[str, str] | None, kinds=None, present: bool = True) -> str:
+    """The typed-and-checked SELECT of one registry table (DuckDB SQL): ``_row``, every column typed, ``_reason``
+    (the entity table: its facts too, see :func:`_entity_facts`).
+    ``raw_cols``: the raw view's columns and types (``_problem`` among them if the reader set it); reads
+    ``raw_<table>`` and the plan's lookups (and ``good_owners`` / ``all_event_ids`` for the other tables)."""
+    ly = _layers(table, raw_cols, kinds, present)
+    cols, parts, idx, layer1, joins = ly.cols, ly.parts, ly.idx, ly.layer1, ly.joins
     checks = [c for p in parts for c in p.checks]
     layer3_join = ""
     ent = parts[0].text  # entity_id's text (None: the column is missing)
@@ -248,6 +318,7 @@ def typed_select(table: str, raw_cols: dict[str, str] | None, kinds=None, presen
                 f"HAVING count(*) > 1) __d ON {on}")
 
     is_dup = "__d.__first IS NOT NULL AND r._row <> __d.__first"
+    out = [f"{ly.final(col.name)} AS {_q(col.name)}" for col in cols]
     if table == ENTITY_TABLE:
         kind, code = (_default(cols[idx[n]], f"__t_{idx[n]}") for n in ("kind", "credit_code"))
         checks.append((f"{kind} <> 'individual' AND {code} IS NULL",
@@ -255,6 +326,10 @@ def typed_select(table: str, raw_cols: dict[str, str] | None, kinds=None, presen
         if ent is not None:
             checks.append((is_dup, "entity_id: 主体编号重复（保留首行） / duplicate entity_id (the first row is kept)"))
             layer3_join = dups(["entity_id"])
+        sizes_join, facts = _entity_facts(ly)
+        layer3_join += sizes_join
+        out[idx["size_class"]] = facts[0]
+        out += facts[1:]
     else:
         if ent is not None:  # good_owners: the good entities that have events (small; see check_plan)
             joins.append(f"LEFT JOIN good_owners __g ON __g.entity_id = {ent}")
@@ -273,14 +348,10 @@ def typed_select(table: str, raw_cols: dict[str, str] | None, kinds=None, presen
                 layer1.append("__e.id AS __event_found")
                 checks.append((f"__t_{idx['event_id']} IS NOT NULL AND __event_found IS NULL",
                                "event_id: 画像中没有此事项 / event id not in the registry"))
-    whens = (["WHEN r._problem IS NOT NULL THEN r._problem"] if has_problem else [])
+    whens = (["WHEN r._problem IS NOT NULL THEN r._problem"] if ly.has_problem else [])
     whens += [f"WHEN {c} THEN {_lit(why)}" for c, why in checks]
     reason = "CASE " + " ".join(whens) + " END" if whens else "CAST(NULL AS VARCHAR)"
-    source = f"raw_{table}" if present else "(SELECT CAST(NULL AS BIGINT) AS _row WHERE FALSE)"
-    l1 = f"SELECT r.*{''.join(', ' + e for e in layer1)} FROM {source} r {' '.join(joins)}"
-    l2 = f"SELECT r.*, {', '.join(f'{p.typed} AS __t_{i}' for i, p in enumerate(parts))} FROM ({l1}) r"
-    out = ", ".join(f"{_narrowed(col, _default(col, f'r.__t_{i}'))} AS {_q(col.name)}" for i, col in enumerate(cols))
-    return f"SELECT r._row, {out}, {reason} AS _reason FROM ({l2}) r{layer3_join}"
+    return f"SELECT r._row, {', '.join(out)}, {reason} AS _reason FROM ({ly.l2()}) r{layer3_join}"
 
 
 def rejects_select(tables: tuple[str, ...]) -> str:
@@ -290,27 +361,20 @@ def rejects_select(tables: tuple[str, ...]) -> str:
         f"FROM typed_{t} WHERE _reason IS NOT NULL" for t in tables) + " ORDER BY 1, 2"
 
 
-def _code_rows(check) -> Callable[[list[tuple]], list[tuple]]:
-    """Distinct raw codes → (raw, code) for the ones the calculator's validator accepts."""
+def _code_rows(check, facts) -> Callable[[list[tuple]], list[tuple]]:
+    """Distinct raw codes → (raw, code, facts of the code…) for the ones the calculator's validator accepts."""
     def rows(values: list[tuple]) -> list[tuple]:
         out = []
         for (v,) in values:
             if not v:
                 continue
             try:
-                out.append((v, check(v).code))
+                code = check(v).code
             except ValueError:
-                pass
+                continue
+            out.append((v, code, *(value for _, value in facts(code))))
         return out
     return rows
-
-
-def _industry_rows(values: list[tuple]) -> list[tuple]:
-    return [(c, *(v for _, v in industry_facts(c))) for (c,) in values if c is not None]
-
-
-def _district_rows(values: list[tuple]) -> list[tuple]:
-    return [(c, dict(district_facts(c))["is_main_urban"]) for (c,) in values if c is not None]
 
 
 def _size_rows(values: list[tuple]) -> list[tuple]:
@@ -318,25 +382,11 @@ def _size_rows(values: list[tuple]) -> list[tuple]:
 
 
 def _entities_f(kinds) -> str:
-    """The entity facts: the typed columns, the size class (stated, else derived by the SME standard) and the
-    facts derived from the industry and district codes — joins on the small lookup tables."""
-    keep = ", ".join(f"t.{_q(c.name)}" for c in table_columns(ENTITY_TABLE, kinds) if c.name != "size_class")
-    size = "COALESCE(t.size_class, ds.size_class)"
-    # is_sme / is_small_micro below say in SQL what size_facts says in Python (checked in the tests)
-    return f"""
-        SELECT {keep},
-               {size} AS size_class,
-               CASE WHEN {size} IS NULL THEN NULL ELSE {size} <> 'large' END AS is_sme,
-               CASE WHEN {size} IS NULL THEN NULL ELSE {size} IN ('small', 'micro') END AS is_small_micro,
-               f.industry_section, f.industry_division, f.is_industrial, f.is_internet_software, f.is_commerce,
-               d.is_main_urban
-        FROM typed_entities t
-        LEFT JOIN derived_sizes ds ON t.size_class IS NULL AND ds.industry = t.industry
-             AND ds.employees IS NOT DISTINCT FROM t.employees AND ds.revenue IS NOT DISTINCT FROM t.revenue
-             AND ds.assets IS NOT DISTINCT FROM t.assets
-        LEFT JOIN industry_facts f ON f.industry = t.industry
-        LEFT JOIN district_facts d ON d.district = t.district
-        WHERE t._reason IS NULL"""
+    """The entity facts: the good rows of ``typed_entities`` (which carries the facts), as a view — the typed
+    table is the one copy of the entities."""
+    cols = [c.name for c in table_columns(ENTITY_TABLE, kinds) if c.name != "size_class"]
+    facts = ["size_class", "is_sme", "is_small_micro", *(f for fs in CODE_FACTS.values() for f, _ in fs)]
+    return f"SELECT {', '.join(_q(c) for c in cols + facts)} FROM typed_entities WHERE _reason IS NULL"
 
 
 def _event_facts(table: str, kinds) -> str:
@@ -359,9 +409,9 @@ def check_plan(raw_columns: dict[str, dict[str, str]], provision_ids: list[str],
 
     ``raw_columns``: for each table present, its raw view's (``raw_<table>``) columns and types as DuckDB or Spark
     names them (``_problem`` listed when the tolerant reader set it); absent tables are empty. The steps create
-    ``known_provisions``, ``valid_districts``, ``valid_industries``, ``typed_<table>`` (``_row``, typed columns,
-    ``_reason``), ``good_entities``, ``good_owners``, ``industry_facts``, ``district_facts``, ``derived_sizes``, ``entities_f``,
-    ``ev_<list>``, ``all_event_ids``, ``support`` and ``rejects`` — see /docs/batch.md."""
+    ``known_provisions``, ``valid_districts`` and ``valid_industries`` (each valid code with its facts),
+    ``derived_sizes``, ``typed_<table>`` (``_row``, typed columns, ``_reason``; the entities' with their facts),
+    ``good_entities``, ``good_owners``, ``entities_f`` (a view: the good typed entities), ``ev_<list>``, ``all_event_ids``, ``support`` and ``rejects`` — see /docs/batch.md."""
     from huiqi.standards.divisions import validate_district
     from huiqi.standards.industries import validate_industry
 
@@ -379,10 +429,17 @@ def check_plan(raw_columns: dict[str, dict[str, str]], provision_ids: list[str],
     ids = list(provision_ids)
     steps = [
         Step("known_provisions", lookup=Lookup(None, (("id", "VARCHAR"),), lambda _v: [(p,) for p in ids])),
-        Step("valid_districts", lookup=Lookup(distinct_raw("district"), (("raw", "VARCHAR"), ("code", "VARCHAR")),
-                                              _code_rows(validate_district))),
-        Step("valid_industries", lookup=Lookup(distinct_raw("industry"), (("raw", "VARCHAR"), ("code", "VARCHAR")),
-                                               _code_rows(validate_industry))),
+        Step("valid_districts", lookup=Lookup(distinct_raw("district"),
+                                              (("raw", "VARCHAR"), ("code", "VARCHAR"), *CODE_FACTS["district"]),
+                                              _code_rows(validate_district, district_facts))),
+        Step("valid_industries", lookup=Lookup(distinct_raw("industry"),
+                                               (("raw", "VARCHAR"), ("code", "VARCHAR"), *CODE_FACTS["industry"]),
+                                               _code_rows(validate_industry, industry_facts))),
+        # size class: stated, else derived by the SME standard (once per distinct set of figures)
+        Step("derived_sizes", lookup=Lookup(derived_sizes_select(raw_columns.get(ENTITY_TABLE), kinds,
+                                                                 ENTITY_TABLE in raw_columns),
+                                            (("industry", "VARCHAR"), ("employees", "BIGINT"), ("revenue", "DECIMAL(18,2)"),
+                                             ("assets", "DECIMAL(18,2)"), ("size_class", "VARCHAR")), _size_rows)),
     ]
 
     def typed(table: str) -> Step:
@@ -398,22 +455,7 @@ def check_plan(raw_columns: dict[str, dict[str, str]], provision_ids: list[str],
                       + " UNION ".join(owners) + ")" if owners else
                       "SELECT entity_id FROM good_entities WHERE FALSE"))
     steps += [typed(t) for t in lists]
-    good = "FROM typed_entities WHERE _reason IS NULL"
-    steps += [
-        Step("industry_facts", lookup=Lookup(f"SELECT DISTINCT industry {good}",
-                                             (("industry", "VARCHAR"), ("industry_section", "VARCHAR"),
-                                              ("industry_division", "VARCHAR"), ("is_industrial", "BOOLEAN"),
-                                              ("is_internet_software", "BOOLEAN"), ("is_commerce", "BOOLEAN")),
-                                             _industry_rows)),
-        Step("district_facts", lookup=Lookup(f"SELECT DISTINCT district {good}",
-                                             (("district", "VARCHAR"), ("is_main_urban", "BOOLEAN")), _district_rows)),
-        # size class: stated, else derived by the SME standard (once per distinct set of figures)
-        Step("derived_sizes", lookup=Lookup(f"SELECT DISTINCT industry, employees, revenue, assets {good} "
-                                            "AND size_class IS NULL AND industry IS NOT NULL",
-                                            (("industry", "VARCHAR"), ("employees", "BIGINT"), ("revenue", "DECIMAL(18,2)"),
-                                             ("assets", "DECIMAL(18,2)"), ("size_class", "VARCHAR")), _size_rows)),
-        Step("entities_f", _entities_f(kinds)),
-    ]
+    steps.append(Step("entities_f", _entities_f(kinds), view=True))
     steps += [Step(f"ev_{t}", _event_facts(t, kinds)) for t in lists]
     steps.append(Step("all_event_ids", " UNION ALL ".join(f"SELECT entity_id, id FROM ev_{t}" for t in lists)
                       if lists else "SELECT CAST(NULL AS VARCHAR) AS entity_id, CAST(NULL AS VARCHAR) AS id WHERE FALSE",

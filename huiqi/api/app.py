@@ -289,7 +289,7 @@ def _add_evaluate(app: FastAPI) -> None:
             return PolicyJSON(err, status_code=422)
         status = _answer_status(current, day, today)
         if detail == "full":
-            return _answer(request, dumps_bytes(answers.full(result, status)), {})
+            return _answer(request, answers.full_json(result, status), {})
         language = answers.answer_language(lang, request.headers.get("accept-language"))
         return _answer(request, answers.compact_json(result, status, language, current),
                        {"Content-Language": answers.CONTENT_LANGUAGE[language], "Vary": "Accept-Language"})

@@ -163,31 +163,36 @@ def _forget(ref: _Seen) -> None:
         del _ROW_JSON[ref.key]
 
 
-_ROW_JSON: dict[tuple[int, str | None], tuple[_Seen, orjson.Fragment | None]] = {}  # (id(result), lang) → its row
+_ROW_JSON: dict[tuple[int, str | None], tuple[_Seen, orjson.Fragment | None]] = {}  # (id(result), lang|full) → row
 _OPTIONS = orjson.OPT_NON_STR_KEYS  # as dumps_bytes
 
 
-def _row_json(result, lang: Lang, policy) -> dict[str, Any] | orjson.Fragment:
+def _row(result, lang: Lang | Detail, policy) -> dict[str, Any]:
+    """A row of the answer: the full row (``lang`` "full"), a shown row in ``lang``, or a row by its key."""
+    if lang == "full":
+        return result.as_dict()
+    return _shown_row(result, lang, policy) if result.status in SHOWN else _other_row(result)
+
+
+def _row_json(result, lang: Lang | Detail, policy) -> dict[str, Any] | orjson.Fragment:
     """A row of the compact answer; as JSON text from the second time its result is seen. The engine shares
     the results that depend only on the date between evaluations (most of an answer's rows), so their rows are
     built and serialised once instead of on every request; a result seen once (it depends on the applicant)
     costs only a weak reference, and its entry goes when the result is freed — so the cache holds only live
     results and gives the garbage collector nothing to walk. Keyed by the result's identity (it is immutable),
     checked through the weak reference."""
-    shown = result.status in SHOWN
-    key = (id(result), lang if shown else None)
+    key = (id(result), lang if lang == "full" or result.status in SHOWN else None)
     hit = _ROW_JSON.get(key)
     if hit is not None and hit[0]() is result:
         if hit[1] is not None:
             return hit[1]
-        fragment = orjson.Fragment(orjson.dumps(_shown_row(result, lang, policy) if shown else _other_row(result),
-                                                default=json_default, option=_OPTIONS))
+        fragment = orjson.Fragment(orjson.dumps(_row(result, lang, policy), default=json_default, option=_OPTIONS))
         _ROW_JSON[key] = (hit[0], fragment)
         return fragment
     seen = _Seen(result, _forget)
     seen.key = key
     _ROW_JSON[key] = (seen, None)
-    return _shown_row(result, lang, policy) if shown else _other_row(result)
+    return _row(result, lang, policy)
 
 
 def compact_json(evaluation, policy_status: dict[str, Any], lang: Lang, policy) -> bytes:
@@ -197,6 +202,13 @@ def compact_json(evaluation, policy_status: dict[str, Any], lang: Lang, policy) 
         (shown if r.status in SHOWN else others).append(_row_json(r, lang, policy))
     answer = compact(evaluation, policy_status, lang, policy, rows=False)
     answer["results"], answer["others"] = shown, others
+    return dumps_bytes(answer)
+
+
+def full_json(evaluation, policy_status: dict[str, Any]) -> bytes:
+    """:func:`full` as JSON bytes — the same text — its rows taken from :func:`_row_json`."""
+    answer = full(evaluation, policy_status)
+    answer["results"] = [_row_json(r, "full", None) for r in evaluation.results]
     return dumps_bytes(answer)
 
 

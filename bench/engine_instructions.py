@@ -27,7 +27,9 @@ void cg_stop(void) { CALLGRIND_STOP_INSTRUMENTATION; }
 
 CHILD = """
 import ctypes, sys
-sys.path.insert(0, {bench!r})
+sys.path.append({bench!r})
+import huiqi
+print("huiqi from", huiqi.__file__)
 from engine_inprocess import AS_OF, PROFILES, prepare
 from huiqi.catalogue import get_policy
 from huiqi.engine.evaluate import evaluate
@@ -46,15 +48,19 @@ shim.cg_stop()
 """
 
 
-def count(name: str, n: int, shim: Path) -> int:
-    """The instructions of ``n`` evaluations of profile ``name`` (callgrind's collected count)."""
+def count(name: str, n: int, shim: Path) -> tuple[int, str]:
+    """The instructions of ``n`` evaluations of profile ``name`` (callgrind's collected count) and where the child
+    found huiqi. The child runs in
+    the shim's folder: ``python -c`` puts its working directory first on the path, which must not be a checkout
+    (PYTHONPATH chooses the build)."""
     code = CHILD.format(bench=str(Path(__file__).parent), shim=str(shim), name=name, n=n)
     run = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null",
-                          sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
+                          sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
+                         cwd=shim.parent)
     found = re.search(r"Collected\s*:\s*([\d,]+)", run.stderr)
     if run.returncode != 0 or not found:
         raise SystemExit(f"callgrind failed for {name}:\n{run.stderr[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+    return int(found.group(1).replace(",", "")), run.stdout.strip()
 
 
 def main() -> None:
@@ -71,7 +77,8 @@ def main() -> None:
         subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", str(shim), str(src)], check=True)
         print(f"{'profile':24} {'instructions per evaluation':>28}")
         for name in args.profile or list(PROFILES):
-            print(f"{name:24} {count(name, args.n, shim) / args.n:28,.0f}")
+            instructions, said = count(name, args.n, shim)
+            print(f"{name:24} {instructions / args.n:28,.0f}   ({said})")
 
 
 if __name__ == "__main__":

@@ -221,8 +221,8 @@ class _Judge:
     declared order says); ``rest``: the gates from the first condition on.
     """
 
-    __slots__ = ("plan", "lead", "rest", "conds", "facts", "template", "on_event_day", "start", "end", "figures", "shown",
-                 "run")
+    __slots__ = ("plan", "lead", "rest", "conds", "facts", "template", "on_event_day", "start", "end", "figures",
+                 "shown", "run")
 
     def __init__(self, plan: ProvisionPlan):
         self.plan = plan
@@ -638,7 +638,8 @@ def _key_of(names: tuple[str, ...], table: dict[str, Callable]) -> Callable[[Pro
 def _claims(results: list[ProvisionResult], step: steps.Step, rows: list[int] | None = None) -> list[int]:
     """The indexes of the results a cap step holds together, in the step's order."""
     statuses = step.statuses
-    idx = [i for i in _rows_of(results, step, rows) if results[i].status in statuses and results[i].amount_fen is not None]
+    idx = [i for i in _rows_of(results, step, rows)
+           if results[i].status in statuses and results[i].amount_fen is not None]
     if len(idx) > 1:
         order = _key_of(step.order, _ORDER)
         idx.sort(key=lambda i: order(results[i]))  # stable: ties keep the results' order

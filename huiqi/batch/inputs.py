@@ -166,17 +166,15 @@ def register_registry(con: duckdb.DuckDBPyConnection, source: Path, kinds=None) 
 
 def _register_file(con: duckdb.DuckDBPyConnection, table: str, f: Path, tables=(), kinds=None) -> str:
     suffix = f.suffix.lower()
-    if suffix == ".parquet":
-        reader = f"read_parquet({_sql_str(f)})"
-        numbering = "file_row_number + 1 AS _row"
+    if suffix == ".parquet":  # the view's binding reads the footer: a file that is not Parquet fails here, once
         reader = f"read_parquet({_sql_str(f)}, file_row_number = true)"
-        con.execute(f"CREATE OR REPLACE VIEW raw_{table} AS SELECT * EXCLUDE (file_row_number), {numbering} FROM {reader}")
-    elif suffix == ".csv":  # UTF-8 or GBK, Chinese headers, dates and amounts as officials write them
+        try:
+            con.execute(f"CREATE OR REPLACE VIEW raw_{table} AS SELECT * EXCLUDE (file_row_number), "
+                        f"file_row_number + 1 AS _row FROM {reader}")
+        except duckdb.Error:
+            raise RegistryError(f"registry: {f.name} cannot be read as Parquet / 登记册：{f.name} 不是可读的 Parquet 文件") from None
+        return f.name
+    if suffix == ".csv":  # UTF-8 or GBK, Chinese headers, dates and amounts as officials write them
         return _register_tables(con, f, tables, kinds, only=table)[table]
-    else:
-        raise RegistryError(f"{f.name}: unsupported file type (use .parquet, .csv or .xlsx)")
-    try:
-        con.execute(f"SELECT * FROM raw_{table} LIMIT 0")
-    except duckdb.Error as e:
-        raise RegistryError(f"{f.name}: cannot be read: {e}") from None
-    return f.name
+    raise RegistryError(f"registry: {f.name}: unsupported file type (use .parquet, .csv or .xlsx) / "
+                        "登记册：不支持的文件类型（请用 .parquet、.csv 或 .xlsx）")

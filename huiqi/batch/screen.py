@@ -65,10 +65,11 @@ def pool_totals(policy: Policy) -> list[tuple[str, int]]:
 
 # The allocation as one query over ``screened`` and ``pools`` (DuckDB text; the Spark engine transpiles it).
 # Amounts stay BIGINT fen (a running sum is wider), so every file has amount_fen and funded_fen as BIGINT.
-ALLOCATE_POOLS_ROWS = """
+POOLS_UNPOOLED = """
         SELECT *, CAST(NULL AS BIGINT) AS funded_fen, CAST(NULL AS VARCHAR) AS pool_status
         FROM screened WHERE pool_id IS NULL OR status <> 'eligible' OR amount_fen IS NULL
-        UNION ALL
+"""
+POOLS_POOLED = """
         SELECT * EXCLUDE (total_fen, running),
                CAST(greatest(0, least(amount_fen, total_fen - (running - amount_fen))) AS BIGINT) AS funded_fen,
                CASE WHEN running <= total_fen THEN 'funded'
@@ -79,6 +80,7 @@ ALLOCATE_POOLS_ROWS = """
               FROM screened s JOIN pools p USING (pool_id)
               WHERE s.status = 'eligible' AND s.amount_fen IS NOT NULL)
 """
+ALLOCATE_POOLS_ROWS = POOLS_UNPOOLED + "        UNION ALL" + POOLS_POOLED
 # The order of every entitlements file: entity, provision, event (an applicant's own row first). The three
 # name one row, so the same registry and date give the same bytes whatever the threads did.
 ENTITLEMENTS_ORDER = "entity_id, provision_id, event_id NULLS FIRST"
@@ -92,11 +94,12 @@ def allocate_pools(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     from huiqi.batch.validate import load_rows
 
     load_rows(con, "pools", [("pool_id", "VARCHAR"), ("total_fen", "BIGINT")], pool_totals(policy))
-    # a view, not a copy of every row: each reader (the count, the ordered Parquet, the summaries) reads
-    # ``screened`` once and runs the window over the few pooled claims again (its order names one row)
+    # only the pooled claims are allocated and kept (a few thousand rows); ``entitlements`` is a view of them
+    # beside the other rows of ``screened``, not a second copy of every row — ALLOCATE_POOLS_ROWS read in two
+    con.execute("CREATE OR REPLACE TABLE pooled AS " + POOLS_POOLED)
     if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'entitlements'").fetchone()[0]:
         con.execute("DROP TABLE entitlements")
-    con.execute("CREATE OR REPLACE VIEW entitlements AS " + ALLOCATE_POOLS_ROWS)
+    con.execute("CREATE OR REPLACE VIEW entitlements AS " + POOLS_UNPOOLED + " UNION ALL SELECT * FROM pooled")
 
 
 def run_rules_duckdb(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.date, strategy: str | None,

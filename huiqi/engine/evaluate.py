@@ -273,6 +273,13 @@ def _judge_of(plan: ProvisionPlan) -> _Judge:
     return hit[1]
 
 
+def ready(plans) -> None:
+    """Lay out every provision's judge now, its generated function included, so that the first applicant does not
+    wait for them and :func:`huiqi.engine.plan.prepare` freezes them with the rest of the policy."""
+    for plan in plans:
+        _judge_of(plan)
+
+
 def _candidate(plan: ProvisionPlan, entity: dict, event: dict | None, as_of: dt.date) -> ProvisionResult:
     """One candidate row, decided by the plan's gates (:mod:`huiqi.engine.gates`): the first that holds."""
     return _judge_of(plan).run(entity, _NO_EVENT if event is None else event, as_of)

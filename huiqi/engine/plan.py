@@ -165,8 +165,9 @@ def plan_for(policy: Policy) -> tuple[ProvisionPlan, ...]:
 
 
 def prepare(policy: Policy) -> tuple[ProvisionPlan, ...]:
-    """Ready a loaded policy for answering: its plan compiled, then everything loaded so far frozen out of
-    the cyclic garbage collector (``gc.freeze``).
+    """Ready a loaded policy for answering: its plan compiled and the calculator's judges laid out
+    (:func:`huiqi.engine.evaluate.ready`), then everything loaded so far frozen out of the cyclic garbage
+    collector (``gc.freeze``).
 
     Why: a policy, its plan and the libraries are hundreds of thousands of long-lived objects; without the
     freeze every full collection walks them all, in the middle of some evaluation — the tail of the
@@ -174,6 +175,9 @@ def prepare(policy: Policy) -> tuple[ProvisionPlan, ...]:
     calling it again only freezes what was loaded since.
     """
     plans = plan_for(policy)
+    from huiqi.engine.evaluate import ready  # the calculator's judges (evaluate imports this module)
+
+    ready(plans)
     gc.collect()
     gc.freeze()
     return plans

@@ -6,8 +6,9 @@ Prints p10/p50/p99 per evaluation (wall clock; and the CPU time's p50/p99) for t
 buying a car, an empty enterprise), then the cost of validating a profile, evaluating it and rendering
 the whole answer as JSON (every explanation worded, both languages). ``--busy N`` runs N other processes
 evaluating at the same time (a loaded server: the tail under load). The policy is readied as a server
-readies it (:func:`huiqi.engine.plan.prepare`: compiled, then frozen out of the garbage collector).
-Results are written down in docs/benchmarks.md.
+readies it (:func:`huiqi.engine.plan.prepare`: compiled, the calculator's judges laid out, then frozen out of the
+garbage collector). On a loaded machine compare builds by their instructions instead
+(bench/engine_instructions.py, callgrind). Results are written down in docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -118,3 +118,18 @@ def test_project_and_list_amounts_are_refused_naming_the_field(value):
     with pytest.raises(DeliveryError) as e:
         money_fen("total_investment", value)
     assert e.value.field == "total_investment" and " / " in e.value.message
+
+
+@given(st.integers(min_value=-10**15, max_value=10**15))
+def test_format_fen_is_the_decimal_wording(fen):
+    """format_fen words fen in integer arithmetic: the same text as the Decimal yuan it stands for."""
+    from huiqi.money import fen_to_yuan, format_fen, format_yuan
+
+    assert format_fen(fen) == format_yuan(fen_to_yuan(fen))
+
+
+def test_format_fen_edges():
+    from huiqi.money import format_fen
+
+    assert [format_fen(f) for f in (0, 1, -1, 99, 100, -100, 123456789)] == [
+        "¥0.00", "¥0.01", "¥-0.01", "¥0.99", "¥1.00", "¥-1.00", "¥1,234,567.89"]

@@ -51,6 +51,13 @@ def size_class_of(industry: str | None, employees: int | None, revenue: Decimal 
         return stated
     if industry is None:
         return None
+    return _classified(industry, employees, revenue, assets)
+
+
+@lru_cache(maxsize=8192)
+def _classified(industry: str, employees: int | None, revenue: Decimal | None, assets: Decimal | None) -> str | None:
+    """The SME standard's class for these figures, kept: the calculator asks it for every applicant, often with
+    the same figures (about a tenth of an evaluation before)."""
     from huiqi.standards.sme_size import classify
 
     try:

@@ -306,6 +306,11 @@ def _arrow_type(kind: str) -> pa.DataType:
     }.get(kind, pa.string())
 
 
+# Rows per Parquet row group: DuckDB's own group size. A reader parallelises over row groups, and pyarrow's default
+# (about a million rows) would leave a million-entity file as one group read on one core (1M screen 4.7 → 3.9 s).
+ROW_GROUP = 122_880
+
+
 def write(tables: dict[str, pa.Table], out: Path, progress=None) -> list[Path]:
     """One Parquet file per table, in the order :func:`generate` gives them. ``progress(table, done, total)``
     is told before each file (counting on from :func:`generate`'s steps)."""
@@ -315,6 +320,7 @@ def write(tables: dict[str, pa.Table], out: Path, progress=None) -> list[Path]:
         if progress:
             progress(f"写出 writing {name}", len(tables) + i, 2 * len(tables))
         path = out / f"{name}.parquet"
-        pq.write_table(tables[name], path, compression="zstd", write_statistics=True, store_schema=True)
+        pq.write_table(tables[name], path, compression="zstd", write_statistics=True, store_schema=True,
+                       row_group_size=ROW_GROUP)
         paths.append(path)
     return paths

@@ -29,7 +29,7 @@ import duckdb
 
 from huiqi.batch.compile import screen_sql
 from huiqi.batch.inputs import register_registry
-from huiqi.batch.stages import SCREEN_STAGES, tell, watching
+from huiqi.batch.stages import READ_AND_CHECK, SCREEN_STAGES, tell, watching
 from huiqi.batch.validate import prepare
 from huiqi.rules.loader import Policy
 
@@ -119,6 +119,19 @@ def count_referrals(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: dt.da
     con.execute("CREATE OR REPLACE TABLE referral_counts AS " + sql)
 
 
+def read_and_check(con: duckdb.DuckDBPyConnection, policy: Policy, registry: Path, progress=None) -> None:
+    """Register ``registry``'s tables in ``con`` and type and check their rows (:func:`huiqi.batch.validate.prepare`),
+    telling ``progress`` of the reading and checking stages (the first two of every batch job's stages) — the
+    screen, the what-if and the 免申即享 offers begin alike."""
+    read, check = READ_AND_CHECK
+    tell(progress, read)
+    present = set(register_registry(con, registry))
+    tell(progress, read, rows={"表 tables": len(present)})
+    tell(progress, check)
+    with watching(con, progress, check):
+        prepare(con, present, [p.id for p in policy.provisions()])
+
+
 def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: str = "duckdb",
            strategy: str | None = None, progress=None, spark_master: str | None = None,
            excel: bool = True, referral_rows: bool = False, encoding: str = "utf-8",
@@ -136,12 +149,7 @@ def screen(policy: Policy, registry: Path, as_of: dt.date, out: Path, engine: st
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     con = connect()
-    tell(progress, read)
-    present = set(register_registry(con, registry))
-    tell(progress, read, rows={"表 tables": len(present)})
-    tell(progress, check)
-    with watching(con, progress, check):
-        prepare(con, present, [p.id for p in policy.provisions()])
+    read_and_check(con, policy, registry, progress)
     entities, rejected = con.execute("SELECT (SELECT count(*) FROM entities_f), (SELECT count(*) FROM rejects)").fetchone()
     tell(progress, check, rows={"主体 entities": entities, "拒绝 rejected": rejected})
     seconds["read_and_check"] = time.perf_counter() - t

@@ -24,10 +24,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from huiqi.batch.compile import screen_sql
-from huiqi.batch.inputs import register_registry
-from huiqi.batch.screen import connect
+from huiqi.batch.screen import connect, read_and_check
 from huiqi.batch.stages import SIMULATE_STAGES, tell, watching
-from huiqi.batch.validate import prepare
 from huiqi.rules.changes import Change, ChangeError
 from huiqi.rules.loader import Policy
 
@@ -86,11 +84,7 @@ def simulate(policy: Policy, registry: Path, overrides: dict[str, str], as_of: d
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     con = connect()
-    tell(progress, read)
-    present = set(register_registry(con, registry))
-    tell(progress, check)
-    with watching(con, progress, check):
-        prepare(con, present, [p.id for p in policy.provisions()])
+    read_and_check(con, policy, registry, progress)
     tell(progress, check, rows={"主体 entities": con.execute("SELECT count(*) FROM entities_f").fetchone()[0]})
     seconds["read_and_check"] = time.perf_counter() - t
     t = time.perf_counter()

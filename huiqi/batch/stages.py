@@ -18,10 +18,11 @@ import time
 from contextlib import contextmanager
 from typing import Callable, TextIO
 
-SCREEN_STAGES = ("读取登记册 reading", "校验 checking rows", "筛查 screening", "资金池 pools", "写出 writing")
-SIMULATE_STAGES = ("读取登记册 reading", "校验 checking rows", "基线筛查 baseline", "调整后筛查 scenario", "写出 writing")
+READ_AND_CHECK = ("读取登记册 reading", "校验 checking rows")  # how every job over a registry begins
+SCREEN_STAGES = READ_AND_CHECK + ("筛查 screening", "资金池 pools", "写出 writing")
+SIMULATE_STAGES = READ_AND_CHECK + ("基线筛查 baseline", "调整后筛查 scenario", "写出 writing")
 SYNTH_STAGES = ("生成 drawing", "写出 writing")
-OFFERS_STAGES = ("读取登记册 reading", "校验 checking rows", "筛查 screening", "生成事项 offers")
+OFFERS_STAGES = READ_AND_CHECK + ("筛查 screening", "生成事项 offers")
 DONE = "完成 done"
 
 

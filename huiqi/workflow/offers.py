@@ -23,22 +23,15 @@ def screen_registry(registry: Path, policy, as_of: dt.date, progress=None) -> tu
     """The registry's eligible entitlements with money on ``as_of`` under ``policy`` — (entity, credit code, name,
     provision, event, fen) in a fixed order — and each of those entities' facts as a profile (an offer's, and the
     demo replay's enterprises'). ``progress`` is told of the stages (:data:`huiqi.batch.stages.OFFERS_STAGES`)."""
-    from huiqi.batch.inputs import register_registry
     from huiqi.batch.profiles import profiles_for
-    from huiqi.batch.screen import connect, run_rules_duckdb
+    from huiqi.batch.screen import connect, read_and_check, run_rules_duckdb
     from huiqi.batch.stages import OFFERS_STAGES, tell, watching
-    from huiqi.batch.validate import prepare
     from huiqi.rules.loader import dumps
     from huiqi.rules.model import Provision
 
-    read, check, rules, _offers = OFFERS_STAGES
+    rules = OFFERS_STAGES[2]
     con = connect()
-    tell(progress, read)
-    present = set(register_registry(con, registry))
-    tell(progress, read, rows={"表 tables": len(present)})
-    tell(progress, check)
-    with watching(con, progress, check):
-        prepare(con, present, [p.id for p in policy.provisions()])
+    read_and_check(con, policy, registry, progress)
     tell(progress, rules)
     with watching(con, progress, rules):
         run_rules_duckdb(con, policy, as_of, None, referral_rows=False)

@@ -17,14 +17,18 @@ from pathlib import Path
 from huiqi.rules.loader import Policy, PolicyDataError, load_policy, read_yaml
 
 INDEX = Path(__file__).parent / "index.yaml"
+_INDEX = str(INDEX)
 DEFAULT_POLICY_DIR = (INDEX.parent / read_yaml(INDEX)["policies"][0]).resolve()  # the built-in default policy
 
 
+def _index_name() -> str:
+    return os.environ.get("HUIQI_CATALOGUE", _INDEX)
+
+
 def index_path() -> Path:
-    return Path(os.environ.get("HUIQI_CATALOGUE", INDEX))
+    return Path(_index_name())
 
 
-_INDEX = str(INDEX)
 FRESH_SECONDS = 1.0  # how long an index file's modification time is trusted before it is looked at again
 _STAMPS: dict[str, tuple[float, int]] = {}  # index file → (when its time was read, that time)
 
@@ -35,7 +39,7 @@ def folders() -> list[Path]:
     index file, a stat() having been 2 % of an API evaluation)."""
     if os.environ.get("HUIQI_POLICY_DIR"):
         return [Path(os.environ["HUIQI_POLICY_DIR"])]
-    path = os.environ.get("HUIQI_CATALOGUE", _INDEX)  # index_path(), without building a Path each time
+    path = _index_name()  # index_path(), without building a Path each time
     now = time.monotonic()
     seen = _STAMPS.get(path)
     if seen is None or now - seen[0] >= FRESH_SECONDS:

@@ -152,9 +152,9 @@ def create(session: Session, user: User, profile: dict, provision_id: str, event
     except policies.UnknownPolicy as e:
         raise NotFound(str(e)) from None
     measure = policy.measure(provision_id.split(".")[0])
-    if measure is None or measure.provision(provision_id) is None:
+    provision = measure.provision(provision_id) if measure is not None else None
+    if provision is None:
         raise NotFound(f"unknown provision {provision_id} / 未知的政策条款")
-    provision = measure.provision(provision_id)
     if not provision.claimed_here:  # only money is claimed here; a relief or a loan limit is had elsewhere
         raise Refused(NOT_CLAIMED_HERE[provision.benefit])
     _check_window(policy, provision_id, today)
